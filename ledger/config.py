@@ -1,0 +1,321 @@
+"""The workspace and its configuration file ``ledger.toml``.
+
+A workspace is a folder holding ``ledger.toml``, ``source_data/`` and ``out/``. Every
+command reads and writes only inside it. Keys are checked on load and a wrong or
+missing key is reported by its full dotted name.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, time
+from pathlib import Path
+from typing import Any
+
+from ledger.errors import ConfigError, UnknownProgramme, WorkspaceError
+
+CONFIG_NAME = "ledger.toml"
+CYCLES = ("daily", "weekly", "monthly", "quarterly")
+BULLETIN_CADENCES = ("weekly", "monthly", "quarterly", "none")
+WEEKDAYS = {"周一": 1, "周二": 2, "周三": 3, "周四": 4, "周五": 5, "周六": 6, "周日": 7}
+
+
+@dataclass(frozen=True)
+class Reporting:
+    """When and to whom lead units report (one programme or one annex of it)."""
+
+    title: str
+    cycle: str = "weekly"
+    due_weekday: int = 5
+    due_time: time = time(16, 0)
+    office: str = ""
+    contact: str = ""
+    phone: str = ""
+    email: str = ""
+    bulletin: str = "monthly"
+
+
+@dataclass(frozen=True)
+class Programme:
+    """One programme (通知/实施方案) as configured in ledger.toml."""
+
+    id: str
+    title: str
+    doc_number: str
+    issuer: str
+    issued: date
+    reporting: Reporting
+    default_deadline: date | None = None
+    registry: str = ""
+    scope: str = ""
+    annexes: dict[str, Reporting] = field(default_factory=dict)
+
+    def reporting_for(self, annex: str | None) -> Reporting:
+        """The reporting rules of an annex, falling back to the programme's."""
+        if annex and annex in self.annexes:
+            return self.annexes[annex]
+        return self.reporting
+
+
+@dataclass(frozen=True)
+class Paths:
+    source_data: Path
+    out: Path
+    units: Path
+    store: Path
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str = "localhost"
+    port: int = 25
+    starttls: bool = True
+    username: str = ""
+    password_env: str = "LEDGER_SMTP_PASSWORD"
+    sender: str = ""
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A loaded workspace: its root, paths and programmes."""
+
+    root: Path
+    paths: Paths
+    programmes: dict[str, Programme]
+    smtp: SmtpSettings
+    raw: dict[str, Any]
+
+    def programme(self, programme_id: str) -> Programme:
+        try:
+            return self.programmes[programme_id]
+        except KeyError:
+            known = "、".join(self.programmes) or "（无）"
+            raise UnknownProgramme(
+                f"未知的项目“{programme_id}”。ledger.toml 中已配置的项目：{known}。"
+            ) from None
+
+    def registry_path(self, programme_id: str) -> Path:
+        prog = self.programme(programme_id)
+        if prog.registry:
+            return self.inside(prog.registry)
+        return self.paths.source_data / programme_id / "registry.xlsx"
+
+    def inside(self, relative: str | os.PathLike[str]) -> Path:
+        """Resolve *relative* against the root and refuse paths that leave the workspace."""
+        p = Path(relative)
+        full = (p if p.is_absolute() else self.root / p).resolve()
+        root = self.root.resolve()
+        if full != root and root not in full.parents:
+            raise WorkspaceError(f"路径 {relative} 不在工作区 {self.root} 之内，请改用工作区内的路径。")
+        return full
+
+    def out_dir(self, programme_id: str, period: str) -> Path:
+        return self.paths.out / programme_id / period
+
+
+def find_root(workspace: str | os.PathLike[str] | None = None) -> Path:
+    """The workspace root: *workspace*, else $LEDGER_WORKSPACE, else the current directory."""
+    chosen = workspace or os.environ.get("LEDGER_WORKSPACE") or os.getcwd()
+    return Path(chosen).resolve()
+
+
+def load(workspace: str | os.PathLike[str] | None = None) -> Workspace:
+    """Load and check ``ledger.toml`` of the workspace."""
+    root = find_root(workspace)
+    cfg_path = root / CONFIG_NAME
+    if not root.is_dir():
+        raise ConfigError(f"工作区目录 {root} 不存在。请用 --workspace 指定正确的目录。")
+    if not cfg_path.is_file():
+        raise ConfigError(
+            f"在 {root} 中找不到 {CONFIG_NAME}。请在工作区根目录运行，或用 --workspace / LEDGER_WORKSPACE 指定工作区。"
+        )
+    try:
+        raw = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{cfg_path} 不是 UTF-8 编码，请用 UTF-8 保存。") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{cfg_path} 格式错误：{exc}") from exc
+    return parse(raw, root)
+
+
+def parse(raw: dict[str, Any], root: Path) -> Workspace:
+    """Build a :class:`Workspace` from the parsed TOML, checking every key."""
+    _only(raw, "", {"workspace", "programmes", "smtp", "scoring", "lights"})
+    ws_raw = _table(raw, "workspace", required=False)
+    _only(ws_raw, "workspace", {"source_data", "out", "units", "store"})
+    source_data = root / _str(ws_raw, "workspace.source_data", default="source_data")
+    paths = Paths(
+        source_data=source_data,
+        out=root / _str(ws_raw, "workspace.out", default="out"),
+        units=root / _str(ws_raw, "workspace.units", default=str(Path("source_data") / "units.xlsx")),
+        store=root / _str(ws_raw, "workspace.store", default=str(Path("out") / "ledger.sqlite")),
+    )
+    progs_raw = _table(raw, "programmes", required=True)
+    programmes = {pid: _programme(pid, body) for pid, body in progs_raw.items()}
+    smtp_raw = _table(raw, "smtp", required=False)
+    _only(smtp_raw, "smtp", {"host", "port", "starttls", "username", "password_env", "sender"})
+    smtp = SmtpSettings(
+        host=_str(smtp_raw, "smtp.host", default="localhost"),
+        port=_int(smtp_raw, "smtp.port", default=25, lo=1, hi=65535),
+        starttls=_bool(smtp_raw, "smtp.starttls", default=True),
+        username=_str(smtp_raw, "smtp.username", default=""),
+        password_env=_str(smtp_raw, "smtp.password_env", default="LEDGER_SMTP_PASSWORD"),
+        sender=_str(smtp_raw, "smtp.sender", default=""),
+    )
+    return Workspace(root=root, paths=paths, programmes=programmes, smtp=smtp, raw=raw)
+
+
+_REPORTING_KEYS = {"title", "cycle", "due_weekday", "due_time", "office", "contact", "phone", "email", "bulletin"}
+_PROGRAMME_KEYS = _REPORTING_KEYS | {"doc_number", "issuer", "issued", "default_deadline", "registry", "scope", "annexes"}
+
+
+def _programme(pid: str, body: Any) -> Programme:
+    key = f"programmes.{pid}"
+    if not isinstance(body, dict):
+        raise ConfigError(f"ledger.toml：{key} 应为一个表（[{key}]）。")
+    if not pid.replace("-", "").replace("_", "").isalnum() or not pid.isascii():
+        raise ConfigError(f"ledger.toml：项目编号“{pid}”只能包含英文字母、数字、- 和 _。")
+    _only(body, key, _PROGRAMME_KEYS)
+    reporting = _reporting(body, key, None)
+    annexes_raw = body.get("annexes", {})
+    if not isinstance(annexes_raw, dict):
+        raise ConfigError(f"ledger.toml：{key}.annexes 应为一个表。")
+    annexes = {}
+    for akey, abody in annexes_raw.items():
+        akey_full = f"{key}.annexes.{akey}"
+        if not isinstance(abody, dict):
+            raise ConfigError(f"ledger.toml：{akey_full} 应为一个表。")
+        _only(abody, akey_full, _REPORTING_KEYS)
+        annexes[akey] = _reporting(abody, akey_full, reporting)
+    return Programme(
+        id=pid,
+        title=reporting.title,
+        doc_number=_str(body, f"{key}.doc_number", default=""),
+        issuer=_str(body, f"{key}.issuer", default=""),
+        issued=_date(body, f"{key}.issued", required=True),
+        reporting=reporting,
+        default_deadline=_date(body, f"{key}.default_deadline", required=False),
+        registry=_str(body, f"{key}.registry", default=""),
+        scope=_str(body, f"{key}.scope", default=""),
+        annexes=annexes,
+    )
+
+
+def _reporting(body: dict[str, Any], key: str, parent: Reporting | None) -> Reporting:
+    base = parent or Reporting(title="")
+    title = _str(body, f"{key}.title", default=base.title if parent else None)
+    cycle = _str(body, f"{key}.cycle", default=base.cycle)
+    if cycle not in CYCLES:
+        raise ConfigError(f"ledger.toml：{key}.cycle 的值“{cycle}”无效，应为 {'/'.join(CYCLES)} 之一。")
+    bulletin = _str(body, f"{key}.bulletin", default=base.bulletin)
+    if bulletin not in BULLETIN_CADENCES:
+        raise ConfigError(
+            f"ledger.toml：{key}.bulletin 的值“{bulletin}”无效，应为 {'/'.join(BULLETIN_CADENCES)} 之一。"
+        )
+    return Reporting(
+        title=title,
+        cycle=cycle,
+        due_weekday=_weekday(body, f"{key}.due_weekday", base.due_weekday),
+        due_time=_time(body, f"{key}.due_time", base.due_time),
+        office=_str(body, f"{key}.office", default=base.office),
+        contact=_str(body, f"{key}.contact", default=base.contact),
+        phone=_str(body, f"{key}.phone", default=base.phone),
+        email=_str(body, f"{key}.email", default=base.email),
+        bulletin=bulletin,
+    )
+
+
+# ---- typed getters that name the key in their message -------------------------------
+
+def _leaf(key: str) -> str:
+    return key.rsplit(".", 1)[-1]
+
+
+def _only(body: dict[str, Any], key: str, allowed: set[str]) -> None:
+    for k in body:
+        if k not in allowed:
+            where = f"{key}.{k}" if key else k
+            raise ConfigError(
+                f"ledger.toml：未知的配置项 {where}。允许的配置项：{'、'.join(sorted(allowed))}。"
+            )
+
+
+def _table(raw: dict[str, Any], key: str, *, required: bool) -> dict[str, Any]:
+    if key not in raw:
+        if required:
+            raise ConfigError(f"ledger.toml：缺少 [{key}] 表。")
+        return {}
+    value = raw[key]
+    if not isinstance(value, dict):
+        raise ConfigError(f"ledger.toml：{key} 应为一个表（[{key}]）。")
+    return value
+
+
+def _missing(key: str) -> ConfigError:
+    return ConfigError(f"ledger.toml：缺少必填项 {key}。")
+
+
+def _str(body: dict[str, Any], key: str, *, default: str | None) -> str:
+    leaf = _leaf(key)
+    if leaf not in body:
+        if default is None:
+            raise _missing(key)
+        return default
+    value = body[leaf]
+    if not isinstance(value, str):
+        raise ConfigError(f"ledger.toml：{key} 应为字符串，实际为 {value!r}。")
+    return value
+
+
+def _int(body: dict[str, Any], key: str, *, default: int, lo: int, hi: int) -> int:
+    value = body.get(_leaf(key), default)
+    if not isinstance(value, int) or isinstance(value, bool) or not lo <= value <= hi:
+        raise ConfigError(f"ledger.toml：{key} 应为 {lo}–{hi} 之间的整数，实际为 {value!r}。")
+    return value
+
+
+def _bool(body: dict[str, Any], key: str, *, default: bool) -> bool:
+    value = body.get(_leaf(key), default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"ledger.toml：{key} 应为 true 或 false，实际为 {value!r}。")
+    return value
+
+
+def _date(body: dict[str, Any], key: str, *, required: bool) -> date | None:
+    leaf = _leaf(key)
+    if leaf not in body:
+        if required:
+            raise _missing(key)
+        return None
+    value = body[leaf]
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ConfigError(f"ledger.toml：{key} 应为日期（如 2022-05-07），实际为 {value!r}。")
+
+
+def _weekday(body: dict[str, Any], key: str, default: int) -> int:
+    value = body.get(_leaf(key), default)
+    if isinstance(value, str) and value in WEEKDAYS:
+        return WEEKDAYS[value]
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 7:
+        return value
+    raise ConfigError(f"ledger.toml：{key} 应为 1–7（周一为 1）或“周五”这样的写法，实际为 {value!r}。")
+
+
+def _time(body: dict[str, Any], key: str, default: time) -> time:
+    value = body.get(_leaf(key), default)
+    if isinstance(value, time):
+        return value
+    if isinstance(value, str):
+        try:
+            return time.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ConfigError(f"ledger.toml：{key} 应为时间（如 \"16:00\"），实际为 {value!r}。")

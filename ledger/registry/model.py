@@ -1,0 +1,130 @@
+"""The task registry's data model: what every later stage reads."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+
+@dataclass(frozen=True, order=True)
+class Milestone:
+    """A dated step inside a task (时间节点), e.g. 2022-06-30 完成立项."""
+
+    due: date
+    text: str
+
+
+@dataclass
+class Task:
+    """One task of a programme, as reviewed in the registry workbook."""
+
+    id: str
+    programme: str
+    path: list[str]
+    text: str
+    lead_units: list[str] = field(default_factory=list)
+    lead_units_raw: list[str] = field(default_factory=list)
+    cooperating_units: list[str] = field(default_factory=list)
+    cooperating_units_raw: list[str] = field(default_factory=list)
+    responsible_units: list[str] = field(default_factory=list)
+    responsible_units_raw: list[str] = field(default_factory=list)
+    leaders: list[str] = field(default_factory=list)
+    deadline_text: str = ""
+    deadline: date | None = None
+    ongoing: bool = False
+    done: bool = False
+    milestones: list[Milestone] = field(default_factory=list)
+    review: list[str] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def annex(self) -> str | None:
+        """The annex/special action key ("A1") the task belongs to, if any."""
+        head = self.id.split("-")
+        for part in head[1:]:
+            if part.startswith("A") and part[1:].isdigit():
+                return part
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "programme": self.programme,
+            "path": list(self.path),
+            "text": self.text,
+            "lead_units": list(self.lead_units),
+            "lead_units_raw": list(self.lead_units_raw),
+            "cooperating_units": list(self.cooperating_units),
+            "cooperating_units_raw": list(self.cooperating_units_raw),
+            "responsible_units": list(self.responsible_units),
+            "responsible_units_raw": list(self.responsible_units_raw),
+            "leaders": list(self.leaders),
+            "deadline_text": self.deadline_text,
+            "deadline": self.deadline.isoformat() if self.deadline else None,
+            "ongoing": self.ongoing,
+            "done": self.done,
+            "milestones": [{"due": m.due.isoformat(), "text": m.text} for m in self.milestones],
+            "review": list(self.review),
+        }
+
+
+@dataclass
+class ProgrammeInfo:
+    """The notice a registry came from."""
+
+    id: str
+    title: str
+    doc_number: str = ""
+    issuer: str = ""
+    issued: date | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "doc_number": self.doc_number,
+            "issuer": self.issuer,
+            "issued": self.issued.isoformat() if self.issued else None,
+        }
+
+
+@dataclass
+class Registry:
+    """A programme and its tasks, in registry order."""
+
+    programme: ProgrammeInfo
+    tasks: list[Task]
+    annexes: dict[str, str] = field(default_factory=dict)
+
+    def task(self, task_id: str) -> Task:
+        for t in self.tasks:
+            if t.id == task_id:
+                return t
+        raise KeyError(task_id)
+
+    def lead_units(self) -> list[str]:
+        """Every lead unit, in order of first appearance."""
+        seen: dict[str, None] = {}
+        for t in self.tasks:
+            for u in t.lead_units:
+                seen.setdefault(u, None)
+        return list(seen)
+
+    def tasks_led_by(self, unit: str) -> list[Task]:
+        return [t for t in self.tasks if unit in t.lead_units]
+
+    def content_hash(self) -> str:
+        """SHA-256 of the registry's meaning (not of the workbook bytes)."""
+        payload = json.dumps(export_json([self]), ensure_ascii=False, sort_keys=True)
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def export_json(registries: list[Registry]) -> dict[str, Any]:
+    """The ``registry export --json`` shape."""
+    return {
+        "programmes": [r.programme.to_json() for r in registries],
+        "tasks": [t.to_json() for r in registries for t in r.tasks],
+    }

@@ -1,0 +1,104 @@
+"""ledger.toml loading: every wrong or missing key is named in the message."""
+
+from datetime import date, time
+from pathlib import Path
+
+import pytest
+
+from ledger import config
+from ledger.errors import ConfigError, UnknownProgramme, WorkspaceError
+
+REPO = Path(__file__).resolve().parents[1]
+
+MINIMAL = """
+[programmes.demo]
+title = "示例项目"
+issued = 2022-05-07
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "ledger.toml").write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def test_repository_is_a_workspace():
+    ws = config.load(REPO)
+    assert set(ws.programmes) >= {"351", "pingtai", "luoning", "yanshi"}
+    p = ws.programme("351")
+    assert p.doc_number == "洛城提办文〔2022〕11号"
+    assert p.issued == date(2022, 5, 7)
+    assert p.reporting.due_time == time(16, 0)
+    assert p.reporting_for("A2").due_time == time(18, 0)
+    assert p.reporting_for("A2").office == "市自然资源和规划局"
+    # An annex inherits what it does not override.
+    assert p.reporting_for("A2").cycle == "weekly"
+    assert p.reporting_for(None) is p.reporting
+
+
+def test_minimal_defaults(tmp_path):
+    ws = config.load(write(tmp_path, MINIMAL))
+    prog = ws.programme("demo")
+    assert prog.reporting.cycle == "weekly"
+    assert prog.reporting.due_weekday == 5
+    assert ws.paths.units == tmp_path / "source_data" / "units.xlsx"
+    assert ws.registry_path("demo") == tmp_path / "source_data" / "demo" / "registry.xlsx"
+
+
+@pytest.mark.parametrize(
+    "extra, key",
+    [
+        ('cycle = "fortnightly"', "programmes.demo.cycle"),
+        ("due_weekday = 9", "programmes.demo.due_weekday"),
+        ('due_time = "25:00"', "programmes.demo.due_time"),
+        ('bogus = 1', "programmes.demo.bogus"),
+        ('default_deadline = "明年"', "programmes.demo.default_deadline"),
+        ("doc_number = 3", "programmes.demo.doc_number"),
+    ],
+)
+def test_wrong_key_is_named(tmp_path, extra, key):
+    with pytest.raises(ConfigError) as err:
+        config.load(write(tmp_path, MINIMAL + extra + "\n"))
+    assert key in str(err.value)
+
+
+def test_missing_required_key_is_named(tmp_path):
+    with pytest.raises(ConfigError, match=r"programmes\.demo\.issued"):
+        config.load(write(tmp_path, '[programmes.demo]\ntitle = "x"\n'))
+
+
+def test_weekday_in_chinese(tmp_path):
+    ws = config.load(write(tmp_path, MINIMAL + 'due_weekday = "周四"\n'))
+    assert ws.programme("demo").reporting.due_weekday == 4
+
+
+def test_annex_wrong_key(tmp_path):
+    text = MINIMAL + '[programmes.demo.annexes.A1]\ntitle = "一"\ncolour = "red"\n'
+    with pytest.raises(ConfigError, match=r"programmes\.demo\.annexes\.A1\.colour"):
+        config.load(write(tmp_path, text))
+
+
+def test_missing_file_and_bad_toml(tmp_path):
+    with pytest.raises(ConfigError, match="ledger.toml"):
+        config.load(tmp_path)
+    with pytest.raises(ConfigError, match="格式错误"):
+        config.load(write(tmp_path, "[programmes\n"))
+
+
+def test_workspace_from_environment(tmp_path, monkeypatch):
+    write(tmp_path, MINIMAL)
+    monkeypatch.setenv("LEDGER_WORKSPACE", str(tmp_path))
+    assert config.load().root == tmp_path.resolve()
+
+
+def test_unknown_programme_lists_known(tmp_path):
+    ws = config.load(write(tmp_path, MINIMAL))
+    with pytest.raises(UnknownProgramme, match="demo"):
+        ws.programme("nope")
+
+
+def test_paths_stay_inside_workspace(tmp_path):
+    ws = config.load(write(tmp_path, MINIMAL))
+    assert ws.inside("out/x.xlsx") == (tmp_path / "out" / "x.xlsx").resolve()
+    with pytest.raises(WorkspaceError):
+        ws.inside("../elsewhere.xlsx")

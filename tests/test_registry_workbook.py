@@ -1,0 +1,105 @@
+"""The registry workbook round trip: write, edit as a reviewer would, read back."""
+
+from datetime import date
+
+import openpyxl
+import pytest
+
+from ledger.errors import InputError
+from ledger.problems import flatten
+from ledger.registry.model import Milestone, ProgrammeInfo, Registry, Task
+from ledger.registry.workbook import TASK_SHEET, read_registry_file, write_registry
+
+
+def make_registry() -> Registry:
+    info = ProgrammeInfo("351", "城市提质", "洛城提办文〔2022〕11号", "领导小组办公室", date(2022, 5, 7))
+    tasks = [
+        Task(
+            id="351-A1-02", programme="351", path=["交通枢纽建设工程", "二、工作任务"],
+            text="机场综合保障能力提升项目开工建设。", lead_units=["市商务局"], lead_units_raw=["市商务局"],
+            cooperating_units=["市发展和改革委员会", "市财政局"], cooperating_units_raw=["市发改委", "财政局"],
+            deadline_text="2022年12月底前", deadline=date(2022, 12, 31),
+            milestones=[Milestone(date(2022, 6, 30), "完成立项"), Milestone(date(2022, 9, 30), "完成招投标")],
+        ),
+        Task(
+            id="351-A2-01-04", programme="351", path=["城市风貌提升工程"], text="=HYPERLINK(\"x\") 长期任务",
+            lead_units=["市自然资源和规划局", "市住房和城乡建设局"], deadline_text="长期坚持", ongoing=True,
+            leaders=["朱蕾"], review=["deadline-ambiguous：请确认"],
+        ),
+    ]
+    return Registry(info, tasks, annexes={"A1": "交通枢纽建设工程", "A2": "城市风貌提升工程"})
+
+
+def test_round_trip_is_lossless(tmp_path):
+    reg = make_registry()
+    path = write_registry(reg, tmp_path / "registry.xlsx")
+    back, problems = read_registry_file(path, "351")
+    assert problems == []
+    assert back.programme == reg.programme
+    assert back.annexes == reg.annexes
+    assert [t.to_json() for t in back.tasks] == [t.to_json() for t in reg.tasks]
+    assert back.content_hash() == reg.content_hash()
+
+
+def test_formula_like_text_stays_text(tmp_path):
+    path = write_registry(make_registry(), tmp_path / "r.xlsx")
+    ws = openpyxl.load_workbook(path)[TASK_SHEET]
+    cell = ws["C3"]
+    assert cell.value.startswith("=HYPERLINK")
+    assert cell.data_type == "s"
+
+
+def test_reviewer_edits_are_read_and_ids_kept(tmp_path):
+    path = write_registry(make_registry(), tmp_path / "r.xlsx")
+    wb = openpyxl.load_workbook(path)
+    ws = wb[TASK_SHEET]
+    # A reviewer moves the 备注 column first, fixes a deadline and a unit.
+    ws.insert_cols(1)
+    ws["A1"] = "备注"
+    ws["A2"] = "已与商务局确认"
+    ws["J2"] = "2022-11-30"  # 完成时限（日期） moved one column right (I → J)
+    ws["F2"] = "市商务局、市文旅集团"
+    wb.save(path)
+    back, problems = read_registry_file(path, "351")
+    assert problems == []
+    t = back.tasks[0]
+    assert t.id == "351-A1-02"
+    assert t.note == "已与商务局确认"
+    assert t.deadline == date(2022, 11, 30)
+    assert t.lead_units == ["市商务局", "市文旅集团"]
+
+
+@pytest.mark.parametrize(
+    "cell, value, code",
+    [("I2", "明年底", "registry-bad-date"), ("L2", "6月底 完成立项", "registry-bad-milestone"),
+     ("A3", "351-A1-02", "duplicate-id"), ("A3", None, "missing-id"), ("J2", "也许", "registry-bad-flag")],
+)
+def test_bad_cells_are_problems_with_their_cell(tmp_path, cell, value, code):
+    path = write_registry(make_registry(), tmp_path / "r.xlsx")
+    wb = openpyxl.load_workbook(path)
+    wb[TASK_SHEET][cell] = value
+    wb.save(path)
+    _, problems = read_registry_file(path, "351")
+    assert (code, cell) in flatten(problems)
+    assert all(p.file == "r.xlsx" and p.sheet == TASK_SHEET for p in problems)
+
+
+def test_structural_damage_is_an_input_error(tmp_path):
+    path = write_registry(make_registry(), tmp_path / "r.xlsx")
+    wb = openpyxl.load_workbook(path)
+    wb[TASK_SHEET].title = "Sheet1"
+    wb.save(path)
+    with pytest.raises(InputError, match="任务清单"):
+        read_registry_file(path)
+    path.write_bytes(b"not a workbook")
+    with pytest.raises(InputError, match="r.xlsx"):
+        read_registry_file(path)
+
+
+def test_missing_header_named(tmp_path):
+    path = write_registry(make_registry(), tmp_path / "r.xlsx")
+    wb = openpyxl.load_workbook(path)
+    wb[TASK_SHEET]["E1"] = "主办单位"
+    wb.save(path)
+    with pytest.raises(InputError, match="牵头单位"):
+        read_registry_file(path)
