@@ -1,0 +1,596 @@
+"""Paragraph-style notices: numbered items carrying ``牵头单位：…`` label lines.
+
+Text copied out of PDFs and Word files keeps the artefacts of the page: page numbers,
+lines broken inside a sentence or a unit list, markdown debris, full- and half-width
+colons and brackets. This module cleans the lines, joins broken ones back into
+paragraphs, reads the header facts (title, 文号, issuer, date, annexes) and turns every
+numbered item that carries a unit label into a :class:`RawTask`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol
+
+from ledger.errors import InputError
+from ledger.problems import Problem, ProblemType
+from ledger.registry.raw import RawNotice, RawTask
+
+ORPHAN_LABEL = ProblemType(
+    "notice-orphan-label", "warning", "“{value}”不属于任何编号条目，已忽略；请核对这一行上方的任务编号。"
+)
+DUPLICATE_NUMBER = ProblemType(
+    "notice-duplicate-number", "warning", "任务编号“{value}”在同一附件中重复，已自动区分；请核对原文编号。"
+)
+ITEM_WITHOUT_UNIT = ProblemType(
+    "notice-item-without-unit",
+    "warning",
+    "条目“{value}”写了领导或完成时限，但没有牵头单位、责任单位或配合单位，未作为任务导入；请核对。",
+)
+
+#: Label as written → field of :data:`ledger.registry.raw.FIELD_LABELS`.
+LABEL_ALIASES = {
+    "牵头领导": "牵头领导",
+    "牵头市领导": "牵头领导",
+    "牵头区领导": "牵头领导",
+    "牵头县领导": "牵头领导",
+    "责任领导": "责任领导",
+    "责任市领导": "责任领导",
+    "分管领导": "责任领导",
+    "牵头单位": "牵头单位",
+    "牵头部门": "牵头单位",
+    "主责单位": "牵头单位",
+    "配合单位": "配合单位",
+    "配合部门": "配合单位",
+    "协办单位": "配合单位",
+    "责任单位": "责任单位",
+    "责任部门": "责任单位",
+    "完成时限": "完成时限",
+    "完成时间": "完成时限",
+    "时间节点": "完成时限",
+    "时限要求": "完成时限",
+    "办结时限": "完成时限",
+}
+UNIT_FIELDS = ("牵头单位", "配合单位", "责任单位")
+
+_CN_DIGITS = {"零": 0, "〇": 0, "○": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4,
+              "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN = "一二三四五六七八九十"
+_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+_SPACES = str.maketrans({"\u3000": " ", "\xa0": " ", "\t": " ", "\u2002": " ", "\u2003": " "})
+
+# One pattern per numbering style; the style names order nothing, the stack does.
+_NUMBER_PATTERNS = (
+    ("cn", re.compile(rf"^([{_CN}百]{{1,4}})\s*、\s*")),
+    ("pcn", re.compile(rf"^[（(]\s*([{_CN}]{{1,3}})\s*[）)]\s*[、.．]?\s*")),
+    ("num", re.compile(r"^(\d{1,3})\s*[.．、](?!\d)\s*")),
+    ("pnum", re.compile(r"^[（(]\s*(\d{1,3})\s*[）)]\s*[、.．]?\s*")),
+    ("circ", re.compile(r"^([\u2460-\u2473])\s*")),
+)
+
+_LABEL_WORD = "|".join(r"\s*".join(map(re.escape, k)) for k in sorted(LABEL_ALIASES, key=len, reverse=True))
+_LABEL_LINE = re.compile(rf"^[【\[]?\s*({_LABEL_WORD})\s*[】\]]?\s*[：:]\s*")
+_LABEL_ANY = re.compile(rf"(?:^|(?<=[\s；;，,。、）)]))[【\[]?({_LABEL_WORD})[】\]]?\s*[：:]")
+_INLINE_OPEN = re.compile(rf"[（(]\s*(?=(?:{_LABEL_WORD})\s*[：:])")
+
+_ANNEX = re.compile(rf"^附\s*件\s*(\d{{1,2}}|[{_CN}]{{1,3}})\s*(?:[：:．.、]\s*(.*))?$")
+_DOC_NUMBER = re.compile(
+    r"([\u4e00-\u9fff]{1,10})\s*[〔\[［(（【]\s*((?:19|20)\d{2})\s*[〕\]］)）】]\s*(\d{1,4})\s*号"
+)
+_DOC_LEAD_WORDS = ("根据", "依据", "按照", "详见", "参照", "印发", "据", "见", "按", "和", "及", "与", "的")
+_DATE = re.compile(
+    r"^[（(]?\s*(\d{4}|[〇零○一二三四五六七八九]{4})\s*年\s*(\d{1,2}|[一二三四五六七八九十]{1,3})\s*月"
+    r"\s*(\d{1,2}|[一二三四五六七八九十]{1,3})\s*日\s*[）)]?$"
+)
+_PAGE_NUMBER = re.compile(
+    r"^(?:[-—–－~～_\s]*\d{1,3}[-—–－~～_\s]*|第\s*\d+\s*页(?:\s*[，,/]?\s*共\s*\d+\s*页)?|\d{1,3}\s*/\s*\d{1,3})$"
+)
+_HTML_TAG = re.compile(r"</?(?:sub|sup|b|i|u|strong|em|span|font|p|br|div)\b[^>]*>", re.I)
+_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|])")
+_RULE = re.compile(r"^[-*_=—]{3,}$")
+_FIELD_LIKE = re.compile(r"^[\u4e00-\u9fff]{2,6}\s*[：:]")  # 备注：… between label lines
+_MD_PREFIX = re.compile(r"^(?:#{1,6}\s+|>\s?|[-*+]\s+)")
+_TERMINAL = "。！？!?…"
+_CONTINUING = "、，,；;（(“‘《〈【[-—"
+_ORG_SUFFIX = ("政府", "办公室", "委员会", "小组", "指挥部", "局", "委", "厅", "部", "办", "中心")
+_TITLE_ENDS = ("通知", "方案", "办法", "意见", "细则", "决定", "分解表", "清单", "任务表")
+#: A physical line at least this long that ends without a full stop was wrapped by the page.
+WRAP_WIDTH = 20
+
+
+class TableBlock(Protocol):
+    """A task table met in the body (Word): read where it stands, in the annex in force."""
+
+    def tasks(self, annex: int | None, headings: list[str]) -> tuple[list[RawTask], list[Problem]]: ...
+
+
+@dataclass
+class Paragraph:
+    """Physical lines joined back into one logical paragraph (or a table in its place)."""
+
+    line: int
+    text: str
+    last: str  # the last physical line, to judge whether the next one continues it
+    table: TableBlock | None = None
+
+
+@dataclass
+class _Item:
+    """A numbered item while the notice is read; becomes a task when it carries a unit."""
+
+    style: str
+    num: int
+    label: str
+    head: str
+    line: int
+    annex: int | None
+    parents: list[_Item]
+    parts: list[str] = field(default_factory=list)
+    fields: dict[str, str] = field(default_factory=dict)
+    folded: bool = False  # a sub-point (（1）/①) whose text went into its parent task
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+    def path(self) -> tuple[int, ...]:
+        return tuple(p.num for p in self.parents) + (self.num,)
+
+
+def cn_int(text: str) -> int | None:
+    """"十二" → 12, "3" → 3; None when *text* is no number."""
+    text = text.strip().translate(_FULLWIDTH_DIGITS)
+    if text.isdigit():
+        return int(text)
+    if len(text) == 4 and all(c in _CN_DIGITS for c in text):  # years: 二〇二二
+        return int("".join(str(_CN_DIGITS[c]) for c in text))
+    total = current = 0
+    for ch in text:
+        if ch in _CN_DIGITS:
+            current = _CN_DIGITS[ch]
+        elif ch == "十":
+            total += (current or 1) * 10
+            current = 0
+        elif ch == "百":
+            total += (current or 1) * 100
+            current = 0
+        else:
+            return None
+    return total + current if text else None
+
+
+def clean_line(raw: str) -> str | None:
+    """Strip markdown/HTML debris; None for a page-number line."""
+    line = raw.translate(_SPACES).translate(_FULLWIDTH_DIGITS).strip()
+    line = _HTML_TAG.sub("", line)
+    if line and _PAGE_NUMBER.match(line):
+        return None
+    if _RULE.match(line):
+        return ""
+    line = _MD_ESCAPE.sub(r"\1", line)
+    line = line.replace("**", "").replace("__", "")
+    line = _MD_PREFIX.sub("", line).strip()
+    return line
+
+
+def split_number(text: str) -> tuple[str, int, str, str] | None:
+    """``"（三）加快…"`` → ``("pcn", 3, "（三）", "加快…")``; None for an unnumbered line."""
+    for style, pattern in _NUMBER_PATTERNS:
+        m = pattern.match(text)
+        if m:
+            token = m.group(1)
+            num = ord(token) - 0x245F if style == "circ" else cn_int(token)
+            if num is None or num == 0:
+                return None
+            return style, num, number_label(style, token), text[m.end():].strip()
+    return None
+
+
+def number_label(style: str, token: str) -> str:
+    """The number as a heading shows it: 一、 / （一） / 1. / （1） / ①."""
+    return {"cn": f"{token}、", "pcn": f"（{token}）", "num": f"{token}.", "pnum": f"（{token}）"}.get(style, token)
+
+
+def annex_heading(text: str) -> tuple[int, str] | None:
+    """``"附件 1"`` → ``(1, "")``; the cover letter's ``"附件：1. …"`` list is not a heading."""
+    m = _ANNEX.match(text)
+    if not m:
+        return None
+    num = cn_int(m.group(1))
+    return (num, tidy_title(m.group(2) or "")) if num else None
+
+
+def parse_date(text: str) -> date | None:
+    """A line that is only a date, ``2022年5月7日`` or ``二〇二二年五月七日``."""
+    m = _DATE.match(text.strip())
+    if not m:
+        return None
+    parts = [cn_int(g) for g in m.groups()]
+    if None in parts:
+        return None
+    try:
+        return date(parts[0], parts[1], parts[2])  # type: ignore[arg-type]
+    except ValueError:
+        return None
+
+
+def find_doc_number(texts: Iterable[str], whole_line_only: bool = False) -> str:
+    """The first 文号 in *texts*, brackets normalised to 〔〕: ``洛政〔2022〕17号``."""
+    for text in texts:
+        compact = re.sub(r"\s+", "", text)
+        for m in _DOC_NUMBER.finditer(compact):
+            if whole_line_only and m.group(0) != compact.strip("（()）"):
+                continue
+            prefix = m.group(1)
+            for word in _DOC_LEAD_WORDS:
+                if prefix.startswith(word) and len(prefix) > len(word):
+                    prefix = prefix[len(word):]
+            return f"{prefix}〔{m.group(2)}〕{int(m.group(3))}号"
+    return ""
+
+
+def tidy_title(text: str) -> str:
+    """Remove the spaces that justified titles put between Chinese characters."""
+    text = re.sub(r"\s+", " ", text).strip()
+    return re.sub(r"(?<=[^\x00-\xff])\s+(?=[^\x00-\xff])", "", text)
+
+
+def split_labels(text: str) -> list[tuple[str, str]]:
+    """``"牵头单位：A；责任单位：B"`` → ``[("牵头单位", "A"), ("责任单位", "B")]``."""
+    matches = list(_LABEL_ANY.finditer(text))
+    out = []
+    for i, m in enumerate(matches):
+        end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
+        label = LABEL_ALIASES[re.sub(r"\s+", "", m.group(1))]
+        out.append((label, clean_value(text[m.end():end])))
+    return out
+
+
+def clean_value(value: str) -> str:
+    """A label's value: whitespace collapsed, trailing separators dropped."""
+    return re.sub(r"\s+", " ", value).strip().rstrip("、，,；; ").strip()
+
+
+def _is_start(text: str) -> bool:
+    """A line that begins a new paragraph whatever the line before it was."""
+    return bool(
+        split_number(text)
+        or _LABEL_LINE.match(text)
+        or annex_heading(text)
+        or parse_date(text)
+        or text.startswith(("附件：", "附件:"))
+        or find_doc_number([text], whole_line_only=True)
+    )
+
+
+def _joiner(prev: Paragraph, text: str, blank_before: bool) -> str | None:
+    """How *text* continues *prev* ("" for a wrapped line, "、" for one unit per line), or None."""
+    if _is_start(text):
+        return None
+    last = prev.last.rstrip()
+    if last[-1] in _CONTINUING:
+        return ""
+    label = _LABEL_LINE.match(prev.text)
+    if label and not prev.text[label.end():].strip():
+        return ""  # "牵头单位：" with its value on the next line
+    tail = last.rstrip("”’\"」』")
+    if not tail or tail[-1] in _TERMINAL or last[-1] in "：:":
+        return None
+    if len(prev.text) <= 80 and re.sub(r"\s+", "", tail).endswith(_TITLE_ENDS):
+        return None  # a title line: 关于印发…的通知, 附件 1 …实施方案
+    if len(last) >= WRAP_WIDTH:
+        return ""
+    if label and not blank_before and not text.endswith("。") and not _FIELD_LIKE.match(text):
+        field_name = LABEL_ALIASES[re.sub(r"\s+", "", label.group(1))]
+        return "、" if field_name in UNIT_FIELDS or field_name.endswith("领导") else ""
+    return None
+
+
+def _join(left: str, right: str, joiner: str = "") -> str:
+    left = left.rstrip()
+    if not joiner and left[-1:].isascii() and left[-1:].isalpha() and right[:1].isascii() and right[:1].isalpha():
+        joiner = " "
+    return left + joiner + right
+
+
+def paragraphs(blocks: Iterable[str | TableBlock]) -> list[Paragraph]:
+    """Clean every line and join wrapped ones; blank lines do not end a paragraph by themselves."""
+    paras: list[Paragraph] = []
+    blank_before = False
+    for number, block in enumerate(blocks, start=1):
+        if not isinstance(block, str):
+            paras.append(Paragraph(number, "", "", block))
+            continue
+        line = clean_line(block)
+        if line is None:
+            continue  # a page number is no blank line either
+        if not line:
+            blank_before = True
+            continue
+        prev = paras[-1] if paras and paras[-1].table is None else None
+        joiner = _joiner(prev, line, blank_before) if prev is not None else None
+        if joiner is not None:
+            prev.text = _join(prev.text, line, joiner)
+            prev.last = line
+        else:
+            paras.append(Paragraph(number, line, line))
+        blank_before = False
+    return paras
+
+
+def _sentence_head(text: str) -> str:
+    """A heading is its first sentence: （一）细化措施责任。各有关单位要… → 细化措施责任."""
+    head = text.split("。", 1)[0]
+    return head.strip() or text
+
+
+def _inline_labels(text: str) -> tuple[str, list[tuple[str, str]]]:
+    """Split ``…。（牵头单位：A；责任单位：B）`` or ``…。牵头单位：A`` off an item's text."""
+    body = text.rstrip().rstrip("。.").rstrip()
+    if body.endswith(("）", ")")):
+        for m in reversed(list(_INLINE_OPEN.finditer(body))):
+            labels = split_labels(body[m.end() : -1])
+            if labels:
+                return body[: m.start()].rstrip(), labels
+    m = _LABEL_ANY.search(text)
+    if m and m.start() > 0 and text[m.start() - 1] in "。；; ":
+        return text[: m.start()].rstrip(), split_labels(text[m.start() :])
+    return text, []
+
+
+class _Reader:
+    """Walks the paragraphs once, keeping the stack of open numbered items."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.annex: int | None = None
+        self.annexes: dict[int, str] = {}
+        self.stack: list[_Item] = []
+        self.entries: list[_Item | RawTask] = []  # numbered items and table tasks, in body order
+        self.current: _Item | None = None
+        self.problems: list[Problem] = []
+        self.want_annex_title = False
+
+    def feed(self, para: Paragraph) -> None:
+        if para.table is not None:
+            self._table(para.table)
+            return
+        text = para.text
+        annex = annex_heading(text)
+        if annex:
+            self.annex, title = annex
+            self.annexes[self.annex] = title
+            self.want_annex_title = not title
+            self.stack, self.current = [], None
+            return
+        if self.want_annex_title:
+            self.want_annex_title = False
+            if not split_number(text) and not _LABEL_LINE.match(text):
+                self.annexes[self.annex] = tidy_title(text)  # type: ignore[index]
+                return
+        numbered = split_number(text)
+        if numbered:
+            self._open(para, *numbered)
+        elif _LABEL_LINE.match(text):
+            self._label(para)
+        elif self.current is None:
+            return
+        elif not self.current.fields:
+            self.current.parts.append(text)
+            self.current.head = self.current.head or _sentence_head(text)
+        elif not _FIELD_LIKE.match(text):
+            self.current = None  # prose after the labels: the item is over
+
+    def _open(self, para: Paragraph, style: str, num: int, label: str, rest: str) -> None:
+        styles = [i.style for i in self.stack]
+        if style in styles:
+            del self.stack[styles.index(style):]
+        rest, inline = _inline_labels(rest)
+        item = _Item(style, num, label, _sentence_head(rest), para.line, self.annex, list(self.stack), [rest])
+        for name, value in inline:
+            _add_field(item.fields, name, value)
+        self.stack.append(item)
+        self.entries.append(item)
+        self.current = item
+
+    def _label(self, para: Paragraph) -> None:
+        if self.current is None:
+            self.problems.append(ORPHAN_LABEL(file=self.source, row=para.line, value=para.text[:40]))
+            return
+        if not self.current.fields:
+            self.current = self._fold_sub_points(self.current)
+        for name, value in split_labels(para.text):
+            _add_field(self.current.fields, name, value)
+
+    def _fold_sub_points(self, item: _Item) -> _Item:
+        """（1）…（2）… listed inside a task: labels after the last one belong to the task above."""
+        if item.style not in ("pnum", "circ") or not item.parents or item.parents[-1].fields:
+            return item
+        parent = item.parents[-1]
+        siblings = [e for e in self.entries if isinstance(e, _Item) and e.parents and e.parents[-1] is parent]
+        if any(s.fields or s.style != item.style for s in siblings):
+            return item
+        for sub in siblings:
+            sub.folded = True
+            parent.parts.append(sub.label + sub.text)
+        del self.stack[self.stack.index(parent) + 1 :]
+        return parent
+
+    def _table(self, table: TableBlock) -> None:
+        headings = [p.label + p.head for p in self.stack]
+        tasks, problems = table.tasks(self.annex, headings)
+        self.entries.extend(tasks)
+        self.problems.extend(problems)
+        self.current = None
+
+    def tasks(self) -> list[RawTask]:
+        """Items that carry a unit label, keyed by their full numbering path for now."""
+        tasks = []
+        for entry in self.entries:
+            if isinstance(entry, RawTask):
+                tasks.append(entry)
+            elif entry.folded:
+                continue
+            elif any(entry.fields.get(f) for f in UNIT_FIELDS):
+                tasks.append(
+                    RawTask(
+                        annex=entry.annex,
+                        headings=[p.label + p.head for p in entry.parents],
+                        number=entry.label,
+                        key=entry.path(),
+                        text=entry.text.strip(),
+                        fields=dict(entry.fields),
+                        line=entry.line,
+                        source=self.source,
+                    )
+                )
+            elif entry.fields:
+                self.problems.append(
+                    ITEM_WITHOUT_UNIT(file=self.source, row=entry.line, value=entry.label + entry.head[:30])
+                )
+        return tasks
+
+
+def _add_field(fields: dict[str, str], name: str, value: str) -> None:
+    if not value:
+        fields.setdefault(name, "")
+    elif fields.get(name):
+        fields[name] = f"{fields[name]}；{value}"
+    else:
+        fields[name] = value
+
+
+def assign_keys(tasks: Sequence[RawTask]) -> list[Problem]:
+    """Shorten each task's key (its full numbering path) to what is unique within its annex.
+
+    The task's own number when that alone is unique (global numbering 1..98); else the
+    numbering below the levels all tasks share (二、工作任务 → (1, 2) for 2. under （一））;
+    else the full path, with a counter added to true duplicates (reported).
+    """
+    problems: list[Problem] = []
+    groups: dict[int | None, list[RawTask]] = {}
+    for task in tasks:
+        groups.setdefault(task.annex, []).append(task)
+    for group in groups.values():
+        paths = [t.key or (i,) for i, t in enumerate(group, start=1)]
+        keys = [p[-1:] for p in paths]
+        if len(set(keys)) < len(keys):
+            shared = _common_prefix(paths)
+            keys = [p[shared:] for p in paths]
+        seen: set[tuple[int, ...]] = set()
+        for task, key in zip(group, keys, strict=True):
+            if key in seen:
+                problems.append(DUPLICATE_NUMBER(file=task.source, row=task.line or None, value=task.number))
+                extra = 2
+                while key + (extra,) in seen:
+                    extra += 1
+                key = key + (extra,)
+            seen.add(key)
+            task.key = key
+    return problems
+
+
+def _common_prefix(paths: Sequence[tuple[int, ...]]) -> int:
+    limit = min(len(p) for p in paths) - 1
+    n = 0
+    while n < limit and len({p[n] for p in paths}) == 1:
+        n += 1
+    return n
+
+
+def read_header(paras: Sequence[Paragraph], notice: RawNotice) -> None:
+    """Fill title, 文号, issuer and date from the cover letter (and the closing date line)."""
+    texts = [p.text for p in paras]
+    zone = texts[: _header_end(texts)]
+    notice.doc_number = find_doc_number(zone, whole_line_only=True) or find_doc_number(
+        t for t in zone if len(t) <= 60
+    )
+    notice.issued = next((d for d in map(parse_date, texts) if d), None)
+    title_at = next((i for i, t in enumerate(zone) if _is_notice_title(t)), None)
+    if title_at is None:
+        notice.title = next((tidy_title(t) for t in zone if _looks_like_title(t)), "")
+        return
+    title = zone[title_at]
+    for more in zone[title_at + 1 : title_at + 3]:
+        if re.sub(r"\s+", "", title).endswith(_TITLE_ENDS) or more.endswith(("：", ":")) or _is_start(more):
+            break
+        title += more
+    title = tidy_title(title)
+    issuer, _, rest = title.partition("关于")
+    notice.title = _programme_title(rest) or title
+    if issuer.strip():
+        notice.issuer = issuer.strip()
+    else:
+        before = [t for t in zone[max(0, title_at - 4) : title_at] if _looks_like_issuer(t)]
+        notice.issuer = tidy_title(before[-1]).removesuffix("文件") if before else ""
+
+
+def _header_end(texts: Sequence[str]) -> int:
+    for i, t in enumerate(texts):
+        if annex_heading(t) or _LABEL_LINE.match(t):
+            return i
+        numbered = split_number(t)
+        if numbered and numbered[0] != "num":
+            return i
+    return len(texts)
+
+
+def _is_notice_title(text: str) -> bool:
+    head, sep, _ = re.sub(r"\s+", "", text).partition("关于")
+    return bool(sep) and len(head) <= 30 and not re.search(r"[，,。；;：:]", head)
+
+
+def _looks_like_title(text: str) -> bool:
+    return len(text) <= 60 and text[-1] not in _TERMINAL + "：:，," and not _is_start(text)
+
+
+def _looks_like_issuer(text: str) -> bool:
+    compact = tidy_title(text).removesuffix("文件")
+    return len(compact) <= 30 and not _is_start(text) and compact.endswith(_ORG_SUFFIX)
+
+
+def _programme_title(rest: str) -> str:
+    """关于印发《X》的通知 → X; 关于印发X的通知 → X."""
+    quoted = re.search(r"《(.+)》", rest)
+    if quoted:
+        return quoted.group(1)
+    m = re.match(r"^(?:印发|转发|下达)(.+?)的?通知$", rest)
+    return m.group(1) if m else ""
+
+
+def parse_blocks(blocks: Iterable[str | TableBlock], source: str) -> RawNotice:
+    """Everything the lines (and tables) say; keys are still full paths (see :func:`finish`)."""
+    paras = paragraphs(blocks)
+    notice = RawNotice(source=source)
+    read_header([p for p in paras if p.table is None], notice)
+    reader = _Reader(source)
+    for para in paras:
+        reader.feed(para)
+    notice.tasks = reader.tasks()
+    notice.annexes = dict(reader.annexes)
+    notice.problems = reader.problems
+    return notice
+
+
+def finish(notice: RawNotice) -> RawNotice:
+    """Give the tasks their final keys; a notice without any task is an input error."""
+    if not notice.tasks:
+        raise no_tasks_error(notice.source)
+    notice.problems.extend(assign_keys(notice.tasks))
+    return notice
+
+
+def no_tasks_error(source: str) -> InputError:
+    return InputError(
+        f"未在 {source} 中找到任何任务。任务应是带“牵头单位：”“责任单位：”等标注的编号条目，"
+        "或含“重点任务”“牵头单位”等列的任务分解表。请检查是否选对了文件；"
+        "通知没有逐项标注单位时，请先整理成任务分解表（Excel）再导入。"
+    )
+
+
+def parse_text(text: str, source: str) -> RawNotice:
+    """Parse a paragraph-style notice; raise :class:`InputError` when it holds no task."""
+    return finish(parse_blocks(text.splitlines(), source))

@@ -1,0 +1,215 @@
+"""The pre-check against a corpus of hostile files (built here by tests/hostile.py)."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import hostile as h
+import pytest
+
+from ledger.collect.safety import DEFAULT_LIMITS, Limits, ReaderCrashed, precheck, read_isolated
+from ledger.collect.sniff import sniff
+from ledger.problems import has_errors
+
+NS = h.MAIN_NS
+
+
+def _sheet(body: str, prefix: str = "") -> bytes:
+    p = f"{prefix}:" if prefix else ""
+    xmlns = f"xmlns:{prefix}" if prefix else "xmlns"
+    return f'<{p}worksheet {xmlns}="{NS}"><{p}sheetData>{body}</{p}sheetData></{p}worksheet>'.encode()
+
+
+# name -> (builder(dir) -> path, sniffed kind, expected problem codes)
+CASES = {
+    "truncated": (h.truncated, "corrupt", ["file-corrupt"]),
+    "flipped": (h.flipped, "xlsx", ["file-corrupt"]),
+    "empty": (h.empty, "unknown", ["file-empty"]),
+    "lying-header": (h.lying_header, "xlsx", ["file-corrupt"]),
+    "too-many-parts": (h.too_many_parts, "xlsx", ["zip-too-many-parts"]),
+    "duplicate-part": (h.duplicate_part, "xlsx", ["file-corrupt"]),
+    "billion-laughs": (h.billion_laughs, "xlsx", ["xml-dtd-forbidden"]),
+    "xxe": (h.xxe, "xlsx", ["xml-dtd-forbidden"]),
+    "encrypted": (h.encrypted_xlsx, "encrypted", ["file-encrypted"]),
+    "xls-password": (lambda d: h.xls(d, "pw.xls", password=True), "xls", ["file-encrypted"]),
+    "long-string": (h.long_shared_string, "xlsx", ["cell-too-long"]),
+    "xfd1048576": (lambda d: h.with_sheet_rows(d, "xfd.xlsx", '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'),
+                   "xlsx", ["sheet-too-wide"]),
+    "row-5000000": (lambda d: h.with_sheet_rows(d, "r5m.xlsx", '<row r="5000000"><c r="A5000000"><v>1</v></c></row>',
+                                                dimension="A1:L52"), "xlsx", ["cell-out-of-range"]),
+    "row-200000": (lambda d: h.with_sheet_rows(d, "r200k.xlsx", '<row r="200000"><c r="B200000"><v>1</v></c></row>'),
+                   "xlsx", ["sheet-too-many-rows"]),
+    "prefixed-cells": (lambda d: h.xlsx_from_sheet_xml(d, "xc.xlsx", _sheet(
+        '<x:row r="1"><x:c r="A1"><x:v>1</x:v></x:c><x:c r="AAA70000"><x:v>1</x:v></x:c></x:row>', "x")),
+        "xlsx", ["sheet-too-wide"]),
+    "cells-without-r": (lambda d: h.xlsx_from_sheet_xml(d, "nor.xlsx", _sheet("<row>" + "<c><v>1</v></c>" * 300 + "</row>")),
+                        "xlsx", ["sheet-too-wide"]),
+    "r-hidden-after-fake": (lambda d: h.xlsx_from_sheet_xml(d, "fake.xlsx", _sheet(
+        "<row r=\"1\"><c s=\" r='A1'\" r=\"XFD1\"><v>1</v></c></row>")), "xlsx", ["sheet-too-wide"]),
+    "four-letter-column": (lambda d: h.xlsx_from_sheet_xml(d, "col4.xlsx", _sheet('<row r="1"><c r="AAAA1"><v>1</v></c></row>')),
+                           "xlsx", ["cell-out-of-range"]),
+    "malformed-cell-tag": (lambda d: h.xlsx_from_sheet_xml(d, "bad.xlsx", _sheet('<row r="1"><c r=XFD1><v>1</v></c></row>')),
+                           "xlsx", ["file-corrupt"]),
+    "sheet-part-missing": (h.sheet_part_missing, "xlsx", ["sheet-part-missing"]),
+    "macro-renamed": (h.macro_renamed, "xlsm", ["macro-file"]),
+    "html-named-xls": (h.html_named_xls, "unknown", ["file-not-spreadsheet"]),
+    "csv-named-xls": (h.csv_named_xls, "unknown", ["file-not-spreadsheet"]),
+    "ods-wide-content": (lambda d: h.ods(d, "wide.ods", '<table:table table:name="S"><table:table-row>'
+                                         '<table:table-cell table:number-columns-repeated="100000" office:value-type="float"'
+                                         ' office:value="1"/></table:table-row></table:table>'), "ods", ["sheet-too-wide"]),
+    "ods-repeated-rows": (lambda d: h.ods(d, "tall.ods", '<table:table table:name="S"><table:table-row '
+                                          'table:number-rows-repeated="500000"><table:table-cell><text:p>x</text:p>'
+                                          '</table:table-cell></table:table-row></table:table>'), "ods", ["sheet-too-many-rows"]),
+    "ods-dtd": (lambda d: h.ods(d, "dtd.ods", '<table:table table:name="S"/>', prolog='<!DOCTYPE x [<!ENTITY a "b">]>'),
+                "ods", ["xml-dtd-forbidden"]),
+    # must pass: the declared dimension is ignored, content decides
+    "huge-dimension": (lambda d: h.with_sheet_rows(d, "dim.xlsx", "", dimension="A1:XFD1048576"), "xlsx", []),
+    "good-xlsx": (h.good_xlsx, "xlsx", []),
+    "xlsx-named-xls": (h.xlsx_named_xls, "xlsx", []),
+    "libreoffice-ods": (lambda d: h.ods(d, "good.ods", h.ods_like_libreoffice()), "ods", []),
+    "xls": (h.xls, "xls", []),
+    "eml": (h.mail, "eml", []),
+    "zip": (h.plain_zip, "zip", []),
+}
+
+#: slow to build (a few seconds each): built once per test session (per xdist worker)
+HEAVY = {
+    "zip-bomb-1GiB": (h.zip_bomb, "xlsx", ["zip-bomb"]),
+    "shared-string-512MiB": (h.huge_shared_string, "xlsx", ["zip-bomb"]),
+    "3M-cells": (h.many_cells, "xlsx", ["sheet-too-many-cells"]),
+}
+
+
+@pytest.fixture(scope="session")
+def heavy_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("heavy")
+
+
+def _heavy(name: str, directory: Path) -> Path:
+    existing = list(directory.glob(f"{name}.*"))
+    if existing:
+        return existing[0]
+    return HEAVY[name][0](directory, f"{name}.xlsx")
+
+
+def _check(path: Path, kind: str, codes: list[str], limits: Limits = DEFAULT_LIMITS) -> float:
+    start = time.perf_counter()
+    sniffed, problems = precheck(path, display_name=f"单位/{path.name}", limits=limits)
+    elapsed = time.perf_counter() - start
+    assert sniffed.kind == kind, sniffed
+    assert [p.code for p in problems] == codes, [p.render() for p in problems]
+    for p in problems:
+        assert p.file == f"单位/{path.name}"
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in p.message)
+    assert elapsed < 5, f"precheck took {elapsed:.1f} s"  # measured well under 2 s; this only catches hangs
+    return elapsed
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_hazard(tmp_path: Path, name: str) -> None:
+    builder, kind, codes = CASES[name]
+    _check(builder(tmp_path), kind, codes)
+
+
+@pytest.mark.parametrize("name", sorted(HEAVY))
+def test_heavy_hazard(heavy_dir: Path, name: str) -> None:
+    _, kind, codes = HEAVY[name]
+    _check(_heavy(name, heavy_dir), kind, codes)
+
+
+def test_bomb_rejected_from_directory_without_inflating(heavy_dir: Path) -> None:
+    path = _heavy("zip-bomb-1GiB", heavy_dir)
+    start = time.perf_counter()
+    precheck(path)
+    assert time.perf_counter() - start < 0.1  # measured ~1 ms: central directory only
+
+
+def test_part_size_limits_without_ratio_check(heavy_dir: Path) -> None:
+    no_ratio = Limits(bomb_ratio=0)
+    _check(_heavy("shared-string-512MiB", heavy_dir), "xlsx", ["zip-part-too-large"], no_ratio)
+    _check(_heavy("3M-cells", heavy_dir), "xlsx", ["zip-too-large"], Limits(max_total_bytes=10 << 20))
+
+
+def test_lowered_limits(tmp_path: Path) -> None:
+    good = h.good_xlsx(tmp_path)
+    _check(good, "unknown", ["file-too-large"], Limits(max_file_bytes=1000))
+    _check(good, "xlsx", ["sheet-too-many-rows"], Limits(max_rows=40))
+    _check(good, "xlsx", ["sheet-too-wide"], Limits(max_cols=10))
+    _check(good, "xlsx", ["sheet-too-many-cells"], Limits(max_cells=100))
+
+
+def test_problem_names_sheet_and_cell(tmp_path: Path) -> None:
+    path = h.with_sheet_rows(tmp_path, "xfd.xlsx", '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>')
+    _, [problem] = precheck(path)
+    assert (problem.sheet, problem.cell, problem.value) == ("工作台账", "XFD1048576", "16384")
+    _, [missing] = precheck(h.sheet_part_missing(tmp_path))
+    assert missing.sheet == "附表2"
+
+
+def test_messages_tell_the_unit_what_to_do(tmp_path: Path) -> None:
+    _, [enc] = precheck(h.encrypted_xlsx(tmp_path))
+    assert enc.message == "文件已加密，请取消密码后重新报送"
+    _, [bad] = precheck(h.truncated(tmp_path))
+    assert bad.message == "文件已损坏或不完整，请重新保存为 .xlsx 后报送"
+    _, [macro] = precheck(h.macro_renamed(tmp_path))
+    assert (macro.severity, macro.message) == ("warning", "文件含宏，宏已忽略；请另存为 .xlsx")
+    _, [html] = precheck(h.html_named_xls(tmp_path))
+    assert "网页" in html.message
+
+
+def test_fifty_files_one_poisoned(tmp_path: Path) -> None:
+    files = h.copy_many(h.good_xlsx(tmp_path, ".template.xlsx"), tmp_path, 50)
+    poisoned = h.with_sheet_rows(tmp_path, "poison.xlsx", '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>')
+    files[17].write_bytes(poisoned.read_bytes())
+    start = time.perf_counter()
+    results = {f.name: precheck(f)[1] for f in files}
+    elapsed = time.perf_counter() - start
+    flagged = sorted(name for name, problems in results.items() if has_errors(problems))
+    assert flagged == ["unit17.xlsx"]
+    assert elapsed < 5  # ~2 ms per good file here
+
+
+def test_sniff_ignores_extension(tmp_path: Path) -> None:
+    assert sniff(h.xlsx_named_xls(tmp_path)).kind == "xlsx"
+    assert sniff(h.encrypted_xlsx(tmp_path, "locked.xls")).kind == "encrypted"
+    assert sniff(h.xls(tmp_path, "old.xlsx")).kind == "xls"
+    assert sniff(h.mail(tmp_path, "reply.xlsx")).kind == "eml"
+    assert sniff(h.empty(tmp_path)).detail == "empty"
+
+
+def test_read_isolated_returns_and_reraises() -> None:
+    assert read_isolated(sum, [1, 2, 3]) == 6
+    with pytest.raises(ValueError):
+        read_isolated(int, "x")
+
+
+def test_read_isolated_survives_abort_memory_and_hang() -> None:
+    with pytest.raises(ReaderCrashed, match="信号"):
+        read_isolated(os.abort)
+    with pytest.raises(ReaderCrashed, match="内存"):
+        read_isolated(bytearray, 4 << 30, memory_mb=512)
+    with pytest.raises(ReaderCrashed, match="秒"):
+        read_isolated(time.sleep, 30, timeout=1)
+
+
+def test_calamine_abort_is_contained(tmp_path: Path) -> None:
+    """The measured hazard itself: calamine aborts on XFD1048576; in a child we survive it."""
+    path = h.with_sheet_rows(tmp_path, "xfd.xlsx", '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>')
+    with pytest.raises(ReaderCrashed):
+        read_isolated(h.calamine_sheet, str(path), timeout=30)
+    assert read_isolated(h.calamine_sheet, str(h.good_xlsx(tmp_path)), timeout=30) == 52
+
+
+def test_corpus_time_and_memory(tmp_path: Path, heavy_dir: Path) -> None:
+    """Every file of the corpus pre-checked in one fresh child: worst time and peak RSS."""
+    paths = []
+    for name, (builder, _, _) in CASES.items():
+        (tmp_path / name).mkdir()
+        paths.append(str(builder(tmp_path / name)))
+    paths += [str(_heavy(name, heavy_dir)) for name in HEAVY]
+    results = read_isolated(h.measure_corpus, paths, timeout=120, memory_mb=2048)
+    worst_time = max(seconds for _, seconds in results["times"])
+    assert worst_time < 5
+    assert results["peak_rss_kib"] < 200 * 1024, results
