@@ -11,6 +11,8 @@ from pathlib import Path
 from ledger.errors import WorkspaceError
 
 TMP_SUFFIX = ".ledger-tmp"
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
 
 
 @contextlib.contextmanager
@@ -31,6 +33,8 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
         yield tmp
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
+        if tmp.exists():
+            os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file normal permissions
         try:
             os.replace(tmp, target)
         except PermissionError as exc:

@@ -1,0 +1,110 @@
+"""Plain-Python API of the registry stage, called by the CLI and later stages."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from ledger.config import Workspace
+from ledger.errors import InputError, LedgerError
+from ledger.problems import Problem
+from ledger.registry.check import check_registry
+from ledger.registry.importer import ImportResult, import_notices
+from ledger.registry.model import Registry
+from ledger.registry.units import UnitDirectory
+from ledger.registry.workbook import read_registry, read_registry_file, write_registry
+
+
+class RegistryExists(LedgerError):
+    """Import would overwrite a reviewed registry."""
+
+
+@dataclass
+class ImportOutcome:
+    result: ImportResult
+    path: Path
+    backup: Path | None
+
+
+def load_directory(ws: Workspace) -> UnitDirectory:
+    if not ws.paths.units.is_file():
+        raise InputError(f"找不到单位名录 {ws.paths.units}。请先建立单位名录（source_data/units.xlsx）。")
+    return UnitDirectory.load(ws.paths.units)
+
+
+def import_registry(
+    ws: Workspace,
+    files: Sequence[Path],
+    programme_id: str | None = None,
+    output: Path | None = None,
+    force: bool = False,
+) -> ImportOutcome:
+    """Import notices and write the registry workbook; an existing one needs *force*.
+
+    With *force* the existing workbook is kept as a dated backup and the ids a reviewer
+    gave to tasks are carried over to the re-imported tasks with the same text.
+    """
+    directory = load_directory(ws)
+    missing = [str(f) for f in files if not Path(f).is_file()]
+    if missing:
+        raise InputError(f"找不到文件：{'、'.join(missing)}。")
+    result = import_notices(ws, files, directory, programme_id)
+    prog_id = result.registry.programme.id
+    target = ws.inside(output) if output else ws.registry_path(prog_id)
+    backup = None
+    if target.exists():
+        if not force:
+            raise RegistryExists(
+                f"任务清单 {target} 已存在（可能已人工审核）。如确需重新导入，请加 --force（原文件会备份），"
+                "或用 -o 写到其他位置。"
+            )
+        previous, _ = read_registry_file(target, prog_id)
+        result = import_notices(ws, files, directory, programme_id, previous=previous)
+        backup = target.with_name(f"{target.stem}.{datetime.now():%Y%m%d-%H%M%S}.bak{target.suffix}")
+        shutil.copy2(target, backup)
+    write_registry(result.registry, target)
+    return ImportOutcome(result=result, path=target, backup=backup)
+
+
+def list_programmes(ws: Workspace) -> list[dict]:
+    """Configured programmes with their task counts (None when no registry yet)."""
+    rows = []
+    for prog in ws.programmes.values():
+        path = ws.registry_path(prog.id)
+        count = None
+        if path.is_file():
+            registry, _ = read_registry_file(path, prog.id)
+            count = len(registry.tasks)
+        rows.append(
+            {"id": prog.id, "title": prog.title, "doc_number": prog.doc_number, "tasks": count,
+             "registry": str(path.relative_to(ws.root)) if path.is_relative_to(ws.root) else str(path)}
+        )
+    return rows
+
+
+def check(ws: Workspace, programme_ids: Sequence[str] | None = None) -> dict[str, list[Problem]]:
+    """Structural and semantic problems per programme (all configured ones by default)."""
+    directory = load_directory(ws)
+    ids = list(programme_ids) if programme_ids else [
+        p for p in ws.programmes if ws.registry_path(p).is_file()
+    ]
+    out: dict[str, list[Problem]] = {}
+    for pid in ids:
+        registry, problems = read_registry(ws, pid)
+        path = ws.registry_path(pid)
+        problems += check_registry(registry, directory, ws.programme(pid).scope, file=path.name)
+        out[pid] = problems
+    return out
+
+
+def load(ws: Workspace, programme_id: str) -> Registry:
+    """The registry of *programme_id*; raise if it has structural errors."""
+    registry, problems = read_registry(ws, programme_id)
+    errors = [p for p in problems if p.is_error]
+    if errors:
+        lines = "\n".join(p.render() for p in errors[:10])
+        raise InputError(f"任务清单有错误，请先改正（ledger registry check {programme_id}）：\n{lines}")
+    return registry

@@ -1,0 +1,81 @@
+"""The registry commands through the CLI: exit codes, JSON, Chinese messages."""
+
+import json
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from ledger.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def wsdir(tmp_path) -> Path:
+    shutil.copy2(REPO / "ledger.toml", tmp_path / "ledger.toml")
+    shutil.copytree(REPO / "source_data", tmp_path / "source_data")
+    return tmp_path
+
+
+def run(wsdir: Path, *args: str):
+    return CliRunner().invoke(main, ["-w", str(wsdir), *args])
+
+
+def test_list_json(wsdir):
+    res = run(wsdir, "registry", "list", "--json")
+    assert res.exit_code == 0, res.output
+    rows = {r["id"]: r for r in json.loads(res.output)["programmes"]}
+    assert rows["351"]["tasks"] == 66 and rows["pingtai"]["tasks"] == 66 and rows["yanshi"]["tasks"] == 98
+    assert rows["351"]["doc_number"] == "洛城提办文〔2022〕11号"
+
+
+def test_check_clean_then_broken(wsdir):
+    res = run(wsdir, "registry", "check", "--json")
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["valid"] is True
+    path = wsdir / "source_data" / "351" / "registry.xlsx"
+    wb = openpyxl.load_workbook(path)
+    sheet = wb["任务清单"]
+    header = [c.value for c in sheet[1]]
+    col = header.index("牵头单位") + 1
+    sheet.cell(row=2, column=col, value="市发改委员会")
+    sheet.cell(row=3, column=col, value="各城市区政府（管委会）")
+    wb.save(path)
+    res = run(wsdir, "registry", "check", "351", "--json")
+    assert res.exit_code == 1
+    codes = {p["code"] for p in json.loads(res.output)["programmes"]["351"]}
+    assert {"unknown-unit", "group-lead"} <= codes
+    text = run(wsdir, "registry", "check", "351")
+    assert "市发改委员会" in text.output and "是否为" in text.output
+
+
+def test_import_empty_file_exit_1_nothing_written(wsdir, tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    res = run(wsdir, "registry", "import", str(empty), "--programme", "351", "-o", "new/r.xlsx")
+    assert res.exit_code == 1
+    assert "empty.txt" in res.output and "Traceback" not in res.output
+    assert not (wsdir / "new").exists()
+
+
+def test_import_refuses_overwrite(wsdir):
+    notice = wsdir / "source_data" / "notices" / "pingtai_洛政2022-17号.txt"
+    res = run(wsdir, "registry", "import", str(notice))
+    assert res.exit_code == 1 and "--force" in res.output
+
+
+def test_unknown_programme_and_bad_config(wsdir):
+    res = run(wsdir, "registry", "export", "nope")
+    assert res.exit_code == 1 and "未知的项目" in res.output
+    (wsdir / "ledger.toml").write_text((wsdir / "ledger.toml").read_text(encoding="utf-8")
+                                       + "\n[programmes.x]\ntitle='x'\nissued=2022-01-01\ncycle='yearly'\n",
+                                       encoding="utf-8")
+    res = run(wsdir, "registry", "list")
+    assert res.exit_code == 1 and "programmes.x.cycle" in res.output
+
+
+def test_usage_error_is_exit_2(wsdir):
+    assert run(wsdir, "registry", "import").exit_code == 2
