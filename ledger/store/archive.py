@@ -1,0 +1,64 @@
+"""Keep every received file unchanged, read-only, under its content hash.
+
+The name is the hash, so archiving the same bytes twice (a re-run, a second process)
+finds the file already there and writes nothing; a damaged copy is replaced.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import stat
+from pathlib import Path, PurePosixPath
+
+from ledger.fsutil import write_bytes_atomic
+from ledger.store.model import StoreError
+
+_EXT = re.compile(r"^[a-z0-9]{1,8}$")
+#: detected types that name a real file format; other verdicts (corrupt, encrypted, unknown)
+#: fall back to the extension the sender gave.
+_FORMATS = {"xlsx", "xlsm", "xlsb", "xls", "ods", "zip", "eml", "csv", "html", "et"}
+
+
+def extension(detected_type: str, source_name: str) -> str:
+    """File extension for the archived copy: the detected format, else the sender's, else ``bin``."""
+    kind = detected_type.lower()
+    if kind in _FORMATS:
+        return kind
+    suffix = PurePosixPath(source_name.replace("\\", "/")).suffix.lower().lstrip(".")
+    return suffix if _EXT.match(suffix) else "bin"
+
+
+def relative_path(sha256: str, ext: str) -> str:
+    """``ab/ab12….xlsx``: two-character fan-out keeps folders small."""
+    return f"{sha256[:2]}/{sha256}.{ext}"
+
+
+def archive(root: Path, sha256: str, ext: str, data: bytes) -> str:
+    """Store *data* under *root* read-only unless an identical copy is there; return the relative path."""
+    rel = relative_path(sha256, ext)
+    target = root / rel
+    if _intact(target, sha256):
+        return rel
+    try:
+        if target.exists():
+            # A damaged copy: make it writable so the replacement also works on Windows.
+            with contextlib.suppress(OSError):
+                os.chmod(target, stat.S_IRUSR | stat.S_IWUSR)
+        write_bytes_atomic(target, data)
+        os.chmod(target, 0o444)
+    except OSError as exc:
+        raise StoreError(f"无法存档收到的文件到 {target}：{exc.strerror or exc}。请检查该目录的写入权限。") from exc
+    return rel
+
+
+def _intact(path: Path, sha256: str) -> bool:
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        raise StoreError(f"无法读取存档文件 {path}：{exc.strerror or exc}。") from exc
+    return digest == sha256

@@ -1,0 +1,116 @@
+"""What the history store takes and gives back, independent of the database behind it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from ledger.errors import LedgerError
+from ledger.problems import Problem
+
+ReceivedSource = Literal["email", "collected"]
+#: outcome of a file as collect decided it
+Verdict = Literal["accepted", "rejected"]
+#: outcome of a stored file: a verdict, or "superseded" once a newer accepted file replaced it,
+#: or "duplicate" (never stored) when the same bytes were received again.
+Outcome = Literal["accepted", "rejected", "superseded", "duplicate"]
+
+
+class StoreError(LedgerError):
+    """The history database cannot be opened, read or written."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One task row of an accepted submission, as the unit filled it in."""
+
+    task_id: str
+    row: int
+    progress: str = ""
+    cumulative: str = ""
+    percent: int | None = None
+    status: str = ""
+    problems_text: str = ""
+    next_steps: str = ""
+    coordination: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Received:
+    """One received file and collect's verdict on it: what :meth:`Store.ingest` records.
+
+    ``sha256`` is the hex digest of ``data`` (checked). ``received_at`` may be naive
+    (taken as local time) or aware. ``unit`` may be None only for rejected files whose
+    unit could not be told. Entries of rejected files are not stored.
+    """
+
+    sha256: str
+    source_name: str
+    data: bytes
+    detected_type: str
+    received_at: datetime
+    received_source: ReceivedSource
+    sender: str
+    programme: str
+    period: str
+    unit: str | None
+    outcome: Verdict
+    problems: tuple[Problem, ...] = ()
+    entries: tuple[Entry, ...] = ()
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A stored file with its current outcome; ``received_at`` is aware, in local time."""
+
+    id: int
+    sha256: str
+    programme: str
+    period: str
+    unit: str | None
+    received_at: datetime
+    received_source: str
+    source_name: str
+    sender: str
+    detected_type: str
+    size: int
+    outcome: Outcome
+    archived_path: Path
+    problems: tuple[Problem, ...] = ()
+    superseded_by: int | None = None
+
+
+class Store(Protocol):
+    """The history store's interface; :mod:`ledger.store.sqlite` implements it."""
+
+    def ingest(self, received: Received) -> Submission: ...
+
+    def submission(self, submission_id: int) -> Submission | None: ...
+
+    def current_submissions(self, programme: str, period: str) -> list[Submission]: ...
+
+    def entries(self, submission_id: int) -> list[Entry]: ...
+
+    def last_accepted_before(
+        self, programme: str, period_key: str, unit: str
+    ) -> tuple[Submission, list[Entry]] | None: ...
+
+    def history(self, programme: str, unit: str | None = None) -> list[Submission]: ...
+
+    def audit(self) -> list[dict[str, Any]]: ...
+
+    def save_lights(self, programme: str, period: str, rows: Iterable[dict[str, Any]]) -> None: ...
+
+    def lights(self, programme: str, period: str) -> list[dict[str, Any]]: ...
+
+    def next_bulletin_number(self, programme: str, month: str) -> int: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> Store: ...
+
+    def __exit__(self, *exc: object) -> None: ...

@@ -1,0 +1,128 @@
+"""The history database's tables, and the hook that brings an older database up to date.
+
+The constraints carry the invariants so that no code path can break them: one row per
+content hash, at most one accepted file per (programme, period, unit), an accepted file
+always names its unit, one entry per task of a file.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+SCHEMA_VERSION = 1
+
+_V1 = (
+    """CREATE TABLE files (
+        id INTEGER PRIMARY KEY,
+        sha256 TEXT NOT NULL UNIQUE CHECK (length(sha256) = 64),
+        source_name TEXT NOT NULL,
+        size INTEGER NOT NULL CHECK (size >= 0),
+        detected_type TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        received_source TEXT NOT NULL CHECK (received_source IN ('email', 'collected')),
+        sender TEXT NOT NULL DEFAULT '',
+        programme TEXT NOT NULL,
+        period TEXT NOT NULL,
+        unit TEXT,
+        outcome TEXT NOT NULL CHECK (outcome IN ('accepted', 'rejected', 'superseded')),
+        superseded_by INTEGER REFERENCES files(id),
+        archived_path TEXT NOT NULL,
+        problems TEXT NOT NULL DEFAULT '[]',
+        CHECK (outcome = 'rejected' OR unit IS NOT NULL)
+    )""",
+    "CREATE INDEX files_by_key ON files (programme, period, unit, received_at)",
+    "CREATE INDEX files_by_unit ON files (programme, unit, period)",
+    """CREATE UNIQUE INDEX files_one_accepted ON files (programme, period, unit)
+        WHERE outcome = 'accepted'""",
+    """CREATE TABLE entries (
+        file_id INTEGER NOT NULL REFERENCES files(id),
+        task_id TEXT NOT NULL CHECK (task_id <> ''),
+        row INTEGER NOT NULL,
+        progress TEXT NOT NULL,
+        cumulative TEXT NOT NULL,
+        percent INTEGER CHECK (percent IS NULL OR percent BETWEEN 0 AND 100),
+        status TEXT NOT NULL,
+        problems_text TEXT NOT NULL,
+        next_steps TEXT NOT NULL,
+        coordination TEXT NOT NULL,
+        note TEXT NOT NULL,
+        PRIMARY KEY (file_id, task_id)
+    )""",
+    """CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        recorded_at TEXT NOT NULL,
+        file_id INTEGER NOT NULL UNIQUE REFERENCES files(id),
+        received_at TEXT NOT NULL,
+        received_source TEXT NOT NULL,
+        sender TEXT NOT NULL,
+        source_name TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        detected_type TEXT NOT NULL,
+        verdict TEXT NOT NULL,
+        reason_code TEXT NOT NULL,
+        message TEXT NOT NULL,
+        tool_version TEXT NOT NULL
+    )""",
+    """CREATE TABLE lights (
+        programme TEXT NOT NULL,
+        period TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (programme, period, position)
+    )""",
+    """CREATE TABLE bulletins (
+        programme TEXT NOT NULL,
+        month TEXT NOT NULL,
+        number INTEGER NOT NULL CHECK (number > 0),
+        PRIMARY KEY (programme, month),
+        UNIQUE (programme, number)
+    )""",
+)
+
+#: version -> step that turns a database of version-1 into this version; runs inside the
+#: opening transaction. Add ``2: _to_v2`` here (and bump SCHEMA_VERSION) when the tables change.
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {}
+
+
+def _create(conn: sqlite3.Connection) -> None:
+    for statement in _V1:
+        conn.execute(statement)
+
+
+def current_version(conn: sqlite3.Connection) -> int:
+    """The database's schema version; 0 for a new, empty database."""
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+    ).fetchone()
+    if not exists:
+        return 0
+    row = conn.execute("SELECT version FROM schema_version").fetchone()
+    return int(row[0]) if row else 0
+
+
+def upgrade(conn: sqlite3.Connection, target: int | None = None) -> int:
+    """Create or migrate the tables up to *target* (default: the current version);
+    return the version found before.
+
+    The caller holds a write transaction, so two processes opening a new database at
+    once cannot both create it. A database newer than *target* is left alone; the
+    caller decides what to say.
+    """
+    target = SCHEMA_VERSION if target is None else target
+    found = current_version(conn)
+    if found >= target:
+        return found
+    if found == 0:
+        conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        _create(conn)
+        version = 1
+    else:
+        version = found
+    while version < target:
+        version += 1
+        MIGRATIONS[version](conn)
+    conn.execute("DELETE FROM schema_version")
+    conn.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+    return found

@@ -1,0 +1,374 @@
+"""The history store on SQLite: every received file, every accepted report, the audit log.
+
+Every write is one ``BEGIN IMMEDIATE`` transaction, so two ``ledger collect`` runs on the
+same database queue for the write lock instead of failing, and the check for a known
+hash and the insert cannot interleave (RELIABILITY.md, "Data safety"). WAL lets readers
+go on while one process writes; it needs a local disk, not a network share.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from ledger import __version__
+from ledger.problems import Problem
+from ledger.store import archive as archiving
+from ledger.store import schema
+from ledger.store.model import Entry, Received, StoreError, Submission
+
+BUSY_TIMEOUT_S = 10.0
+_ENTRY_FIELDS = (
+    "task_id", "row", "progress", "cumulative", "percent", "status",
+    "problems_text", "next_steps", "coordination", "note",
+)
+_FILE_COLUMNS = (
+    "id, sha256, programme, period, unit, received_at, received_source, source_name, sender, "
+    "detected_type, size, outcome, archived_path, problems, superseded_by"
+)
+
+
+class SQLiteStore:
+    """History store in one SQLite file; originals archived under *archive_dir*."""
+
+    def __init__(self, path: Path, archive_dir: Path) -> None:
+        self.path = path
+        self.archive_dir = archive_dir
+        self._conn = _connect(path)
+        try:
+            with self._write():
+                found = schema.upgrade(self._conn)
+        except BaseException:
+            self._conn.close()
+            raise
+        if found > schema.SCHEMA_VERSION:
+            self._conn.close()
+            raise StoreError(
+                f"数据库 {path} 由更新版本的 ledger 建立（结构版本 {found}，本程序支持 "
+                f"{schema.SCHEMA_VERSION}）。请升级 ledger 后再使用。"
+            )
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: all of it is committed, or none of it."""
+        conn = self._conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise _busy_or_broken(self.path, exc) from exc
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            raise
+
+    # --- files ----------------------------------------------------------------------------
+
+    def ingest(self, received: Received) -> Submission:
+        """Record one received file, its entries and its audit row in one transaction.
+
+        The same bytes again return the stored file with outcome ``duplicate`` and write
+        nothing. An accepted file replaces the accepted one of the same programme, period
+        and unit if it was received later (same time: the one ingested later wins); the
+        other is kept with outcome ``superseded``. The original is archived before the
+        transaction; if the transaction fails the database is unchanged (the archived
+        copy stays, harmless and reused on the next try).
+        """
+        _check(received)
+        ext = archiving.extension(received.detected_type, received.source_name)
+        rel = archiving.archive(self.archive_dir, received.sha256, ext, received.data)
+        when = _ts(received.received_at)
+        try:
+            with self._write() as conn:
+                existing = conn.execute(
+                    f"SELECT {_FILE_COLUMNS} FROM files WHERE sha256 = ?", (received.sha256,)
+                ).fetchone()
+                if existing:
+                    return self._submission(existing, outcome="duplicate")
+                outcome, older, newer = received.outcome, None, None
+                if received.outcome == "accepted":
+                    current = conn.execute(
+                        "SELECT id, received_at, source_name FROM files "
+                        "WHERE programme = ? AND period = ? AND unit = ? AND outcome = 'accepted'",
+                        (received.programme, received.period, received.unit),
+                    ).fetchone()
+                    if current and current[1] > when:
+                        outcome, newer = "superseded", current
+                    elif current:
+                        older = current
+                        conn.execute("UPDATE files SET outcome = 'superseded' WHERE id = ?", (current[0],))
+                problems = json.dumps([p.as_dict() for p in received.problems], ensure_ascii=False)
+                file_id = conn.execute(
+                    "INSERT INTO files (sha256, source_name, size, detected_type, received_at, "
+                    "received_source, sender, programme, period, unit, outcome, superseded_by, "
+                    "archived_path, problems) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        received.sha256, received.source_name, len(received.data), received.detected_type,
+                        when, received.received_source, received.sender, received.programme,
+                        received.period, received.unit, outcome, newer[0] if newer else None, rel, problems,
+                    ),
+                ).lastrowid
+                assert file_id is not None
+                if older:
+                    conn.execute("UPDATE files SET superseded_by = ? WHERE id = ?", (file_id, older[0]))
+                if received.outcome == "accepted":
+                    conn.executemany(
+                        f"INSERT INTO entries (file_id, {', '.join(_ENTRY_FIELDS)}) "
+                        f"VALUES (?, {', '.join('?' for _ in _ENTRY_FIELDS)})",
+                        [(file_id, *(getattr(e, f) for f in _ENTRY_FIELDS)) for e in received.entries],
+                    )
+                code, message = _reason(received, older, newer)
+                conn.execute(
+                    "INSERT INTO audit (recorded_at, file_id, received_at, received_source, sender, "
+                    "source_name, sha256, size, detected_type, verdict, reason_code, message, tool_version) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        _ts(datetime.now(UTC)), file_id, when, received.received_source, received.sender,
+                        received.source_name, received.sha256, len(received.data), received.detected_type,
+                        outcome, code, message, __version__,
+                    ),
+                )
+                row = conn.execute(f"SELECT {_FILE_COLUMNS} FROM files WHERE id = ?", (file_id,)).fetchone()
+                return self._submission(row)
+        except sqlite3.IntegrityError as exc:
+            raise StoreError(
+                f"无法记录文件“{received.source_name}”：数据不符合数据库约束（{exc}）。"
+                f"数据库 {self.path} 未作任何改动；这是程序错误，请报告。"
+            ) from exc
+        except sqlite3.OperationalError as exc:
+            raise _busy_or_broken(self.path, exc) from exc
+
+    def submission(self, submission_id: int) -> Submission | None:
+        """One stored file by id, with its current outcome."""
+        sql = f"SELECT {_FILE_COLUMNS} FROM files WHERE id = ?"
+        row = self._conn.execute(sql, (submission_id,)).fetchone()
+        return self._submission(row) if row else None
+
+    def current_submissions(self, programme: str, period: str) -> list[Submission]:
+        """Per unit the file that counts: the accepted one, else the latest rejected one.
+
+        Files whose unit could not be told are not listed here (see :meth:`history`).
+        """
+        rows = self._conn.execute(
+            f"SELECT {_FILE_COLUMNS} FROM files WHERE programme = ? AND period = ? AND unit IS NOT NULL "
+            "AND outcome IN ('accepted', 'rejected') ORDER BY unit, received_at, id",
+            (programme, period),
+        ).fetchall()
+        best: dict[str, tuple[Any, ...]] = {}
+        for row in rows:  # oldest first: a later rejected file replaces an earlier one
+            held = best.get(row[4])
+            if row[11] == "accepted" or held is None or held[11] != "accepted":
+                best[row[4]] = row
+        return [self._submission(best[u]) for u in sorted(best)]
+
+    def entries(self, submission_id: int) -> list[Entry]:
+        """The task rows of a stored file in sheet order (none for rejected files)."""
+        rows = self._conn.execute(
+            f"SELECT {', '.join(_ENTRY_FIELDS)} FROM entries WHERE file_id = ? ORDER BY row, task_id",
+            (submission_id,),
+        ).fetchall()
+        return [Entry(*r) for r in rows]
+
+    def last_accepted_before(
+        self, programme: str, period_key: str, unit: str
+    ) -> tuple[Submission, list[Entry]] | None:
+        """The unit's accepted report of the latest period before *period_key*, for pre-fill.
+
+        Only keys written the same way are compared (``2022-W22`` with ``2022-W23``, never
+        with ``2022-06``), so string order is time order.
+        """
+        row = self._conn.execute(
+            f"SELECT {_FILE_COLUMNS} FROM files WHERE programme = ? AND unit = ? AND outcome = 'accepted' "
+            "AND period < ? AND period GLOB ? ORDER BY period DESC LIMIT 1",
+            (programme, unit, period_key, _shape(period_key)),
+        ).fetchone()
+        if row is None:
+            return None
+        return self._submission(row), self.entries(row[0])
+
+    def history(self, programme: str, unit: str | None = None) -> list[Submission]:
+        """Every stored file of a programme (or of one unit), oldest first."""
+        sql = f"SELECT {_FILE_COLUMNS} FROM files WHERE programme = ?"
+        args: tuple[Any, ...] = (programme,)
+        if unit is not None:
+            sql += " AND unit = ?"
+            args += (unit,)
+        rows = self._conn.execute(sql + " ORDER BY received_at, id", args).fetchall()
+        return [self._submission(r) for r in rows]
+
+    def audit(self) -> list[dict[str, Any]]:
+        """The audit log, one row per stored file, in the order they were recorded."""
+        cur = self._conn.execute("SELECT * FROM audit ORDER BY id")
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    # --- later stages ---------------------------------------------------------------------
+
+    def save_lights(self, programme: str, period: str, rows: Iterable[dict[str, Any]]) -> None:
+        """Replace the assessment rows of one programme and period (a re-run overwrites)."""
+        try:
+            encoded = [json.dumps(r, ensure_ascii=False, default=_json_default) for r in rows]
+        except TypeError as exc:
+            raise ValueError(f"lights rows must be JSON-serialisable: {exc}") from exc
+        with self._write() as conn:
+            conn.execute("DELETE FROM lights WHERE programme = ? AND period = ?", (programme, period))
+            conn.executemany(
+                "INSERT INTO lights (programme, period, position, data) VALUES (?, ?, ?, ?)",
+                [(programme, period, i, data) for i, data in enumerate(encoded)],
+            )
+
+    def lights(self, programme: str, period: str) -> list[dict[str, Any]]:
+        """The rows last saved for this programme and period, in saved order (dates as text)."""
+        rows = self._conn.execute(
+            "SELECT data FROM lights WHERE programme = ? AND period = ? ORDER BY position",
+            (programme, period),
+        ).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    def next_bulletin_number(self, programme: str, month: str) -> int:
+        """The bulletin number (期号) for *month*: the same month always gets the same number,
+        a new month gets the programme's highest number plus one."""
+        with self._write() as conn:
+            row = conn.execute(
+                "SELECT number FROM bulletins WHERE programme = ? AND month = ?", (programme, month)
+            ).fetchone()
+            if row:
+                return int(row[0])
+            (number,) = conn.execute(
+                "SELECT COALESCE(MAX(number), 0) + 1 FROM bulletins WHERE programme = ?", (programme,)
+            ).fetchone()
+            conn.execute(
+                "INSERT INTO bulletins (programme, month, number) VALUES (?, ?, ?)",
+                (programme, month, number),
+            )
+            return int(number)
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _submission(self, row: tuple[Any, ...], outcome: str | None = None) -> Submission:
+        return Submission(
+            id=row[0],
+            sha256=row[1],
+            programme=row[2],
+            period=row[3],
+            unit=row[4],
+            received_at=datetime.fromisoformat(row[5]).astimezone(),
+            received_source=row[6],
+            source_name=row[7],
+            sender=row[8],
+            detected_type=row[9],
+            size=row[10],
+            outcome=outcome or row[11],  # type: ignore[arg-type]
+            archived_path=self.archive_dir / row[12],
+            problems=tuple(Problem(**d) for d in json.loads(row[13])),
+            superseded_by=row[14],
+        )
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    except (OSError, sqlite3.Error) as exc:
+        raise StoreError(f"无法打开数据库 {path}：{exc}。请检查路径和写入权限。") from exc
+    try:
+        conn.execute("PRAGMA foreign_keys = ON")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise StoreError(f"数据库 {path} 无法使用 WAL 模式（当前为 {mode}）。请把数据库放在本机磁盘上，不要放在网络共享目录。")
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise _busy_or_broken(path, exc) from exc
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _busy_or_broken(path: Path, exc: sqlite3.Error) -> StoreError:
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return StoreError(
+            f"数据库 {path} 正被另一个 ledger 进程占用，等待 {BUSY_TIMEOUT_S:.0f} 秒后仍未释放。请稍后重试。"
+        )
+    if "not a database" in text or "malformed" in text:
+        return StoreError(f"{path} 不是可用的 ledger 数据库（{text}）。请检查 ledger.toml 中的 store 路径。")
+    return StoreError(f"读写数据库 {path} 出错：{text}。")
+
+
+def _check(received: Received) -> None:
+    """Catch caller bugs before anything is written."""
+    digest = hashlib.sha256(received.data).hexdigest()
+    if received.sha256.lower() != digest:
+        raise ValueError(f"sha256 of {received.source_name!r} does not match its data")
+    if received.sha256 != digest:
+        raise ValueError("sha256 must be lower-case hex")
+    if received.outcome not in ("accepted", "rejected"):
+        raise ValueError(f"outcome must be accepted or rejected, not {received.outcome!r}")
+    if received.outcome == "accepted" and not received.unit:
+        raise ValueError("an accepted file must name its unit")
+
+
+def _reason(
+    received: Received, older: tuple[Any, ...] | None, newer: tuple[Any, ...] | None
+) -> tuple[str, str]:
+    """Reason code and Chinese message of the audit row."""
+    errors = [p for p in received.problems if p.is_error]
+    if received.outcome == "rejected":
+        first = errors[0] if errors else (received.problems[0] if received.problems else None)
+        if first is None:
+            return "", "未采用"
+        more = f"（另有 {len(received.problems) - 1} 个问题）" if len(received.problems) > 1 else ""
+        return first.code, first.message + more
+    if newer:
+        return "", f"已有更晚收到的“{newer[2]}”，本文件仅存档"
+    if older:
+        return "", f"已采用，取代此前收到的“{older[2]}”"
+    return "", "已采用"
+
+
+def _ts(value: datetime) -> str:
+    """Fixed-width UTC text, so string order is time order; naive values are local time."""
+    if value.tzinfo is None:
+        value = value.astimezone()
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _shape(period_key: str) -> str:
+    """GLOB pattern matching keys written like *period_key*: ``2022-W23`` -> ``[0-9]…-W[0-9][0-9]``."""
+    out = []
+    for ch in period_key:
+        if ch.isdigit():
+            out.append("[0-9]")
+        elif ch in "*?[]":
+            out.append(f"[{ch}]")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
