@@ -1,0 +1,264 @@
+"""The one definition of the 工作台账 workbook, shared by the writer and the reader.
+
+Columns, which of them the tool fills and locks, the status vocabulary with its
+synonyms, the percentage rule, the metadata keys and the layout version all live
+here, so that ``generate`` and ``collect`` cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from ledger.periods import Period
+
+LAYOUT_VERSION = 1
+
+LEDGER_SHEET = "工作台账"
+GUIDE_SHEET = "填报说明"
+META_SHEET = "_ledger_meta"
+
+# Zero-based worksheet rows (xlsxwriter convention); +1 for Excel row numbers.
+TITLE_ROW = 0
+INFO_ROW = 1
+HEADER_ROW = 2
+FIRST_TASK_ROW = 3
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the ledger sheet.
+
+    ``locked`` columns are filled by the tool and protected; the others are typed by
+    the unit. ``aliases`` are other header texts the reader accepts for the column
+    (units retype headers, add line breaks, drop the bracketed part).
+    """
+
+    key: str
+    header: str
+    width: float
+    locked: bool
+    aliases: tuple[str, ...] = ()
+    optional: bool = False
+    kind: str = "text"  # text | percent | status
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("seq", "序号", 5, True),
+    Column("task_id", "任务编号", 11, True),
+    Column("category", "所属类别", 14, True, ("类别", "专项行动")),
+    Column("text", "重点任务", 40, True, ("任务内容", "工作任务", "重点工作")),
+    Column("leaders", "牵头领导", 10, True, ("责任领导",), optional=True),
+    Column("lead", "牵头单位", 14, True),
+    Column("cooperating", "配合单位", 14, True),
+    Column("responsible", "责任单位", 14, True),
+    Column("deadline", "完成时限", 12, True, ("时限",)),
+    Column("milestones", "时间节点", 20, True, ("节点",)),
+    Column("previous", "上期进展", 24, True, ("上期进展情况",)),
+    Column("progress", "本期进展情况", 30, False, ("本期进展", "进展情况", "工作进展")),
+    Column("cumulative", "累计完成情况（形象进度）", 24, False, ("累计完成情况", "形象进度")),
+    Column("percent", "完成进度（%）", 10, False, ("完成进度", "完成比例", "完成进度%"), kind="percent"),
+    Column("status", "推进状态", 12, False, ("状态", "进展状态"), kind="status"),
+    Column("issues", "存在问题及原因", 20, False, ("存在问题", "存在的问题")),
+    Column("next_steps", "下步工作计划", 20, False, ("下步计划", "下一步工作计划")),
+    Column("coordination", "需协调解决事项", 18, False, ("需协调事项", "需协调解决的问题")),
+    Column("note", "备注", 10, False),
+)
+
+BY_KEY = {c.key: c for c in COLUMNS}
+LOCKED_KEYS = tuple(c.key for c in COLUMNS if c.locked)
+INPUT_KEYS = tuple(c.key for c in COLUMNS if not c.locked)
+# Locked content that identifies a row; the checksum covers exactly these.
+CHECKSUM_KEYS = ("task_id", "text", "lead", "deadline", "milestones")
+
+INFO_FIELDS = ("填报单位（盖章）", "填报人", "联系电话", "填报时间", "分管领导（签字）")
+
+# Metadata keys in the very hidden sheet (column A key, column B value); task rows
+# follow under TASK_ROWS_MARKER as (task id, sheet row, checksum).
+META_KEYS = ("programme", "period", "cycle", "unit", "layout_version", "registry_hash", "generator")
+TASK_ROWS_MARKER = "tasks"
+DEFINED_NAME_PREFIX = "LEDGER_"
+
+# --- statuses -------------------------------------------------------------------
+
+DONE = "已完成"
+AHEAD = "超序时"
+ON_SCHEDULE = "按序时推进"
+LAGGING = "滞后"
+NOT_STARTED = "未启动"
+OVERDUE = "逾期未完成"
+ONGOING = "常态化推进"
+
+STATUSES = (DONE, AHEAD, ON_SCHEDULE, LAGGING, NOT_STARTED, OVERDUE, ONGOING)
+# What a unit may choose in the dropdown; 逾期未完成 is set by the tool only.
+UNIT_STATUSES = (DONE, AHEAD, ON_SCHEDULE, LAGGING, NOT_STARTED, ONGOING)
+
+STATUS_MEANINGS = {
+    DONE: "任务已全部完成（完成进度应为100%）",
+    AHEAD: "实际进度快于序时进度",
+    ON_SCHEDULE: "实际进度与序时进度基本一致",
+    LAGGING: "实际进度慢于序时进度",
+    NOT_STARTED: "尚未开始实施",
+    ONGOING: "长期坚持、常态化开展的任务",
+    OVERDUE: "超过完成时限或时间节点仍未完成（由系统判定，无需选择）",
+}
+
+_SYNONYMS = {
+    DONE: ("已办结", "完成", "提前完成", "已完成", "办结"),
+    AHEAD: ("超进度", "超序时进度", "超序时"),
+    ON_SCHEDULE: ("正常推进", "达进度", "按序时", "正在推进", "按序时进度推进", "推进中", "按进度推进"),
+    LAGGING: ("进展滞后", "推进缓慢", "欠进度", "未达序时", "滞后"),
+    NOT_STARTED: ("暂未开启", "尚未启动", "未开始", "未启动"),
+    OVERDUE: ("逾期", "逾期未完成"),
+    ONGOING: ("常态化", "常态化推进", "长期坚持", "持续推进"),
+}
+_STATUS_LOOKUP = {s: s for s in STATUSES}
+for _canonical, _words in _SYNONYMS.items():
+    for _word in _words:
+        _STATUS_LOOKUP[_word] = _canonical
+
+
+def _squash(text: str) -> str:
+    """Normalise width and drop whitespace and trailing punctuation for lookups."""
+    text = unicodedata.normalize("NFKC", str(text))
+    return re.sub(r"[\s。.;；,，]+", "", text)
+
+
+def normalise_status(value: object) -> str | None:
+    """The canonical status for a status or accepted synonym, else ``None``."""
+    if value is None:
+        return None
+    return _STATUS_LOOKUP.get(_squash(str(value)))
+
+
+# --- percentages ----------------------------------------------------------------
+
+_CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def _cn_number(text: str) -> int | None:
+    """Chinese numerals up to 100: 八十, 八十五, 一百, 十, 五."""
+    if text in ("百", "一百"):
+        return 100
+    m = re.fullmatch(r"([一二两三四五六七八九])?十([一二三四五六七八九])?", text)
+    if m:
+        return _CN_DIGITS.get(m.group(1) or "一", 1) * 10 + (_CN_DIGITS[m.group(2)] if m.group(2) else 0)
+    if len(text) == 1 and text in _CN_DIGITS:
+        return _CN_DIGITS[text]
+    return None
+
+
+@dataclass(frozen=True)
+class Percent:
+    """A parsed 完成进度: ``value`` 0–100 or ``None``; ``normalised`` when rewritten."""
+
+    value: int | None
+    normalised: bool = False
+    empty: bool = False
+
+
+def parse_percent(raw: object) -> Percent:
+    """Read 完成进度 as a whole number 0–100.
+
+    Accepts 80, 80.0, "80", "80%", "80％", a fraction below 1 (0.8, which is how a
+    cell formatted as a percentage stores 80%), "八成", "百分之八十". Anything else,
+    or a value outside 0–100, gives ``value=None`` (the reader reports it).
+    """
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return Percent(None, empty=True)
+    if isinstance(raw, bool):
+        return Percent(None)
+    if isinstance(raw, (int, float)):
+        number = float(raw)
+        if 0 < number < 1:
+            return Percent(round(number * 100), normalised=True)
+        if number.is_integer() and 0 <= number <= 100:
+            return Percent(int(number))
+        if 0 <= number <= 100:
+            return Percent(round(number), normalised=True)
+        return Percent(None)
+    text = _squash(str(raw))
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)%?", text)
+    if m:
+        number = float(m.group(1))
+        if 0 <= number <= 100:
+            return Percent(round(number), normalised=text.endswith("%") or not number.is_integer())
+        return Percent(None)
+    m = re.fullmatch(r"(?:百分之(.+)|(.+)成)", text)
+    if m:
+        if m.group(1):
+            number = _cn_number(m.group(1))
+        else:
+            tenth = _cn_number(m.group(2)) if m.group(2) != "十" else 10
+            number = tenth * 10 if tenth is not None and tenth <= 10 else None
+        if number is not None and 0 <= number <= 100:
+            return Percent(number, normalised=True)
+    return Percent(None)
+
+
+# --- naming, titles, checksums ---------------------------------------------------
+
+_BAD_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+
+
+def workbook_name(period_key: str, unit: str) -> str:
+    """File name a person recognises: 2022-W23_市交通运输局_工作台账.xlsx."""
+    return f"{period_key}_{_BAD_FILENAME.sub('_', unit)}_工作台账.xlsx"
+
+
+def title(programme_title: str, period: Period) -> str:
+    """Row-1 title: {programme}工作台账（2022年第23周 6月6日—6月10日）."""
+    return f"{programme_title}工作台账（{period.label()}）"
+
+
+def row_checksum(values: Sequence[object]) -> str:
+    """Checksum of a row's locked content (``CHECKSUM_KEYS`` order), whitespace-blind.
+
+    Whitespace and width differences are ignored so that a file re-saved by WPS or
+    LibreOffice (which may rewrap text) still matches; any changed character does not.
+    """
+    joined = "\x1f".join(_squash_text(v) for v in values)
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:16]
+
+
+def _squash_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(value)))
+
+
+def header_key(text: object) -> str:
+    """Normalise a header cell for matching: width, spaces, brackets, line breaks."""
+    squashed = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text or "")))
+    return squashed.replace("（", "(").replace("）", ")")
+
+
+_HEADER_LOOKUP: dict[str, str] = {}
+for _col in COLUMNS:
+    for _name in (_col.header, *_col.aliases):
+        _HEADER_LOOKUP[header_key(_name)] = _col.key
+
+
+def find_columns(headers: Iterable[object]) -> dict[str, int]:
+    """Map column keys to zero-based positions by header text, not by position.
+
+    A header with the bracketed part dropped ("完成进度") or extra spaces still matches.
+    The first occurrence wins; unknown headers are ignored.
+    """
+    found: dict[str, int] = {}
+    for index, text in enumerate(headers):
+        key = header_key(text)
+        col = _HEADER_LOOKUP.get(key) or _HEADER_LOOKUP.get(re.sub(r"\(.*?\)", "", key))
+        if col and col not in found:
+            found[col] = index
+    return found
+
+
+def required_missing(found: dict[str, int]) -> list[Column]:
+    """Columns the reader cannot do without (all but optional ones)."""
+    return [c for c in COLUMNS if c.key not in found and not c.optional and c.key not in ("category", "previous")]

@@ -1,0 +1,383 @@
+"""E-mail drafts (工作台账 and 催报) and sending them through a real local SMTP server."""
+
+from __future__ import annotations
+
+import email
+import re
+import shutil
+import socket
+import ssl
+import subprocess
+from email import policy
+from email.header import decode_header, make_header
+from email.parser import BytesParser
+from email.utils import parseaddr
+from pathlib import Path
+
+import jinja2
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from ledger import config
+from ledger.errors import LedgerError
+from ledger.mail import build_message, send_drafts, write_drafts, write_reminders
+from ledger.problems import flatten
+from ledger.registry.units import Unit, UnitDirectory
+from ledger.templating import environment, render
+
+REPO = Path(__file__).resolve().parents[1]
+JTJ = "市交通运输局"
+ZJJ = "市住房和城乡建设局"
+WMB = "市文明办"
+PERIOD = "2022-W23"
+SUBJECT = f"【请于6月10日16时前报送】洛阳市城市提质“351”工程行动六大专项行动2022年第23周工作台账（{JTJ}）"
+WORKBOOK_BYTES = b"PK\x03\x04" + bytes(range(256)) * 40
+
+
+def make_ws(tmp_path: Path, smtp: str = "") -> config.Workspace:
+    root = tmp_path / "ws"
+    root.mkdir(exist_ok=True)
+    text = (REPO / "ledger.toml").read_text(encoding="utf-8")
+    (root / "ledger.toml").write_text(text + ("\n[smtp]\n" + smtp if smtp else ""), encoding="utf-8")
+    return config.load(root)
+
+
+def directory() -> UnitDirectory:
+    return UnitDirectory([
+        Unit(name=JTJ, scope="洛阳市", email="jtj@example.org"),
+        Unit(name=ZJJ, scope="洛阳市", email="zjj@example.org；zjj-2@example.org"),
+        Unit(name=WMB, scope="洛阳市", email=""),
+    ])
+
+
+def workbooks(tmp_path: Path, *units: str) -> dict[str, Path]:
+    folder = tmp_path / "wb"
+    folder.mkdir(exist_ok=True)
+    out = {}
+    for i, unit in enumerate(units):
+        path = folder / f"351_{PERIOD}_{unit}.xlsx"
+        path.write_bytes(WORKBOOK_BYTES + bytes([i]))
+        out[unit] = path
+    return out
+
+
+def parse(data: bytes):
+    return BytesParser(policy=policy.default).parsebytes(data)
+
+
+def address(raw: bytes, field: str) -> tuple[str, str]:
+    """Display name and address of a header, decoded per RFC 2047.
+
+    policy.default's address parser keeps the space between two adjacent encoded words
+    of a folded display name (a long Chinese office name); the legacy decoder drops it,
+    as RFC 2047 and mail clients do.
+    """
+    value = email.message_from_bytes(raw)[field]
+    return parseaddr(str(make_header(decode_header(value))))
+
+
+def body_text(msg) -> str:
+    """The plain-text body with line ends as a reader sees them (the wire form is CRLF)."""
+    return msg.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
+
+
+# ---- templates -----------------------------------------------------------------------
+
+def test_missing_variable_raises():
+    with pytest.raises(jinja2.UndefinedError):
+        environment(None).from_string("{{ unit }}：{{ nonexistent }}").render(unit="x")
+    with pytest.raises(jinja2.UndefinedError) as info:
+        render(None, "mail_ledger.txt.j2", unit=JTJ)
+    assert isinstance(info.value, LedgerError)
+    assert "mail_ledger.txt.j2" in str(info.value)
+
+
+def test_missing_template_is_a_ledger_error(tmp_path):
+    with pytest.raises(LedgerError, match="找不到模板"):
+        render(make_ws(tmp_path), "no_such.txt.j2")
+
+
+def test_workspace_template_overrides_default(tmp_path):
+    ws = make_ws(tmp_path)
+    (ws.root / "templates").mkdir()
+    (ws.root / "templates" / "mail_ledger.txt.j2").write_text(
+        "自定义正文：{{ unit }}，请于{{ due_text }}前报送。\n", encoding="utf-8"
+    )
+    drafts, problems = write_drafts(ws, "351", PERIOD, workbooks(tmp_path, JTJ), directory())
+    assert problems == []
+    assert body_text(parse(drafts[0].path.read_bytes())) == f"自定义正文：{JTJ}，请于6月10日16时前报送。\n"
+    # A typo in the office's own template fails loudly instead of sending a blank.
+    (ws.root / "templates" / "mail_ledger.txt.j2").write_text("{{ unti }}", encoding="utf-8")
+    with pytest.raises(jinja2.UndefinedError):
+        write_drafts(ws, "351", PERIOD, workbooks(tmp_path, JTJ), directory())
+
+
+# ---- drafts --------------------------------------------------------------------------
+
+def test_draft_headers_body_and_attachment(tmp_path):
+    ws = make_ws(tmp_path)
+    books = workbooks(tmp_path, JTJ)
+    drafts, problems = write_drafts(ws, "351", PERIOD, books, directory())
+    assert problems == []
+    [draft] = drafts
+    assert draft.path == ws.out_dir("351", PERIOD) / "outbox" / f"{PERIOD}_{JTJ}.eml"
+    assert draft.to == ("jtj@example.org",)
+    assert draft.subject == SUBJECT
+    assert draft.attachment == books[JTJ]
+
+    raw = draft.path.read_bytes()
+    assert raw.isascii()
+    assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
+    assert re.search(rb"filename\*(0\*)?=utf-8''", raw)  # RFC 2231, possibly continued
+    msg = parse(raw)
+    assert msg["Subject"] == SUBJECT
+    assert address(raw, "From") == ("洛阳市城市提质工作领导小组办公室", "tizhi-office@example.org")
+    assert address(raw, "To") == (JTJ, "jtj@example.org")
+    assert msg["Date"] == "Mon, 06 Jun 2022 09:00:00 +0800"
+    assert msg["Message-ID"].endswith("@example.org>")
+
+    body = body_text(msg)
+    assert body.startswith(f"{JTJ}：")
+    for text in ("2022年第23周 6月6日—6月10日", "6月10日16时前", "不要修改工作表名称", "插入",
+                 "0379-00000000", books[JTJ].name, "洛阳市城市提质工作领导小组办公室\n2022年6月6日"):
+        assert text in body
+
+    [att] = list(msg.iter_attachments())
+    assert att.get_content_type() == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert att.get_filename() == books[JTJ].name
+    assert att.get_content() == books[JTJ].read_bytes()
+
+
+def test_annex_uses_its_own_due_time_and_office(tmp_path):
+    ws = make_ws(tmp_path)
+    drafts, _ = write_drafts(ws, "351", PERIOD, workbooks(tmp_path, JTJ), directory(), annex="A2")
+    raw = drafts[0].path.read_bytes()
+    assert parse(raw)["Subject"] == f"【请于6月10日18时前报送】洛阳市城市风貌提升工程2022年第23周工作台账（{JTJ}）"
+    assert address(raw, "From") == ("市自然资源和规划局", "csfm@example.org")
+
+
+def test_drafts_are_deterministic(tmp_path):
+    ws = make_ws(tmp_path)
+    books = workbooks(tmp_path, JTJ, ZJJ)
+    first, _ = write_drafts(ws, "351", PERIOD, books, directory())
+    before = {d.unit: d.path.read_bytes() for d in first}
+    again, _ = write_drafts(ws, "351", PERIOD, books, directory())
+    elsewhere, _ = write_drafts(ws, "351", PERIOD, books, directory(), out_dir=tmp_path / "other")
+    assert {d.unit: d.path.read_bytes() for d in again} == before
+    assert {d.unit: d.path.read_bytes() for d in elsewhere} == before
+    assert all(d.path.parent == tmp_path / "other" for d in elsewhere)
+    ids = {parse(data)["Message-ID"] for data in before.values()}
+    assert len(ids) == 2
+    # Two addresses in one directory cell (separated by a full-width ；) both receive it.
+    assert next(d for d in first if d.unit == ZJJ).to == ("zjj@example.org", "zjj-2@example.org")
+
+
+def test_units_without_email_get_problems_and_no_draft(tmp_path):
+    ws = make_ws(tmp_path)
+    units = UnitDirectory([
+        Unit(name=JTJ, scope="洛阳市", email="jtj@example.org"),
+        Unit(name=WMB, scope="洛阳市", email=""),
+        Unit(name=ZJJ, scope="洛阳市", email="zjj at example.org"),
+    ])
+    books = workbooks(tmp_path, WMB, JTJ, "不存在的单位", ZJJ)
+    drafts, problems = write_drafts(ws, "351", PERIOD, books, units)
+    assert [d.unit for d in drafts] == [JTJ]
+    assert flatten(problems, ("code", "severity", "value")) == [
+        ("missing-email", "error", WMB),
+        ("missing-email", "error", "不存在的单位"),
+        ("bad-email", "error", "zjj at example.org"),
+    ]
+    assert "电子邮箱" in problems[0].message and "source_data/units.xlsx" in problems[0].message
+    assert WMB in problems[0].message and "名录" in problems[1].message
+    outbox = ws.out_dir("351", PERIOD) / "outbox"
+    assert sorted(p.name for p in outbox.iterdir()) == [f"{PERIOD}_{JTJ}.eml"]
+
+
+def test_reminders(tmp_path):
+    ws = make_ws(tmp_path)
+    reasons = {JTJ: "截至报送时限仍未报送", WMB: "未报送", ZJJ: "报送的台账中“完成进度”填写为“八成”，已退回"}
+    drafts, problems = write_reminders(ws, "351", PERIOD, reasons, directory())
+    assert flatten(problems, ("code", "value")) == [("missing-email", WMB)]
+    assert [d.unit for d in drafts] == [JTJ, ZJJ]
+    assert all(d.attachment is None and d.path.name.endswith("_催报.eml") for d in drafts)
+    msg = parse(drafts[1].path.read_bytes())
+    assert msg["Subject"] == f"【催报】洛阳市城市提质“351”工程行动六大专项行动2022年第23周工作台账（{ZJJ}）"
+    assert msg["Date"] == "Fri, 10 Jun 2022 16:00:00 +0800"
+    assert not msg.is_multipart()
+    body = body_text(msg)
+    assert "“完成进度”填写为“八成”，已退回" in body and "6月10日16时" in body
+    # A reminder and the ledger mail to the same unit are distinct files and messages.
+    ledger_drafts, _ = write_drafts(ws, "351", PERIOD, workbooks(tmp_path, ZJJ), directory())
+    assert ledger_drafts[0].path != drafts[1].path
+    assert parse(ledger_drafts[0].path.read_bytes())["Message-ID"] != msg["Message-ID"]
+
+
+def test_build_message_without_attachment_is_single_part(tmp_path):
+    from datetime import datetime
+
+    msg = build_message(sender="a@example.org", to=["b@example.org"], subject="主题", body="正文\n",
+                        attachment=None, date=datetime(2022, 6, 6, 9), message_id="<x@example.org>")
+    assert msg["Date"] == "Mon, 06 Jun 2022 09:00:00 +0800"
+    assert body_text(parse(msg.as_bytes())) == "正文\n"
+
+
+# ---- sending through a real SMTP server ----------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Collector:
+    """aiosmtpd handler that keeps what it receives and can refuse one recipient."""
+
+    def __init__(self, refuse: str = ""):
+        self.received: list[tuple[str, list[str], bytes, bool, object]] = []
+        self.refuse = refuse
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address == self.refuse:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.received.append(
+            (envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content,
+             session.ssl is not None, session.auth_data)
+        )
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server():
+    started = []
+
+    def start(handler, **kwargs):
+        port = free_port()
+        ctl = Controller(handler, hostname="127.0.0.1", port=port, server_hostname="localhost", **kwargs)
+        ctl.start()
+        started.append(ctl)
+        return port
+
+    yield start
+    for ctl in started:
+        ctl.stop()
+
+
+def test_send_plain_and_no_resend(tmp_path, smtp_server):
+    handler = Collector()
+    port = smtp_server(handler)
+    ws = make_ws(tmp_path, f'host = "127.0.0.1"\nport = {port}\nstarttls = false\n')
+    books = workbooks(tmp_path, JTJ, ZJJ)
+    drafts, _ = write_drafts(ws, "351", PERIOD, books, directory())
+    outbox = drafts[0].path.parent
+
+    sent, problems = send_drafts(ws, outbox)
+    assert problems == []
+    assert sorted(p.name for p in sent) == sorted(d.path.name for d in drafts)
+    assert all(p.parent == outbox / "sent" for p in sent)
+    assert list(outbox.glob("*.eml")) == []
+    by_unit = {}
+    for mail_from, rcpts, data, _, _ in handler.received:
+        assert mail_from == "tizhi-office@example.org"
+        by_unit[address(data, "To")[0]] = (rcpts, parse(data), data)
+    assert by_unit[ZJJ][0] == ["zjj@example.org", "zjj-2@example.org"]
+    rcpts, msg, data = by_unit[JTJ]
+    assert rcpts == ["jtj@example.org"]
+    assert msg["Subject"] == SUBJECT
+    [att] = list(msg.iter_attachments())
+    assert att.get_filename() == books[JTJ].name
+    assert att.get_content() == books[JTJ].read_bytes()
+    # What was reviewed in the outbox is byte for byte what went out.
+    assert data.replace(b"\r\n", b"\n") == (outbox / "sent" / f"{PERIOD}_{JTJ}.eml").read_bytes().replace(b"\r\n", b"\n")
+
+    # Sending again sends nothing; regenerating identical drafts does not queue them again.
+    assert send_drafts(ws, outbox) == ([], [])
+    again, problems = write_drafts(ws, "351", PERIOD, books, directory())
+    assert again == []
+    assert flatten(problems, ("code", "severity")) == [("already-sent", "warning")] * 2
+    assert len(handler.received) == 2
+
+
+def test_one_refused_message_does_not_stop_the_rest(tmp_path, smtp_server):
+    handler = Collector(refuse="jtj@example.org")
+    port = smtp_server(handler)
+    ws = make_ws(tmp_path, f'host = "127.0.0.1"\nport = {port}\nstarttls = false\n')
+    drafts, _ = write_drafts(ws, "351", PERIOD, workbooks(tmp_path, JTJ, ZJJ), directory())
+    outbox = drafts[0].path.parent
+    sent, problems = send_drafts(ws, outbox)
+    assert [p.name for p in sent] == [f"{PERIOD}_{ZJJ}.eml"]
+    assert flatten(problems, ("code", "file")) == [("send-failed", str(outbox / f"{PERIOD}_{JTJ}.eml"))]
+    assert "550" in problems[0].message
+    assert [p.name for p in outbox.glob("*.eml")] == [f"{PERIOD}_{JTJ}.eml"]
+    assert len(handler.received) == 1
+
+
+def test_starttls_required_but_not_offered(tmp_path, smtp_server):
+    port = smtp_server(Collector())
+    ws = make_ws(tmp_path, f'host = "127.0.0.1"\nport = {port}\nstarttls = true\n')
+    drafts, _ = write_drafts(ws, "351", PERIOD, workbooks(tmp_path, JTJ), directory())
+    with pytest.raises(LedgerError, match="STARTTLS"):
+        send_drafts(ws, drafts[0].path.parent)
+    assert drafts[0].path.is_file()
+
+
+def test_connection_refused_is_a_ledger_error(tmp_path):
+    ws = make_ws(tmp_path, f'host = "127.0.0.1"\nport = {free_port()}\nstarttls = false\n')
+    drafts, _ = write_drafts(ws, "351", PERIOD, workbooks(tmp_path, JTJ), directory())
+    with pytest.raises(LedgerError, match="无法连接邮件服务器"):
+        send_drafts(ws, drafts[0].path.parent)
+    assert drafts[0].path.is_file()
+
+
+def self_signed_cert(folder: Path) -> tuple[Path, Path]:
+    if shutil.which("openssl") is None:
+        pytest.skip("需要 openssl 生成测试证书")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True, timeout=60,
+    )
+    return cert, key
+
+
+def test_send_with_starttls_and_auth(tmp_path, smtp_server, monkeypatch):
+    cert, key = self_signed_cert(tmp_path)
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(cert, key)
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and auth_data == (b"dcs", b"s3cret-123")
+        return AuthResult(success=ok, handled=False, auth_data="dcs" if ok else None)
+
+    handler = Collector()
+    port = smtp_server(handler, tls_context=server_ctx, require_starttls=True,
+                       authenticator=authenticator, auth_required=True)
+    ws = make_ws(tmp_path, f'host = "127.0.0.1"\nport = {port}\nstarttls = true\n'
+                           'username = "dcs"\npassword_env = "TEST_LEDGER_SMTP_PW"\n')
+    books = workbooks(tmp_path, JTJ)
+    drafts, _ = write_drafts(ws, "351", PERIOD, books, directory())
+    outbox = drafts[0].path.parent
+    client_ctx = ssl.create_default_context(cafile=str(cert))
+
+    monkeypatch.delenv("TEST_LEDGER_SMTP_PW", raising=False)
+    with pytest.raises(LedgerError, match="TEST_LEDGER_SMTP_PW"):
+        send_drafts(ws, outbox, ssl_context=client_ctx)
+    with pytest.raises(LedgerError, match="登录邮件服务器"):
+        send_drafts(ws, outbox, password="wrong", ssl_context=client_ctx)
+    assert handler.received == [] and drafts[0].path.is_file()
+
+    monkeypatch.setenv("TEST_LEDGER_SMTP_PW", "s3cret-123")
+    sent, problems = send_drafts(ws, outbox, ssl_context=client_ctx)
+    assert problems == [] and len(sent) == 1
+    [(mail_from, rcpts, data, over_tls, auth)] = handler.received
+    assert over_tls and auth == "dcs"
+    assert rcpts == ["jtj@example.org"]
+    [att] = list(parse(data).iter_attachments())
+    assert att.get_filename() == books[JTJ].name
+    assert att.get_content() == books[JTJ].read_bytes()
