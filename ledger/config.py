@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ledger.errors import ConfigError, UnknownProgramme, WorkspaceError
+from ledger.rules import LightRules, ScoringRules, parse_rules
 
 CONFIG_NAME = "ledger.toml"
 CYCLES = ("daily", "weekly", "monthly", "quarterly")
@@ -86,6 +87,8 @@ class Workspace:
     programmes: dict[str, Programme]
     smtp: SmtpSettings
     raw: dict[str, Any]
+    lights: LightRules = field(default_factory=LightRules)
+    scoring: ScoringRules = field(default_factory=ScoringRules)
 
     def programme(self, programme_id: str) -> Programme:
         try:
@@ -164,7 +167,11 @@ def parse(raw: dict[str, Any], root: Path) -> Workspace:
         password_env=_str(smtp_raw, "smtp.password_env", default="LEDGER_SMTP_PASSWORD"),
         sender=_str(smtp_raw, "smtp.sender", default=""),
     )
-    return Workspace(root=root, paths=paths, programmes=programmes, smtp=smtp, raw=raw)
+    return Workspace(
+        root=root, paths=paths, programmes=programmes, smtp=smtp, raw=raw,
+        lights=parse_rules(LightRules, raw.get("lights"), "lights"),
+        scoring=parse_rules(ScoringRules, raw.get("scoring"), "scoring"),
+    )
 
 
 _REPORTING_KEYS = {"title", "cycle", "due_weekday", "due_time", "office", "contact", "phone", "email", "bulletin"}

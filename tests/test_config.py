@@ -102,3 +102,28 @@ def test_paths_stay_inside_workspace(tmp_path):
     assert ws.inside("out/x.xlsx") == (tmp_path / "out" / "x.xlsx").resolve()
     with pytest.raises(WorkspaceError):
         ws.inside("../elsewhere.xlsx")
+
+
+def test_rules_defaults_and_overrides(tmp_path: Path) -> None:
+    from ledger import config
+
+    text = (Path(__file__).parents[1] / "ledger.toml").read_text(encoding="utf-8")
+    (tmp_path / "ledger.toml").write_text(text.replace("late = 1", "late = 2"), encoding="utf-8")
+    ws = config.load(tmp_path)
+    assert ws.scoring.late == 2 and ws.scoring.missing == 3
+    assert ws.lights.green_min_deviation == -10
+
+
+@pytest.mark.parametrize(("old", "new", "key"), [
+    ("warn_days = 7", "warn_days = \"七\"", "lights.warn_days"),
+    ("bonus_cap = 5", "bonus_cap = 5\nbogus = 1", "scoring.bogus"),
+    ("honour_size = 3", "honour_size = 2.5", "scoring.honour_size"),
+])
+def test_rules_bad_values_name_the_key(tmp_path: Path, old: str, new: str, key: str) -> None:
+    from ledger import config
+    from ledger.errors import ConfigError
+
+    text = (Path(__file__).parents[1] / "ledger.toml").read_text(encoding="utf-8")
+    (tmp_path / "ledger.toml").write_text(text.replace(old, new), encoding="utf-8")
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        config.load(tmp_path)

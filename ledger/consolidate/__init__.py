@@ -1,0 +1,1 @@
+"""Consolidation: lights per task and period, and the summary workbook (汇总表)."""

@@ -1,0 +1,65 @@
+"""What consolidation decides per task and period: the contract with assess and bulletin.
+
+One :class:`Judgement` per (task, lead unit, period). Judgements are stored per period
+in the history store (``Store.save_lights`` rows are ``Judgement.to_row()``), so a red
+that caught up later still shows as red for the period it was red in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from datetime import date
+from typing import Any
+
+GREEN, YELLOW, RED = "green", "yellow", "red"
+LIGHTS = (GREEN, YELLOW, RED)
+LIGHT_NAMES = {GREEN: "绿灯", YELLOW: "黄灯", RED: "红灯"}
+# Report states per unit and period (same words as ``ledger status``).
+REPORT_STATES = ("on_time", "late", "missing", "rejected")
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """The light of one task for one lead unit in one period, and why.
+
+    ``status`` is the canonical status after the tool's judgement (逾期未完成 when a
+    deadline or milestone has passed unfinished, whatever the unit wrote);
+    ``reported_status`` is what the unit chose. ``carried`` means the unit did not
+    report this period and the values are its last accepted ones.
+    """
+
+    programme: str
+    period: str
+    task_id: str
+    unit: str
+    light: str
+    reason: str  # short Chinese reason shown next to the light
+    status: str
+    reported_status: str = ""
+    percent: int | None = None
+    schedule_percent: int | None = None  # 序时进度
+    deviation: int | None = None  # 偏差 = percent − schedule_percent
+    overdue: bool = False
+    milestone_due: date | None = None  # the current (next unfinished) milestone or deadline
+    milestone_text: str = ""
+    report_state: str = "missing"
+    carried: bool = False
+    copied: bool = False  # progress text identical to the previous period's (照抄上期)
+    early_milestones: int = 0  # milestones reported done before their date, this period
+    progress: str = ""
+
+    def to_row(self) -> dict[str, Any]:
+        row = asdict(self)
+        row["milestone_due"] = self.milestone_due.isoformat() if self.milestone_due else None
+        return row
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Judgement:
+        names = {f.name for f in fields(cls)}
+        data = {k: v for k, v in row.items() if k in names}
+        if data.get("milestone_due"):
+            data["milestone_due"] = date.fromisoformat(str(data["milestone_due"]))
+        for flag in ("overdue", "carried", "copied"):
+            if flag in data:
+                data[flag] = bool(data[flag])
+        return cls(**data)
