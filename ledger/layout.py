@@ -180,10 +180,12 @@ def parse_percent(raw: object) -> Percent:
         if 0 <= number <= 100:
             return Percent(round(number), normalised=True)
         return Percent(None)
-    text = _squash(str(raw))
+    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(raw))).rstrip("。.;；,，")
     m = re.fullmatch(r"(\d+(?:\.\d+)?)%?", text)
     if m:
         number = float(m.group(1))
+        if 0 < number < 1 and not text.endswith("%"):
+            return Percent(round(number * 100), normalised=True)
         if 0 <= number <= 100:
             return Percent(round(number), normalised=text.endswith("%") or not number.is_integer())
         return Percent(None)

@@ -47,6 +47,8 @@ def test_unit_cannot_choose_overdue() -> None:
         ("80%", 80, True),
         ("８０％", 80, True),
         (0.8, 80, True),
+        ("0.5", 50, True),
+        ("0.5%", 0, True),
         ("八成", 80, True),
         ("十成", 100, True),
         ("百分之八十五", 85, True),

@@ -105,6 +105,10 @@ def load(ws: Workspace, programme_id: str) -> Registry:
     registry, problems = read_registry(ws, programme_id)
     errors = [p for p in problems if p.is_error]
     if errors:
-        lines = "\n".join(p.render() for p in errors[:10])
-        raise InputError(f"任务清单有错误，请先改正（ledger registry check {programme_id}）：\n{lines}")
+        lines = "\n".join(p.render() for p in errors[:20])
+        more = f"\n……共 {len(errors)} 个错误。" if len(errors) > 20 else ""
+        raise InputError(
+            f"任务清单 {ws.registry_path(programme_id)} 有错误，请先改正"
+            f"（ledger registry check {programme_id}）：\n{lines}{more}"
+        )
     return registry

@@ -1,0 +1,481 @@
+"""Checks of one returned 工作台账 read by :mod:`ledger.collect.reader`: whose file it is, and its content.
+
+Every finding is a :class:`~ledger.problems.Problem` naming the cell as the unit sees it
+in the file it sent (after its own sorting or inserted columns), so a receipt can say
+"N7: 完成进度无效" and the unit finds N7. Rows are found by task id and columns by
+header text, never by position.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ledger import layout
+from ledger.collect.reader import ReadWorkbook, cell_ref, find_header, range_cells
+from ledger.collect.safety import CELL_TOO_LONG, DEFAULT_LIMITS
+from ledger.config import Programme
+from ledger.periods import Period, PeriodError, parse_period
+from ledger.problems import Problem, ProblemType, has_errors
+from ledger.registry.model import Registry, Task
+from ledger.store.model import Entry
+
+try:  # the generator is becoming a package; its cell texts are what the checksums cover
+    from ledger.generate.content import task_cells
+except ImportError:  # pragma: no cover - older single-module layout
+    from ledger.generate import task_cells  # type: ignore[no-redef]
+
+_RESEND = "请使用本期下发的台账模板重新填报后报送"
+
+# --- sheet and identification -------------------------------------------------------------------
+NO_LEDGER_SHEET = ProblemType(
+    "no-ledger-sheet", "error", "文件中找不到“工作台账”工作表（也没有带表头的工作表），" + _RESEND)
+SHEET_RENAMED = ProblemType(
+    "sheet-renamed", "warning", "工作表“工作台账”被改名为“{value}”，已按表头识别读取；下次请勿重命名工作表")
+IDENTIFIED_BY_CONTENT = ProblemType(
+    "identified-by-content", "warning",
+    "文件中的隐藏识别信息已丢失，已根据标题、表头和任务编号识别为“{unit}”的台账；下次请直接在下发的文件中填写并保存为 .xlsx")
+WRONG_PROGRAMME = ProblemType(
+    "wrong-programme", "error", "文件不是“{expected}”的台账（文件属于：{value}），请报送本项目的台账")
+WRONG_PERIOD = ProblemType(
+    "wrong-period", "error", "文件是{value}的台账，本次收取的是{expected}的台账，请用本期下发的台账填报")
+LAYOUT_VERSION_MISMATCH = ProblemType(
+    "layout-version", "error", "台账模板版本为 {value}，与当前版本 {expected} 不符，" + _RESEND)
+UNIT_UNKNOWN = ProblemType(
+    "unit-unknown", "error", "填报单位“{value}”不是本项目的牵头单位，请确认是否用错了台账，" + _RESEND)
+UNIT_NOT_FOUND = ProblemType(
+    "unit-not-found", "error", "无法确定填报单位，请在第2行“填报单位”处填写单位名称，或" + _RESEND)
+UNIT_MISMATCH = ProblemType(
+    "unit-mismatch", "warning", "第2行填写的填报单位“{value}”与台账所属单位“{unit}”不一致，已按“{unit}”收取；如有误请联系接收单位")
+WRONG_UNIT = ProblemType(
+    "wrong-unit", "error", "这是“{value}”的台账，但应由“{expected}”报送，请报送本单位的台账")
+
+# --- columns and rows ---------------------------------------------------------------------------
+HEADER_MISSING = ProblemType(
+    "header-missing", "error", "工作表中找不到表头行（序号、任务编号、重点任务……），请勿修改或删除表头，" + _RESEND)
+COLUMN_MISSING = ProblemType(
+    "column-missing", "error", "找不到“{value}”列，请勿删除该列或修改表头，恢复后重新报送")
+LOCKED_CHANGED = ProblemType(
+    "locked-changed", "error", "系统生成的“{column}”内容被改动（应为“{expected}”），请恢复原内容；如任务有误请写在备注中")
+TASK_MISSING = ProblemType(
+    "task-missing", "error", "任务 {value} 所在的行被删除，请恢复该行并填写进展后重新报送")
+TASK_DUPLICATE = ProblemType(
+    "task-duplicate", "error", "任务 {value} 出现了不止一行（另见第 {first} 行），请删除多余的行，每项任务只填一行")
+ROW_ADDED = ProblemType(
+    "row-added", "error", "第 {line} 行{what}，不属于本台账的任何任务，请删除该行；需补充说明的请写在相应任务的备注中")
+
+# --- input cells --------------------------------------------------------------------------------
+STATUS_MISSING = ProblemType("status-missing", "error", "推进状态未填写，请从下拉列表中选择")
+STATUS_INVALID = ProblemType(
+    "status-invalid", "error", "推进状态“{value}”无效，请从下拉列表中选择：" + "、".join(layout.UNIT_STATUSES))
+STATUS_NORMALISED = ProblemType(
+    "status-normalised", "warning", "推进状态“{value}”已按“{status}”收取；下次请从下拉列表中选择")
+STATUS_OVERDUE_CHOSEN = ProblemType(
+    "status-overdue-chosen", "warning", "“逾期未完成”由系统根据完成时限判定，无需选择；请选择实际推进状态（如“滞后”）")
+PERCENT_MISSING = ProblemType("percent-missing", "error", "完成进度未填写，请填写0到100之间的整数")
+PERCENT_INVALID = ProblemType(
+    "percent-invalid", "error", "完成进度“{value}”无法识别或超出0–100，请填写0到100之间的整数（不带百分号）")
+PERCENT_NORMALISED = ProblemType(
+    "percent-normalised", "warning", "完成进度“{value}”已按 {percent} 收取；下次请填写不带百分号的整数")
+DONE_NOT_100 = ProblemType(
+    "done-not-100", "error", "推进状态为“已完成”，但完成进度为 {value}，请将完成进度改为100或修改推进状态")
+FULL_NOT_DONE = ProblemType(
+    "percent-100-not-done", "warning", "完成进度为100，但推进状态为“{value}”；如已完成请选择“已完成”")
+PROGRESS_MISSING = ProblemType(
+    "progress-missing", "error", "本期进展情况未填写，请写明本期做了什么、达到什么程度")
+MERGED_INPUT = ProblemType(
+    "merged-input", "error", "单元格 {value} 被合并，每项任务须单独填写，请取消合并后分别填写")
+FORMULA_VALUE = ProblemType(
+    "formula-value", "warning", "单元格含公式，已按公式的计算结果“{value}”收取；请直接填写内容，不要使用公式")
+FORMULA_NO_VALUE = ProblemType(
+    "formula-no-value", "error", "单元格含公式但没有计算结果，请把公式改为直接填写的内容后重新保存报送")
+
+#: defined names that stand in for the meta sheet's key/value rows.
+_NAMED = {"programme": "PROGRAMME", "period": "PERIOD", "unit": "UNIT", "layout_version": "LAYOUT_VERSION"}
+_ENTRY_FIELDS = {"progress": "progress", "cumulative": "cumulative", "issues": "problems_text",
+                 "next_steps": "next_steps", "coordination": "coordination", "note": "note"}
+
+
+@dataclass
+class Checked:
+    """The verdict on one workbook: whose it is, what it says, what is wrong with it."""
+
+    programme: str | None
+    period: str | None
+    unit: str | None
+    identified_by: str  # metadata | content | none
+    entries: list[Entry] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> bool:
+        return not has_errors(self.problems)
+
+
+@dataclass
+class _Ctx:
+    """One workbook under check: where problems go and how cells are named."""
+
+    read: ReadWorkbook
+    file: str
+    registry: Registry
+    programme: Programme
+    period: Period
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, ptype: ProblemType, *, r: int | None = None, c: int | None = None, **kw: object) -> None:
+        cell = cell_ref(r, c) if r is not None and c is not None else None
+        row = r + 1 if r is not None else None
+        self.problems.append(ptype(file=self.file, sheet=self.read.ledger_sheet, cell=cell, row=row, **kw))
+
+    def cell(self, r: int, c: int | None) -> object:
+        if c is None or r >= len(self.read.rows) or c >= len(self.read.rows[r]):
+            return None
+        return self.read.rows[r][c]
+
+
+def check_workbook(
+    read: ReadWorkbook,
+    *,
+    file: str,
+    registry: Registry,
+    programme: Programme,
+    period: Period,
+    expected_unit: str | None = None,
+) -> Checked:
+    """Identify *read* and check every task row; entries come in the ledger's task order."""
+    ctx = _Ctx(read, file, registry, programme, period)
+    if read.ledger_sheet is None:
+        ctx.add(NO_LEDGER_SHEET)
+        return Checked(None, None, None, "none", [], ctx.problems)
+    if read.ledger_sheet != layout.LEDGER_SHEET:
+        ctx.add(SHEET_RENAMED, value=read.ledger_sheet)
+    header = find_header(read.rows)
+    if header is None:
+        ctx.add(HEADER_MISSING)
+        return Checked(None, None, None, "none", [], ctx.problems)
+    header_row, cols = header
+    for col in layout.required_missing(cols):
+        ctx.add(COLUMN_MISSING, r=header_row, c=None, value=col.header)
+    ident = _identify(ctx, header_row, cols, expected_unit)
+    if ident.stop:
+        return Checked(ident.programme, ident.period, ident.unit, ident.by, [], ctx.problems)
+    tasks = _expected_tasks(ctx, ident.unit)
+    entries = _check_rows(ctx, header_row, cols, tasks)
+    return Checked(ident.programme, ident.period, ident.unit, ident.by, entries, ctx.problems)
+
+
+# --- identification -----------------------------------------------------------------------------
+
+
+def _squash(text: object) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", "" if text is None else str(text)))
+
+
+@dataclass
+class _Ident:
+    programme: str | None = None
+    period: str | None = None
+    unit: str | None = None
+    by: str = "none"
+    stop: bool = False
+
+
+def metadata(read: ReadWorkbook) -> dict[str, str]:
+    """Identification from the meta sheet, each key falling back to its defined name."""
+    found = {}
+    for key, suffix in _NAMED.items():
+        value = read.meta.get(key) or read.defined.get(layout.DEFINED_NAME_PREFIX + suffix, "")
+        if value:
+            found[key] = value.strip()
+    return found
+
+
+def _identify(ctx: _Ctx, header_row: int, cols: dict[str, int], expected_unit: str | None) -> _Ident:
+    md = metadata(ctx.read)
+    info_unit, info_at = _info_unit(ctx.read.rows[:header_row])
+    if md:
+        ident = _by_metadata(ctx, md)
+    else:
+        ident = _by_content(ctx, header_row, cols, info_unit)
+    if ident.stop:
+        return ident
+    lead_units = ctx.registry.lead_units()
+    if not ident.unit:
+        ctx.add(UNIT_NOT_FOUND)
+        ident.stop = True
+        return ident
+    if ident.unit not in lead_units:
+        match = next((u for u in lead_units if _squash(u) == _squash(ident.unit)), None)
+        if match is None:
+            ctx.add(UNIT_UNKNOWN, value=ident.unit)
+            ident.stop = True
+            return ident
+        ident.unit = match
+    if ident.by == "content":
+        ctx.add(IDENTIFIED_BY_CONTENT, unit=ident.unit)
+    elif info_unit and _squash(info_unit) != _squash(ident.unit) and info_at is not None:
+        ctx.add(UNIT_MISMATCH, r=info_at[0], c=info_at[1], value=info_unit, unit=ident.unit)
+    if expected_unit and _squash(expected_unit) != _squash(ident.unit):
+        ctx.add(WRONG_UNIT, value=ident.unit, expected=expected_unit)
+    return ident
+
+
+def _period_label(key: str, cycle: str) -> str:
+    try:
+        return parse_period(key, cycle).label()
+    except (PeriodError, ValueError):
+        return key
+
+
+def _by_metadata(ctx: _Ctx, md: dict[str, str]) -> _Ident:
+    ident = _Ident(md.get("programme"), md.get("period"), md.get("unit"), "metadata")
+    prog = ctx.programme
+    if ident.programme != prog.id:
+        ctx.add(WRONG_PROGRAMME, value=ident.programme or "未知项目", expected=prog.title)
+        ident.stop = True
+        return ident
+    if ident.period != ctx.period.key:
+        shown = _period_label(ident.period or "", ctx.read.meta.get("cycle") or ctx.period.cycle)
+        ctx.add(WRONG_PERIOD, value=shown or "未知期次", expected=ctx.period.label())
+    version = md.get("layout_version")
+    if version and version != str(layout.LAYOUT_VERSION):
+        ctx.add(LAYOUT_VERSION_MISMATCH, value=version, expected=layout.LAYOUT_VERSION)
+    return ident
+
+
+def _by_content(ctx: _Ctx, header_row: int, cols: dict[str, int], info_unit: str | None) -> _Ident:
+    """No metadata left: the title, the header row and the task ids must say whose file it is."""
+    title = _squash("".join(str(v) for row in ctx.read.rows[:header_row] for v in row if v is not None))
+    titles = {ctx.programme.title, ctx.registry.programme.title,
+              *(r.title for r in ctx.programme.annexes.values())}
+    known = {t.id for t in ctx.registry.tasks}
+    ids = [str(row[cols["task_id"]]).strip() for row in ctx.read.rows[header_row + 1:]
+           if cols["task_id"] < len(row) and row[cols["task_id"]] is not None]
+    matched = [i for i in ids if i in known]
+    if not any(_squash(t) and _squash(t) in title for t in titles) and not matched:
+        ctx.add(WRONG_PROGRAMME, value=_title_text(ctx.read.rows) or "无法识别", expected=ctx.programme.title)
+        return _Ident(stop=True)
+    ident = _Ident(ctx.programme.id, ctx.period.key, info_unit, "content")
+    if _squash(ctx.period.label()) not in title:
+        found = re.search(r"[（(]([^（）()]*)[）)]\s*$", _title_text(ctx.read.rows))
+        ctx.add(WRONG_PERIOD, r=0, c=0, value=found.group(1) if found else "未知期次",
+                expected=ctx.period.label())
+        ident.period = None
+    if not ident.unit:
+        ident.unit = _unit_from_tasks(ctx.registry, matched)
+    return ident
+
+
+def _title_text(rows: Sequence[Sequence[object]]) -> str:
+    return next((str(v).strip() for v in (rows[0] if rows else []) if v is not None), "")
+
+
+def _info_unit(rows: Sequence[Sequence[object]]) -> tuple[str | None, tuple[int, int] | None]:
+    """The unit written after 填报单位 in the info row, and its cell (zero-based)."""
+    labels = tuple(f.split("（")[0] for f in layout.INFO_FIELDS)
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            text = "" if value is None else str(value)
+            if "填报单位" not in text:
+                continue
+            after = re.split(r"[:：]", text, maxsplit=1)
+            rest = after[1].strip() if len(after) > 1 else ""
+            if rest:
+                return _cut_labels(rest, labels), (r, c)
+            for c2 in range(c + 1, len(row)):
+                nxt = "" if row[c2] is None else str(row[c2]).strip()
+                if not nxt:
+                    continue
+                if nxt.startswith(labels):
+                    return None, None
+                return _cut_labels(nxt, labels), (r, c2)
+            return None, None
+    return None, None
+
+
+def _cut_labels(text: str, labels: tuple[str, ...]) -> str | None:
+    """"市交通运输局　填报人：张三" → "市交通运输局"."""
+    cut = min((text.find(lb) for lb in labels[1:] if lb in text), default=len(text))
+    return text[:cut].strip(" \u3000:：") or None
+
+
+def _unit_from_tasks(registry: Registry, task_ids: Sequence[str]) -> str | None:
+    """The one lead unit every listed task shares (a co-led task is in each lead unit's ledger)."""
+    common: set[str] | None = None
+    for tid in task_ids:
+        units = set(registry.task(tid).lead_units)
+        common = units if common is None else common & units
+    if not common:
+        return None
+    return next(u for u in registry.lead_units() if u in common)
+
+
+# --- rows ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Expected:
+    """A task the ledger should hold, with the checksum written when it was generated."""
+
+    task: Task | None
+    task_id: str
+    checksum: str | None
+
+
+def _expected_tasks(ctx: _Ctx, unit: str | None) -> list[_Expected]:
+    if ctx.read.meta_rows:
+        by_id = {t.id: t for t in ctx.registry.tasks}
+        return [_Expected(by_id.get(tid), tid, checksum or None) for tid, _row, checksum in ctx.read.meta_rows]
+    return [_Expected(t, t.id, None) for t in ctx.registry.tasks if unit in t.lead_units]
+
+
+def _check_rows(ctx: _Ctx, header_row: int, cols: dict[str, int], tasks: list[_Expected]) -> list[Entry]:
+    expected = {e.task_id: e for e in tasks}
+    found: dict[str, int] = {}
+    tid_col = cols["task_id"]
+    for r in range(header_row + 1, len(ctx.read.rows)):
+        row = ctx.read.rows[r]
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
+            continue
+        tid = _cell_text(ctx.cell(r, tid_col))
+        if tid in expected:
+            if tid in found:
+                ctx.add(TASK_DUPLICATE, r=r, c=tid_col, task=tid, value=tid, first=found[tid] + 1)
+                continue
+            found[tid] = r
+        else:
+            first = next(c for c, v in enumerate(row) if v is not None and str(v).strip())
+            what = f"的任务编号“{tid}”不在本台账中" if tid else "没有任务编号"
+            ctx.add(ROW_ADDED, r=r, c=first, value=tid or None, task=tid or None, line=r + 1, what=what)
+    merged = _merged_inputs(ctx, cols, set(found.values()))
+    entries = []
+    for exp in tasks:
+        r = found.get(exp.task_id)
+        if r is None:
+            ctx.add(TASK_MISSING, task=exp.task_id, value=exp.task_id)
+            continue
+        _check_locked(ctx, r, cols, exp)
+        entries.append(_check_inputs(ctx, r, cols, exp.task_id, merged))
+    return entries
+
+
+def _cell_text(value: object) -> str:
+    """A cell as text for an entry; numbers without a spurious .0, text kept as typed (= + - @ too)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "isoformat"):
+        text = value.isoformat()
+        return text[:10] if text.endswith("T00:00:00") else text
+    return str(value).strip()
+
+
+def _same(a: object, b: object) -> bool:
+    """Equal as the row checksum sees it (whitespace and width blind)."""
+    return layout.row_checksum([a]) == layout.row_checksum([b])
+
+
+def _check_locked(ctx: _Ctx, r: int, cols: dict[str, int], exp: _Expected) -> None:
+    """Checksum over the locked cells; name the cells that differ from the registry."""
+    if any(k not in cols for k in layout.CHECKSUM_KEYS):
+        return  # a missing column is already an error of its own
+    values = [ctx.cell(r, cols[k]) for k in layout.CHECKSUM_KEYS]
+    if exp.checksum is not None and layout.row_checksum(values) == exp.checksum:
+        return
+    if exp.task is None:
+        return  # no registry entry to compare with, and the checksum is all we had
+    ref_year = ctx.programme.issued.year if ctx.programme.issued else ctx.period.start.year
+    want = task_cells(exp.task, ref_year, None)
+    differing = [(k, v) for k, v in zip(layout.CHECKSUM_KEYS, values, strict=True) if not _same(v, want[k])]
+    if exp.checksum is not None and not differing:
+        differing = [("text", values[layout.CHECKSUM_KEYS.index("text")])]  # registry changed since
+    for key, value in differing:
+        ctx.add(LOCKED_CHANGED, r=r, c=cols[key], task=exp.task_id, value=_cell_text(value),
+                column=layout.BY_KEY[key].header, expected=want[key])
+
+
+def _merged_inputs(ctx: _Ctx, cols: dict[str, int], task_rows: set[int]) -> dict[tuple[int, int], str]:
+    """Input cells of task rows covered by a merged range, mapped to that range; one problem per range."""
+    inputs = {cols[k] for k in layout.INPUT_KEYS if k in cols}
+    covered: dict[tuple[int, int], str] = {}
+    for rng in ctx.read.merged:
+        (top, left), (bottom, right) = range_cells(rng)
+        hit = [(r, c) for r in range(top, bottom + 1) if r in task_rows
+               for c in range(left, right + 1) if c in inputs]
+        if hit:
+            ctx.add(MERGED_INPUT, r=top, c=left, value=rng)
+            covered.update(dict.fromkeys(hit, rng))
+    return covered
+
+
+def _check_inputs(
+    ctx: _Ctx, r: int, cols: dict[str, int], task_id: str, merged: dict[tuple[int, int], str]
+) -> Entry:
+    """The unit's cells of one task row: formulas, lengths, status, percent, progress."""
+    formulas = set(ctx.read.formulas)
+    no_value = set(ctx.read.formulas_without_value)
+    for key in layout.INPUT_KEYS:
+        c = cols.get(key)
+        if c is None:
+            continue
+        ref = cell_ref(r, c)
+        raw = ctx.cell(r, c)
+        if ref in no_value:
+            ctx.add(FORMULA_NO_VALUE, r=r, c=c, task=task_id)
+        elif ref in formulas:
+            ctx.add(FORMULA_VALUE, r=r, c=c, task=task_id, value=_cell_text(raw))
+        if isinstance(raw, str) and len(raw) > DEFAULT_LIMITS.max_cell_chars:
+            ctx.add(CELL_TOO_LONG, r=r, c=c, task=task_id, limit=DEFAULT_LIMITS.max_cell_chars)
+    status = _check_status(ctx, r, cols.get("status"), task_id)
+    percent = _check_percent(ctx, r, cols.get("percent"), task_id, status)
+    texts = {key: _cell_text(ctx.cell(r, cols.get(key))) for key in _ENTRY_FIELDS}
+    if "progress" in cols and not texts["progress"] and status != layout.DONE:
+        ctx.add(PROGRESS_MISSING, r=r, c=cols["progress"], task=task_id)
+    return Entry(task_id=task_id, row=r + 1, percent=percent, status=status or "",
+                 **{attr: texts[key] for key, attr in _ENTRY_FIELDS.items()})
+
+
+def _check_status(ctx: _Ctx, r: int, c: int | None, task_id: str) -> str | None:
+    if c is None:
+        return None
+    raw = ctx.cell(r, c)
+    text = _cell_text(raw)
+    if not text:
+        ctx.add(STATUS_MISSING, r=r, c=c, task=task_id)
+        return None
+    status = layout.normalise_status(text)
+    if status is None:
+        ctx.add(STATUS_INVALID, r=r, c=c, task=task_id, value=text)
+        return None
+    if status == layout.OVERDUE:
+        ctx.add(STATUS_OVERDUE_CHOSEN, r=r, c=c, task=task_id, value=text)
+    elif text != status:
+        ctx.add(STATUS_NORMALISED, r=r, c=c, task=task_id, value=text, status=status)
+    return status
+
+
+def _check_percent(ctx: _Ctx, r: int, c: int | None, task_id: str, status: str | None) -> int | None:
+    if c is None:
+        return None
+    raw = ctx.cell(r, c)
+    parsed = layout.parse_percent(raw)
+    shown = _cell_text(raw)
+    if parsed.empty:
+        if status == layout.NOT_STARTED:
+            return 0
+        ctx.add(PERCENT_MISSING, r=r, c=c, task=task_id)
+        return None
+    if parsed.value is None:
+        ctx.add(PERCENT_INVALID, r=r, c=c, task=task_id, value=shown)
+        return None
+    if parsed.normalised:
+        ctx.add(PERCENT_NORMALISED, r=r, c=c, task=task_id, value=shown, percent=parsed.value)
+    if status == layout.DONE and parsed.value < 100:
+        ctx.add(DONE_NOT_100, r=r, c=c, task=task_id, value=parsed.value)
+    elif parsed.value == 100 and status is not None and status != layout.DONE:
+        ctx.add(FULL_NOT_DONE, r=r, c=c, task=task_id, value=status)
+    return parsed.value

@@ -1,0 +1,464 @@
+"""Raw reading of one returned 工作台账 workbook: values, metadata, names, merges, formulas.
+
+Values come from python-calamine (fast; formulas give their cached values, nothing is
+evaluated). What calamine cannot show is taken from the file's own parts: for .xlsx the
+workbook and sheet XML (defined names, formulas, merged cells), for .ods content.xml,
+for .xls the BIFF records (formulas, defined names). calamine is opened on the bytes,
+so it detects the format by content rather than by the file's extension.
+
+A file must have passed :func:`ledger.collect.safety.precheck` before it gets here;
+:func:`read_returned` does both. ``.xls`` is read in a child process
+(:func:`~ledger.collect.safety.read_isolated`) because no pre-check bounds BIFF.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import struct
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import python_calamine as pc
+from defusedxml import ElementTree as SafeET
+
+from ledger import layout
+from ledger.collect.safety import (
+    DEFAULT_LIMITS,
+    FILE_CORRUPT,
+    Limits,
+    ReaderCrashed,
+    precheck,
+    read_isolated,
+)
+from ledger.collect.sniff import ole2_stream
+from ledger.problems import Problem, ProblemType
+
+READER_CRASHED = ProblemType("reader-crashed", "error", "{detail}")
+
+MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+TABLE_NS = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+OFFICE_NS = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+
+#: rows searched for the header row (title and info rows sit above it).
+HEADER_SEARCH_ROWS = 20
+#: a row is the header row when it names the task id column and at least this many columns.
+HEADER_MIN_COLUMNS = 4
+
+
+@dataclass
+class ReadWorkbook:
+    """What one returned workbook holds, before any judgement.
+
+    ``rows`` are the ledger sheet's values from A1 (``rows[0][0]`` is A1), ``None`` for
+    empty cells. ``formulas`` and ``formulas_without_value`` are A1 references in the
+    ledger sheet. ``unavailable`` names what this format does not let the reader see
+    ("defined", "formulas", "merged"), so checks do not take absence for a fact.
+    """
+
+    sheet_names: list[str]
+    ledger_sheet: str | None
+    rows: list[list[object]]
+    meta: dict[str, str]
+    meta_rows: list[tuple[str, int, str]]
+    defined: dict[str, str]
+    merged: list[str]
+    formulas: list[str]
+    format: str
+    formulas_without_value: list[str] = field(default_factory=list)
+    sheet_states: dict[str, str] = field(default_factory=dict)
+    meta_sheet_found: bool = False
+    unavailable: list[str] = field(default_factory=list)
+
+
+# --- A1 helpers -------------------------------------------------------------------------------
+
+
+def col_letters(index: int) -> str:
+    """Zero-based column index to letters: 0 → A, 27 → AB."""
+    n, out = index + 1, ""
+    while n > 0:
+        n, rem = divmod(n - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def cell_ref(row: int, col: int) -> str:
+    """Zero-based (row, col) to an A1 reference."""
+    return f"{col_letters(col)}{row + 1}"
+
+
+def parse_ref(ref: str) -> tuple[int, int]:
+    """A1 reference (``$`` allowed) to zero-based (row, col)."""
+    ref = ref.replace("$", "")
+    letters = "".join(ch for ch in ref if ch.isalpha())
+    digits = ref[len(letters):]
+    col = 0
+    for ch in letters.upper():
+        col = col * 26 + ord(ch) - 64
+    return int(digits) - 1, col - 1
+
+
+def range_cells(rng: str) -> tuple[tuple[int, int], tuple[int, int]]:
+    """``B5:C6`` to zero-based ((top, left), (bottom, right))."""
+    first, _, last = rng.partition(":")
+    return parse_ref(first), parse_ref(last or first)
+
+
+def find_header(rows: list[list[object]]) -> tuple[int, dict[str, int]] | None:
+    """The header row (zero-based) and its column map, found by header text.
+
+    The row naming the most layout columns among the first rows wins; it must name the
+    task id column and at least :data:`HEADER_MIN_COLUMNS` columns.
+    """
+    best: tuple[int, dict[str, int]] | None = None
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        found = layout.find_columns(row)
+        if "task_id" in found and len(found) >= HEADER_MIN_COLUMNS:
+            if best is None or len(found) > len(best[1]):
+                best = (index, found)
+    return best
+
+
+# --- entry points -----------------------------------------------------------------------------
+
+
+def read_returned(
+    path: Path, *, display_name: str | None = None, limits: Limits = DEFAULT_LIMITS
+) -> tuple[ReadWorkbook | None, list[Problem]]:
+    """Pre-check *path*, then read it by its sniffed kind; ``None`` when it may not or cannot be read."""
+    path = Path(path)
+    name = display_name or path.name
+    sniffed, problems = precheck(path, display_name=name, limits=limits)
+    if any(p.is_error for p in problems):
+        return None, problems
+    try:
+        return read_workbook(path, sniffed.kind), problems
+    except ReaderCrashed as exc:
+        return None, [*problems, READER_CRASHED(file=name, detail=str(exc))]
+    except (pc.CalamineError, zipfile.BadZipFile, SafeET.ParseError, ValueError, KeyError, IndexError,
+            struct.error, EOFError, RuntimeError, OSError) as exc:
+        return None, [*problems, FILE_CORRUPT(file=name, value=f"{type(exc).__name__}: {exc}"[:200])]
+
+
+def read_workbook(path: Path, kind: str) -> ReadWorkbook:
+    """Read a pre-checked workbook of sniffed *kind* (xlsx, xlsm, xls or ods)."""
+    data = Path(path).read_bytes()
+    if kind == "xls":
+        return read_isolated(_read_xls, data)
+    if kind in ("xlsx", "xlsm"):
+        return _read_xlsx(data, kind)
+    if kind == "ods":
+        return _read_ods(data)
+    raise ValueError(f"cannot read a file of kind {kind!r}")
+
+
+# --- calamine (values) ------------------------------------------------------------------------
+
+
+def _value(v: object) -> object:
+    if v == "":
+        return None
+    if isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
+        return int(v)
+    return v
+
+
+def _sheet_rows(wb: Any, name: str) -> list[list[object]]:
+    rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    return [[_value(v) for v in row] for row in rows]
+
+
+def _text(v: object) -> str:
+    return "" if v is None else str(v).strip()
+
+
+def _values(data: bytes, fmt: str) -> tuple[ReadWorkbook, Any]:
+    """Sheet names, states, ledger rows and meta from calamine; the structure is filled in later."""
+    wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    names = list(wb.sheet_names)
+    states = {m.name: str(m.visible).rsplit(".", 1)[-1].lower() for m in wb.sheets_metadata}
+    ledger_sheet, rows = _ledger_rows(wb, names)
+    meta: dict[str, str] = {}
+    meta_rows: list[tuple[str, int, str]] = []
+    if layout.META_SHEET in names:
+        meta, meta_rows = parse_meta(_sheet_rows(wb, layout.META_SHEET))
+    read = ReadWorkbook(
+        sheet_names=names, ledger_sheet=ledger_sheet, rows=rows, meta=meta, meta_rows=meta_rows,
+        defined={}, merged=[], formulas=[], format=fmt, sheet_states=states,
+        meta_sheet_found=layout.META_SHEET in names,
+    )
+    return read, wb
+
+
+def _ledger_rows(wb: Any, names: list[str]) -> tuple[str | None, list[list[object]]]:
+    """The ledger sheet by name; else the first other sheet that has the header row."""
+    if layout.LEDGER_SHEET in names:
+        return layout.LEDGER_SHEET, _sheet_rows(wb, layout.LEDGER_SHEET)
+    for name in names:
+        if name in (layout.META_SHEET, layout.GUIDE_SHEET):
+            continue
+        rows = _sheet_rows(wb, name)
+        if find_header(rows) is not None:
+            return name, rows
+    return None, []
+
+
+def parse_meta(rows: list[list[object]]) -> tuple[dict[str, str], list[tuple[str, int, str]]]:
+    """Key/value rows, then (task id, Excel row, checksum) rows under the task marker."""
+    meta: dict[str, str] = {}
+    task_rows: list[tuple[str, int, str]] = []
+    in_tasks = False
+    for row in rows:
+        cells = [_text(v) for v in (list(row) + [None, None, None])[:3]]
+        if not cells[0]:
+            continue
+        if cells[0] == layout.TASK_ROWS_MARKER:
+            in_tasks = True
+            continue
+        if not in_tasks:
+            meta[cells[0]] = cells[1]
+        elif cells[1].isdigit():
+            task_rows.append((cells[0], int(cells[1]), cells[2]))
+    return meta, task_rows
+
+
+def _merged_from_calamine(wb: Any, sheet: str | None) -> list[str] | None:
+    if sheet is None:
+        return []
+    ranges = wb.get_sheet_by_name(sheet).merged_cell_ranges
+    if ranges is None:
+        return None
+    return [f"{cell_ref(*a)}:{cell_ref(*b)}" for a, b in ranges]
+
+
+# --- .xlsx ------------------------------------------------------------------------------------
+
+
+def _read_xlsx(data: bytes, kind: str) -> ReadWorkbook:
+    read, _wb = _values(data, kind)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        parts, read.defined = _xlsx_workbook(zf)
+        part = parts.get(read.ledger_sheet or "")
+        if part and part in zf.NameToInfo:
+            read.formulas, read.formulas_without_value, read.merged = _xlsx_sheet(zf, part)
+    return read
+
+
+def _xlsx_workbook(zf: zipfile.ZipFile) -> tuple[dict[str, str], dict[str, str]]:
+    """Sheet name → part name, and defined names (workbook-scoped) → text."""
+    rels: dict[str, str] = {}
+    if "xl/_rels/workbook.xml.rels" in zf.NameToInfo:
+        for el in SafeET.fromstring(zf.read("xl/_rels/workbook.xml.rels")):
+            target = el.get("Target") or ""
+            if el.get("TargetMode") == "External":
+                continue
+            rels[el.get("Id") or ""] = target[1:] if target.startswith("/") else posixpath.normpath(
+                posixpath.join("xl", target))
+    root = SafeET.fromstring(zf.read("xl/workbook.xml"))
+    parts = {}
+    for el in root.iter(f"{MAIN_NS}sheet"):
+        parts[el.get("name") or ""] = rels.get(el.get(f"{REL_NS}id") or "", "")
+    defined = {}
+    for el in root.iter(f"{MAIN_NS}definedName"):
+        if el.get("localSheetId") is None and el.get("name"):
+            defined[el.get("name") or ""] = name_constant(el.text or "")
+    return parts, defined
+
+
+def name_constant(text: str) -> str:
+    """A defined name's text: a quoted string constant unquoted, anything else as written."""
+    text = text.strip()
+    for prefix in ("of:", "="):
+        if text.startswith(prefix):
+            text = text[len(prefix):].strip()
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        return text[1:-1].replace('""', '"')
+    return text
+
+
+_F_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
+_MERGE_REF = re.compile(
+    rb"<(?:[A-Za-z_][\w.-]*:)?mergeCell\s[^>]*?\bref\s*=\s*[\"']([A-Za-z]+[0-9]+(?::[A-Za-z]+[0-9]+)?)[\"']")
+
+
+def _xlsx_sheet(zf: zipfile.ZipFile, part: str) -> tuple[list[str], list[str], list[str]]:
+    """Formula cells, formula cells with no cached value, and merged ranges of one sheet part.
+
+    Merged ranges come from a byte scan; the XML is parsed only when it holds a formula
+    (rare in a returned ledger), which keeps a 2,000-task sheet at calamine's speed.
+    """
+    data = zf.read(part)
+    merged = [m.decode("ascii").upper() for m in _MERGE_REF.findall(data)]
+    if not _F_TAG.search(data):
+        return [], [], merged
+    formulas: list[str] = []
+    no_value: list[str] = []
+    row, next_col = 0, 0
+    for event, el in SafeET.iterparse(io.BytesIO(data), events=("start", "end")):
+        tag = el.tag
+        if event == "start":
+            if tag == f"{MAIN_NS}row":
+                r = el.get("r")
+                row = int(r) if r and r.isdigit() else row + 1
+                next_col = 0
+            continue
+        if tag == f"{MAIN_NS}c":
+            ref = el.get("r")
+            if ref:
+                r0, c0 = parse_ref(ref)
+            else:
+                r0, c0 = row - 1, next_col
+                ref = cell_ref(r0, c0)
+            next_col = c0 + 1
+            if el.find(f"{MAIN_NS}f") is not None:
+                formulas.append(ref)
+                if not _has_cached_value(el):
+                    no_value.append(ref)
+            el.clear()
+        elif tag == f"{MAIN_NS}row":
+            el.clear()
+    return formulas, no_value, merged
+
+
+def _has_cached_value(cell: Any) -> bool:
+    """A formula cell's ``<v>``: absent, or empty on a non-text cell (openpyxl writes
+    ``<v></v>``), means the file was never calculated; an empty text result is a value."""
+    v = cell.find(f"{MAIN_NS}v")
+    if v is None:
+        return cell.find(f"{MAIN_NS}is") is not None
+    return bool(v.text) or cell.get("t") in ("str", "s", "inlineStr")
+
+
+# --- .ods -------------------------------------------------------------------------------------
+
+
+def _read_ods(data: bytes) -> ReadWorkbook:
+    read, _wb = _values(data, "ods")
+    with zipfile.ZipFile(io.BytesIO(data)) as zf, zf.open("content.xml") as fh:
+        read.formulas, read.formulas_without_value, read.merged, read.defined = _ods_content(
+            fh, read.ledger_sheet)
+    return read
+
+
+def _ods_content(fh: Any, sheet: str | None) -> tuple[list[str], list[str], list[str], dict[str, str]]:
+    """Formulas and spans of *sheet*, and the document's named expressions, from content.xml."""
+    formulas: list[str] = []
+    no_value: list[str] = []
+    merged: list[str] = []
+    defined: dict[str, str] = {}
+    current: str | None = None
+    row = col = 0
+    row_rep = 1
+    cells = (f"{TABLE_NS}table-cell", f"{TABLE_NS}covered-table-cell")
+    for event, el in SafeET.iterparse(fh, events=("start", "end")):
+        tag = el.tag
+        if event == "start":
+            if tag == f"{TABLE_NS}table":
+                current, row = el.get(f"{TABLE_NS}name"), 0
+            elif tag == f"{TABLE_NS}table-row":
+                col = 0
+                row_rep = int(el.get(f"{TABLE_NS}number-rows-repeated") or 1)
+            elif tag in cells and current == sheet and sheet is not None:
+                _ods_cell(el, row, col, formulas, no_value, merged)
+            if tag in cells:
+                col += int(el.get(f"{TABLE_NS}number-columns-repeated") or 1)
+            continue
+        if tag == f"{TABLE_NS}table-row":
+            row += row_rep
+            el.clear()
+        elif tag == f"{TABLE_NS}named-expression":
+            defined[el.get(f"{TABLE_NS}name") or ""] = name_constant(el.get(f"{TABLE_NS}expression") or "")
+        elif tag == f"{TABLE_NS}named-range":
+            defined[el.get(f"{TABLE_NS}name") or ""] = el.get(f"{TABLE_NS}cell-range-address") or ""
+    return formulas, no_value, merged, defined
+
+
+def _ods_cell(el: Any, row: int, col: int, formulas: list[str], no_value: list[str], merged: list[str]) -> None:
+    ref = cell_ref(row, col)
+    if el.get(f"{TABLE_NS}formula"):
+        formulas.append(ref)
+        if el.get(f"{OFFICE_NS}value-type") is None:
+            no_value.append(ref)
+    rows_spanned = int(el.get(f"{TABLE_NS}number-rows-spanned") or 1)
+    cols_spanned = int(el.get(f"{TABLE_NS}number-columns-spanned") or 1)
+    if rows_spanned > 1 or cols_spanned > 1:
+        merged.append(f"{ref}:{cell_ref(row + rows_spanned - 1, col + cols_spanned - 1)}")
+
+
+# --- .xls -------------------------------------------------------------------------------------
+
+
+def _read_xls(data: bytes) -> ReadWorkbook:
+    """Runs in a child process: calamine for values and merges, BIFF records for the rest."""
+    read, wb = _values(data, "xls")
+    merged = _merged_from_calamine(wb, read.ledger_sheet)
+    if merged is None:
+        read.unavailable.append("merged")
+    else:
+        read.merged = merged
+    try:
+        stream = ole2_stream(data, "Workbook")
+    except ValueError:
+        read.unavailable += ["defined", "formulas"]
+        return read
+    sheets, read.defined = _biff_globals(stream)
+    offset = sheets.get(read.ledger_sheet or "")
+    if offset is not None:
+        read.formulas = _biff_formulas(stream, offset)
+    return read
+
+
+def _biff_records(stream: bytes, pos: int = 0) -> Any:
+    while pos + 4 <= len(stream):
+        rtype, rlen = struct.unpack_from("<HH", stream, pos)
+        yield rtype, stream[pos + 4:pos + 4 + rlen]
+        pos += 4 + rlen
+
+
+def _biff_string(body: bytes, pos: int, cch: int) -> tuple[str, int]:
+    """XLUnicodeStringNoCch at *pos*: flags byte, then 1- or 2-byte characters."""
+    high = body[pos] & 1
+    size = cch * (2 if high else 1)
+    raw = body[pos + 1:pos + 1 + size]
+    return raw.decode("utf-16-le" if high else "latin-1", "replace"), pos + 1 + size
+
+
+def _biff_globals(stream: bytes) -> tuple[dict[str, int], dict[str, str]]:
+    """Sheet name → BOF offset (BOUNDSHEET8) and string-constant defined names (NAME)."""
+    sheets: dict[str, int] = {}
+    names: dict[str, str] = {}
+    for rtype, body in _biff_records(stream):
+        try:
+            if rtype == 0x0085 and len(body) >= 8:  # BOUNDSHEET8
+                name, _ = _biff_string(body, 7, body[6])
+                sheets[name] = struct.unpack_from("<I", body, 0)[0]
+            elif rtype == 0x0018 and len(body) >= 14:  # NAME
+                flags, _, cch, cce = struct.unpack_from("<HBBH", body, 0)
+                if flags & 0x20:  # built-in name (print area and the like)
+                    continue
+                name, pos = _biff_string(body, 14, cch)
+                if cce >= 3 and body[pos] == 0x17:  # tStr: a string constant
+                    names[name], _ = _biff_string(body, pos + 2, body[pos + 1])
+            elif rtype == 0x000A:  # EOF of the globals
+                break
+        except (IndexError, struct.error):
+            continue  # a damaged record: skip it, the values still come from calamine
+    return sheets, names
+
+
+def _biff_formulas(stream: bytes, offset: int) -> list[str]:
+    """A1 references of FORMULA records in the sheet substream at *offset*."""
+    found = []
+    for rtype, body in _biff_records(stream, offset):
+        if rtype == 0x0006 and len(body) >= 4:
+            row, col = struct.unpack_from("<HH", body, 0)
+            found.append(cell_ref(row, col))
+        elif rtype == 0x000A:
+            break
+    return found

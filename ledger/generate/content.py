@@ -1,0 +1,165 @@
+"""What goes into a 工作台账 cell: texts and values derived from the registry.
+
+Kept apart from the xlsxwriter code so the reader side and tests can reuse the exact
+texts (the row checksums cover them).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from ledger import layout
+from ledger.config import Programme, Reporting
+from ledger.periods import Period
+from ledger.registry.model import Milestone, Registry, Task
+
+LIST_SEP = "、"
+_WEEKDAYS = "一二三四五六日"
+
+
+@dataclass(frozen=True)
+class PreviousReport:
+    """What a unit reported for a task in its last accepted workbook."""
+
+    progress: str = ""
+    cumulative: str = ""
+    percent: int | None = None
+    status: str = ""
+
+
+@dataclass(frozen=True)
+class RegistryIndex:
+    """What every workbook of one registry shares; computed once, not per unit."""
+
+    registry_hash: str
+    columns: tuple[layout.Column, ...]
+    tasks_by_unit: Mapping[str, tuple[Task, ...]]
+
+
+def index_registry(registry: Registry) -> RegistryIndex:
+    """Hash the registry, choose the columns, group tasks by lead unit (registry order).
+
+    A co-led task is listed under each of its lead units. 牵头领导 is written only when
+    some task of the programme names a leader, so all workbooks of a programme have
+    the same columns.
+    """
+    by_unit: dict[str, list[Task]] = {}
+    for task in registry.tasks:
+        for unit in dict.fromkeys(task.lead_units):
+            by_unit.setdefault(unit, []).append(task)
+    with_leaders = any(t.leaders for t in registry.tasks)
+    columns = tuple(c for c in layout.COLUMNS if c.key != "leaders" or with_leaders)
+    return RegistryIndex(registry.content_hash(), columns, {u: tuple(ts) for u, ts in by_unit.items()})
+
+
+def cn_date(day: date, ref_year: int | None = None) -> str:
+    """2022年6月30日, or 6月30日 when the year is *ref_year*."""
+    if ref_year is not None and day.year == ref_year:
+        return f"{day.month}月{day.day}日"
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def milestone_line(milestone: Milestone, ref_year: int | None) -> str:
+    """One line of 时间节点: "6月30日前 完成立项" (year shown when not *ref_year*)."""
+    return f"{cn_date(milestone.due, ref_year)}前 {milestone.text}".strip()
+
+
+def deadline_text(task: Task) -> str:
+    """完成时限 as the notice wrote it, else the date, else 长期坚持 / 已完成."""
+    if task.deadline_text:
+        return task.deadline_text
+    if task.deadline:
+        return f"{cn_date(task.deadline)}前"
+    if task.ongoing:
+        return "长期坚持"
+    return "已完成" if task.done else ""
+
+
+def due_in(day: date | None, period: Period) -> bool:
+    return day is not None and period.contains(day)
+
+
+def task_cells(task: Task, ref_year: int | None, previous: PreviousReport | None) -> dict[str, Any]:
+    """The value of every column for *task* except 序号 (numbers for 完成进度).
+
+    Pre-filled input values come from *previous*; a status the unit cannot pick
+    (逾期未完成 is the tool's verdict) or a percentage outside 0–100 is left blank.
+    """
+    prev = previous or PreviousReport()
+    status = layout.normalise_status(prev.status)
+    percent = layout.parse_percent(prev.percent).value if prev.percent is not None else None
+    return {
+        "task_id": task.id,
+        "category": task.path[0] if task.path else "",
+        "text": task.text,
+        "leaders": LIST_SEP.join(task.leaders),
+        "lead": LIST_SEP.join(task.lead_units),
+        "cooperating": LIST_SEP.join(task.cooperating_units),
+        "responsible": LIST_SEP.join(task.responsible_units),
+        "deadline": deadline_text(task),
+        "milestones": "\n".join(milestone_line(m, ref_year) for m in task.milestones),
+        "previous": prev.progress or "",
+        "cumulative": prev.cumulative or "",
+        "percent": percent,
+        "status": status if status in layout.UNIT_STATUSES else "",
+    }
+
+
+def due_date_text(when: datetime) -> str:
+    """2022年6月10日（星期五）16:00前."""
+    return f"{cn_date(when.date())}（星期{_WEEKDAYS[when.weekday()]}）{when:%H:%M}前"
+
+
+def guide_lines(programme: Programme, period: Period, unit: str, reporting: Reporting) -> list[tuple[str, str]]:
+    """The 填报说明 sheet as (label, text) rows; an empty label continues the section above."""
+    contact = "　".join(x for x in (reporting.contact, f"电话：{reporting.phone}" if reporting.phone else "") if x)
+    notice = f"{programme.title}（{programme.doc_number}）" if programme.doc_number else programme.title
+    rows = [
+        ("项目", notice), ("填报单位", unit), ("报送期次", period.label()),
+        ("报送时限", due_date_text(period.due(reporting))),
+        ("接收单位", reporting.office), ("联系人", contact), ("电子邮箱", reporting.email), ("", ""),
+    ]
+    rows += [("推进状态说明" if i == 0 else "", f"{s}：{layout.STATUS_MEANINGS[s]}")
+             for i, s in enumerate(layout.STATUSES)]
+    rules = (
+        "灰色单元格由系统生成（任务编号、重点任务、单位、完成时限、时间节点、上期进展），已锁定，请勿改动；"
+        "白色单元格由本单位填写。",
+        "除推进状态为“已完成”的任务外，每项任务都要填写“本期进展情况”，写明本期做了什么、达到什么程度，"
+        "不要照抄上期内容。",
+        "“完成进度（%）”填写0到100之间的整数，不带百分号；“推进状态”从下拉列表中选择。",
+        "标红的时间节点是本期到期的节点，请在“本期进展情况”中说明完成情况。",
+        "请在第2行填写填报人、联系电话、填报时间和分管领导。",
+        "请勿重命名、删除或新增工作表；请勿插入或删除行、列；请勿合并单元格；请勿修改表头。",
+        "工作表已设置保护（无密码），仅为防止误改，请勿撤销保护后修改灰色单元格。",
+        "如任务分工有误或需要补充说明，请写在“备注”或“需协调解决事项”栏，并与接收单位联系，不要删除该行。",
+        "请保存为 .xlsx 格式（Excel 工作簿）后报送，不要另存为 .xls、.et、.wps 或 PDF。",
+    )
+    rows += [("", "")] + [("填报要求" if i == 0 else "", f"{i + 1}. {r}") for i, r in enumerate(rules)]
+    return rows
+
+
+def text_lines(text: str, width: float) -> int:
+    """Lines *text* wraps to in a column *width* characters wide (CJK counts about double)."""
+    usable = max(width - 1.5, 1.0)
+    total = 0
+    if len(text) * 2.1 <= usable and "\n" not in text:
+        return 1
+    for line in text.split("\n"):
+        narrow = len(line.encode("latin-1", "ignore"))  # everything else is drawn about double width
+        wide = 2.1 * (len(line) - narrow) + 1.1 * narrow
+        total += max(1, math.ceil(wide / usable))
+    return total
+
+
+def row_height(cells: Sequence[tuple[str, float]], points_per_line: float = 14.5, minimum: float = 20) -> float:
+    """A row height that shows every (text, column width) cell in full.
+
+    Explicit heights because LibreOffice and WPS do not always grow rows for wrapped
+    text when opening a generated file; units may still resize rows.
+    """
+    lines = max((text_lines(t, w) for t, w in cells if t), default=1)
+    return max(minimum, round(lines * points_per_line + 5, 1))

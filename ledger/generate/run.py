@@ -1,0 +1,110 @@
+"""``generate`` for a whole programme period: choose units, write files, optionally in parallel."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ledger import layout
+from ledger.config import Programme, Workspace
+from ledger.errors import WorkspaceError
+from ledger.fsutil import write_bytes_atomic
+from ledger.generate.content import PreviousReport, RegistryIndex, index_registry
+from ledger.generate.xlsx import build_workbook, unknown_unit
+from ledger.periods import Period, parse_period
+from ledger.registry.model import Registry
+from ledger.stage import load_registry
+
+TEMPLATES_DIR = "templates"
+
+
+@dataclass(frozen=True)
+class GeneratedWorkbook:
+    """One written workbook."""
+
+    unit: str
+    path: Path
+    tasks: int
+    sha256: str
+
+
+def generate(
+    ws: Workspace,
+    programme_id: str,
+    period_text: str,
+    *,
+    units: Sequence[str] | None = None,
+    out_dir: Path | None = None,
+    registry: Registry | None = None,
+    previous_for: Callable[[str], Mapping[str, PreviousReport]] | None = None,
+    jobs: int = 1,
+) -> list[GeneratedWorkbook]:
+    """Write the workbooks of *units* (default: every lead unit) for one period.
+
+    Files go to ``out/<programme>/<period>/templates/`` unless *out_dir* (inside the
+    workspace) is given; results come back in unit order. ``jobs > 1`` spreads the
+    units over that many processes; the files are the same either way.
+    """
+    programme = ws.programme(programme_id)
+    period = parse_period(period_text, programme.reporting.cycle)
+    if registry is None:
+        registry = load_registry(ws, programme_id)
+    index = index_registry(registry)
+    chosen = list(dict.fromkeys(units)) if units else list(index.tasks_by_unit)
+    for unit in chosen:
+        if unit not in index.tasks_by_unit:
+            raise unknown_unit(unit, list(index.tasks_by_unit))
+    _refuse_name_clashes(chosen, period)
+    target = ws.inside(out_dir) if out_dir else ws.out_dir(programme_id, period.key) / TEMPLATES_DIR
+    work = [(u, previous_for(u) if previous_for else None) for u in chosen]
+    job = _Job(registry, programme, period, index, target)
+    workers = min(jobs, len(work), os.cpu_count() or 1)
+    if workers <= 1:
+        return [job.write(u, prev) for u, prev in work]
+    chunk = max(1, len(work) // (workers * 4))
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(job,)) as pool:
+        return list(pool.map(_write_in_worker, [u for u, _ in work], [p for _, p in work], chunksize=chunk))
+
+
+def _refuse_name_clashes(units: Sequence[str], period: Period) -> None:
+    """Two units whose file names differ only by replaced characters or case would overwrite."""
+    seen: dict[str, str] = {}
+    for unit in units:
+        name = layout.workbook_name(period.key, unit).casefold()
+        if name in seen:
+            raise WorkspaceError(
+                f"单位“{seen[name]}”和“{unit}”的台账文件名相同，会互相覆盖。请在任务清单中区分这两个单位的名称。"
+            )
+        seen[name] = unit
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What every unit's workbook of one run needs (sent once to each worker process)."""
+
+    registry: Registry
+    programme: Programme
+    period: Period
+    index: RegistryIndex
+    target: Path
+
+    def write(self, unit: str, previous: Mapping[str, PreviousReport] | None) -> GeneratedWorkbook:
+        data = build_workbook(self.registry, self.programme, self.period, unit, previous, index=self.index)
+        path = write_bytes_atomic(self.target / layout.workbook_name(self.period.key, unit), data)
+        return GeneratedWorkbook(unit, path, len(self.index.tasks_by_unit[unit]), hashlib.sha256(data).hexdigest())
+
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(job: _Job) -> None:
+    _WORKER["job"] = job
+
+
+def _write_in_worker(unit: str, previous: Mapping[str, PreviousReport] | None) -> GeneratedWorkbook:
+    return _WORKER["job"].write(unit, previous)

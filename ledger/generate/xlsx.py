@@ -1,0 +1,321 @@
+"""The 工作台账 workbook itself, written with xlsxwriter.
+
+Sheets: 工作台账 (the ledger, protected without a password, inputs unlocked),
+填报说明 (due time, receiving office, statuses, rules) and a very hidden metadata
+sheet; plus defined names so a file that lost its hidden sheet can still say what it is.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import xlsxwriter
+from rapidfuzz import fuzz, process
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
+
+from ledger import __version__, layout
+from ledger.config import Programme
+from ledger.errors import InputError
+from ledger.generate.content import (
+    PreviousReport,
+    RegistryIndex,
+    due_in,
+    guide_lines,
+    index_registry,
+    milestone_line,
+    row_height,
+    task_cells,
+)
+from ledger.periods import Period
+from ledger.registry.model import Registry, Task
+from ledger.stage import reporting_for_unit
+
+GENERATOR = f"ledger {__version__}"
+AUTHOR = "ledger"
+XLSX_OPTIONS = {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+                "strings_to_numbers": False}
+TITLE_FONT = "方正小标宋简体"
+BODY_FONT = "仿宋"
+LOCKED_FILL = "#F2F2F2"
+HEADER_FILL = "#D9D9D9"
+DUE_FILL = "#FFF2CC"
+DUE_COLOR = "#C00000"
+FOOTER = "&C第 &P 页 共 &N 页"
+# Protection lets units resize rows and columns, nothing else.
+PROTECT_OPTIONS = {"format_columns": True, "format_rows": True}
+# Text starting with these gets Excel's quote prefix so editing it cannot revive a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\x00")
+# Defined names (string constants, layout.DEFINED_NAME_PREFIX + KEY) a workbook carries.
+NAMED_KEYS = ("programme", "period", "unit", "layout_version")
+_INFO_VALUE_WIDTH = 16
+
+
+class _Formats:
+    """Named cell formats of one workbook, with quote-prefixed variants made on demand."""
+
+    def __init__(self, wb: xlsxwriter.Workbook) -> None:
+        body = {"font_name": BODY_FONT, "font_size": 11}
+        cell = {**body, "text_wrap": True, "valign": "top", "border": 1}
+        self._wb = wb
+        self._specs: dict[str, dict[str, Any]] = {
+            "title": {"font_name": TITLE_FONT, "font_size": 18, "align": "center", "valign": "vcenter",
+                      "text_wrap": True},
+            "info_label": {**body, "bold": True, "align": "right", "valign": "vcenter"},
+            "info_unit": {**body, "valign": "vcenter", "bottom": 1},
+            "info_value": {**body, "valign": "vcenter", "bottom": 1, "locked": False},
+            "header": {**cell, "bold": True, "align": "center", "valign": "vcenter", "bg_color": HEADER_FILL},
+            "locked": {**cell, "bg_color": LOCKED_FILL},
+            "locked_center": {**cell, "bg_color": LOCKED_FILL, "align": "center"},
+            "due": {**cell, "bg_color": DUE_FILL},
+            "due_all": {**cell, "bg_color": DUE_FILL, "bold": True, "font_color": DUE_COLOR},
+            "input": {**cell, "locked": False},
+            "input_center": {**cell, "locked": False, "align": "center"},
+            "run": body,
+            "run_due": {**body, "bold": True, "font_color": DUE_COLOR},
+            "guide_title": {"font_name": TITLE_FONT, "font_size": 16, "align": "center", "valign": "vcenter"},
+            "guide_label": {**body, "bold": True, "valign": "top", "text_wrap": True},
+            "guide_text": {**body, "valign": "top", "text_wrap": True},
+        }
+        self._made: dict[tuple[str, bool], Format] = {}
+
+    def __call__(self, name: str, text: object = None) -> Format:
+        quoted = isinstance(text, str) and text.startswith(FORMULA_STARTS)
+        key = (name, quoted)
+        if key not in self._made:
+            spec = dict(self._specs[name], quote_prefix=True) if quoted else self._specs[name]
+            self._made[key] = self._wb.add_format(spec)
+        return self._made[key]
+
+
+def build_workbook(
+    registry: Registry,
+    programme: Programme,
+    period: Period,
+    unit: str,
+    previous: Mapping[str, PreviousReport] | None = None,
+    *,
+    index: RegistryIndex | None = None,
+) -> bytes:
+    """The .xlsx bytes of *unit*'s 工作台账 for *period*; the same inputs give the same bytes.
+
+    *previous* maps task id → the unit's last accepted report (pre-fills 上期进展 and
+    the unit's last values). *index* (from :func:`index_registry`) saves re-hashing
+    the registry for every unit.
+    """
+    index = index or index_registry(registry)
+    tasks = index.tasks_by_unit.get(unit)
+    if not tasks:
+        raise unknown_unit(unit, list(index.tasks_by_unit))
+    title = layout.title(programme.title, period)
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, XLSX_OPTIONS)
+    wb.set_properties({
+        "title": title, "subject": unit, "author": AUTHOR, "comments": GENERATOR,
+        "company": programme.issuer or programme.reporting.office,
+        "created": datetime.combine(period.start, datetime.min.time()),
+    })
+    fmt = _Formats(wb)
+    sheet = wb.add_worksheet(layout.LEDGER_SHEET)
+    guide = wb.add_worksheet(layout.GUIDE_SHEET)
+    meta = wb.add_worksheet(layout.META_SHEET)
+    rows = _write_ledger(sheet, fmt, index.columns, programme, period, unit, tasks, previous or {})
+    _write_guide(guide, fmt, guide_lines(programme, period, unit, reporting_for_unit(programme, tasks)))
+    values: dict[str, Any] = {
+        "programme": programme.id, "period": period.key, "cycle": period.cycle, "unit": unit,
+        "layout_version": layout.LAYOUT_VERSION, "registry_hash": index.registry_hash, "generator": GENERATOR,
+    }
+    _write_meta(meta, values, rows)
+    for key in NAMED_KEYS:
+        text = str(values[key]).replace('"', '""')
+        wb.define_name(layout.DEFINED_NAME_PREFIX + key.upper(), f'="{text}"')
+    sheet.activate()
+    wb.close()
+    return buf.getvalue()
+
+
+def unknown_unit(unit: str, known: Sequence[str]) -> InputError:
+    """The error for a unit that leads no task, naming the closest lead units."""
+    close = [m[0] for m in process.extract(unit, known, scorer=fuzz.WRatio, limit=5, score_cutoff=50)]
+    hint = f"相近的牵头单位：{'、'.join(close)}。" if close else f"本项目共有 {len(known)} 个牵头单位。"
+    return InputError(f"“{unit}”不是本项目任何任务的牵头单位，无法生成台账。{hint}请按任务清单中的名称填写。")
+
+
+def _write_ledger(
+    sheet: Worksheet, fmt: _Formats, columns: Sequence[layout.Column], programme: Programme,
+    period: Period, unit: str, tasks: Sequence[Task], previous: Mapping[str, PreviousReport],
+) -> list[tuple[str, int, str]]:
+    """Title, info row, headers and task rows; return (task id, Excel row, checksum) per task."""
+    last_col = len(columns) - 1
+    pos = {c.key: i for i, c in enumerate(columns)}
+    for i, col in enumerate(columns):
+        sheet.set_column(i, i, col.width)
+    title = layout.title(programme.title, period)
+    sheet.set_row(layout.TITLE_ROW, 42)
+    sheet.merge_range(layout.TITLE_ROW, 0, layout.TITLE_ROW, last_col, "", fmt("title"))
+    sheet.write_string(layout.TITLE_ROW, 0, title, fmt("title", title))
+    _write_info_row(sheet, fmt, columns, unit)
+    sheet.set_row(layout.HEADER_ROW, row_height([(c.header, c.width) for c in columns], minimum=30))
+    for i, col in enumerate(columns):
+        sheet.write_string(layout.HEADER_ROW, i, col.header, fmt("header"))
+    ref_year = programme.issued.year if programme.issued else period.start.year
+    rows = []
+    for n, task in enumerate(tasks):
+        r = layout.FIRST_TASK_ROW + n
+        cells = task_cells(task, ref_year, previous.get(task.id))
+        sheet.set_row(r, row_height([(v, c.width) for c in columns if isinstance(v := cells.get(c.key), str)]))
+        sheet.write_number(r, pos["seq"], n + 1, fmt("locked_center"))
+        for col in columns:
+            if col.key in ("seq", "milestones"):
+                continue
+            value = cells.get(col.key)
+            if col.locked:
+                base = "due_all" if col.key == "deadline" and due_in(task.deadline, period) else "locked"
+            else:
+                base = "input_center" if col.kind in ("percent", "status") else "input"
+            if isinstance(value, int):
+                sheet.write_number(r, pos[col.key], value, fmt(base))
+            elif value:
+                sheet.write_string(r, pos[col.key], value, fmt(base, value))
+            else:
+                sheet.write_blank(r, pos[col.key], None, fmt(base))
+        _write_milestones(sheet, fmt, r, pos["milestones"], task, ref_year, period)
+        rows.append((task.id, r + 1, layout.row_checksum([cells[k] for k in layout.CHECKSUM_KEYS])))
+    _validate(sheet, pos, layout.FIRST_TASK_ROW, layout.FIRST_TASK_ROW + len(tasks) - 1)
+    sheet.freeze_panes(layout.FIRST_TASK_ROW, 0)
+    sheet.set_landscape()
+    sheet.set_paper(9)
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(layout.TITLE_ROW, layout.HEADER_ROW)
+    sheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.7)
+    sheet.center_horizontally()
+    sheet.set_footer(FOOTER)
+    sheet.protect("", PROTECT_OPTIONS)
+    return rows
+
+
+def _write_milestones(
+    sheet: Worksheet, fmt: _Formats, r: int, c: int, task: Task, ref_year: int | None, period: Period
+) -> None:
+    """时间节点, one per line; those due this period in bold red on a fill, with a note."""
+    lines = [(milestone_line(m, ref_year), due_in(m.due, period)) for m in task.milestones]
+    if not lines:
+        sheet.write_blank(r, c, None, fmt("locked"))
+        return
+    text = "\n".join(t for t, _ in lines)
+    due = [t for t, is_due in lines if is_due]
+    if not due:
+        sheet.write_string(r, c, text, fmt("locked", text))
+        return
+    if len(due) == len(lines):
+        sheet.write_string(r, c, text, fmt("due_all", text))
+    else:
+        runs: list[list[Any]] = []  # [is_due, text], neighbours with the same look merged
+        for i, (line, is_due) in enumerate(lines):
+            piece = line + ("\n" if i < len(lines) - 1 else "")
+            if runs and runs[-1][0] == is_due:
+                runs[-1][1] += piece
+            else:
+                runs.append([is_due, piece])
+        parts: list[Any] = []
+        for is_due, piece in runs:
+            parts += [fmt("run_due" if is_due else "run"), piece]
+        sheet.write_rich_string(r, c, *parts, fmt("due"))
+    note = f"本期（{period.label()}）到期的时间节点：\n" + "\n".join(due) + "\n请在“本期进展情况”中说明完成情况。"
+    sheet.write_comment(r, c, note, {"author": AUTHOR, "x_scale": 2.2, "y_scale": 1.6})
+
+
+def _write_info_row(sheet: Worksheet, fmt: _Formats, columns: Sequence[layout.Column], unit: str) -> None:
+    """Row 2: a label cell and a value cell per layout.INFO_FIELDS entry, left to right.
+
+    Each spans the columns its text needs; the last value runs to the last column.
+    The unit's name is written and locked; the other values are blank and unlocked.
+    """
+    sheet.set_row(layout.INFO_ROW, 26)
+    widths = [c.width for c in columns]
+    col = 0
+    for n, field in enumerate(layout.INFO_FIELDS):
+        if col >= len(columns) - 1:
+            break
+        label, value = f"{field}：", unit if n == 0 else ""
+        label_end = _span(widths, col, 2 * len(label) + 1)
+        value_end = _span(widths, label_end + 1, max(_INFO_VALUE_WIDTH, 2 * len(value) + 2))
+        if n == len(layout.INFO_FIELDS) - 1:
+            value_end = len(columns) - 1
+        _put(sheet, col, label_end, label, fmt("info_label"))
+        _put(sheet, label_end + 1, value_end, value, fmt("info_unit" if n == 0 else "info_value", value))
+        col = value_end + 1
+
+
+def _span(widths: Sequence[float], start: int, need: float) -> int:
+    """The last column such that columns start..last are together at least *need* wide."""
+    end, have = start, widths[start]
+    while have < need and end + 1 < len(widths):
+        end += 1
+        have += widths[end]
+    return end
+
+
+def _put(sheet: Worksheet, first: int, last: int, text: str, cell_format: Format) -> None:
+    if last > first:
+        sheet.merge_range(layout.INFO_ROW, first, layout.INFO_ROW, last, "", cell_format)
+    if text:
+        sheet.write_string(layout.INFO_ROW, first, text, cell_format)
+    else:
+        sheet.write_blank(layout.INFO_ROW, first, None, cell_format)
+
+
+def _validate(sheet: Worksheet, pos: Mapping[str, int], first: int, last: int) -> None:
+    """A status dropdown (arrow shown: 'dropdown': True) and whole numbers 0–100 on 完成进度."""
+    c = pos["status"]
+    sheet.data_validation(first, c, last, c, {
+        "validate": "list", "source": list(layout.UNIT_STATUSES), "dropdown": True,
+        "input_title": "推进状态", "input_message": "请从下拉列表中选择推进状态。",
+        "error_title": "推进状态无效", "error_message": f"请从下拉列表中选择：{'、'.join(layout.UNIT_STATUSES)}。",
+    })
+    c = pos["percent"]
+    sheet.data_validation(first, c, last, c, {
+        "validate": "integer", "criteria": "between", "minimum": 0, "maximum": 100,
+        "input_title": "完成进度（%）", "input_message": "请填写0到100之间的整数，不带百分号，如：80。",
+        "error_title": "完成进度无效", "error_message": "完成进度应为0到100之间的整数（不带百分号），如：80。",
+    })
+
+
+def _write_guide(sheet: Worksheet, fmt: _Formats, lines: Sequence[tuple[str, str]]) -> None:
+    widths = (16, 96)
+    sheet.set_column(0, 0, widths[0])
+    sheet.set_column(1, 1, widths[1])
+    sheet.set_row(0, 36)
+    sheet.merge_range(0, 0, 0, 1, "", fmt("guide_title"))
+    sheet.write_string(0, 0, "填报说明", fmt("guide_title"))
+    for r, (label, text) in enumerate(lines, start=1):
+        sheet.set_row(r, row_height([(label, widths[0]), (text, widths[1])], minimum=18))
+        if label:
+            sheet.write_string(r, 0, label, fmt("guide_label", label))
+        if text:
+            sheet.write_string(r, 1, text, fmt("guide_text", text))
+    sheet.set_paper(9)
+    sheet.fit_to_pages(1, 0)
+    sheet.protect("", PROTECT_OPTIONS)
+
+
+def _write_meta(sheet: Worksheet, values: Mapping[str, Any], rows: Sequence[tuple[str, int, str]]) -> None:
+    """Key/value rows (layout.META_KEYS), the marker, then (task id, Excel row, checksum) rows."""
+    for r, key in enumerate(layout.META_KEYS):
+        sheet.write_string(r, 0, key)
+        value = values[key]
+        if isinstance(value, int):
+            sheet.write_number(r, 1, value)
+        else:
+            sheet.write_string(r, 1, str(value))
+    marker = len(layout.META_KEYS)
+    sheet.write_string(marker, 0, layout.TASK_ROWS_MARKER)
+    for r, (task_id, excel_row, checksum) in enumerate(rows, start=marker + 1):
+        sheet.write_string(r, 0, task_id)
+        sheet.write_number(r, 1, excel_row)
+        sheet.write_string(r, 2, checksum)
+    sheet.very_hidden()
+

@@ -1,0 +1,234 @@
+"""collect end to end: folders, e-mails, zips → verdicts, store, receipts, status."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+from datetime import date, datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import tests.returned as rt
+from ledger.cli import main
+from ledger.collect.api import collect
+from ledger.collect.intake import CHINA, to_china_time
+from ledger.collect.receipts import write_receipts
+from ledger.collect.status import status
+from ledger.config import Workspace, load
+from ledger.generate import build_workbook
+from ledger.periods import parse_period
+from ledger.registry.model import Milestone, ProgrammeInfo, Registry, Task
+from ledger.registry.units import UnitDirectory
+from ledger.registry.workbook import write_registry
+from ledger.stage import open_workspace_store
+
+REPO = Path(__file__).resolve().parents[1]
+JT, CG, ZJ = "市交通运输局", "市城市管理局", "市住房和城乡建设局"
+XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheet.sheet")
+DUE_W23 = datetime(2022, 6, 10, 16, 0, tzinfo=CHINA)
+
+
+def _registry() -> Registry:
+    def task(tid: str, text: str, leads: list[str], **kw: object) -> Task:
+        return Task(tid, "351", ["一、专项行动"], text, lead_units=leads, lead_units_raw=leads, **kw)
+
+    return Registry(ProgrammeInfo("351", "测试项目"), [
+        task("351-A1-01", "建设综合交通枢纽", [JT], deadline=date(2022, 12, 31),
+             milestones=[Milestone(date(2022, 6, 30), "完成立项"), Milestone(date(2022, 12, 31), "开工")]),
+        task("351-A1-02", "优化公交线网", [JT, CG], ongoing=True, deadline_text="长期坚持"),
+        task("351-A5-01", "整治占道经营", [CG], deadline=date(2022, 8, 31)),
+        task("351-A6-01", "推进体制改革", [ZJ], deadline=date(2022, 9, 30)),
+    ])
+
+
+@pytest.fixture()
+def ws(tmp_path: Path) -> Workspace:
+    root = tmp_path / "ws"
+    (root / "source_data").mkdir(parents=True)
+    shutil.copy(REPO / "ledger.toml", root / "ledger.toml")
+    shutil.copy(REPO / "source_data" / "units.xlsx", root / "source_data" / "units.xlsx")
+    workspace = load(root)
+    write_registry(_registry(), workspace.registry_path("351"))
+    return workspace
+
+
+def _filled(ws: Workspace, unit: str, folder: Path, period: str = "2022-W23", **values: object) -> Path:
+    programme = ws.programme("351")
+    path = folder / f"{period}_{unit}_工作台账.xlsx"
+    folder.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(build_workbook(_registry(), programme, parse_period(period, "weekly"), unit))
+    return rt.fill(path, {tid: dict(values) for tid in ("351-A1-01", "351-A1-02", "351-A5-01")})
+
+
+def _eml(folder: Path, attachment: Path, when: str) -> Path:
+    msg = EmailMessage()
+    msg["From"] = "clerk@example.org"
+    msg["To"] = "office@example.org"
+    msg["Subject"] = "报送工作台账"
+    msg["Date"] = when
+    msg.set_content("请查收")
+    msg.add_attachment(attachment.read_bytes(), maintype=XLSX[0], subtype=XLSX[1], filename=attachment.name)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{attachment.stem}.eml"
+    path.write_bytes(msg.as_bytes())
+    attachment.unlink()
+    return path
+
+
+def test_inbox_verdicts_status_and_receipts(ws: Workspace, tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    # 交通运输局 by e-mail before the due time; 城管局 a loose file, collected after it.
+    _eml(inbox, _filled(ws, JT, tmp_path / "a"), "Fri, 10 Jun 2022 15:59:00 +0800")
+    _filled(ws, CG, inbox)
+    now = datetime(2022, 6, 10, 18, 30, tzinfo=CHINA)
+    with open_workspace_store(ws) as store:
+        result = collect(ws, [inbox], "351", "2022-W23", now=now, store=store)
+        outcomes = {f.unit: (f.outcome, f.received_source) for f in result.files}
+        assert outcomes == {JT: ("accepted", "email"), CG: ("accepted", "collected")}
+        period, rows = status(ws, "351", "2022-W23", now=now, store=store)
+        states = {r.unit: (r.state, r.received_at) for r in rows}
+        assert states == {
+            JT: ("on_time", datetime(2022, 6, 10, 15, 59, tzinfo=CHINA)),
+            CG: ("late", now),
+            ZJ: ("missing", None),
+        }
+        assert [r.due for r in rows if r.unit == JT] == [DUE_W23]
+        receipts = write_receipts(ws, result, _registry(), UnitDirectory.load(ws.paths.units))
+        audit_rows = len(store.audit())
+        # Collecting the same inbox again changes nothing.
+        again = collect(ws, [inbox], "351", "2022-W23", now=now, store=store)
+        assert {f.outcome for f in again.files} == {"duplicate"}
+        assert len(store.audit()) == audit_rows
+    texts = {r.unit: r.text_path.read_text(encoding="utf-8") for r in receipts}
+    assert "已登记（通过）" in texts[JT] and "按邮件发送时间" in texts[JT]
+    assert all(r.mail_path is not None and r.mail_path.is_file() for r in receipts)
+    assert archived(ws) == 2
+
+
+def archived(ws: Workspace) -> int:
+    return sum(1 for p in (ws.paths.out / "archive").rglob("*") if p.is_file())
+
+
+def test_rejected_then_corrected_supersedes(ws: Workspace, tmp_path: Path) -> None:
+    first = tmp_path / "first"
+    _filled(ws, CG, first, status="差不多")
+    now = datetime(2022, 6, 10, 12, 0, tzinfo=CHINA)
+    with open_workspace_store(ws) as store:
+        result = collect(ws, [first], "351", "2022-W23", now=now, store=store)
+        [item] = result.files
+        assert item.outcome == "rejected" and item.unit == CG
+        assert {p.code for p in item.problems} >= {"status-invalid"}
+        assert {r.unit: r.state for r in status(ws, "351", "2022-W23", now=now, store=store)[1]}[CG] == "rejected"
+        receipt = write_receipts(ws, result, _registry())[0].text_path.read_text(encoding="utf-8")
+        assert "退回" in receipt and "推进状态" in receipt or "状态" in receipt
+        assert "351-A5-01" in receipt
+        second = tmp_path / "second"
+        _filled(ws, CG, second)
+        fixed = collect(ws, [second], "351", "2022-W23", now=now.replace(hour=15), store=store)
+        assert [f.outcome for f in fixed.files] == ["accepted"]
+        third = tmp_path / "third"
+        _filled(ws, CG, third, progress="再次更新进展")
+        collect(ws, [third], "351", "2022-W23", now=now.replace(hour=15, minute=30), store=store)
+        history = [(s.outcome, to_china_time(s.received_at).hour, to_china_time(s.received_at).minute)
+                   for s in store.history("351", CG)]
+        assert history == [("rejected", 12, 0), ("superseded", 15, 0), ("accepted", 15, 30)]
+        [current] = [s for s in store.current_submissions("351", "2022-W23") if s.unit == CG]
+        assert {e.progress for e in store.entries(current.id)} == {"再次更新进展"}
+
+
+def test_other_period_file_is_refused_but_not_stored(ws: Workspace, tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    _filled(ws, JT, inbox, period="2022-W24")
+    now = datetime(2022, 6, 10, 12, 0, tzinfo=CHINA)
+    with open_workspace_store(ws) as store:
+        [wrong] = collect(ws, [inbox], "351", "2022-W23", now=now, store=store).files
+        assert wrong.outcome == "rejected" and "wrong-period" in {p.code for p in wrong.problems}
+        assert store.history("351") == []
+        [right] = collect(ws, [inbox], "351", "2022-W24", now=now, store=store).files
+        assert right.outcome == "accepted"
+
+
+def test_broken_and_zipped_files(ws: Workspace, tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / f"2022-W23_{ZJ}_工作台账.xlsx").write_bytes(b"PK\x03\x04 this is not a workbook")
+    good = _filled(ws, JT, tmp_path / "z")
+    with zipfile.ZipFile(inbox / "回复.zip", "w") as zf:
+        zf.write(good, good.name)
+    with open_workspace_store(ws) as store:
+        files = collect(ws, [inbox], "351", "2022-W23", now=DUE_W23, store=store).files
+    verdicts = {f.unit: f.outcome for f in files}
+    assert verdicts == {ZJ: "rejected", JT: "accepted"}
+    broken = next(f for f in files if f.unit == ZJ)
+    assert broken.problems[0].is_error and broken.problems[0].file.endswith("工作台账.xlsx")
+
+
+def test_cli_collect_and_status_json(ws: Workspace, tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    _filled(ws, JT, inbox)
+    _filled(ws, CG, inbox, percent="很多")
+    runner = CliRunner()
+    res = runner.invoke(main, ["-w", str(ws.root), "collect", str(inbox), "-p", "351", "--period", "2022-W23", "--json"])
+    assert res.exit_code == 1, res.output  # one file rejected
+    data = json.loads(res.output)
+    subs = {s["unit"]: s for s in data["submissions"]}
+    assert subs[JT]["outcome"] == "accepted" and subs[CG]["outcome"] == "rejected"
+    assert {"code", "severity", "sheet", "cell", "message"} <= set(subs[CG]["problems"][0])
+    assert any(p["code"] == "percent-invalid" for p in subs[CG]["problems"])
+    res = runner.invoke(main, ["-w", str(ws.root), "status", "-p", "351", "--period", "2022-W23", "--json"])
+    assert res.exit_code == 0, res.output
+    units = {u["unit"]: u for u in json.loads(res.output)["units"]}
+    assert units[CG]["state"] == "rejected" and units[ZJ]["state"] == "missing"
+    assert units[JT]["state"] == "late"  # collected now, long after 2022
+    assert units[JT]["received_source"] == "collected"
+    res = runner.invoke(main, ["-w", str(ws.root), "mail", "reminders", "-p", "351", "--period", "2022-W23"])
+    assert res.exit_code == 0, res.output
+    outbox = ws.out_dir("351", "2022-W23") / "outbox"
+    names = sorted(p.name for p in outbox.glob("*催报*.eml"))
+    assert names == [f"2022-W23_{ZJ}_催报.eml", f"2022-W23_{CG}_催报.eml"]
+
+
+def test_next_period_prefilled_from_last_accepted_report(ws: Workspace, tmp_path: Path) -> None:
+    import openpyxl
+
+    from ledger import layout
+
+    inbox = tmp_path / "inbox"
+    _filled(ws, JT, inbox, progress="完成可研批复", cumulative="累计完成30%", percent=30, status="按序时推进")
+    with open_workspace_store(ws) as store:
+        collect(ws, [inbox], "351", "2022-W23", now=DUE_W23, store=store)
+    runner = CliRunner()
+    res = runner.invoke(main, ["-w", str(ws.root), "generate", "-p", "351", "--period", "2022-W24", "--unit", JT])
+    assert res.exit_code == 0, res.output
+    path = ws.out_dir("351", "2022-W24") / "templates" / layout.workbook_name("2022-W24", JT)
+    sheet = openpyxl.load_workbook(path)[layout.LEDGER_SHEET]
+    headers = [c.value for c in sheet[layout.HEADER_ROW + 1]]
+    cols = layout.find_columns(headers)
+    row = layout.FIRST_TASK_ROW + 1
+    values = {k: sheet.cell(row, cols[k] + 1).value for k in ("task_id", "previous", "cumulative", "percent", "status")}
+    assert values == {"task_id": "351-A1-01", "previous": "完成可研批复", "cumulative": "累计完成30%",
+                      "percent": 30, "status": "按序时推进"}
+    res = runner.invoke(main, ["-w", str(ws.root), "generate", "-p", "351", "--period", "2022-W24", "--unit", JT,
+                               "--no-prefill"])
+    sheet = openpyxl.load_workbook(path)[layout.LEDGER_SHEET]
+    assert sheet.cell(row, cols["previous"] + 1).value in (None, "")
+
+
+def test_cli_generate_then_mail_drafts(ws: Workspace) -> None:
+    runner = CliRunner()
+    res = runner.invoke(main, ["-w", str(ws.root), "mail", "drafts", "-p", "351", "--period", "2022-W23"])
+    assert res.exit_code == 1 and "ledger generate" in res.output
+    res = runner.invoke(main, ["-w", str(ws.root), "generate", "-p", "351", "--period", "2022-W23", "--json"])
+    assert res.exit_code == 0, res.output
+    made = json.loads(res.output)["workbooks"]
+    assert sorted(w["unit"] for w in made) == sorted([JT, CG, ZJ])
+    res = runner.invoke(main, ["-w", str(ws.root), "mail", "drafts", "-p", "351", "--period", "2022-W23"])
+    assert res.exit_code == 0, res.output
+    outbox = ws.out_dir("351", "2022-W23") / "outbox"
+    assert sorted(p.name for p in outbox.glob("*.eml")) == sorted(f"2022-W23_{u}.eml" for u in (JT, CG, ZJ))
+    res = runner.invoke(main, ["-w", str(ws.root), "generate", "-p", "351", "--period", "2022-W23", "--unit", "市交通局局"])
+    assert res.exit_code == 1 and "市交通运输局" in res.output

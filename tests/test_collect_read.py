@@ -1,0 +1,492 @@
+"""Reading and checking one returned 工作台账: generated for real, filled as a unit would."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from datetime import date
+from pathlib import Path
+
+import hostile as h
+import pytest
+import returned as rt
+from openpyxl import load_workbook
+
+from ledger import layout
+from ledger.collect.checks import Checked, check_workbook
+from ledger.collect.reader import ReadWorkbook, read_returned, read_workbook
+from ledger.config import Programme, Workspace, load
+from ledger.generate import build_workbook
+from ledger.periods import Period, parse_period
+from ledger.problems import flatten
+from ledger.registry.model import Milestone, ProgrammeInfo, Registry, Task
+from ledger.store.model import Entry
+
+UNIT = "市交通运输局"
+OTHER = "市城市管理局"
+T1, T2, T3, T4 = "351-A1-01", "351-A1-02", "351-A1-03", "351-A5-01"
+
+
+def _registry(title: str) -> Registry:
+    def task(tid: str, text: str, leads: list[str], **kw: object) -> Task:
+        return Task(tid, "351", ["一、交通枢纽建设"], text, lead_units=leads, lead_units_raw=leads, **kw)
+
+    return Registry(ProgrammeInfo("351", title), [
+        task(T1, "加快洛阳站综合交通枢纽建设，完成站房改造", [UNIT], deadline=date(2022, 12, 31),
+             milestones=[Milestone(date(2022, 6, 10), "完成立项"), Milestone(date(2022, 9, 30), "开工建设")]),
+        task(T2, "优化公交线网，新开通公交线路5条", [UNIT, OTHER], cooperating_units=["市公安局"],
+             deadline_text="长期坚持", ongoing=True),
+        task(T3, "-推进停车设施建设（文字以减号开头）", [UNIT], deadline_text="2022年10月底前",
+             deadline=date(2022, 10, 31)),
+        task(T4, "整治占道经营", [OTHER], deadline=date(2022, 8, 31)),
+    ])
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, Programme, Registry, Period]:
+    root = tmp_path_factory.mktemp("ws")
+    shutil.copy(Path(__file__).resolve().parents[1] / "ledger.toml", root / "ledger.toml")
+    ws = load(root)
+    programme = ws.programme("351")
+    return ws, programme, _registry(programme.title), parse_period("2022-W23", "weekly")
+
+
+def generated(env: tuple, directory: Path, unit: str = UNIT, period_key: str = "2022-W23",
+              name: str = "ledger.xlsx") -> Path:
+    _, programme, registry, _ = env
+    period = parse_period(period_key, "weekly")
+    path = directory / name
+    path.write_bytes(build_workbook(registry, programme, period, unit))
+    return path
+
+
+def read(path: Path) -> ReadWorkbook:
+    wb, problems = read_returned(path)
+    assert wb is not None, problems
+    assert not [p for p in problems if p.is_error]
+    return wb
+
+
+def check(env: tuple, path: Path, **kw: object) -> Checked:
+    _, programme, registry, period = env
+    return check_workbook(read(path), file=path.name, registry=registry, programme=programme,
+                          period=period, **kw)
+
+
+FILLED = {
+    T1: {"progress": "完成站房主体结构", "cumulative": "形象进度60%", "percent": 60, "status": "按序时推进",
+         "issues": "拆迁进度慢", "next_steps": "加快拆迁", "coordination": "需市自然资源局协调用地", "note": "无"},
+    T2: {"progress": "新开通线路2条", "percent": 100, "status": "已完成"},
+    T3: {"progress": "=SUM(1,2) 只是文字", "percent": 30, "status": "滞后", "issues": "+资金未到位",
+         "next_steps": "@财政局", "note": "-备注"},
+}
+
+
+def expected_entries(rows: dict[str, int] | None = None) -> list[Entry]:
+    rows = rows or {T1: 4, T2: 5, T3: 6}
+    return [
+        Entry(T1, rows[T1], "完成站房主体结构", "形象进度60%", 60, "按序时推进", "拆迁进度慢", "加快拆迁",
+              "需市自然资源局协调用地", "无"),
+        Entry(T2, rows[T2], "新开通线路2条", rt.DEFAULTS["cumulative"], 100, "已完成"),
+        Entry(T3, rows[T3], "=SUM(1,2) 只是文字", rt.DEFAULTS["cumulative"], 30, "滞后", "+资金未到位", "@财政局",
+              "", "-备注"),
+    ]
+
+
+# --- good files ---------------------------------------------------------------------------------
+
+
+def test_good_file_accepted_with_exact_entries(env: tuple, tmp_path: Path) -> None:
+    path = rt.fill(generated(env, tmp_path), FILLED)
+    result = check(env, path)
+    assert flatten(result.problems) == []
+    assert result.accepted
+    assert (result.programme, result.period, result.unit, result.identified_by) == ("351", "2022-W23", UNIT, "metadata")
+    assert result.entries == expected_entries()
+
+
+def test_reader_sees_metadata_names_and_structure(env: tuple, tmp_path: Path) -> None:
+    wb = read(rt.fill(generated(env, tmp_path), FILLED))
+    assert wb.format == "xlsx"
+    assert wb.ledger_sheet == layout.LEDGER_SHEET
+    assert wb.sheet_states[layout.META_SHEET] == "veryhidden"
+    assert wb.meta["programme"] == "351" and wb.meta["period"] == "2022-W23" and wb.meta["unit"] == UNIT
+    assert wb.meta["layout_version"] == str(layout.LAYOUT_VERSION)
+    assert [(t, r) for t, r, _ in wb.meta_rows] == [(T1, 4), (T2, 5), (T3, 6)]
+    assert wb.defined["LEDGER_UNIT"] == UNIT and wb.defined["LEDGER_PERIOD"] == "2022-W23"
+    assert "A1:R1" in wb.merged
+    assert wb.formulas == [] and wb.unavailable == []
+    assert wb.rows[4][1] == T2
+
+
+def test_column_inserted_and_moved_still_read(env: tuple, tmp_path: Path) -> None:
+    def edit(wb: object, ws: object) -> None:
+        rt.insert_column(ws, "progress", "责任人", "张三")
+        rt.move_column_to_end(ws, "status")
+
+    path = rt.fill(generated(env, tmp_path), FILLED, transform=edit)
+    ws = load_workbook(path)[layout.LEDGER_SHEET]
+    assert ws["K3"].value == "责任人" and ws.cell(3, ws.max_column).value == "推进状态"
+    result = check(env, path)
+    assert flatten(result.problems) == []
+    assert result.entries == expected_entries()
+
+
+def test_rows_sorted_still_read(env: tuple, tmp_path: Path) -> None:
+    path = rt.fill(generated(env, tmp_path), FILLED, transform=lambda wb, ws: rt.sort_tasks(ws, reverse=True))
+    result = check(env, path)
+    assert flatten(result.problems) == []
+    assert result.entries == expected_entries({T1: 6, T2: 5, T3: 4})
+
+
+def test_meta_sheet_deleted_identified_by_content(env: tuple, tmp_path: Path) -> None:
+    path = rt.fill(generated(env, tmp_path), FILLED, transform=lambda wb, ws: rt.delete_meta(wb))
+    result = check(env, path)
+    assert flatten(result.problems) == [("identified-by-content", None)]
+    assert (result.identified_by, result.unit, result.period, result.accepted) == ("content", UNIT, "2022-W23", True)
+    assert result.entries == expected_entries()
+
+
+def test_meta_sheet_deleted_names_kept_identify_by_metadata(env: tuple, tmp_path: Path) -> None:
+    path = rt.fill(generated(env, tmp_path), FILLED, transform=lambda wb, ws: rt.delete_meta(wb, names=False))
+    result = check(env, path)
+    assert flatten(result.problems) == []
+    assert result.identified_by == "metadata" and result.entries == expected_entries()
+
+
+def test_meta_gone_unit_from_tasks_when_info_row_blank(env: tuple, tmp_path: Path) -> None:
+    def edit(wb: object, ws: object) -> None:
+        rt.delete_meta(wb)
+        ws["D2"].value = None
+
+    result = check(env, rt.fill(generated(env, tmp_path), FILLED, transform=edit))
+    assert result.unit == UNIT and result.accepted
+
+
+def test_renamed_extension_read_by_sniffed_kind(env: tuple, tmp_path: Path) -> None:
+    path = rt.fill(generated(env, tmp_path), FILLED)
+    renamed = path.with_suffix(".xls")
+    path.rename(renamed)
+    wb = read(renamed)
+    assert wb.format == "xlsx"
+    assert check(env, renamed).entries == expected_entries()
+
+
+def test_precheck_runs_first(tmp_path: Path) -> None:
+    bad = tmp_path / "fake.xlsx"
+    bad.write_text("<html><body>不是表格</body></html>", encoding="utf-8")
+    wb, problems = read_returned(bad)
+    assert wb is None and flatten(problems) == [("file-not-spreadsheet", None)]
+
+
+# --- sheet and identification ---------------------------------------------------------------------
+
+
+def test_sheet_renamed(env: tuple, tmp_path: Path) -> None:
+    def edit(wb: object, ws: object) -> None:
+        ws.title = "交通局台账"
+
+    result = check(env, rt.fill(generated(env, tmp_path), FILLED, transform=edit))
+    assert flatten(result.problems, ("code", "value")) == [("sheet-renamed", "交通局台账")]
+    assert result.accepted and result.entries == expected_entries()
+
+
+def test_no_ledger_sheet(env: tuple, tmp_path: Path) -> None:
+    def edit(wb: object, ws: object) -> None:
+        ws.title = "Sheet1"
+        for c in range(1, ws.max_column + 1):
+            ws.cell(3, c).value = None
+
+    result = check(env, rt.fill(generated(env, tmp_path), FILLED, transform=edit))
+    assert flatten(result.problems) == [("no-ledger-sheet", None)]
+    assert not result.accepted and result.identified_by == "none"
+
+
+def test_wrong_programme_by_metadata(env: tuple, tmp_path: Path) -> None:
+    path = rt.fill(generated(env, tmp_path), FILLED, transform=lambda wb, ws: rt.set_meta(wb, "programme", "pingtai"))
+    result = check(env, path)
+    assert flatten(result.problems) == [("wrong-programme", None)]
+    assert result.entries == []
+
+
+def test_wrong_programme_by_content(env: tuple, tmp_path: Path) -> None:
+    def edit(wb: object, ws: object) -> None:
+        rt.delete_meta(wb)
+        ws["A1"].value = "洛阳平台城市建设2022年细化措施工作台账（2022年6月）"
+        col = rt.columns(ws)["task_id"]
+        for r in rt.task_rows(ws).values():
+            ws.cell(r, col).value = f"PT-{r}"
+
+    result = check(env, rt.fill(generated(env, tmp_path), FILLED, transform=edit))
+    assert flatten(result.problems) == [("wrong-programme", None)]
+    assert result.identified_by == "none"
+
+
+def test_wrong_period_names_both(env: tuple, tmp_path: Path) -> None:
+    result = check(env, rt.fill(generated(env, tmp_path, period_key="2022-W22"), FILLED))
+    assert flatten(result.problems) == [("wrong-period", None)]
+    message = result.problems[0].message
+    assert "2022年第22周 5月30日—6月3日" in message and "2022年第23周 6月6日—6月10日" in message
+
+
+def test_wrong_period_by_content(env: tuple, tmp_path: Path) -> None:
+    path = rt.fill(generated(env, tmp_path, period_key="2022-W22"), FILLED, transform=lambda wb, ws: rt.delete_meta(wb))
+    result = check(env, path)
+    assert flatten(result.problems) == [("wrong-period", "A1"), ("identified-by-content", None)]
+    assert "第22周" in result.problems[0].message
+
+
+def test_unit_unknown(env: tuple, tmp_path: Path) -> None:
+    path = rt.fill(generated(env, tmp_path), FILLED, transform=lambda wb, ws: rt.set_meta(wb, "unit", "市某某局"))
+    assert flatten(check(env, path).problems, ("code", "value")) == [("unit-unknown", "市某某局")]
+
+
+def test_unit_in_info_row_differs(env: tuple, tmp_path: Path) -> None:
+    def edit(wb: object, ws: object) -> None:
+        ws["D2"].value = "市交通局"
+
+    result = check(env, rt.fill(generated(env, tmp_path), FILLED, transform=edit))
+    assert flatten(result.problems) == [("unit-mismatch", "D2")]
+    assert result.unit == UNIT and result.accepted
+
+
+def test_expected_unit_differs(env: tuple, tmp_path: Path) -> None:
+    result = check(env, rt.fill(generated(env, tmp_path), FILLED), expected_unit=OTHER)
+    assert flatten(result.problems) == [("wrong-unit", None)]
+    assert not result.accepted
+
+
+def test_layout_version_differs(env: tuple, tmp_path: Path) -> None:
+    path = rt.fill(generated(env, tmp_path), FILLED, transform=lambda wb, ws: rt.set_meta(wb, "layout_version", 99))
+    assert flatten(check(env, path).problems, ("code", "value")) == [("layout-version", "99")]
+
+
+# --- columns and rows -----------------------------------------------------------------------------
+
+
+def test_required_column_missing(env: tuple, tmp_path: Path) -> None:
+    path = rt.fill(generated(env, tmp_path), FILLED, transform=lambda wb, ws: rt.delete_column(ws, "status"))
+    result = check(env, path)
+    assert flatten(result.problems, ("code", "value")) == [("column-missing", "推进状态")]
+    assert [e.status for e in result.entries] == ["", "", ""]
+
+
+def test_locked_content_changed(env: tuple, tmp_path: Path) -> None:
+    def edit(wb: object, ws: object) -> None:
+        ws["D4"].value = "加快洛阳站综合交通枢纽建设"  # shortened task text
+        ws["H6"].value = "2022年12月底前"  # later deadline
+        ws["J4"].value = "上期进展可改"  # not covered by the checksum
+
+    result = check(env, rt.fill(generated(env, tmp_path), FILLED, transform=edit))
+    assert flatten(result.problems, ("code", "cell", "task")) == [("locked-changed", "D4", T1), ("locked-changed", "H6", T3)]
+    assert "2022年10月底前" in result.problems[1].message
+
+
+def test_whitespace_in_locked_cells_is_not_a_change(env: tuple, tmp_path: Path) -> None:
+    def edit(wb: object, ws: object) -> None:
+        ws["I4"].value = "6月10日前  完成立项\r\n 9月30日前 开工建设 "
+
+    assert flatten(check(env, rt.fill(generated(env, tmp_path), FILLED, transform=edit)).problems) == []
+
+
+def test_locked_changed_without_meta_compares_with_registry(env: tuple, tmp_path: Path) -> None:
+    def edit(wb: object, ws: object) -> None:
+        rt.delete_meta(wb)
+        ws["E5"].value = UNIT  # co-lead dropped
+
+    result = check(env, rt.fill(generated(env, tmp_path), FILLED, transform=edit))
+    assert flatten(result.problems) == [("identified-by-content", None), ("locked-changed", "E5")]
+
+
+def test_task_row_deleted(env: tuple, tmp_path: Path) -> None:
+    path = rt.fill(generated(env, tmp_path), FILLED, transform=lambda wb, ws: ws.delete_rows(5))
+    result = check(env, path)
+    assert flatten(result.problems, ("code", "task")) == [("task-missing", T2)]
+    assert [e.task_id for e in result.entries] == [T1, T3]
+
+
+def test_row_added_and_empty_rows_ignored(env: tuple, tmp_path: Path) -> None:
+    def edit(wb: object, ws: object) -> None:
+        ws["K8"].value = "另外完成了一项工作"
+        ws["B9"].value = T4  # another unit's task
+        ws["C9"].value = "一、交通枢纽建设"
+        ws["K10"].value = "   "  # whitespace only: ignored
+
+    result = check(env, rt.fill(generated(env, tmp_path), FILLED, transform=edit))
+    assert flatten(result.problems, ("code", "cell", "row")) == [("row-added", "K8", 8), ("row-added", "B9", 9)]
+
+
+def test_duplicated_task_row(env: tuple, tmp_path: Path) -> None:
+    def edit(wb: object, ws: object) -> None:
+        for c in range(1, ws.max_column + 1):
+            rt.put(ws, 7, c, ws.cell(4, c).value)
+
+    result = check(env, rt.fill(generated(env, tmp_path), FILLED, transform=edit))
+    assert flatten(result.problems, ("code", "cell", "task")) == [("task-duplicate", "B7", T1)]
+
+
+# --- status, percent, progress --------------------------------------------------------------------
+
+
+def test_status_checks(env: tuple, tmp_path: Path) -> None:
+    values = {T1: {"status": "正常推进"}, T2: {"status": "差不多"}, T3: {"status": None}}
+    result = check(env, rt.fill(generated(env, tmp_path), values))
+    assert flatten(result.problems) == [("status-normalised", "N4"), ("status-invalid", "N5"), ("status-missing", "N6")]
+    assert [e.status for e in result.entries] == ["按序时推进", "", ""]
+
+
+def test_overdue_chosen_by_unit_is_a_warning(env: tuple, tmp_path: Path) -> None:
+    result = check(env, rt.fill(generated(env, tmp_path), {T1: {"status": "逾期未完成"}}))
+    assert flatten(result.problems) == [("status-overdue-chosen", "N4")]
+    assert result.accepted and result.entries[0].status == layout.OVERDUE
+
+
+@pytest.mark.parametrize(
+    ("raw", "percent", "codes"),
+    [
+        (80, 80, []),
+        ("80", 80, []),
+        ("80%", 80, ["percent-normalised"]),
+        (0.8, 80, ["percent-normalised"]),
+        ("八成", 80, ["percent-normalised"]),
+        ("大部分", None, ["percent-invalid"]),
+        (120, None, ["percent-invalid"]),
+        (-5, None, ["percent-invalid"]),
+        (None, None, ["percent-missing"]),
+    ],
+)
+def test_percent_forms(env: tuple, tmp_path: Path, raw: object, percent: int | None, codes: list[str]) -> None:
+    result = check(env, rt.fill(generated(env, tmp_path), {T1: {"percent": raw}}))
+    assert flatten(result.problems) == [(c, "M4") for c in codes]
+    assert result.entries[0].percent == percent
+
+
+def test_not_started_with_empty_percent_is_zero(env: tuple, tmp_path: Path) -> None:
+    result = check(env, rt.fill(generated(env, tmp_path), {T1: {"status": "未启动", "percent": None}}))
+    assert flatten(result.problems) == [] and result.entries[0].percent == 0
+
+
+def test_done_must_be_100_and_100_should_be_done(env: tuple, tmp_path: Path) -> None:
+    values = {T1: {"status": "已完成", "percent": 90}, T2: {"status": "按序时推进", "percent": 100}}
+    result = check(env, rt.fill(generated(env, tmp_path), values))
+    assert flatten(result.problems, ("code", "cell", "severity")) == [
+        ("done-not-100", "M4", "error"), ("percent-100-not-done", "M5", "warning")]
+
+
+def test_progress_required_unless_done(env: tuple, tmp_path: Path) -> None:
+    values = {T1: {"progress": None}, T2: {"progress": "  ", "status": "已完成", "percent": 100}}
+    result = check(env, rt.fill(generated(env, tmp_path), values))
+    assert flatten(result.problems) == [("progress-missing", "K4")]
+
+
+# --- merged cells and formulas --------------------------------------------------------------------
+
+
+def test_merged_input_cells(env: tuple, tmp_path: Path) -> None:
+    result = check(env, rt.fill(generated(env, tmp_path), FILLED, transform=lambda wb, ws: ws.merge_cells("O5:O6")))
+    assert flatten(result.problems, ("code", "cell", "value")) == [("merged-input", "O5", "O5:O6")]
+
+
+def test_formula_without_cached_value_is_an_error(env: tuple, tmp_path: Path) -> None:
+    result = check(env, rt.fill(generated(env, tmp_path), {T1: {"percent": rt.Formula("=40+40")}}))
+    assert ("formula-no-value", "M4") in flatten(result.problems)
+    assert not result.accepted
+
+
+def test_formula_with_cached_value_is_a_warning(env: tuple, tmp_path: Path) -> None:
+    path = rt.fill(generated(env, tmp_path), {T1: {"percent": rt.Formula("=40+40")}})
+    rt.set_cached_values(path, {"M4": 80})
+    wb = read(path)
+    assert wb.formulas == ["M4"] and wb.formulas_without_value == []
+    result = check(env, path)
+    assert flatten(result.problems, ("code", "cell", "value")) == [("formula-value", "M4", "80")]
+    assert result.entries[0].percent == 80
+
+
+# --- LibreOffice round trips ----------------------------------------------------------------------
+
+LO_FORMATS = ("xlsx", "ods", "xls")
+
+
+@pytest.fixture(scope="module")
+def lo_files(env: tuple, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path | float]:
+    """One filled ledger (with a formula) saved through LibreOffice as .xlsx, .ods and .xls."""
+    if rt.soffice() is None:
+        pytest.skip("LibreOffice (soffice) not installed")
+    base = tmp_path_factory.mktemp("lo")
+    values = {**FILLED, T1: {**FILLED[T1], "percent": rt.Formula("=30+30")}}
+    source = rt.fill(generated(env, base, name="filled.xlsx"), values)
+    files: dict[str, Path | float] = {}
+    for fmt in LO_FORMATS:
+        start = time.perf_counter()
+        files[fmt] = rt.convert(source, fmt, base / fmt, base / f"lo-{fmt}")
+        files[f"{fmt}-seconds"] = time.perf_counter() - start
+    return files
+
+
+@pytest.mark.parametrize("fmt", LO_FORMATS)
+def test_libreoffice_round_trip(env: tuple, lo_files: dict, fmt: str) -> None:
+    path = lo_files[fmt]
+    wb = read(path)
+    assert wb.format == fmt
+    assert wb.meta["unit"] == UNIT and [t for t, _, _ in wb.meta_rows] == [T1, T2, T3]
+    assert wb.sheet_states[layout.META_SHEET] == "hidden"  # LibreOffice has no "very hidden"
+    assert wb.defined.get("LEDGER_UNIT") == UNIT
+    assert "M4" in wb.formulas and wb.formulas_without_value == []
+    result = check(env, path)
+    assert flatten(result.problems, ("code", "cell", "value")) == [("formula-value", "M4", "60")]
+    assert result.identified_by == "metadata"
+    assert result.entries == expected_entries()
+
+
+def test_libreoffice_xls_read_by_content_when_named_xlsx(env: tuple, lo_files: dict, tmp_path: Path) -> None:
+    renamed = tmp_path / "saved-as-xls.xlsx"
+    shutil.copy(lo_files["xls"], renamed)
+    wb = read_workbook(renamed, "xls")
+    assert wb.format == "xls" and wb.meta["period"] == "2022-W23"
+    assert check(env, renamed).entries == expected_entries()
+
+
+def test_rows_inserted_above_header_shift_every_cell(env: tuple, tmp_path: Path) -> None:
+    path = rt.fill(generated(env, tmp_path), {**FILLED, T1: {**FILLED[T1], "percent": "60%"}},
+                   transform=lambda wb, ws: ws.insert_rows(1))
+    result = check(env, path)
+    assert flatten(result.problems) == [("percent-normalised", "M5")]
+    assert result.entries == expected_entries({T1: 5, T2: 6, T3: 7})
+
+
+def test_unit_typed_into_the_label_cell(env: tuple, tmp_path: Path) -> None:
+    def edit(wb: object, ws: object) -> None:
+        ws["A2"].value = "填报单位（盖章）：市交通局  填报人：张三"
+        ws["D2"].value = None
+
+    result = check(env, rt.fill(generated(env, tmp_path), FILLED, transform=edit))
+    assert flatten(result.problems, ("code", "cell", "value")) == [("unit-mismatch", "A2", "市交通局")]
+
+
+def test_text_longer_than_a_cell_may_hold(env: tuple, tmp_path: Path) -> None:
+    _, programme, registry, period = env
+    wb = read(rt.fill(generated(env, tmp_path), FILLED))
+    wb.rows[3][10] = "进" * 32_768  # precheck stops such files; the check is a second line
+    result = check_workbook(wb, file="x.xlsx", registry=registry, programme=programme, period=period)
+    assert flatten(result.problems) == [("cell-too-long", "K4")]
+
+
+def test_messages_name_what_to_do(env: tuple, tmp_path: Path) -> None:
+    values = {T1: {"percent": "大部分"}, T2: {"status": "差不多"}}
+    result = check(env, rt.fill(generated(env, tmp_path), values))
+    rendered = [p.render() for p in result.problems]
+    assert all("ledger.xlsx" in line and "工作台账" in line for line in rendered)
+    assert "请填写0到100之间的整数" in rendered[0] and "单元格 M4" in rendered[0] and T1 in rendered[0]
+
+
+def test_damaged_xls_is_a_problem_not_a_crash(env: tuple, tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.xls"
+    garbage.write_bytes(h.cfb({"Workbook": b"\x09\x08\x10\x00" + b"\xff" * 200}))
+    wb, problems = read_returned(garbage)
+    assert wb is None and flatten(problems) == [("file-corrupt", None)]
+    empty, problems = read_returned(h.xls(tmp_path))  # globals only: no sheet at all
+    assert empty is not None and problems == []
+    _, programme, registry, period = env
+    result = check_workbook(empty, file="old.xls", registry=registry, programme=programme, period=period)
+    assert flatten(result.problems) == [("no-ledger-sheet", None)]
