@@ -201,9 +201,6 @@ def generate_cmd(programme: str, period: str, units: tuple[str, ...], output: Pa
 
 # ---- collect and status ----------------------------------------------------------------
 
-OUTCOME_NAMES = {"accepted": "通过", "rejected": "退回", "duplicate": "重复", "superseded": "已被替代"}
-
-
 @main.command("collect")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @_programme_period
@@ -212,7 +209,7 @@ OUTCOME_NAMES = {"accepted": "通过", "rejected": "退回", "duplicate": "重�
 @_fail_cleanly
 def collect_cmd(paths: tuple[Path, ...], programme: str, period: str, no_receipts: bool, as_json: bool) -> None:
     """收集各单位报回的工作台账（文件夹、.xlsx/.xls/.ods、.eml 邮件、.zip），校验、登记并生成回执。有退回时退出码为 1。"""
-    from ledger.collect.api import collect
+    from ledger.collect.api import OUTCOME_NAMES, collect
     from ledger.collect.receipts import write_receipts
     from ledger.registry.api import load_directory
     from ledger.stage import load_registry

@@ -8,14 +8,16 @@ registries, sample notices) into ``out/demo/`` and works only there, so the revi
 from __future__ import annotations
 
 import shutil
+from collections import Counter
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from ledger import config
 from ledger.problems import Problem
 
 DEMO_PROGRAMME = "351"
-DEMO_PERIOD = "2022-W23"
+DEMO_MONTH = (2022, 6)
 NOTICES = {
     "351": "351_洛城提办文2022-11号.txt",
     "pingtai": "pingtai_洛政2022-17号.txt",
@@ -70,4 +72,50 @@ def run_demo(source: config.Workspace, target: Path | None = None) -> tuple[conf
         step.lines.append(f"{pid}：错误 {errors} 个，提示 {len(problems) - errors} 个")
         step.problems.extend(p for p in problems if p.is_error)
     steps.append(step)
+    steps.extend(run_month(ws, DEMO_PROGRAMME, *DEMO_MONTH))
     return ws, steps
+
+
+def run_month(ws: config.Workspace, programme_id: str, year: int, month: int) -> list[DemoStep]:
+    """Each period of the month: generate, draft mails, simulated replies, collect, status."""
+    from ledger.collect.api import OUTCOME_NAMES, collect, due_for
+    from ledger.collect.receipts import write_receipts
+    from ledger.collect.status import STATE_NAMES, period_status, reminder_reasons
+    from ledger.generate import generate
+    from ledger.generate.prefill import previous_from_store
+    from ledger.mail import write_drafts, write_reminders
+    from ledger.periods import periods_in_month
+    from ledger.registry.api import load_directory
+    from ledger.simulate import simulate_inbox
+    from ledger.stage import load_registry, open_workspace_store
+
+    programme = ws.programme(programme_id)
+    registry = load_registry(ws, programme_id)
+    directory = load_directory(ws)
+    steps = []
+    with open_workspace_store(ws) as store:
+        for period in periods_in_month(year, month, programme.reporting.cycle):
+            step = DemoStep(f"{programme_id} {period.label()}：生成台账、发通知、收取、登记")
+            made = generate(ws, programme_id, period.key, registry=registry,
+                            previous_for=previous_from_store(store, programme_id, period.key))
+            templates = {g.unit: g.path for g in made}
+            drafts, problems = write_drafts(ws, programme_id, period.key, templates, directory)
+            step.problems.extend(problems)
+            step.lines.append(f"生成工作台账 {len(made)} 个、通知邮件草稿 {len(drafts)} 封")
+            due = {u: due_for(programme, registry, u, period) for u in templates}
+            inbox = ws.out_dir(programme_id, period.key) / "inbox"
+            simulate_inbox(templates, registry, period, due, programme.issued, inbox)
+            result = collect(ws, [inbox], programme_id, period.key, store=store, registry=registry,
+                             now=max(due.values()) + timedelta(days=1))
+            write_receipts(ws, result, registry, directory)
+            outcomes = Counter(f.outcome for f in result.files)
+            step.lines.append("收取文件 " + "，".join(f"{OUTCOME_NAMES[k]} {v}" for k, v in sorted(outcomes.items())))
+            rows = period_status(programme_id, period, registry, store, ws, now=max(due.values()) + timedelta(days=1))
+            states = Counter(r.state for r in rows)
+            step.lines.append("报送情况：" + "，".join(f"{STATE_NAMES[s]} {states.get(s, 0)}" for s in STATE_NAMES))
+            reminders, problems = write_reminders(ws, programme_id, period.key, reminder_reasons(rows, store), directory)
+            step.lines.append(f"催报邮件草稿 {len(reminders)} 封")
+            step.paths.extend([made[0].path.parent, drafts[0].path.parent if drafts else inbox,
+                               ws.out_dir(programme_id, period.key) / "receipts"])
+            steps.append(step)
+    return steps

@@ -28,6 +28,7 @@ FILE_UNREADABLE = ProblemType(
     "file-unreadable", "error", "文件无法读取（{value}）。请用 Excel 或 WPS 打开后另存为 .xlsx，再重新报送"
 )
 
+OUTCOME_NAMES = {"accepted": "通过", "rejected": "退回", "duplicate": "重复", "superseded": "已被替代"}
 NOT_THIS_PERIOD = {"wrong-period", "wrong-programme"}
 _NAME_UNIT = re.compile(r"^[^_]+_(.+?)_工作台账")
 
