@@ -170,7 +170,8 @@ def registry_export(programme: str, as_json: bool) -> None:
 @click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path),
               help="输出目录（工作区内），默认 out/<项目>/<周期>/templates/。")
 @click.option("--no-prefill", is_flag=True, help="不从历史记录预填上期进展。")
-@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True, help="并行进程数。")
+@click.option("--jobs", "-j", type=click.IntRange(0, 64), default=0, show_default=True,
+              help="并行进程数；0 表示自动（单位较多时使用全部 CPU 核）。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出生成的文件。")
 @_fail_cleanly
 def generate_cmd(programme: str, period: str, units: tuple[str, ...], output: Path | None, no_prefill: bool,
@@ -183,7 +184,7 @@ def generate_cmd(programme: str, period: str, units: tuple[str, ...], output: Pa
 
     ws = _workspace()
     out = output.resolve() if output else None
-    if no_prefill:
+    if no_prefill or not ws.paths.store.is_file():  # no history yet: nothing to pre-fill
         made = generate(ws, programme, period, units=units or None, out_dir=out, jobs=jobs)
     else:
         key = parse_period(period, ws.programme(programme).reporting.cycle).key

@@ -33,6 +33,9 @@ class GeneratedWorkbook:
     sha256: str
 
 
+AUTO_PARALLEL_UNITS = 100
+
+
 def generate(
     ws: Workspace,
     programme_id: str,
@@ -48,7 +51,8 @@ def generate(
 
     Files go to ``out/<programme>/<period>/templates/`` unless *out_dir* (inside the
     workspace) is given; results come back in unit order. ``jobs > 1`` spreads the
-    units over that many processes; the files are the same either way.
+    units over that many processes (``0``: every core once there are 100 units or
+    more); the files are the same either way.
     """
     programme = ws.programme(programme_id)
     period = parse_period(period_text, programme.reporting.cycle)
@@ -63,6 +67,8 @@ def generate(
     target = ws.inside(out_dir) if out_dir else ws.out_dir(programme_id, period.key) / TEMPLATES_DIR
     work = [(u, previous_for(u) if previous_for else None) for u in chosen]
     job = _Job(registry, programme, period, index, target)
+    if jobs <= 0:  # auto: a process per core once there are enough units to pay for it
+        jobs = (os.cpu_count() or 1) if len(work) >= AUTO_PARALLEL_UNITS else 1
     workers = min(jobs, len(work), os.cpu_count() or 1)
     if workers <= 1:
         return [job.write(u, prev) for u, prev in work]
