@@ -15,6 +15,8 @@ from pathlib import Path
 
 from ledger import config
 from ledger.problems import Problem
+from ledger.registry.model import Registry
+from ledger.store import Store
 
 DEMO_PROGRAMME = "351"
 DEMO_MONTH = (2022, 6)
@@ -81,6 +83,8 @@ def run_month(ws: config.Workspace, programme_id: str, year: int, month: int) ->
     from ledger.collect.api import OUTCOME_NAMES, collect, due_for
     from ledger.collect.receipts import write_receipts
     from ledger.collect.status import STATE_NAMES, period_status, reminder_reasons
+    from ledger.consolidate.api import consolidate
+    from ledger.consolidate.model import LIGHT_NAMES, LIGHTS
     from ledger.generate import generate
     from ledger.generate.prefill import previous_from_store
     from ledger.mail import write_drafts, write_reminders
@@ -115,7 +119,30 @@ def run_month(ws: config.Workspace, programme_id: str, year: int, month: int) ->
             step.lines.append("报送情况：" + "，".join(f"{STATE_NAMES[s]} {states.get(s, 0)}" for s in STATE_NAMES))
             reminders, problems = write_reminders(ws, programme_id, period.key, reminder_reasons(rows, store), directory)
             step.lines.append(f"催报邮件草稿 {len(reminders)} 封")
+            summary = consolidate(ws, programme_id, period.key, store=store, registry=registry,
+                                  now=max(due.values()) + timedelta(days=1))
+            lights = Counter(j.light for j in summary.judgements)
+            step.lines.append("汇总：" + "，".join(f"{LIGHT_NAMES[k]} {lights.get(k, 0)}" for k in LIGHTS))
             step.paths.extend([made[0].path.parent, drafts[0].path.parent if drafts else inbox,
-                               ws.out_dir(programme_id, period.key) / "receipts"])
+                               ws.out_dir(programme_id, period.key) / "receipts", summary.path])
             steps.append(step)
+        steps.append(_assess_month(ws, programme_id, f"{year}-{month:02d}", store, registry))
     return steps
+
+
+def _assess_month(ws: config.Workspace, programme_id: str, month: str, store: Store, registry: Registry) -> DemoStep:
+    """Scores, ranking and the bulletin for the month, dated the first working day after it."""
+    from ledger.assess import assess, write_bulletin
+
+    step = DemoStep(f"{programme_id} {month} 月度考核与通报")
+    result = assess(ws, programme_id, month, store=store, registry=registry)
+    top = "、".join(f"{s.unit}（{s.total:g}分）" for s in result.scores[:3])
+    step.lines.append(f"{len(result.scores)} 个牵头单位打分；前三名：{top}")
+    issued = result.month.end + timedelta(days=1)
+    while issued.weekday() >= 5:
+        issued += timedelta(days=1)
+    files = write_bulletin(ws, programme_id, month, store=store, registry=registry, issued=issued)
+    step.lines.append(f"第 {files.number} 期考核通报，成文日期 {issued.year}年{issued.month}月{issued.day}日")
+    step.lines.extend(f"[提示] {w}" for w in files.warnings)
+    step.paths.extend(p for p in (result.xlsx, files.docx, files.html, files.pdf, files.chart) if p)
+    return step

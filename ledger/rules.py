@@ -55,9 +55,8 @@ def parse_rules(cls: type, body: Any, key: str) -> Any:
     for name, value in body.items():
         if name not in known:
             raise ConfigError(f"ledger.toml：未知的配置项 {key}.{name}。允许的配置项：{'、'.join(known)}。")
-        default = getattr(cls(), name)
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        if isinstance(default, int) and not isinstance(default, bool):
+        if known[name].type in ("int", int):
             ok = ok and float(value).is_integer()
             value = int(value) if ok else value
         if not ok:

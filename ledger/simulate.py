@@ -19,6 +19,7 @@ import openpyxl
 
 from ledger import layout
 from ledger.collect.intake import CHINA
+from ledger.consolidate.judge import schedule_percent, steps
 from ledger.fsutil import write_bytes_atomic
 from ledger.periods import Period
 from ledger.registry.model import Registry, Task
@@ -52,21 +53,13 @@ def behaviour(unit: str, period: Period) -> Behaviour:
     )
 
 
-def schedule_share(task: Task, day: date, issued: date) -> int:
-    """Elapsed share (0–100) of the task's time from the notice to its deadline."""
-    end = task.deadline or date(issued.year, 12, 31)
-    if end <= issued:
-        return 100
-    return max(0, min(100, round(100 * (day - issued).days / (end - issued).days)))
-
-
 def task_values(task: Task, unit: str, period: Period, issued: date) -> dict[str, object]:
     """What the unit writes for one task: progress, %, a status consistent with them."""
     if task.ongoing:
         return {"progress": f"{period.short_label()}：持续推进，开展专项检查{1 + _roll(task.id, period.key) % 4}次",
                 "cumulative": "常态化开展", "percent": 100 if task.done else 60, "status": layout.ONGOING}
-    share = schedule_share(task, period.end, issued)
-    offset = (-45, -25, -15, -5, 0, 0, 5, 10)[_roll("pace", unit, task.id) % 8]
+    share = schedule_percent(steps(task), issued, period.end) or 0
+    offset = (-35, -15, -5, 0, 0, 0, 5, 10)[_roll("pace", unit, task.id) % 8]
     percent = max(0, min(100, share + offset))
     if percent >= 100:
         status = layout.DONE

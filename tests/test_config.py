@@ -127,3 +127,11 @@ def test_rules_bad_values_name_the_key(tmp_path: Path, old: str, new: str, key: 
     (tmp_path / "ledger.toml").write_text(text.replace(old, new), encoding="utf-8")
     with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
         config.load(tmp_path)
+
+
+def test_fractional_weights_allowed_but_not_fractional_counts(tmp_path: Path) -> None:
+    from ledger import config
+
+    text = (Path(__file__).parents[1] / "ledger.toml").read_text(encoding="utf-8")
+    (tmp_path / "ledger.toml").write_text(text.replace("late = 1", "late = 0.5"), encoding="utf-8")
+    assert config.load(tmp_path).scoring.late == 0.5

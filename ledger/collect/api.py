@@ -6,14 +6,16 @@ is stored for a file until it has been read and checked completely.
 
 from __future__ import annotations
 
+import functools
 import re
 import tempfile
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from ledger.collect.checks import Checked, check_workbook
+from ledger.collect.checks import Checked, RegistryLookup, check_workbook, registry_lookup
 from ledger.collect.intake import CHINA, Incoming, gather, to_china_time
 from ledger.collect.reader import read_returned
 from ledger.collect.sniff import sniff
@@ -90,25 +92,50 @@ def collect(
         with tempfile.TemporaryDirectory(prefix="ledger-collect-") as tmp:
             intake = gather(paths, Path(tmp), now=moment)
             result.problems.extend(intake.problems)
-            for item in intake.items:
-                result.files.append(_one(item, registry, programme, period, store))
+            lookup = registry_lookup(registry)
+            judge = functools.partial(_judge, registry=registry, lookup=lookup, programme=programme, period=period)
+            # Read and check the next file while this one is stored: storing waits on fsync
+            # (with the GIL released), reading and checking need the CPU. One file ahead at
+            # most, so memory does not grow with the number of files.
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-collect") as pool:
+                pending: Future[_Judged] | None = None
+                for item in intake.items:
+                    ahead = pool.submit(judge, item)
+                    if pending is not None:
+                        result.files.append(_record(pending.result(), period, store))
+                    pending = ahead
+                if pending is not None:
+                    result.files.append(_record(pending.result(), period, store))
     finally:
         if own_store:
             store.close()
     return result
 
 
-def _one(item: Incoming, registry: Registry, programme: Programme, period: Period, store: Store) -> CollectedFile:
+@dataclass
+class _Judged:
+    """One file read and checked, ready to be stored."""
+
+    item: Incoming
+    checked: Checked | None
+    problems: list[Problem]
+    received: Received
+
+
+def _judge(item: Incoming, *, registry: Registry, lookup: RegistryLookup, programme: Programme,
+           period: Period) -> _Judged:
+    """Pre-check, read and check one file; touches neither the store nor anything shared."""
     checked: Checked | None = None
     try:
         read, problems = read_returned(item.path, display_name=item.name)
     except Exception as exc:  # noqa: BLE001 - an unforeseen reader failure is this file's problem
         read, problems = None, [FILE_UNREADABLE(file=item.name, value=f"{type(exc).__name__}: {exc}"[:300])]
     if read is not None:
-        checked = check_workbook(read, file=item.name, registry=registry, programme=programme, period=period)
+        checked = check_workbook(read, file=item.name, registry=registry, programme=programme, period=period,
+                                 lookup=lookup)
         problems.extend(checked.problems)
     detected = read.format if read is not None else sniff(item.path).kind
-    unit = checked.unit if checked and checked.unit else _unit_from_name(item.name, registry)
+    unit = checked.unit if checked and checked.unit else _unit_from_name(item.name, lookup)
     verdict = "accepted" if checked is not None and not any(p.is_error for p in problems) else "rejected"
     received = Received(
         sha256=item.data_sha256,
@@ -125,12 +152,18 @@ def _one(item: Incoming, registry: Registry, programme: Programme, period: Perio
         problems=tuple(problems),
         entries=tuple(checked.entries) if checked and verdict == "accepted" else (),
     )
+    return _Judged(item, checked, problems, received)
+
+
+def _record(judged: _Judged, period: Period, store: Store) -> CollectedFile:
+    """Store one judged file (unless it belongs to another period) and say what became of it."""
+    item, checked, problems, unit = judged.item, judged.checked, judged.problems, judged.received.unit
     if checked is not None and {p.code for p in checked.problems} & NOT_THIS_PERIOD:
         # Another period's or programme's file: refused here but not stored, so that
         # collecting its own period later still accepts it.
         return CollectedFile(item.name, unit, period.key, "rejected", problems, item.received_at,
                              item.received_source, item.data_sha256, None, checked.identified_by)
-    stored: Submission = store.ingest(received)
+    stored: Submission = store.ingest(judged.received)
     return CollectedFile(
         file=item.name,
         unit=unit,
@@ -145,10 +178,10 @@ def _one(item: Incoming, registry: Registry, programme: Programme, period: Perio
     )
 
 
-def _unit_from_name(name: str, registry: Registry) -> str | None:
+def _unit_from_name(name: str, lookup: RegistryLookup) -> str | None:
     """A rejected file is still attributed when its name is the one generate gave it."""
     m = _NAME_UNIT.match(Path(name.split(" / ")[-1]).name)
-    if m and m.group(1) in registry.lead_units():
+    if m and m.group(1) in lookup.by_unit:
         return m.group(1)
     return None
 

@@ -110,6 +110,32 @@ def range_cells(rng: str) -> tuple[tuple[int, int], tuple[int, int]]:
     return parse_ref(first), parse_ref(last or first)
 
 
+#: Characters that no other character NFKC-normalises to (checked over all of Unicode):
+#: a cell whose normalised text holds one of them holds it as typed.
+_NFKC_PLAIN = frozenset("任务编号")
+#: per header text of the task id column, the plain characters a cell naming it must hold.
+_TASK_ID_CHARS = tuple(
+    frozenset(layout.header_key(name)) & _NFKC_PLAIN
+    for name in (layout.BY_KEY["task_id"].header, *layout.BY_KEY["task_id"].aliases)
+)
+
+
+def _may_name_task_id(row: list[object]) -> bool:
+    """Cheap necessary condition for :func:`layout.find_columns` to find the task id column
+    in *row*: it spares normalising every cell of the task rows (2–3 ms a file)."""
+    if not all(_TASK_ID_CHARS):
+        return True  # a header text without plain characters: no shortcut
+    for value in row:
+        if isinstance(value, str):
+            for needed in _TASK_ID_CHARS:
+                for ch in needed:
+                    if ch not in value:
+                        break
+                else:
+                    return True
+    return False
+
+
 def find_header(rows: list[list[object]]) -> tuple[int, dict[str, int]] | None:
     """The header row (zero-based) and its column map, found by header text.
 
@@ -118,6 +144,8 @@ def find_header(rows: list[list[object]]) -> tuple[int, dict[str, int]] | None:
     """
     best: tuple[int, dict[str, int]] | None = None
     for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        if not _may_name_task_id(row):
+            continue
         found = layout.find_columns(row)
         if "task_id" in found and len(found) >= HEADER_MIN_COLUMNS:
             if best is None or len(found) > len(best[1]):

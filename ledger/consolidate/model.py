@@ -47,6 +47,8 @@ class Judgement:
     copied: bool = False  # progress text identical to the previous period's (照抄上期)
     early_milestones: int = 0  # milestones reported done before their date, this period
     progress: str = ""
+    yellow_streak: int = 0  # periods running this task's light was yellow before escalation
+    carried_from: str = ""  # period key the carried values come from (with ``carried``)
 
     def to_row(self) -> dict[str, Any]:
         row = asdict(self)

@@ -1,0 +1,190 @@
+"""``ledger consolidate``: judge one period, store its lights, write 汇总表.xlsx.
+
+The library returns a :class:`Summary` of pandas DataFrames; the CLI prints
+:meth:`Summary.lines` or, with ``--json``, :meth:`Summary.to_json`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ledger.collect.status import STATE_NAMES, STATES
+from ledger.config import Programme, Workspace
+from ledger.consolidate import tables
+from ledger.consolidate.judge import PeriodJudgement, assess_period, cn_day, light_rows
+from ledger.consolidate.model import GREEN, LIGHTS, RED, YELLOW, Judgement
+from ledger.consolidate.summary import (
+    BY_UNIT,
+    CHANGES,
+    CHART_UNITS,
+    CHARTS,
+    FILE_NAME,
+    LAGGING,
+    OVERVIEW,
+    REPORTING,
+    ChartData,
+    SheetText,
+    write_workbook,
+)
+from ledger.periods import Period, parse_period
+from ledger.registry.model import Registry
+from ledger.stage import load_registry, open_workspace_store
+from ledger.store import Store
+
+TABLES = ("overview", "by_unit", "lagging", "changes", "reporting")
+
+
+@dataclass
+class Summary:
+    """One period's consolidation: the tables of the workbook, the judgements, the counts."""
+
+    programme: str
+    period: Period
+    previous_period: str | None
+    overview: pd.DataFrame
+    by_unit: pd.DataFrame
+    lagging: pd.DataFrame
+    changes: pd.DataFrame
+    reporting: pd.DataFrame
+    judgements: list[Judgement]
+    counts: dict[str, int]
+    path: Path | None = None
+
+    def table(self, name: str) -> pd.DataFrame:
+        return getattr(self, name)
+
+    def to_json(self) -> dict[str, Any]:
+        """The same content as the workbook, as plain data (missing numbers are null)."""
+        return {
+            "programme": self.programme, "period": self.period.key, "label": self.period.label(),
+            "previous_period": self.previous_period, "path": str(self.path) if self.path else None,
+            "counts": dict(self.counts), **{name: records(self.table(name)) for name in TABLES},
+        }
+
+    def lines(self) -> list[str]:
+        """What ``ledger consolidate`` prints without --json."""
+        c = self.counts
+        out = [
+            f"{self.programme} {self.period.label()}：任务{c['tasks']}项（按牵头单位{c['rows']}行），"
+            f"绿灯{c[GREEN]}、黄灯{c[YELLOW]}、红灯{c[RED]}，逾期{c['overdue']}项，照抄上期{c['copied']}项。",
+            f"报送：应报{c['units']}个单位，按时{c['on_time']}个，逾期{c['late']}个，"
+            f"未报送{c['missing']}个，退回待改{c['rejected']}个。",
+            f"本期变化：{len(self.changes)}项。",
+        ]
+        if self.path:
+            out.append(f"汇总表已写入 {self.path}")
+        return out
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """DataFrame rows as dicts with None for missing values and plain Python numbers."""
+    plain = frame.astype(object).where(frame.notna(), None)
+    return [{k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()} for row in plain.to_dict("records")]
+
+
+def consolidate(
+    ws: Workspace,
+    programme_id: str,
+    period_text: str,
+    *,
+    store: Store | None = None,
+    registry: Registry | None = None,
+    out_dir: Path | None = None,
+    now: datetime | None = None,
+    write: bool = True,
+) -> Summary:
+    """Judge the period (lights saved in the store), build the tables, write the workbook
+    to ``out_dir`` (default ``out/<programme>/<period>/``) unless *write* is false."""
+    programme = ws.programme(programme_id)
+    period = parse_period(period_text, programme.reporting.cycle)
+    registry = registry or load_registry(ws, programme_id)
+    own = store is None
+    store = store or open_workspace_store(ws)
+    try:
+        result = assess_period(ws, programme_id, period, registry, store, now=now)
+        store.save_lights(programme_id, period.key, light_rows(result.judgements))
+    finally:
+        if own:
+            store.close()
+    summary = summarise(programme, registry, result)
+    if write:
+        target = Path(out_dir) if out_dir is not None else ws.out_dir(programme_id, period.key)
+        summary.path = write_workbook(target / FILE_NAME, _texts(programme, summary), _tables(summary),
+                                      _charts(summary))
+    return summary
+
+
+def summarise(programme: Programme, registry: Registry, result: PeriodJudgement) -> Summary:
+    """The five tables and the counts of one judged period."""
+    cycle = result.period.cycle
+    overview = tables.overview(registry, result, cycle, programme.issued.year)
+    prev = result.previous_period.key if result.previous else None
+    js = result.judgements
+    lights = Counter(j.light for j in js)
+    states = Counter(r.status.state for r in result.reports.values())
+    counts = {
+        "tasks": len({j.task_id for j in js}), "rows": len(js), **{k: lights[k] for k in LIGHTS},
+        "overdue": sum(j.overdue for j in js), "completed": sum(j.status == "已完成" for j in js),
+        "copied": sum(j.copied for j in js), "early_milestones": sum(j.early_milestones for j in js),
+        "units": len(result.reports), **{s: states[s] for s in STATES},
+    }
+    return Summary(
+        programme=programme.id, period=result.period, previous_period=prev, overview=overview,
+        by_unit=tables.by_unit(registry, result), lagging=tables.lagging(overview),
+        changes=tables.changes(result, overview, cycle), reporting=tables.reporting(result, cycle),
+        judgements=js, counts=counts,
+    )
+
+
+def _tables(summary: Summary) -> dict[str, pd.DataFrame]:
+    by_unit = summary.by_unit
+    total = {k: int(by_unit[k].sum()) for k in by_unit.columns if k not in ("unit", "report_state", "report")}
+    with_total = pd.concat([by_unit, pd.DataFrame([{"unit": "合计", **total, "report": ""}])], ignore_index=True)
+    return {name: (with_total if name == "by_unit" else summary.table(name)) for name in TABLES}
+
+
+def _charts(summary: Summary) -> ChartData:
+    units = summary.by_unit[["unit", *LIGHTS]]
+    if len(units) > CHART_UNITS:
+        order = units.assign(_o=range(len(units))).sort_values([RED, YELLOW, "_o"], ascending=[False, False, True])
+        units = order.head(CHART_UNITS).drop(columns="_o")
+    states = Counter(summary.reporting["state"])
+    return ChartData(
+        status=tables.status_shares(summary.judgements),
+        report=[(STATE_NAMES[s], states[s]) for s in STATES],
+        units=units.reset_index(drop=True), units_total=len(summary.by_unit),
+    )
+
+
+def _texts(programme: Programme, summary: Summary) -> SheetText:
+    c = summary.counts
+    period = summary.period
+    if summary.previous_period:
+        prev_label = parse_period(summary.previous_period, period.cycle).short_label()
+        ch = summary.changes
+        changes = (f"与上期（{prev_label}）相比：灯号变化{int(ch['light_changed'].sum())}项，"
+                   f"状态变化{int(ch['status_changed'].sum())}项；照抄上期{int(ch['copied'].sum())}项。")
+    else:
+        changes = f"无上期汇总数据，仅列出照抄上期的任务（{c['copied']}项）。"
+    notes = {
+        OVERVIEW: (f"共{c['tasks']}项任务（按牵头单位计{c['rows']}行）：绿灯{c[GREEN]}项、黄灯{c[YELLOW]}项、"
+                   f"红灯{c[RED]}项，逾期{c['overdue']}项。序时进度截至{cn_day(period.end)}。"),
+        BY_UNIT: (f"共{c['units']}个牵头单位。正常推进含按序时推进、超序时、常态化推进；"
+                  "逾期含完成时限或时间节点已过仍未完成的任务。"),
+        LAGGING: f"红灯{c[RED]}项、黄灯{c[YELLOW]}项，按严重程度排列（逾期在前，偏差大的在前）。",
+        CHANGES: changes,
+        REPORTING: (f"应报送{c['units']}个单位：按时报送{c['on_time']}个，逾期报送{c['late']}个，"
+                    f"未报送{c['missing']}个，退回待改{c['rejected']}个。"),
+        CHARTS: f"绿灯{c[GREEN]}项、黄灯{c[YELLOW]}项、红灯{c[RED]}项。",
+    }
+    return SheetText(
+        programme_title=programme.title, period_label=period.label(),
+        company=programme.issuer or programme.reporting.office,
+        created=datetime.combine(period.start, time()), notes=notes,
+    )

@@ -1,0 +1,329 @@
+"""``assess``: monthly scores from hand-built judgements, with exact deductions and ranks."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from ledger import config
+from ledger.assess import NothingToAssess, assess
+from ledger.assess import api as assess_api
+from ledger.assess.score import UnitScore, change_text, fmt_points, rank_scores
+from ledger.assess.workbook import ITEMS_SHEET, RANKING_HEADERS, RANKING_SHEET, RULES_SHEET
+from ledger.consolidate.model import Judgement
+from ledger.errors import LedgerError
+from ledger.registry.model import Milestone, ProgrammeInfo, Registry, Task
+from ledger.store import open_store
+
+REPO_CONFIG = Path(__file__).resolve().parents[1] / "ledger.toml"
+MONTH = "2022-06"
+WEEKS = ("2022-W22", "2022-W23", "2022-W24", "2022-W25")  # Fridays 6/3, 6/10, 6/17, 6/24
+TRANSPORT = "市交通运输局"
+NDRC = "市发展和改革委员会"
+PLANNING = "市自然资源和规划局"
+HRSS = "市人力资源和社会保障局"
+RELICS = "市文物局"
+EDUCATION = "市教育局"
+# Expected totals of the hand-built month (FORMAT.md §6 defaults).
+TOTALS = {RELICS: 105, TRANSPORT: 100, EDUCATION: 100, NDRC: 96, HRSS: 95, PLANNING: 88}
+
+
+def make_registry() -> Registry:
+    info = ProgrammeInfo("351", "城市提质", "洛城提办文〔2022〕11号", "领导小组办公室", date(2022, 5, 7))
+
+    def task(tid: str, lead: list[str], text: str, **kw) -> Task:
+        return Task(id=tid, programme="351", path=["专项行动"], text=text, lead_units=lead, **kw)
+
+    return Registry(info, [
+        task("351-A1-01", [TRANSPORT], "机场综合保障能力提升项目，完成立项。", deadline_text="2022年12月底前",
+             deadline=date(2022, 12, 31)),
+        task("351-A1-02", [TRANSPORT, NDRC], "综合交通枢纽规划编制。", deadline=date(2022, 6, 30),
+             milestones=[Milestone(date(2022, 6, 10), "形成初稿")]),
+        task("351-A2-01", [PLANNING], "城市风貌管控长效机制。", deadline_text="长期坚持", ongoing=True),
+        task("351-A2-02", [PLANNING], "老城街区更新方案编制。", deadline_text="2022年6月底前",
+             deadline=date(2022, 6, 30), milestones=[Milestone(date(2022, 6, 10), "完成方案")]),
+        task("351-A3-01", [HRSS], "青年人才公寓筹集。", deadline=date(2022, 12, 31)),
+        task("351-A3-02", [NDRC], "青年创业扶持资金。", deadline_text="2022年10月底前", deadline=date(2022, 10, 31)),
+        task("351-A4-01", [RELICS], "遗址公园展示工程。", deadline_text="2022年9月底前", deadline=date(2022, 9, 30)),
+        task("351-A3-03", [HRSS], "就业创业体验馆。", deadline=date(2022, 6, 30)),
+        task("351-A5-01", [EDUCATION], "校园周边环境整治。", deadline=date(2022, 12, 31)),
+    ])
+
+
+def _j(week: int, task: str, unit: str, light: str = "green", status: str = "按序时推进", **kw) -> Judgement:
+    kw.setdefault("report_state", "on_time")
+    kw.setdefault("progress", "本期推进有关工作。")
+    kw.setdefault("percent", 50)
+    kw.setdefault("schedule_percent", 50)
+    return Judgement(programme="351", period=WEEKS[week], task_id=task, unit=unit, light=light,
+                     reason=kw.pop("reason", ""), status=status, **kw)
+
+
+def month_judgements() -> dict[str, list[Judgement]]:
+    """The hand-built month: every rule of FORMAT.md §6 is hit at least once."""
+    weeks: dict[str, list[Judgement]] = {w: [] for w in WEEKS}
+    for i, week in enumerate(WEEKS):
+        rows = weeks[week]
+        # 交通: two yellow task-periods (−2), two early milestones (+2) → 100
+        rows.append(_j(i, "351-A1-01", TRANSPORT, early_milestones=2 if i == 2 else 0))
+        rows.append(_j(i, "351-A1-02", TRANSPORT, "yellow" if i in (1, 2) else "green",
+                       "滞后" if i in (1, 2) else "按序时推进", reason="偏差-15" if i in (1, 2) else ""))
+        # 发改: late in W23 (−1), red in W22 (−2), yellow in W25 (−1) → 96
+        state = "late" if i == 1 else "on_time"
+        rows.append(_j(i, "351-A1-02", NDRC, report_state=state))
+        light = {0: "red", 3: "yellow"}.get(i, "green")
+        rows.append(_j(i, "351-A3-02", NDRC, light, "滞后" if light != "green" else "按序时推进", report_state=state,
+                       reason={"red": "偏差-40", "yellow": "偏差-20"}.get(light, ""),
+                       percent=10 if light == "red" else 50))
+        # 规划: copied W22 (−1), red W22 (−2), overdue from W23 (−3 once), missing W24 (−3),
+        # rejected W25 (−3) → 88
+        state = {2: "missing", 3: "rejected"}.get(i, "on_time")
+        carried = state != "on_time"
+        rows.append(_j(i, "351-A2-01", PLANNING, status="常态化推进", report_state=state, carried=carried,
+                       copied=i == 0))
+        rows.append(_j(i, "351-A2-02", PLANNING, "red", "滞后" if i == 0 else "逾期未完成", report_state=state,
+                       carried=carried, overdue=i > 0, reason="偏差-35" if i == 0 else "节点逾期",
+                       milestone_due=date(2022, 6, 10), milestone_text="完成方案", percent=40, schedule_percent=90))
+        # 人社: 7 task-periods without real progress, capped at 5 (−5) → 95
+        rows.append(_j(i, "351-A3-01", HRSS, progress="同上期" if i == 1 else "", copied=i == 1))
+        rows.append(_j(i, "351-A3-03", HRSS, status="已完成" if i == 3 else "按序时推进", progress=""))
+        # 文物: 4 + 3 + 1 early milestones, bonus capped at 5 → 105
+        rows.append(_j(i, "351-A4-01", RELICS, status="已完成" if i == 3 else "超序时",
+                       early_milestones={0: 4, 1: 3, 2: 1}.get(i, 0)))
+        # 教育: clean → 100
+        rows.append(_j(i, "351-A5-01", EDUCATION))
+    return weeks
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> config.Workspace:
+    root = tmp_path / "ws"
+    root.mkdir()
+    shutil.copy(REPO_CONFIG, root / config.CONFIG_NAME)
+    return config.load(root)
+
+
+@pytest.fixture
+def store(ws: config.Workspace):
+    st = open_store(ws.paths.store)
+    for week, rows in month_judgements().items():
+        st.save_lights("351", week, [j.to_row() for j in rows])
+    yield st
+    st.close()
+
+
+def _items(result, unit: str) -> list[tuple[str, str, str, float]]:
+    score = next(s for s in result.scores if s.unit == unit)
+    return [(i.rule, i.period, i.task_id, i.points) for i in score.items]
+
+
+def test_totals_ranks_and_grades(ws, store) -> None:
+    result = assess(ws, "351", MONTH, store=store, registry=make_registry())
+    assert {s.unit: s.total for s in result.scores} == TOTALS
+    assert [(s.rank, s.unit) for s in result.scores] == [
+        (1, RELICS), (2, TRANSPORT), (2, EDUCATION), (4, NDRC), (5, HRSS), (6, PLANNING)]
+    assert {s.unit: s.grade for s in result.scores}[PLANNING] == "良好"
+    assert all(s.grade == "优秀" for s in result.scores if s.unit != PLANNING)
+    assert [p.key for p in result.periods] == list(WEEKS)
+
+
+def test_late_missing_rejected_and_red(ws, store) -> None:
+    result = assess(ws, "351", MONTH, store=store)
+    assert _items(result, NDRC) == [
+        ("red", WEEKS[0], "351-A3-02", -2), ("late", WEEKS[1], "", -1), ("yellow", WEEKS[3], "351-A3-02", -1)]
+    score = next(s for s in result.scores if s.unit == NDRC)
+    assert (score.report, score.task, score.bonus) == (-1, -3, 0)
+    assert score.reports == {"on_time": 3, "late": 1}
+
+
+def test_overdue_once_a_month_without_extra_red(ws, store) -> None:
+    result = assess(ws, "351", MONTH, store=store)
+    assert _items(result, PLANNING) == [
+        ("no_progress", WEEKS[0], "351-A2-01", -1),
+        ("red", WEEKS[0], "351-A2-02", -2),
+        ("overdue", WEEKS[1], "351-A2-02", -3),
+        ("missing", WEEKS[2], "", -3),
+        ("rejected", WEEKS[3], "", -3),
+    ]
+    overdue = next(i for i in next(s for s in result.scores if s.unit == PLANNING).items if i.rule == "overdue")
+    assert "完成方案" in overdue.note and "2022年6月10日" in overdue.note
+    assert "第23周、第24周、第25周不再另扣红灯分" in overdue.note
+
+
+def test_no_progress_capped_and_done_tasks_exempt(ws, store) -> None:
+    result = assess(ws, "351", MONTH, store=store)
+    items = _items(result, HRSS)
+    assert items == [
+        ("no_progress", WEEKS[0], "351-A3-01", -1), ("no_progress", WEEKS[0], "351-A3-03", -1),
+        ("no_progress", WEEKS[1], "351-A3-01", -1), ("no_progress", WEEKS[1], "351-A3-03", -1),
+        ("no_progress", WEEKS[2], "351-A3-01", -1), ("no_progress", WEEKS[2], "351-A3-03", 0),
+        ("no_progress", WEEKS[3], "351-A3-01", 0),
+    ]  # W25 351-A3-03 is 已完成: no deduction at all
+    notes = [i.note for i in next(s for s in result.scores if s.unit == HRSS).items]
+    assert notes[2] == "本期进展照抄上期，扣1分"
+    assert notes[0] == "本期进展未填写，扣1分"
+    assert notes[5] == "本期进展未填写（本月无实质进展扣分已达上限5分，不再扣分）"
+
+
+def test_early_bonus_capped(ws, store) -> None:
+    result = assess(ws, "351", MONTH, store=store)
+    assert _items(result, RELICS) == [
+        ("early", WEEKS[0], "351-A4-01", 4), ("early", WEEKS[1], "351-A4-01", 1), ("early", WEEKS[2], "351-A4-01", 0)]
+    notes = [i.note for i in next(s for s in result.scores if s.unit == RELICS).items]
+    assert notes[0] == "提前完成时间节点4个，加4分"
+    assert notes[1] == "提前完成时间节点3个，加1分（本月加分上限5分，本项只计1分）"
+    assert _items(result, TRANSPORT) == [
+        ("yellow", WEEKS[1], "351-A1-02", -1), ("yellow", WEEKS[2], "351-A1-02", -1),
+        ("early", WEEKS[2], "351-A1-01", 2)]
+
+
+def test_weights_come_from_ledger_toml(tmp_path: Path) -> None:
+    root = tmp_path / "ws2"
+    root.mkdir()
+    text = REPO_CONFIG.read_text(encoding="utf-8").replace("late = 1\n", "late = 2\n")
+    text = text.replace("missing = 3\n", "missing = 10\n")
+    (root / config.CONFIG_NAME).write_text(text, encoding="utf-8")
+    workspace = config.load(root)
+    with open_store(workspace.paths.store) as st:
+        for week, rows in month_judgements().items():
+            st.save_lights("351", week, [j.to_row() for j in rows])
+        result = assess(workspace, "351", MONTH, store=st)
+    totals = {s.unit: s.total for s in result.scores}
+    assert totals[NDRC] == 95  # late 2 instead of 1
+    assert totals[PLANNING] == 81  # missing 10 instead of 3; rejected keeps its own weight
+
+
+def test_floor(ws) -> None:
+    with open_store(ws.paths.store) as st:
+        for i, week in enumerate(WEEKS):
+            rows = [_j(i, f"351-X-{n:02d}", "市甲局", "red", "滞后", report_state="missing", carried=True)
+                    for n in range(20)]
+            st.save_lights("351", week, [j.to_row() for j in rows])
+        result = assess(ws, "351", MONTH, store=st)
+    (score,) = result.scores
+    assert score.raw_total == 100 - 4 * 3 - 80 * 2
+    assert score.total == 0 and score.floored and score.grade == "一般"
+
+
+def test_change_against_previous_month(ws, store) -> None:
+    store.save_lights("351", "score:2022-05", [
+        {"unit": RELICS, "rank": 3}, {"unit": TRANSPORT, "rank": 1}, {"unit": EDUCATION, "rank": 2},
+        {"unit": HRSS, "rank": 5}, {"unit": PLANNING, "rank": 4},
+    ])
+    result = assess(ws, "351", MONTH, store=store)
+    changes = {s.unit: s.change for s in result.scores}
+    assert changes == {RELICS: "↑2", TRANSPORT: "↓1", EDUCATION: "—", NDRC: "新", HRSS: "—", PLANNING: "↓2"}
+    assert result.has_previous and not result.notes
+
+
+def test_first_month_shows_no_change_and_says_why(ws, store) -> None:
+    result = assess(ws, "351", MONTH, store=store)
+    assert {s.change for s in result.scores} == {"—"}
+    assert not result.has_previous
+    assert result.notes == ["2022年5月尚无考核结果，本月不显示位次变化。"]
+
+
+def test_scores_are_stored_for_next_month(ws, store) -> None:
+    assess(ws, "351", MONTH, store=store)
+    rows = store.lights("351", "score:2022-06")
+    assert {r["unit"]: (r["rank"], r["total"]) for r in rows}[PLANNING] == (6, 88)
+    assert rows[0]["items"][0]["rule_name"] == "提前完成节点"
+    july = assess_api.SCORE_KEY.format(month="2022-07")
+    assert store.lights("351", july) == []
+
+
+def test_workbook_ranking_items_and_rules(ws, store) -> None:
+    result = assess(ws, "351", MONTH, store=store)
+    assert result.xlsx == ws.out_dir("351", MONTH) / "考核得分.xlsx"
+    wb = openpyxl.load_workbook(result.xlsx)
+    assert wb.sheetnames == [RANKING_SHEET, ITEMS_SHEET, RULES_SHEET]
+    ranking = wb[RANKING_SHEET]
+    assert tuple(c.value for c in ranking[3]) == RANKING_HEADERS
+    assert tuple(c.value for c in ranking[4]) == (1, RELICS, 0, 0, 5, 105, "优秀", "—")
+    assert tuple(c.value for c in ranking[9]) == (6, PLANNING, -7, -5, 0, 88, "良好", "—")
+    assert ranking.print_title_rows == "$3:$3"
+    items = list(wb[ITEMS_SHEET].iter_rows(min_row=2, values_only=True))
+    assert len(items) == sum(len(s.items) for s in result.scores)
+    assert (PLANNING, "第23周", "351-A2-02", "逾期未完成", -3) == items[-3][:5]
+    rules = {r[1]: r[2] for r in wb[RULES_SHEET].iter_rows(min_row=2, values_only=True)}
+    assert rules["scoring.missing"] == 3 and rules["scoring.bonus_cap"] == 5
+    assert wb.properties.created.date() == date(2022, 6, 1)
+
+
+def test_workbook_is_deterministic_and_text_is_never_a_formula(ws, store) -> None:
+    first = assess(ws, "351", MONTH, store=store).xlsx.read_bytes()
+    second = assess(ws, "351", MONTH, store=store).xlsx.read_bytes()
+    assert first == second
+    for week in WEEKS:
+        rows = [dict(r, unit="=HYPERLINK(\"http://x\")") for r in store.lights("351", week)]
+        store.save_lights("351", week, rows)
+    path = assess(ws, "351", MONTH, store=store).xlsx
+    cell = openpyxl.load_workbook(path)[RANKING_SHEET]["B4"]
+    assert cell.value == "=HYPERLINK(\"http://x\")" and cell.data_type == "s"
+
+
+def test_json_round_trips(ws, store) -> None:
+    data = json.loads(json.dumps(assess(ws, "351", MONTH, store=store).to_json(), ensure_ascii=False))
+    assert data["month"] == MONTH and data["periods"] == list(WEEKS)
+    assert data["scores"][0]["unit"] == RELICS and data["scores"][0]["bonus"] == 5
+    assert data["rules"]["overdue"] == 3
+
+
+def test_month_without_periods(ws) -> None:
+    with open_store(ws.paths.store) as st, pytest.raises(NothingToAssess, match="没有到期的报送期次"):
+        assess(ws, "yanshi", "2023-05", store=st)
+
+
+def test_month_without_judgements_says_run_consolidate(ws, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(assess_api, "_judge", lambda *a: [])
+    with open_store(ws.paths.store) as st, pytest.raises(NothingToAssess) as err:
+        assess(ws, "351", MONTH, store=st, registry=make_registry())
+    message = str(err.value)
+    assert "ledger consolidate --programme 351 --period 2022-W22" in message
+    assert "2022-W25" in message
+
+
+def test_a_period_without_stored_lights_is_judged(ws, monkeypatch: pytest.MonkeyPatch) -> None:
+    weeks = month_judgements()
+    asked = []
+
+    def judge(workspace, programme_id, period, registry, store):
+        asked.append(period.key)
+        return weeks[period.key]
+
+    monkeypatch.setattr(assess_api, "_judge", judge)
+    with open_store(ws.paths.store) as st:
+        for week in WEEKS[:3]:
+            st.save_lights("351", week, [j.to_row() for j in weeks[week]])
+        result = assess(ws, "351", MONTH, store=st, registry=make_registry())
+    assert asked == ["2022-W25"]
+    assert {s.unit: s.total for s in result.scores} == TOTALS
+
+
+@pytest.mark.parametrize("text", ["2022-13", "2022/06", "六月", ""])
+def test_bad_month(ws, text: str) -> None:
+    with pytest.raises(LedgerError, match="2022-06 这样的格式"):
+        assess(ws, "351", text)
+
+
+def test_points_text() -> None:
+    assert [fmt_points(v) for v in (1.0, 0.5, -2.0, 94.5, -0.0)] == ["1", "0.5", "-2", "94.5", "0"]
+    assert fmt_points(2, signed=True) == "+2" and fmt_points(0, signed=True) == "0"
+
+
+def test_ranks_share_ties_and_change_words() -> None:
+    scores = [UnitScore(u, items=[]) for u in "abcd"]
+    for s, start in zip(scores, (90, 95, 95, 80), strict=True):
+        s.start = start
+    rank_scores(scores)
+    assert [s.rank for s in scores] == [3, 1, 1, 4]
+    assert change_text(2, 4, has_previous=True) == "↑2"
+    assert change_text(3, 2, has_previous=True) == "↓1"
+    assert change_text(3, 3, has_previous=True) == "—"
+    assert change_text(3, None, has_previous=True) == "新"
+    assert change_text(3, None, has_previous=False) == "—"

@@ -1,0 +1,546 @@
+"""Hostile and bad returned files through ``collect()`` end to end: real files, a real store.
+
+Each case builds one file (tests/hostile.py for the hazards of RELIABILITY.md,
+tests/returned.py for a unit's bad edits to a real generated ledger) and collects it
+into a store that already holds accepted reports. The file gets its expected problem
+codes and outcome, ``collect`` returns normally, the file is recorded with its hash and
+problems (unless it belongs to another period or programme), and the accepted data is
+byte-for-byte what it was. Times are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import resource
+import shutil
+import sqlite3
+import time
+import zipfile
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import date, datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+import hostile as h
+import pytest
+import returned as rt
+from openpyxl.utils import get_column_letter
+
+from ledger.collect.api import CollectResult, collect
+from ledger.collect.intake import CHINA
+from ledger.config import Programme, Workspace, load
+from ledger.generate import build_workbook
+from ledger.periods import parse_period
+from ledger.registry.model import Milestone, ProgrammeInfo, Registry, Task
+from ledger.registry.workbook import write_registry
+from ledger.stage import open_workspace_store
+
+REPO = Path(__file__).resolve().parents[1]
+JT, CG, ZJ = "市交通运输局", "市城市管理局", "市住房和城乡建设局"
+T1, T2, T3 = "351-A1-01", "351-A1-02", "351-A1-03"
+PERIOD = "2022-W23"
+JT_NAME = f"{PERIOD}_{JT}_工作台账.xlsx"
+BEFORE = datetime(2022, 6, 10, 9, 0, tzinfo=CHINA)
+NOW = datetime(2022, 6, 10, 12, 0, tzinfo=CHINA)
+LEDGER_PART = "xl/worksheets/sheet1.xml"  # openpyxl writes the ledger sheet (the first) here
+
+
+def _registry() -> Registry:
+    def task(tid: str, text: str, leads: list[str], **kw: object) -> Task:
+        return Task(tid, "351", ["一、专项行动"], text, lead_units=leads, lead_units_raw=leads, **kw)
+
+    return Registry(ProgrammeInfo("351", "测试项目"), [
+        task(T1, "建设综合交通枢纽", [JT], deadline=date(2022, 12, 31),
+             milestones=[Milestone(date(2022, 6, 30), "完成立项"), Milestone(date(2022, 12, 31), "开工")]),
+        task(T2, "优化公交线网", [JT, CG], ongoing=True, deadline_text="长期坚持"),
+        task(T3, "推进停车设施建设", [JT], deadline=date(2022, 10, 31)),
+        task("351-A5-01", "整治占道经营", [CG], deadline=date(2022, 8, 31)),
+        task("351-A6-01", "推进体制改革", [ZJ], deadline=date(2022, 9, 30)),
+    ])
+
+
+# --- workspace and good files ---------------------------------------------------------------------
+
+
+@dataclass
+class Kit:
+    """Where a case builds its file, and what it needs to generate real ledgers."""
+
+    dir: Path
+    programme: Programme
+    registry: Registry
+    good_bytes: bytes
+
+    def good(self, name: str = JT_NAME) -> Path:
+        """A copy of 交通运输局's correctly filled ledger."""
+        path = self.dir / name
+        path.write_bytes(self.good_bytes)
+        return path
+
+    def filled(self, values: dict | None = None, *, transform: Callable | None = None, period: str = PERIOD,
+               unit: str = JT, name: str = JT_NAME) -> Path:
+        """*unit*'s generated ledger for *period*, filled with the defaults and *values*."""
+        path = self.dir / name
+        path.write_bytes(build_workbook(self.registry, self.programme, parse_period(period, "weekly"), unit))
+        return rt.fill(path, values, transform=transform)
+
+    def injected(self, rows_xml: str = "", *, dimension: str | None = None, name: str = JT_NAME) -> Path:
+        """The good ledger with *rows_xml* appended to its sheet data, and optionally a lying dimension."""
+        base = self.good(f".base-{name}")
+        xml = h._sheet_xml(base, LEDGER_PART).replace(b"</sheetData>", rows_xml.encode() + b"</sheetData>")
+        if dimension:
+            start = xml.index(b"<dimension ")
+            xml = xml[:start] + f'<dimension ref="{dimension}"/>'.encode() + xml[xml.index(b"/>", start) + 2:]
+        dest = h._rewrite(base, self.dir / name, {LEDGER_PART: xml})
+        base.unlink()
+        return dest
+
+
+@pytest.fixture(scope="session")
+def base_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("ws-base")
+    (root / "source_data").mkdir()
+    shutil.copy(REPO / "ledger.toml", root / "ledger.toml")
+    shutil.copy(REPO / "source_data" / "units.xlsx", root / "source_data" / "units.xlsx")
+    write_registry(_registry(), load(root).registry_path("351"))
+    return root
+
+
+@pytest.fixture(scope="session")
+def good_files(base_root: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """Correctly filled ledgers of 交通运输局 and 城市管理局, generated once."""
+    ws = load(base_root)
+    directory = tmp_path_factory.mktemp("good")
+    kit = Kit(directory, ws.programme("351"), _registry(), b"")
+    return {unit: kit.filled(unit=unit, name=f"{PERIOD}_{unit}_工作台账.xlsx").read_bytes() for unit in (JT, CG)}
+
+
+@pytest.fixture()
+def ws(base_root: Path, tmp_path: Path) -> Workspace:
+    root = tmp_path / "ws"
+    shutil.copytree(base_root, root)
+    return load(root)
+
+
+@pytest.fixture()
+def kit(ws: Workspace, tmp_path: Path, good_files: dict[str, bytes]) -> Kit:
+    directory = tmp_path / "build"
+    directory.mkdir()
+    return Kit(directory, ws.programme("351"), _registry(), good_files[JT])
+
+
+# --- builders of the cases not in tests/hostile.py ------------------------------------------------
+
+
+def _macro(kit: Kit) -> Path:
+    """交通运输局's real ledger turned into an .xlsm (macro content type + vbaProject.bin), named .xlsx."""
+    base = kit.good(".base.xlsx")
+    with zipfile.ZipFile(base) as zf:
+        types = zf.read("[Content_Types].xml").replace(h.XLSX_CT.encode(), h.MACRO_CT.encode())
+    dest = h._rewrite(base, kit.dir / JT_NAME, {"[Content_Types].xml": types},
+                      {"xl/vbaProject.bin": h.cfb({"VBA": b"Attribute VB_Name"})})
+    base.unlink()
+    return dest
+
+
+def _part_dropped(kit: Kit) -> Path:
+    """The ledger sheet's own XML part removed, still listed in workbook.xml."""
+    base = kit.good(".base.xlsx")
+    dest = h._rewrite(base, kit.dir / JT_NAME, {LEDGER_PART: None})
+    base.unlink()
+    return dest
+
+
+def _mail(kit: Kit, attachment: Path) -> Path:
+    msg = EmailMessage()
+    msg["From"] = "clerk@example.org"
+    msg["To"] = "office@example.org"
+    msg["Subject"] = "报送工作台账"
+    msg["Date"] = "Fri, 10 Jun 2022 11:30:00 +0800"
+    msg.set_content("请查收")
+    msg.add_attachment(attachment.read_bytes(), maintype="application",
+                       subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet", filename=attachment.name)
+    path = kit.dir / "交通运输局报送.eml"
+    path.write_bytes(msg.as_bytes())
+    attachment.unlink()
+    return path
+
+
+def _zipped(kit: Kit, member: Path, name: str = "交通运输局台账.zip") -> Path:
+    dest = kit.dir / name
+    with zipfile.ZipFile(dest, "w", zipfile.ZIP_STORED) as zf:
+        zf.write(member, member.name)
+    member.unlink()
+    return dest
+
+
+def _archive_bomb(kit: Kit) -> Path:
+    """A plain .zip whose one member inflates to 200 MiB of zeros."""
+    dest = kit.dir / "台账合集.zip"
+    with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf, \
+            zf.open(JT_NAME, "w", force_zip64=True) as fh:
+        chunk = b"\0" * (1 << 20)
+        for _ in range(200):
+            fh.write(chunk)
+    return dest
+
+
+def _xlsx_named_xls(kit: Kit) -> Path:
+    """A real .xlsx saved under an .xls name (units do this); different bytes from the seeded report."""
+    path = kit.filled({T1: {"progress": "另存时把扩展名改成了 .xls"}})
+    return path.rename(path.with_suffix(".xls"))
+
+
+def _formula_cached(kit: Kit) -> Path:
+    """A formula as Excel saves it: with its cached result."""
+    refs: list[str] = []
+
+    def locate(wb: object, ws: object) -> None:
+        refs.append(f"{get_column_letter(rt.columns(ws)['percent'])}{rt.task_rows(ws)[T1]}")
+
+    path = kit.filled({T1: {"percent": rt.Formula("=20+20")}}, transform=locate)
+    rt.set_cached_values(path, {refs[0]: 40})
+    return path
+
+
+def _merge_status(wb: object, ws: object) -> None:
+    """Merge 推进状态 over the first two task rows, as a unit does for "same as above"."""
+    rows = sorted(rt.task_rows(ws).values())
+    ws.merge_cells(start_row=rows[0], start_column=rt.columns(ws)["status"],  # type: ignore[attr-defined]
+                   end_row=rows[1], end_column=rt.columns(ws)["status"])
+
+
+def _add_row(wb: object, ws: object) -> None:
+    last = max(rt.task_rows(ws).values())
+    rt.put(ws, last + 1, rt.columns(ws)["progress"], "另外完成了一项工作")
+
+
+def _retype_header(wb: object, ws: object) -> None:
+    """Headers retyped with line breaks, spaces and a bracketed note still name their columns."""
+    ws.cell(rt.HEADER_ROW, rt.columns(ws)["task_id"]).value = "任务\n编 号（系统生成）"  # type: ignore[attr-defined]
+    ws.cell(rt.HEADER_ROW, rt.columns(ws)["status"]).value = "推进\n状态"  # type: ignore[attr-defined]
+
+
+def _change_locked(wb: object, ws: object) -> None:
+    ws.cell(rt.task_rows(ws)[T1], rt.columns(ws)["text"]).value = "建设综合交通枢纽（已调整）"  # type: ignore[attr-defined]
+
+
+# --- the corpus -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    """A file to collect and what must become of it.
+
+    ``outcome`` ``refused`` means the container itself is refused at intake: no file is
+    judged and ``codes`` are the run's container problems. ``stored`` False: a file of
+    another period or programme is refused without being recorded.
+    """
+
+    build: Callable[[Kit], Path]
+    codes: tuple[str, ...]
+    outcome: str = "rejected"
+    stored: bool = True
+    unit: str | None = JT
+
+
+XFD = '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'
+ROW_5M = '<row r="5000000"><c r="A5000000"><v>1</v></c></row>'
+
+CASES: dict[str, Case] = {
+    # --- RELIABILITY.md: what the pre-check must catch before any reader sees the file
+    "zip-bomb-1GiB": Case(lambda k: h.zip_bomb(k.dir, JT_NAME), ("zip-bomb",)),
+    "shared-string-512MiB": Case(lambda k: h.huge_shared_string(k.dir, JT_NAME), ("zip-bomb",)),
+    "cells-3M": Case(lambda k: h.many_cells(k.dir, JT_NAME), ("sheet-too-many-cells",)),
+    "cell-40000-chars": Case(lambda k: h.long_shared_string(k.dir, JT_NAME), ("cell-too-long",)),
+    "zip-header-lies": Case(lambda k: h.lying_header(k.dir, JT_NAME), ("file-corrupt",)),
+    "zip-1001-parts": Case(lambda k: h.too_many_parts(k.dir, JT_NAME), ("zip-too-many-parts",)),
+    "zip-duplicate-part": Case(lambda k: h.duplicate_part(k.dir, JT_NAME), ("file-corrupt",)),
+    "billion-laughs": Case(lambda k: h.billion_laughs(k.dir, JT_NAME), ("xml-dtd-forbidden",)),
+    "xxe": Case(lambda k: h.xxe(k.dir, JT_NAME), ("xml-dtd-forbidden",)),
+    "ods-entity": Case(lambda k: h.ods(k.dir, f"{PERIOD}_{JT}_工作台账.ods", '<table:table table:name="S"/>',
+                                       prolog='<!DOCTYPE x [<!ENTITY a "b">]>'), ("xml-dtd-forbidden",)),
+    "encrypted-xlsx": Case(lambda k: h.encrypted_xlsx(k.dir, JT_NAME), ("file-encrypted",)),
+    "xls-password": Case(lambda k: h.xls(k.dir, JT_NAME.replace(".xlsx", ".xls"), password=True),
+                         ("file-encrypted",)),
+    "truncated": Case(lambda k: h.truncated(k.dir, JT_NAME), ("file-corrupt",)),
+    "zero-bytes": Case(lambda k: h.empty(k.dir, JT_NAME), ("file-empty",)),
+    "bytes-flipped": Case(lambda k: h.flipped(k.dir, JT_NAME), ("file-corrupt",)),
+    "ledger-part-missing": Case(_part_dropped, ("sheet-part-missing",)),
+    "xfd1048576": Case(lambda k: k.injected(XFD), ("sheet-too-wide",)),
+    "row-5000000-small-dimension": Case(lambda k: k.injected(ROW_5M, dimension="A1:S7"), ("cell-out-of-range",)),
+    "row-200000": Case(lambda k: k.injected('<row r="200000"><c r="B200000"><v>1</v></c></row>'),
+                       ("sheet-too-many-rows",)),
+    "html-named-xls": Case(lambda k: h.html_named_xls(k.dir, JT_NAME.replace(".xlsx", ".xls")),
+                           ("file-not-spreadsheet",)),
+    "csv-named-xlsx": Case(lambda k: h.csv_named_xls(k.dir, JT_NAME), ("file-not-spreadsheet",)),
+    "xfd-in-mail": Case(lambda k: _mail(k, k.injected(XFD.replace("<v>1</v>", "<v>2</v>"))), ("sheet-too-wide",)),
+    "bomb-in-zip": Case(lambda k: _zipped(k, h.zip_bomb(k.dir, JT_NAME)), ("zip-bomb",)),
+    "zip-archive-bomb": Case(_archive_bomb, ("zip-bomb",), outcome="refused"),
+    # must pass: the format comes from the bytes, the extent from the cells, macros are ignored
+    "xlsx-named-xls": Case(_xlsx_named_xls, (), outcome="accepted"),
+    "dimension-claims-XFD1048576": Case(lambda k: k.injected(dimension="A1:XFD1048576"), (), outcome="accepted"),
+    "macro-renamed-xlsx": Case(_macro, ("macro-file",), outcome="accepted"),
+    "header-retyped": Case(lambda k: k.filled({T1: {"progress": "表头被改写"}}, transform=_retype_header), (),
+                           outcome="accepted"),
+    # BIFF is read by calamine in a child process, here started from collect's reading thread
+    "xls-without-ledger-sheet": Case(lambda k: h.xls(k.dir, JT_NAME.replace(".xlsx", ".xls")), ("no-ledger-sheet",)),
+    # --- content checks on a real generated ledger
+    "wrong-programme": Case(lambda k: k.filled(transform=lambda wb, ws: rt.set_meta(wb, "programme", "pingtai")),
+                            ("wrong-programme",), stored=False),
+    "wrong-period": Case(lambda k: k.filled(period="2022-W24"), ("wrong-period",), stored=False),
+    "unit-not-a-lead-unit": Case(lambda k: k.filled(transform=lambda wb, ws: rt.set_meta(wb, "unit", "市教育局")),
+                                 ("unit-unknown",), unit="市教育局"),
+    "locked-content-changed": Case(lambda k: k.filled(transform=_change_locked), ("locked-changed",)),
+    "task-row-deleted": Case(lambda k: k.filled(transform=lambda wb, ws: ws.delete_rows(rt.task_rows(ws)[T2])),
+                             ("task-missing",)),
+    "row-added": Case(lambda k: k.filled(transform=_add_row), ("row-added",)),
+    "status-outside-vocabulary": Case(lambda k: k.filled({T1: {"status": "差不多"}}), ("status-invalid",)),
+    "percent-unparseable": Case(lambda k: k.filled({T2: {"percent": "大部分"}}), ("percent-invalid",)),
+    "done-below-100": Case(lambda k: k.filled({T3: {"status": "已完成", "percent": 90}}), ("done-not-100",)),
+    "required-fields-empty": Case(lambda k: k.filled({T1: {"progress": None}, T2: {"status": None},
+                                                      T3: {"percent": None}}),
+                                  ("progress-missing", "status-missing", "percent-missing")),
+    # the covered cell reads as empty, and a formula without a result has no value at all
+    "merged-input-cells": Case(lambda k: k.filled(transform=_merge_status), ("merged-input", "status-missing")),
+    "formula-without-value": Case(lambda k: k.filled({T1: {"percent": rt.Formula("=20+20")}}),
+                                  ("formula-no-value", "percent-missing")),
+    "formula-with-cached-value": Case(_formula_cached, ("formula-value",), outcome="accepted"),
+}
+
+
+# --- the store's accepted data --------------------------------------------------------------------
+
+
+def accepted_data(ws: Workspace) -> bytes:
+    """Everything accepted in the store as bytes: the entries table as SQL, the accepted and
+    superseded file rows, each period's current accepted submissions with their entries
+    (through the Store API), and the archived originals of those files."""
+    out: list[str] = []
+    conn = sqlite3.connect(ws.paths.store)
+    try:
+        out += [line for line in conn.iterdump() if line.startswith('INSERT INTO "entries"')]
+        rows = conn.execute("SELECT * FROM files WHERE outcome <> 'rejected' ORDER BY id").fetchall()
+        out += [repr(r) for r in rows]
+        periods = conn.execute("SELECT DISTINCT programme, period FROM files ORDER BY 1, 2").fetchall()
+    finally:
+        conn.close()
+    with open_workspace_store(ws) as store:
+        for programme, period in periods:
+            for sub in store.current_submissions(programme, period):
+                if sub.outcome == "accepted":
+                    out.append(repr((sub.id, sub.unit, sub.sha256, store.entries(sub.id))))
+                    out.append(hashlib.sha256(sub.archived_path.read_bytes()).hexdigest())
+    return "\n".join(out).encode("utf-8")
+
+
+def _stored_row(ws: Workspace, sha256: str) -> dict | None:
+    conn = sqlite3.connect(ws.paths.store)
+    conn.row_factory = sqlite3.Row
+    try:
+        row = conn.execute("SELECT * FROM files WHERE sha256 = ?", (sha256,)).fetchone()
+        audit = conn.execute("SELECT * FROM audit WHERE sha256 = ?", (sha256,)).fetchone()
+    finally:
+        conn.close()
+    return None if row is None else {**dict(row), "audit": dict(audit)}
+
+
+def _collect(ws: Workspace, folder: Path, now: datetime) -> tuple[CollectResult, float]:
+    with open_workspace_store(ws) as store:
+        start = time.perf_counter()
+        result = collect(ws, [folder], "351", PERIOD, now=now, store=store)
+        return result, time.perf_counter() - start
+
+
+def _seed(ws: Workspace, tmp_path: Path, good_files: dict[str, bytes]) -> None:
+    """Accepted reports of 交通运输局 and 城市管理局, received before the case's file."""
+    folder = tmp_path / "earlier"
+    folder.mkdir()
+    for unit, data in good_files.items():
+        (folder / f"{PERIOD}_{unit}_工作台账.xlsx").write_bytes(data)
+    result, _ = _collect(ws, folder, BEFORE)
+    assert {(f.unit, f.outcome) for f in result.files} == {(CG, "accepted"), (JT, "accepted")}
+
+
+def _is_chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+# --- tests ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_hostile_file(name: str, ws: Workspace, kit: Kit, tmp_path: Path, good_files: dict[str, bytes]) -> None:
+    case = CASES[name]
+    _seed(ws, tmp_path, good_files)
+    before = accepted_data(ws)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    built = case.build(kit)
+    shutil.move(built, inbox / built.name)
+
+    result, seconds = _collect(ws, inbox, NOW)
+    print(f"{name}: {seconds * 1000:.0f} ms, peak RSS so far {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024} MB")
+
+    if case.outcome == "refused":
+        assert result.files == []
+        assert [p.code for p in result.problems] == list(case.codes)
+        assert accepted_data(ws) == before
+        return
+    assert result.problems == []
+    [item] = result.files
+    codes = [p.code for p in item.problems]
+    assert codes == list(case.codes), [p.render() for p in item.problems]
+    assert item.outcome == case.outcome
+    assert item.unit == case.unit
+    for p in item.problems:
+        assert p.file and built.name in p.file and _is_chinese(p.message)
+    row = _stored_row(ws, item.sha256)
+    if case.outcome == "accepted":
+        assert row is not None and row["outcome"] == "accepted" and row["unit"] == JT
+        assert accepted_data(ws) != before  # 交通运输局's earlier report is superseded
+        return
+    assert any(p.is_error for p in item.problems)
+    assert accepted_data(ws) == before
+    if not case.stored:
+        assert row is None and item.submission_id is None
+        return
+    assert row is not None and row["id"] == item.submission_id
+    assert (row["outcome"], row["unit"]) == ("rejected", case.unit)
+    assert [p["code"] for p in json.loads(row["problems"])] == codes
+    assert row["audit"]["verdict"] == "rejected" and row["audit"]["reason_code"] == case.codes[0]
+    original = ws.paths.out / "archive" / row["archived_path"]
+    assert hashlib.sha256(original.read_bytes()).hexdigest() == item.sha256 == row["sha256"]
+
+
+def test_xlsx_named_xls_is_read_as_xlsx(ws: Workspace, kit: Kit, tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    shutil.move(kit.good(JT_NAME.replace(".xlsx", ".xls")), inbox)
+    result, _ = _collect(ws, inbox, NOW)
+    [item] = result.files
+    row = _stored_row(ws, item.sha256)
+    assert item.outcome == "accepted" and row is not None and row["detected_type"] == "xlsx"
+    with open_workspace_store(ws) as store:
+        entries = store.entries(item.submission_id or 0)
+    assert [(e.task_id, e.percent, e.status) for e in entries] == [(t, 40, "按序时推进") for t in (T1, T2, T3)]
+
+
+def test_another_units_ledger_counts_for_that_unit(ws: Workspace, kit: Kit, tmp_path: Path,
+                                                     good_files: dict[str, bytes]) -> None:
+    """城市管理局's ledger sent under 交通运输局's file name: filed as 城市管理局's, 交通运输局's data untouched."""
+    _seed(ws, tmp_path, good_files)
+    with open_workspace_store(ws) as store:
+        [jt_before] = [s for s in store.current_submissions("351", PERIOD) if s.unit == JT]
+    inbox = tmp_path / "inbox"
+    kit.filled({"351-A5-01": {"progress": "城管局本期进展"}}, unit=CG, name=JT_NAME)
+    inbox.mkdir()
+    shutil.move(kit.dir / JT_NAME, inbox)
+    result, _ = _collect(ws, inbox, NOW)
+    [item] = result.files
+    assert (item.unit, item.outcome) == (CG, "accepted")
+    with open_workspace_store(ws) as store:
+        current = {s.unit: s for s in store.current_submissions("351", PERIOD)}
+        assert current[JT].id == jt_before.id
+        assert "城管局本期进展" in {e.progress for e in store.entries(current[CG].id)}
+
+
+def test_one_poisoned_file_among_50(ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """49 good ledgers and one with a cell at XFD1048576 (calamine would abort the process), one run.
+
+    Also: the registry is indexed once per run, not scanned for every file (that made
+    collecting 1,000 files quadratic)."""
+    units = [f"测试单位{i:02d}" for i in range(50)]
+    registry = Registry(ProgrammeInfo("351", "测试项目"), [
+        Task(f"351-A1-{i:02d}-{k}", "351", ["一、专项行动"], f"第{i}项重点工作之{k}", lead_units=[u],
+             lead_units_raw=[u], deadline=date(2022, 12, 31))
+        for i, u in enumerate(units) for k in (1, 2)
+    ])
+    programme = ws.programme("351")
+    period = parse_period(PERIOD, "weekly")
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for i, unit in enumerate(units):
+        path = inbox / f"{PERIOD}_{unit}_工作台账.xlsx"
+        path.write_bytes(build_workbook(registry, programme, period, unit))
+        rt.fill(path, {f"351-A1-{i:02d}-1": {"progress": f"{unit}本期进展"}})
+    poisoned = inbox / f"{PERIOD}_{units[25]}_工作台账.xlsx"
+    xml = h._sheet_xml(poisoned, LEDGER_PART).replace(b"</sheetData>", XFD.encode() + b"</sheetData>")
+    h._rewrite(poisoned, tmp_path / poisoned.name, {LEDGER_PART: xml}).replace(poisoned)
+
+    scans: list[str] = []
+    for method in ("lead_units", "task", "tasks_led_by"):
+        original = getattr(Registry, method)
+        monkeypatch.setattr(Registry, method, lambda self, *a, _m=method, _f=original: scans.append(_m) or _f(self, *a))
+    with open_workspace_store(ws) as store:
+        start = time.perf_counter()
+        result = collect(ws, [inbox], "351", PERIOD, now=NOW, store=store, registry=registry)
+        seconds = time.perf_counter() - start
+        monkeypatch.undo()
+        current = store.current_submissions("351", PERIOD)
+        accepted = {s.unit: store.entries(s.id) for s in current if s.outcome == "accepted"}
+    print(f"50 files, one poisoned: {seconds:.2f} s")
+    assert len(scans) < 5, scans
+    assert [f.file for f in result.files] == sorted(p.name for p in inbox.iterdir())
+    verdicts = {f.unit: f.outcome for f in result.files}
+    assert len(verdicts) == 50
+    assert verdicts.pop(units[25]) == "rejected"
+    assert set(verdicts.values()) == {"accepted"}
+    [bad] = [f for f in result.files if f.unit == units[25]]
+    assert [(p.code, p.cell) for p in bad.problems] == [("sheet-too-wide", "XFD1048576")]
+    assert sorted(accepted) == sorted(u for u in units if u != units[25])
+    assert all(entries[0].progress == f"{u}本期进展" and len(entries) == 2 for u, entries in accepted.items())
+    assert [s.outcome for s in current if s.unit == units[25]] == ["rejected"]
+
+
+# --- the whole corpus in a child process: worst time and peak memory ------------------------------
+
+
+def _collect_each(root: str, corpus: str) -> dict:
+    """Collect each folder of *corpus* (one file each) into the workspace's store; times and peak RSS.
+
+    Runs in a fresh process whose address space is capped at 4 GiB, so a reader inflating a
+    bomb fails here instead of swapping the machine.
+    """
+    limit = 4 << 30
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    ws = load(Path(root))
+    out = []
+    for folder in sorted(Path(corpus).iterdir()):
+        with open_workspace_store(ws) as store:
+            start = time.perf_counter()
+            result = collect(ws, [folder], "351", PERIOD, now=NOW, store=store)
+            seconds = time.perf_counter() - start
+        files = [(f.outcome, [p.code for p in f.problems]) for f in result.files]
+        out.append((folder.name, files, [p.code for p in result.problems], seconds))
+    return {"files": out, "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+
+
+def test_corpus_worst_time_and_memory(ws: Workspace, kit: Kit, tmp_path: Path) -> None:
+    """Every case collected in one fresh process: codes as above, peak memory well under a bomb's GiB."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, case in CASES.items():
+        built = case.build(kit)
+        (corpus / name).mkdir()
+        shutil.move(built, corpus / name / built.name)
+    # not read_isolated: its child is a daemon, and collect starts its own child for .xls files
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        report = pool.submit(_collect_each, str(ws.root), str(corpus)).result(timeout=600)
+    worst = sorted(report["files"], key=lambda f: -f[3])
+    peak_mb = report["peak_rss_kib"] / 1024
+    print(f"\n{len(CASES)} hostile files; peak RSS {peak_mb:.0f} MB; slowest:")
+    for name, _files, _problems, seconds in worst[:5]:
+        print(f"  {name:<32} {seconds * 1000:7.0f} ms")
+    assert [f[0] for f in report["files"]] == sorted(CASES)
+    for name, files, problems, _ in report["files"]:
+        case = CASES[name]
+        if case.outcome == "refused":
+            assert (files, problems) == ([], list(case.codes)), name
+        else:
+            assert files == [(case.outcome, list(case.codes))], name
+    assert peak_mb < 1024, f"peak RSS {peak_mb:.0f} MB"
