@@ -1,0 +1,62 @@
+"""What every command shares: clean Chinese failures, the workspace, JSON and problem output."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import click
+
+from ledger import config
+from ledger.errors import LedgerError
+from ledger.problems import Problem, count
+
+
+def fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn LedgerError into a Chinese one-line error (traceback only with --debug)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except LedgerError as exc:
+            ctx = click.get_current_context()
+            if ctx.find_root().obj and ctx.find_root().obj.get("debug"):
+                raise
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper
+
+
+def workspace() -> config.Workspace:
+    """The workspace chosen by --workspace, $LEDGER_WORKSPACE or the current directory."""
+    obj = click.get_current_context().find_root().obj or {}
+    return config.load(obj.get("workspace"))
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def echo_problems(problems: Iterable[Problem]) -> None:
+    for p in problems:
+        click.echo(p.render(), err=False)
+
+
+def summary_line(problems: list[Problem]) -> str:
+    errors, warnings = count(problems)
+    return f"错误 {errors} 个，提示 {warnings} 个"
+
+
+def _with_programme(option: str, text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
+        func = click.option(option, option.lstrip("-"), required=True, help=text)(func)
+        return click.option("--programme", "-p", "programme", required=True, help="项目编号（ledger.toml 中的编号）。")(func)
+
+    return decorate
+
+
+programme_period = _with_programme("--period", "报送周期，如 2022-W23（周）、2022-06（月）、2023-Q2（季）、2021-06-14（日）。")
+programme_month = _with_programme("--month", "考核月份，如 2022-06。")
