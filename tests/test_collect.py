@@ -232,3 +232,12 @@ def test_cli_generate_then_mail_drafts(ws: Workspace) -> None:
     assert sorted(p.name for p in outbox.glob("*.eml")) == sorted(f"2022-W23_{u}.eml" for u in (JT, CG, ZJ))
     res = runner.invoke(main, ["-w", str(ws.root), "generate", "-p", "351", "--period", "2022-W23", "--unit", "市交通局局"])
     assert res.exit_code == 1 and "市交通运输局" in res.output
+
+
+def test_missing_before_the_due_time_is_not_yet_late(ws: Workspace) -> None:
+    with open_workspace_store(ws) as store:
+        _, early = status(ws, "351", "2022-W23", now=datetime(2022, 6, 9, 12, 0, tzinfo=CHINA), store=store)
+        _, after = status(ws, "351", "2022-W23", now=datetime(2022, 6, 10, 16, 1, tzinfo=CHINA), store=store)
+    assert {r.state for r in early} == {"missing"} and not any(r.past_due for r in early)
+    assert all(r.past_due for r in after)
+    assert early[0].as_dict()["past_due"] is False

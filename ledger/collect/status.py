@@ -36,6 +36,7 @@ class UnitStatus:
             "received_at": self.received_at.isoformat() if self.received_at else None,
             "received_source": self.received_source,
             "due": self.due.isoformat(),
+            "past_due": self.past_due,
             "file": self.file,
         }
 

@@ -102,7 +102,8 @@ def status_cmd(programme: str, period: str, as_json: bool) -> None:
     click.echo(f"{per.label()} 报送情况（共 {len(rows)} 个牵头单位）")
     for r in rows:
         when = f"{r.received_at:%m-%d %H:%M}（{SOURCE_NAMES[r.received_source or 'collected']}）" if r.received_at else "—"
-        click.echo(f"{STATE_LABELS[r.state]}\t{r.unit}\t{when}\t截止 {r.due:%m-%d %H:%M}")
+        label = STATE_LABELS[r.state] + ("（未到截止时间）" if r.state == "missing" and not r.past_due else "")
+        click.echo(f"{label}\t{r.unit}\t{when}\t截止 {r.due:%m-%d %H:%M}")
     counts = {s: sum(r.state == s for r in rows) for s in STATE_LABELS}
     click.echo("，".join(f"{STATE_LABELS[s]} {n}" for s, n in counts.items()))
 
