@@ -237,7 +237,9 @@ def test_cli_generate_then_mail_drafts(ws: Workspace) -> None:
 def test_missing_before_the_due_time_is_not_yet_late(ws: Workspace) -> None:
     with open_workspace_store(ws) as store:
         _, early = status(ws, "351", "2022-W23", now=datetime(2022, 6, 9, 12, 0, tzinfo=CHINA), store=store)
-        _, after = status(ws, "351", "2022-W23", now=datetime(2022, 6, 10, 16, 1, tzinfo=CHINA), store=store)
+        _, after = status(ws, "351", "2022-W23", now=datetime(2022, 6, 10, 18, 1, tzinfo=CHINA), store=store)
     assert {r.state for r in early} == {"missing"} and not any(r.past_due for r in early)
     assert all(r.past_due for r in after)
     assert early[0].as_dict()["past_due"] is False
+    # 市住建局 leads only annex A6 tasks, which are due at 18:00 rather than the programme's 16:00.
+    assert {r.unit: r.due.hour for r in early} == {JT: 16, CG: 16, ZJ: 18}
