@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
+import os
 import resource
 import shutil
 import sqlite3
@@ -30,6 +31,7 @@ import pytest
 import returned as rt
 from openpyxl.utils import get_column_letter
 
+from ledger.collect import api
 from ledger.collect.api import CollectResult, collect
 from ledger.collect.intake import CHINA
 from ledger.config import Programme, Workspace, load
@@ -544,3 +546,140 @@ def test_corpus_worst_time_and_memory(ws: Workspace, kit: Kit, tmp_path: Path) -
         else:
             assert files == [(case.outcome, list(case.codes))], name
     assert peak_mb < 1024, f"peak RSS {peak_mb:.0f} MB"
+
+
+# --- judging in worker processes ------------------------------------------------------------------
+
+#: cases whose files take seconds to build (bombs, 3 M cells): left out of the folders below.
+SLOW_CASES = {"zip-bomb-1GiB", "shared-string-512MiB", "cells-3M", "bomb-in-zip", "zip-archive-bomb"}
+DIE = "致命"  # a file named with this makes the stand-in reader below kill its worker
+
+
+def _mixed_inbox(kit: Kit, folder: Path, good_files: dict[str, bytes], cases: list[str]) -> list[str]:
+    """One file per case among good ledgers of two units (one of them sent twice), named so that
+    the sorted order mixes verdicts and accepted reports supersede one another; the names in order."""
+    folder.mkdir()
+    built: list[tuple[str, bytes]] = []
+    for name in cases:
+        path = CASES[name].build(kit)
+        built.append((f"{name}{path.suffix}", path.read_bytes()))
+        path.unlink()
+    for i, unit in enumerate([JT, CG, JT]):
+        built.insert(i * 12, (f"good{i}.xlsx", good_files[unit]))
+    names = []
+    for i, (name, data) in enumerate(built):
+        names.append(f"{i:02d}_{JT}_工作台账_{name}")
+        (folder / names[-1]).write_bytes(data)
+    return names
+
+
+def _copy_ws(base_root: Path, root: Path) -> Workspace:
+    shutil.copytree(base_root, root)
+    return load(root)
+
+
+def _collected(result: CollectResult) -> list[tuple]:
+    return [(f.file, f.unit, f.period, f.outcome, [p.as_dict() for p in f.problems], f.received_at,
+             f.received_source, f.sha256, f.submission_id, f.identified_by) for f in result.files]
+
+
+def _store_dump(ws: Workspace) -> tuple[list, list, list]:
+    """Every file, entry and audit row (but the audit's wall-clock time) of the store."""
+    conn = sqlite3.connect(ws.paths.store)
+    try:
+        files = conn.execute("SELECT * FROM files ORDER BY id").fetchall()
+        entries = conn.execute("SELECT * FROM entries ORDER BY file_id, task_id").fetchall()
+        audit = [r[:1] + r[2:] for r in conn.execute("SELECT * FROM audit ORDER BY id")]
+    finally:
+        conn.close()
+    return files, entries, audit
+
+
+def _run(ws: Workspace, folder: Path, jobs: int) -> CollectResult:
+    with open_workspace_store(ws) as store:
+        return collect(ws, [folder], "351", PERIOD, now=NOW, store=store, jobs=jobs)
+
+
+def test_workers_give_the_same_verdicts_and_store(ws: Workspace, kit: Kit, tmp_path: Path, base_root: Path,
+                                                   good_files: dict[str, bytes],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A folder of 40 files, good and bad (an .xls among them), collected with jobs=1 and jobs=2 into
+    two equal stores: the same results in the same order and the same store, row for row."""
+    cases = [name for name in CASES if name not in SLOW_CASES]
+    names = _mixed_inbox(kit, tmp_path / "inbox", good_files, cases)
+    assert len(names) >= 20
+    judged_here: list[str] = []
+    judge = api._judge
+    monkeypatch.setattr(api, "_judge", lambda item, context: judged_here.append(item.name) or judge(item, context))
+
+    one = _run(ws, tmp_path / "inbox", jobs=1)
+    assert len(judged_here) == len(one.files)
+    judged_here.clear()
+    ws2 = _copy_ws(base_root, tmp_path / "ws2")
+    two = _run(ws2, tmp_path / "inbox", jobs=2)
+    assert judged_here == []  # every file was read and checked in a worker process
+
+    assert _collected(two) == _collected(one)
+    assert two.problems == one.problems
+    assert _store_dump(ws2) == _store_dump(ws)
+    assert {f.outcome for f in two.files} == {"accepted", "rejected", "duplicate"}
+    with open_workspace_store(ws2) as store:
+        assert "superseded" in {s.outcome for s in store.history("351", JT)}  # the order mattered
+    # .xls is read by calamine in a child of the worker process (read_isolated), and read fully
+    xls = next(f for f in two.files if f.file.endswith("xls-without-ledger-sheet.xls"))
+    assert [p.code for p in xls.problems] == ["no-ledger-sheet"]
+    assert _stored_row(ws2, xls.sha256)["detected_type"] == "xls"
+
+
+def _die_on_mark(item: object) -> object:
+    """Stands in for ``api._judge_in_worker`` in the workers: a marked file aborts the process,
+    as calamine does on a file the pre-check let through."""
+    if DIE in item.name:  # type: ignore[attr-defined]
+        os._exit(70)
+    return api._judge_in_worker(item)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("restarts", [api.POOL_RESTARTS, 0])
+def test_a_dying_worker_loses_no_file(restarts: int, ws: Workspace, kit: Kit, tmp_path: Path, base_root: Path,
+                                      good_files: dict[str, bytes], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two files kill their worker: the first (in the first batch handed out) is judged again
+    alone, kills that worker too and is rejected as unreadable; the files out with it are judged
+    again and kept. The second, later, kills a fresh pool the same way, or (no restarts left) is
+    judged in this process, where the stand-in does not apply. Every other verdict is jobs=1's."""
+    cases = ["truncated", "status-outside-vocabulary", "xls-without-ledger-sheet", "percent-unparseable",
+             "row-added", "macro-renamed-xlsx", "xfd1048576", "wrong-period", "formula-with-cached-value",
+             "unit-not-a-lead-unit", "xlsx-named-xls", "zero-bytes", "locked-content-changed", "csv-named-xlsx",
+             "done-below-100", "header-retyped", "xxe"]
+    names = _mixed_inbox(kit, tmp_path / "inbox", good_files, cases)
+    assert len(names) == 20 and "truncated" in names[1] and "xxe" in names[18]
+    marked = {i: names[i].replace("工作台账_", f"工作台账_{DIE}_") for i in (1, 18)}  # rejected anyway by jobs=1
+    for i, name in marked.items():
+        (tmp_path / "inbox" / names[i]).rename(tmp_path / "inbox" / name)
+        names[i] = name
+    one = _run(ws, tmp_path / "inbox", jobs=1)
+    assert [f.file for f in one.files] == sorted(names)
+    monkeypatch.setattr(api, "POOL_RESTARTS", restarts)
+    monkeypatch.setattr(api, "WINDOW_PER_WORKER", 2)  # at most 4 files out: the second mark is not among them
+    monkeypatch.setattr(api, "_judge_in_worker", _die_on_mark)
+    ws2 = _copy_ws(base_root, tmp_path / "ws2")
+    two = _run(ws2, tmp_path / "inbox", jobs=2)
+
+    assert [f.file for f in two.files] == [f.file for f in one.files]
+    crashed = {f.file for f in two.files if [p.code for p in f.problems] == ["reader-crashed"]}
+    assert crashed == ({marked[1], marked[18]} if restarts else {marked[1]})
+    for a, b in zip(_collected(one), _collected(two), strict=True):
+        if a[0] in crashed:
+            assert (a[3], b[3]) == ("rejected", "rejected") and b[4][0]["message"] == api.READER_DIED
+            assert _stored_row(ws2, b[7])["audit"]["reason_code"] == "reader-crashed"
+        else:
+            assert b == a
+
+
+def test_jobs_policy(tmp_path: Path) -> None:
+    """jobs=0 uses every core from AUTO_PARALLEL_FILES files on and this process below; jobs=1 never
+    starts a worker; jobs=N starts at most one worker a file."""
+    auto, one, three = (api._Judging(None, tmp_path, jobs) for jobs in (0, 1, 3))  # type: ignore[arg-type]
+    assert auto.workers(api.AUTO_PARALLEL_FILES - 1) == 1
+    assert auto.workers(api.AUTO_PARALLEL_FILES) == api._cores()
+    assert one.workers(10_000) == 1
+    assert (three.workers(2), three.workers(10_000)) == (2, 3)

@@ -67,8 +67,9 @@ def collect_cmd(paths: tuple[Path, ...], programme: str, period: str, no_receipt
     from ledger.stage import load_registry
 
     ws = workspace()
-    result = collect(ws, list(paths), programme, period)
-    receipts = [] if no_receipts else write_receipts(ws, result, load_registry(ws, programme), load_directory(ws))
+    registry = load_registry(ws, programme)
+    result = collect(ws, list(paths), programme, period, registry=registry)
+    receipts = [] if no_receipts else write_receipts(ws, result, registry, load_directory(ws))
     rejected = any(f.outcome == "rejected" for f in result.files)
     if as_json:
         echo_json({"submissions": [f.as_dict() for f in result.files],

@@ -91,6 +91,23 @@ class ProgrammeInfo:
         }
 
 
+@dataclass(frozen=True)
+class _Index:
+    key: tuple[int, int]
+    by_id: dict[str, Task]
+    by_unit: dict[str, tuple[Task, ...]]
+
+    @classmethod
+    def build(cls, key: tuple[int, int], tasks: list[Task]) -> _Index:
+        by_id: dict[str, Task] = {}
+        by_unit: dict[str, list[Task]] = {}
+        for t in tasks:
+            by_id.setdefault(t.id, t)  # the first of a repeated id wins
+            for u in dict.fromkeys(t.lead_units):
+                by_unit.setdefault(u, []).append(t)
+        return cls(key, by_id, {u: tuple(ts) for u, ts in by_unit.items()})
+
+
 @dataclass
 class Registry:
     """A programme and its tasks, in registry order."""
@@ -99,22 +116,31 @@ class Registry:
     tasks: list[Task]
     annexes: dict[str, str] = field(default_factory=dict)
 
+    def _index(self) -> _Index:
+        """Lookups by id and by lead unit, built once per task list.
+
+        Stages treat a loaded registry as read-only; the index is rebuilt when the task
+        list is replaced or grows, not when a task inside it is edited in place.
+        """
+        key = (id(self.tasks), len(self.tasks))
+        cached = self.__dict__.get("_cache")
+        if cached is None or cached.key != key:
+            cached = _Index.build(key, self.tasks)
+            self.__dict__["_cache"] = cached
+        return cached
+
     def task(self, task_id: str) -> Task:
-        for t in self.tasks:
-            if t.id == task_id:
-                return t
-        raise KeyError(task_id)
+        try:
+            return self._index().by_id[task_id]
+        except KeyError:
+            raise KeyError(task_id) from None
 
     def lead_units(self) -> list[str]:
         """Every lead unit, in order of first appearance."""
-        seen: dict[str, None] = {}
-        for t in self.tasks:
-            for u in t.lead_units:
-                seen.setdefault(u, None)
-        return list(seen)
+        return list(self._index().by_unit)
 
     def tasks_led_by(self, unit: str) -> list[Task]:
-        return [t for t in self.tasks if unit in t.lead_units]
+        return list(self._index().by_unit.get(unit, ()))
 
     def content_hash(self) -> str:
         """SHA-256 of the registry's meaning (not of the workbook bytes)."""
