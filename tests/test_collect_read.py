@@ -373,6 +373,20 @@ def test_done_must_be_100_and_100_should_be_done(env: tuple, tmp_path: Path) -> 
         ("done-not-100", "M4", "error"), ("percent-100-not-done", "M5", "warning")]
 
 
+def test_done_with_100_percent_typed_in_excel(env: tuple, tmp_path: Path) -> None:
+    """Excel stores "100%" as the number 1 under a percent format; with 已完成 it means 100."""
+
+    def percent_format(wb: object, ws: object) -> None:
+        col = rt.columns(ws)["percent"]
+        for r in rt.task_rows(ws).values():
+            ws.cell(r, col).number_format = "0%"
+
+    values = {T1: {"status": "已完成", "percent": 1.0}, T2: {"status": "按序时推进", "percent": 1}}
+    result = check(env, rt.fill(generated(env, tmp_path), values, transform=percent_format))
+    assert flatten(result.problems, ("code", "cell", "severity")) == [("percent-normalised", "M4", "warning")]
+    assert [e.percent for e in result.entries][:2] == [100, 1]
+
+
 def test_progress_required_unless_done(env: tuple, tmp_path: Path) -> None:
     values = {T1: {"progress": None}, T2: {"progress": "  ", "status": "已完成", "percent": 100}}
     result = check(env, rt.fill(generated(env, tmp_path), values))

@@ -499,6 +499,10 @@ def _check_percent(ctx: _Ctx, r: int, c: int | None, task_id: str, status: str |
     if parsed.value is None:
         ctx.add(PERCENT_INVALID, r=r, c=c, task=task_id, value=shown)
         return None
+    if status == layout.DONE and parsed.value == 1 and isinstance(raw, (int, float)):
+        # "100%" typed in Excel is stored as the number 1 (shown as 100% by its format).
+        ctx.add(PERCENT_NORMALISED, r=r, c=c, task=task_id, value=shown, percent=100)
+        return 100
     if parsed.normalised:
         ctx.add(PERCENT_NORMALISED, r=r, c=c, task=task_id, value=shown, percent=parsed.value)
     if status == layout.DONE and parsed.value < 100:
