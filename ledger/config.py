@@ -36,6 +36,7 @@ class Reporting:
     phone: str = ""
     email: str = ""
     bulletin: str = "monthly"
+    holidays: str = "keep"  # keep | before | after: move a due day that is a public holiday
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,9 @@ def parse(raw: dict[str, Any], root: Path) -> Workspace:
     )
 
 
-_REPORTING_KEYS = {"title", "cycle", "due_weekday", "due_time", "office", "contact", "phone", "email", "bulletin"}
+_REPORTING_KEYS = {"title", "cycle", "due_weekday", "due_time", "office", "contact", "phone", "email", "bulletin",
+                   "holidays"}
+HOLIDAY_RULES = ("keep", "before", "after")
 _PROGRAMME_KEYS = _REPORTING_KEYS | {"doc_number", "issuer", "issued", "default_deadline", "registry", "scope", "annexes"}
 
 
@@ -221,9 +224,16 @@ def _reporting(body: dict[str, Any], key: str, parent: Reporting | None) -> Repo
         raise ConfigError(
             f"ledger.toml：{key}.bulletin 的值“{bulletin}”无效，应为 {'/'.join(BULLETIN_CADENCES)} 之一。"
         )
+    holidays = _str(body, f"{key}.holidays", default=base.holidays)
+    if holidays not in HOLIDAY_RULES:
+        raise ConfigError(
+            f"ledger.toml：{key}.holidays 的值“{holidays}”无效，应为 keep（不调整）、before（提前到节前最后一个工作日）"
+            f"或 after（顺延到节后第一个工作日）。"
+        )
     return Reporting(
         title=title,
         cycle=cycle,
+        holidays=holidays,
         due_weekday=_weekday(body, f"{key}.due_weekday", base.due_weekday),
         due_time=_time(body, f"{key}.due_time", base.due_time),
         office=_str(body, f"{key}.office", default=base.office),

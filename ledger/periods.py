@@ -82,7 +82,7 @@ class Period:
             day = self.end
             while day.isoweekday() != reporting.due_weekday:
                 day -= timedelta(days=1)
-        return datetime.combine(day, reporting.due_time)
+        return datetime.combine(shift_off_holiday(day, reporting.holidays), reporting.due_time)
 
     def previous(self) -> Period:
         return period_containing(self.start - timedelta(days=1), self.cycle)
@@ -163,3 +163,26 @@ def _key(start: date, cycle: str) -> str:
     if cycle == "quarterly":
         return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
     return start.isoformat()
+
+
+def shift_off_holiday(day: date, rule: str) -> date:
+    """Move a due day that falls on a public holiday (or its weekend) to a working day.
+
+    ``before``: the last working day before it; ``after``: the first one after it
+    (调休 Saturdays count as working days); ``keep``: unchanged. Years the
+    chinese-calendar package does not know yet are left unchanged.
+    """
+    if rule == "keep":
+        return day
+    import chinese_calendar
+
+    step = timedelta(days=-1 if rule == "before" else 1)
+    moved = day
+    try:
+        for _ in range(31):
+            if chinese_calendar.is_workday(moved):
+                return moved
+            moved += step
+    except NotImplementedError:
+        return day
+    return day

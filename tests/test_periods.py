@@ -57,3 +57,42 @@ def test_containing_round_trip(day, cycle):
     assert p.contains(day)
     assert parse_period(p.key, cycle) == p
     assert p.previous().end < p.start and p.next().start > p.end
+
+
+def test_due_day_moves_off_public_holidays_when_configured() -> None:
+    from datetime import datetime, time
+
+    from ledger.config import Reporting
+    from ledger.periods import parse_period
+
+    week22 = parse_period("2022-W22", "weekly")  # Friday 2022-06-03 is 端午节
+    keep = Reporting(title="t", due_weekday=5, due_time=time(16, 0))
+    assert week22.due(keep) == datetime(2022, 6, 3, 16, 0)
+    before = Reporting(title="t", due_weekday=5, due_time=time(16, 0), holidays="before")
+    after = Reporting(title="t", due_weekday=5, due_time=time(16, 0), holidays="after")
+    assert week22.due(before) == datetime(2022, 6, 2, 16, 0)
+    assert week22.due(after) == datetime(2022, 6, 6, 16, 0)
+    # National Day 2022: Friday 10-07 is a holiday and Saturday 10-08 a 调休 working day.
+    week40 = parse_period("2022-W40", "weekly")
+    assert week40.due(before) == datetime(2022, 9, 30, 16, 0)
+    assert week40.due(after) == datetime(2022, 10, 8, 16, 0)
+    # An ordinary Friday does not move.
+    assert parse_period("2022-W23", "weekly").due(before) == datetime(2022, 6, 10, 16, 0)
+
+
+def test_holiday_rule_is_checked_in_ledger_toml(tmp_path) -> None:
+    from pathlib import Path
+
+    import pytest
+
+    from ledger import config
+    from ledger.errors import ConfigError
+
+    text = (Path(__file__).parents[1] / "ledger.toml").read_text(encoding="utf-8")
+    (tmp_path / "ledger.toml").write_text(text.replace('holidays = "before"', 'holidays = "sometimes"'),
+                                          encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"programmes\.351\.holidays"):
+        config.load(tmp_path)
+    (tmp_path / "ledger.toml").write_text(text, encoding="utf-8")
+    assert config.load(tmp_path).programme("351").reporting.holidays == "before"
+    assert config.load(tmp_path).programme("351").reporting_for("A2").holidays == "before"
