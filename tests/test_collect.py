@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import shutil
 import zipfile
@@ -106,6 +108,13 @@ def test_inbox_verdicts_status_and_receipts(ws: Workspace, tmp_path: Path) -> No
     texts = {r.unit: r.text_path.read_text(encoding="utf-8") for r in receipts}
     assert "已登记（通过）" in texts[JT] and "按邮件发送时间" in texts[JT]
     assert all(r.mail_path is not None and r.mail_path.is_file() for r in receipts)
+    directory = UnitDirectory.load(ws.paths.units)
+    replies = {r.unit: email.message_from_bytes(r.mail_path.read_bytes(), policy=email.policy.default)
+               for r in receipts if r.mail_path}
+    jt_to = [a.addr_spec for a in replies[JT]["To"].addresses]
+    assert jt_to == [directory.get(JT, "洛阳市").email, "clerk@example.org"]  # the unit, and who sent it
+    assert [a.addr_spec for a in replies[CG]["To"].addresses] == [directory.get(CG, "洛阳市").email]
+    assert "已登记" in replies[JT]["Subject"]
     assert archived(ws) == 2
 
 

@@ -58,6 +58,7 @@ class CollectedFile:
     sha256: str
     submission_id: int | None = None
     identified_by: str = "none"
+    sender: str = ""  # the From of the e-mail it came in, if any
 
     def as_dict(self) -> dict:
         return {
@@ -336,7 +337,7 @@ def _record(judged: _Judged, period: Period, store: Store) -> CollectedFile:
         # Another period's or programme's file: refused here but not stored, so that
         # collecting its own period later still accepts it.
         return CollectedFile(item.name, unit, period.key, "rejected", problems, item.received_at,
-                             item.received_source, item.data_sha256, None, judged.identified_by)
+                             item.received_source, item.data_sha256, None, judged.identified_by, item.sender)
     stored: Submission = store.ingest(dataclasses.replace(judged.received, data=item.path.read_bytes()))
     return CollectedFile(
         file=item.name,
@@ -349,6 +350,7 @@ def _record(judged: _Judged, period: Period, store: Store) -> CollectedFile:
         sha256=item.data_sha256,
         submission_id=stored.id,
         identified_by=judged.identified_by,
+        sender=item.sender,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from email.utils import getaddresses
 from pathlib import Path
 
 from ledger import templating
@@ -86,6 +87,17 @@ def _chinese_date(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
+def _recipients(item: CollectedFile, directory: UnitDirectory | None, scope: str) -> list[str]:
+    """Who gets the reply: the unit's addresses from the directory and whoever sent the file."""
+    found: list[str] = []
+    if item.unit and directory is not None:
+        unit = directory.get(item.unit, scope)
+        if unit is not None and unit.email:
+            found.extend(a for _name, a in getaddresses([unit.email.replace("；", ",").replace("、", ",")]))
+    found.extend(a for _name, a in getaddresses([item.sender]) if "@" in a)
+    return list(dict.fromkeys(a for a in found if a))
+
+
 def write_receipts(
     ws: Workspace, result: CollectResult, registry: Registry, directory: UnitDirectory | None = None,
     out_dir: Path | None = None,
@@ -97,11 +109,7 @@ def write_receipts(
     for item in result.files:
         text = receipt_text(ws, result, item, registry)
         text_path = write_text_atomic(folder / f"{_stem(item)}_回执.txt", text)
-        to: list[str] = []
-        if item.unit and directory is not None:
-            unit = directory.get(item.unit, scope)
-            if unit is not None and unit.email:
-                to = [unit.email]
+        to = _recipients(item, directory, scope)
         mail_path = None
         if to:
             verdict = "已登记" if item.outcome in ("accepted", "duplicate") else "退回"
