@@ -530,11 +530,12 @@ def test_streamed_text_is_escaped_quoted_and_kept_exactly(tmp_path):
 
 
 def test_light_rows_match_to_row_and_indexed_registry_matches(run):
-    from ledger.consolidate.judge import IndexedRegistry, light_rows
+    from ledger.consolidate.judge import light_rows
 
     js = run[3]["2022-W26"].judgements
     assert list(light_rows(js)) == [j.to_row() for j in js]
     reg = make_registry()
-    fast = IndexedRegistry(reg)
-    assert fast.lead_units() == reg.lead_units()
-    assert all(fast.tasks_led_by(u) == reg.tasks_led_by(u) for u in reg.lead_units() + ["无此单位"])
+    scanned_units = list(dict.fromkeys(u for t in reg.tasks for u in t.lead_units))
+    assert reg.lead_units() == scanned_units
+    assert all(reg.tasks_led_by(u) == [t for t in reg.tasks if u in t.lead_units]
+               for u in scanned_units + ["无此单位"])

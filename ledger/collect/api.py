@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from ledger.collect.checks import Checked, RegistryLookup, check_workbook, registry_lookup
+from ledger.collect.checks import Checked, check_workbook
 from ledger.collect.intake import CHINA, Incoming, gather, to_china_time
 from ledger.collect.reader import READER_CRASHED, read_returned
 from ledger.collect.sniff import sniff
@@ -109,7 +109,7 @@ def collect(
         with tempfile.TemporaryDirectory(prefix="ledger-collect-") as tmp:
             intake = gather(paths, Path(tmp), now=moment)
             result.problems.extend(intake.problems)
-            context = _Context(registry, registry_lookup(registry), programme, period)
+            context = _Context(registry, programme, period)
             judged = _Judging(context, Path(tmp), jobs).judge(intake.items)
             with contextlib.closing(judged):
                 for one in judged:
@@ -141,7 +141,6 @@ class _Context:
     """What judging any file of one run needs; sent to each worker once, not per file."""
 
     registry: Registry
-    lookup: RegistryLookup
     programme: Programme
     period: Period
 
@@ -297,7 +296,7 @@ def _judge(item: Incoming, context: _Context) -> _Judged:
         read, problems = None, [FILE_UNREADABLE(file=item.name, value=f"{type(exc).__name__}: {exc}"[:300])]
     if read is not None:
         checked = check_workbook(read, file=item.name, registry=context.registry, programme=context.programme,
-                                 period=context.period, lookup=context.lookup)
+                                 period=context.period)
         problems.extend(checked.problems)
     detected = read.format if read is not None else sniff(item.path).kind
     return _verdict(item, context, detected, checked, problems)
@@ -306,7 +305,7 @@ def _judge(item: Incoming, context: _Context) -> _Judged:
 def _verdict(item: Incoming, context: _Context, detected: str, checked: Checked | None,
              problems: list[Problem]) -> _Judged:
     """The verdict on one file from what reading and checking found."""
-    unit = checked.unit if checked and checked.unit else _unit_from_name(item.name, context.lookup)
+    unit = checked.unit if checked and checked.unit else _unit_from_name(item.name, context.registry)
     verdict = "accepted" if checked is not None and not any(p.is_error for p in problems) else "rejected"
     received = Received(
         sha256=item.data_sha256,
@@ -354,10 +353,10 @@ def _record(judged: _Judged, period: Period, store: Store) -> CollectedFile:
     )
 
 
-def _unit_from_name(name: str, lookup: RegistryLookup) -> str | None:
+def _unit_from_name(name: str, registry: Registry) -> str | None:
     """A rejected file is still attributed when its name is the one generate gave it."""
     m = _NAME_UNIT.match(Path(name.split(" / ")[-1]).name)
-    if m and m.group(1) in lookup.by_unit:
+    if m and m.group(1) in registry.index().by_unit:
         return m.group(1)
     return None
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ledger import layout
@@ -19,7 +19,7 @@ from ledger.collect.safety import CELL_TOO_LONG, DEFAULT_LIMITS
 from ledger.config import Programme
 from ledger.periods import Period, PeriodError, parse_period
 from ledger.problems import Problem, ProblemType, has_errors
-from ledger.registry.model import Registry, Task
+from ledger.registry.model import Registry, Task, TaskIndex
 from ledger.store.model import Entry
 
 try:  # the generator is becoming a package; its cell texts are what the checksums cover
@@ -114,28 +114,6 @@ class Checked:
         return not has_errors(self.problems)
 
 
-@dataclass(frozen=True)
-class RegistryLookup:
-    """What the checks ask of a registry, indexed once per collect run instead of per file
-    (a scan of 50,000 tasks for every one of 1,000 files made collecting quadratic)."""
-
-    lead_units: tuple[str, ...]  # in order of first appearance
-    by_id: Mapping[str, Task]
-    by_unit: Mapping[str, tuple[Task, ...]]  # registry order
-
-
-def registry_lookup(registry: Registry) -> RegistryLookup:
-    """Index *registry* by lead unit and task id (the first of a repeated id wins, as in Registry.task)."""
-    by_unit: dict[str, list[Task]] = {}
-    for t in registry.tasks:
-        for u in dict.fromkeys(t.lead_units):
-            by_unit.setdefault(u, []).append(t)
-    by_id: dict[str, Task] = {}
-    for t in registry.tasks:
-        by_id.setdefault(t.id, t)
-    return RegistryLookup(tuple(by_unit), by_id, {u: tuple(ts) for u, ts in by_unit.items()})
-
-
 @dataclass
 class _Ctx:
     """One workbook under check: where problems go and how cells are named."""
@@ -145,7 +123,6 @@ class _Ctx:
     registry: Registry
     programme: Programme
     period: Period
-    lookup: RegistryLookup
     problems: list[Problem] = field(default_factory=list)
 
     def add(self, ptype: ProblemType, *, r: int | None = None, c: int | None = None, **kw: object) -> None:
@@ -167,13 +144,9 @@ def check_workbook(
     programme: Programme,
     period: Period,
     expected_unit: str | None = None,
-    lookup: RegistryLookup | None = None,
 ) -> Checked:
-    """Identify *read* and check every task row; entries come in the ledger's task order.
-
-    *lookup* is :func:`registry_lookup` of *registry*, passed in when checking many files.
-    """
-    ctx = _Ctx(read, file, registry, programme, period, lookup or registry_lookup(registry))
+    """Identify *read* and check every task row; entries come in the ledger's task order."""
+    ctx = _Ctx(read, file, registry, programme, period)
     if read.ledger_sheet is None:
         ctx.add(NO_LEDGER_SHEET)
         return Checked(None, None, None, "none", [], ctx.problems)
@@ -229,12 +202,12 @@ def _identify(ctx: _Ctx, header_row: int, cols: dict[str, int], expected_unit: s
         ident = _by_content(ctx, header_row, cols, info_unit)
     if ident.stop:
         return ident
-    lead_units = ctx.lookup.lead_units
+    lead_units = list(ctx.registry.index().by_unit)
     if not ident.unit:
         ctx.add(UNIT_NOT_FOUND)
         ident.stop = True
         return ident
-    if ident.unit not in ctx.lookup.by_unit:
+    if ident.unit not in ctx.registry.index().by_unit:
         match = next((u for u in lead_units if _squash(u) == _squash(ident.unit)), None)
         if match is None:
             ctx.add(UNIT_UNKNOWN, value=ident.unit)
@@ -278,7 +251,7 @@ def _by_content(ctx: _Ctx, header_row: int, cols: dict[str, int], info_unit: str
     title = _squash("".join(str(v) for row in ctx.read.rows[:header_row] for v in row if v is not None))
     titles = {ctx.programme.title, ctx.registry.programme.title,
               *(r.title for r in ctx.programme.annexes.values())}
-    known = ctx.lookup.by_id
+    known = ctx.registry.index().by_id
     ids = [str(row[cols["task_id"]]).strip() for row in ctx.read.rows[header_row + 1:]
            if cols["task_id"] < len(row) and row[cols["task_id"]] is not None]
     matched = [i for i in ids if i in known]
@@ -292,7 +265,7 @@ def _by_content(ctx: _Ctx, header_row: int, cols: dict[str, int], info_unit: str
                 expected=ctx.period.label())
         ident.period = None
     if not ident.unit:
-        ident.unit = _unit_from_tasks(ctx.lookup, matched)
+        ident.unit = _unit_from_tasks(ctx.registry.index(), matched)
     return ident
 
 
@@ -329,15 +302,15 @@ def _cut_labels(text: str, labels: tuple[str, ...]) -> str | None:
     return text[:cut].strip(" \u3000:：") or None
 
 
-def _unit_from_tasks(lookup: RegistryLookup, task_ids: Sequence[str]) -> str | None:
+def _unit_from_tasks(index: TaskIndex, task_ids: Sequence[str]) -> str | None:
     """The one lead unit every listed task shares (a co-led task is in each lead unit's ledger)."""
     common: set[str] | None = None
     for tid in task_ids:
-        units = set(lookup.by_id[tid].lead_units)
+        units = set(index.by_id[tid].lead_units)
         common = units if common is None else common & units
     if not common:
         return None
-    return next(u for u in lookup.lead_units if u in common)
+    return next(u for u in index.by_unit if u in common)
 
 
 # --- rows ---------------------------------------------------------------------------------------
@@ -354,9 +327,9 @@ class _Expected:
 
 def _expected_tasks(ctx: _Ctx, unit: str | None) -> list[_Expected]:
     if ctx.read.meta_rows:
-        by_id = ctx.lookup.by_id
+        by_id = ctx.registry.index().by_id
         return [_Expected(by_id.get(tid), tid, checksum or None) for tid, _row, checksum in ctx.read.meta_rows]
-    return [_Expected(t, t.id, None) for t in ctx.lookup.by_unit.get(unit or "", ())]
+    return [_Expected(t, t.id, None) for t in ctx.registry.index().by_unit.get(unit or "", ())]
 
 
 def _check_rows(ctx: _Ctx, header_row: int, cols: dict[str, int], tasks: list[_Expected]) -> list[Entry]:

@@ -273,8 +273,6 @@ def assess_period(
     is what a yellow streak needs to escalate the same way as in a period-by-period run)."""
     rules = ws.lights
     depth = max(1, rules.red_after_yellow_periods) if depth is None else depth
-    if not isinstance(registry, IndexedRegistry):
-        registry = IndexedRegistry(registry)
     prev_period = period.previous()
     previous = _previous_judgements(ws, programme_id, prev_period, registry, store, now=now, depth=depth)
     reports = gather_reports(programme_id, period, registry, store, ws, now=now)
@@ -303,27 +301,6 @@ def light_rows(judgements: Iterable[Judgement]) -> Iterator[dict[str, Any]]:
         row = {n: getattr(j, n) for n in names}
         row["milestone_due"] = j.milestone_due.isoformat() if j.milestone_due else None
         yield row
-
-
-class IndexedRegistry(Registry):
-    """A registry whose ``tasks_led_by`` is a lookup, not a scan of every task.
-
-    ``period_status`` asks it once per unit; with 1,000 units × 50 tasks the scans alone
-    took about 7 s. Same tasks, same order; built once per consolidation.
-    """
-
-    def __init__(self, registry: Registry) -> None:
-        super().__init__(registry.programme, registry.tasks, registry.annexes)
-        self._led: dict[str, list[Task]] = {}
-        for task in registry.tasks:
-            for unit in dict.fromkeys(task.lead_units):
-                self._led.setdefault(unit, []).append(task)
-
-    def tasks_led_by(self, unit: str) -> list[Task]:
-        return list(self._led.get(unit, ()))
-
-    def lead_units(self) -> list[str]:
-        return list(self._led)
 
 
 def judge_period(

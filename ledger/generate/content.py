@@ -47,13 +47,9 @@ def index_registry(registry: Registry) -> RegistryIndex:
     some task of the programme names a leader, so all workbooks of a programme have
     the same columns.
     """
-    by_unit: dict[str, list[Task]] = {}
-    for task in registry.tasks:
-        for unit in dict.fromkeys(task.lead_units):
-            by_unit.setdefault(unit, []).append(task)
     with_leaders = any(t.leaders for t in registry.tasks)
     columns = tuple(c for c in layout.COLUMNS if c.key != "leaders" or with_leaders)
-    return RegistryIndex(registry.content_hash(), columns, {u: tuple(ts) for u, ts in by_unit.items()})
+    return RegistryIndex(registry.content_hash(), columns, registry.index().by_unit)
 
 
 def cn_date(day: date, ref_year: int | None = None) -> str:

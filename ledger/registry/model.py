@@ -92,13 +92,19 @@ class ProgrammeInfo:
 
 
 @dataclass(frozen=True)
-class _Index:
+class TaskIndex:
+    """A registry's tasks by id (the first of a repeated id wins) and by lead unit.
+
+    ``by_unit`` keeps registry order, lists a co-led task under each of its lead
+    units, and its keys are the lead units in order of first appearance.
+    """
+
     key: tuple[int, int]
     by_id: dict[str, Task]
     by_unit: dict[str, tuple[Task, ...]]
 
     @classmethod
-    def build(cls, key: tuple[int, int], tasks: list[Task]) -> _Index:
+    def build(cls, key: tuple[int, int], tasks: list[Task]) -> TaskIndex:
         by_id: dict[str, Task] = {}
         by_unit: dict[str, list[Task]] = {}
         for t in tasks:
@@ -116,7 +122,7 @@ class Registry:
     tasks: list[Task]
     annexes: dict[str, str] = field(default_factory=dict)
 
-    def _index(self) -> _Index:
+    def index(self) -> TaskIndex:
         """Lookups by id and by lead unit, built once per task list.
 
         Stages treat a loaded registry as read-only; the index is rebuilt when the task
@@ -125,22 +131,22 @@ class Registry:
         key = (id(self.tasks), len(self.tasks))
         cached = self.__dict__.get("_cache")
         if cached is None or cached.key != key:
-            cached = _Index.build(key, self.tasks)
+            cached = TaskIndex.build(key, self.tasks)
             self.__dict__["_cache"] = cached
         return cached
 
     def task(self, task_id: str) -> Task:
         try:
-            return self._index().by_id[task_id]
+            return self.index().by_id[task_id]
         except KeyError:
             raise KeyError(task_id) from None
 
     def lead_units(self) -> list[str]:
         """Every lead unit, in order of first appearance."""
-        return list(self._index().by_unit)
+        return list(self.index().by_unit)
 
     def tasks_led_by(self, unit: str) -> list[Task]:
-        return list(self._index().by_unit.get(unit, ()))
+        return list(self.index().by_unit.get(unit, ()))
 
     def content_hash(self) -> str:
         """SHA-256 of the registry's meaning (not of the workbook bytes)."""
