@@ -17,7 +17,7 @@ import smtplib
 import ssl
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, time
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -28,14 +28,13 @@ from typing import TYPE_CHECKING
 from ledger.config import Reporting, SmtpSettings, Workspace
 from ledger.errors import ConfigError, InputError, LedgerError
 from ledger.fsutil import clean_stale_temp, write_bytes_atomic
-from ledger.periods import Period, parse_period
+from ledger.periods import CHINA, Period, cn_date, parse_period
 from ledger.problems import Problem, ProblemType
 from ledger.templating import render
 
 if TYPE_CHECKING:
     from ledger.registry.units import UnitDirectory
 
-CHINA_TZ = timezone(timedelta(hours=8), "CST")
 DRAFT_HOUR = time(9, 0)
 OUTBOX = "outbox"
 SENT = "sent"
@@ -110,7 +109,7 @@ def build_message(
     name, encoded per RFC 2231.
     """
     if date.tzinfo is None:
-        date = date.replace(tzinfo=CHINA_TZ)
+        date = date.replace(tzinfo=CHINA)
     msg = EmailMessage(policy=WIRE_POLICY)
     msg["From"] = sender
     msg["To"] = ", ".join(to)
@@ -189,8 +188,6 @@ def _context(
     )
 
 
-def _chinese_date(day: datetime) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def due_text(due: datetime) -> str:
@@ -276,7 +273,7 @@ def _draft(
         contact=ctx.reporting.contact,
         phone=ctx.reporting.phone,
         email=ctx.sender_address,
-        sign_date=_chinese_date(when),
+        sign_date=cn_date(when),
         **context,
     )
     msg = build_message(
@@ -317,7 +314,7 @@ def write_drafts(
     missing = [str(p) for p in workbooks.values() if not Path(p).is_file()]
     if missing:
         raise InputError(f"找不到要发送的工作台账：{'、'.join(missing)}。请先生成工作台账再生成邮件。")
-    when = datetime.combine(ctx.period.start, DRAFT_HOUR, tzinfo=CHINA_TZ)
+    when = datetime.combine(ctx.period.start, DRAFT_HOUR, tzinfo=CHINA)
     title = f"{ctx.reporting.title}{_period_title(ctx.period)}工作台账"
     clean_stale_temp(ctx.outbox)
     drafts: list[Draft] = []
@@ -353,7 +350,7 @@ def write_reminders(
     attachment. Dated at the period's due time.
     """
     ctx = _context(ws, programme_id, period_text, out_dir, annex)
-    when = ctx.due.replace(tzinfo=CHINA_TZ)
+    when = ctx.due.replace(tzinfo=CHINA)
     title = f"{ctx.reporting.title}{_period_title(ctx.period)}工作台账"
     clean_stale_temp(ctx.outbox)
     drafts: list[Draft] = []

@@ -6,7 +6,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from ledger.config import Reporting
 from ledger.errors import LedgerError
@@ -92,6 +92,26 @@ class Period:
 
     def contains(self, day: date) -> bool:
         return self.start <= day <= self.end
+
+
+CHINA = timezone(timedelta(hours=8), "CST")
+
+
+def to_china_time(moment: datetime) -> datetime:
+    """Aware Beijing time, the clock due times in ledger.toml are written in.
+
+    A naive *moment* is taken to be Beijing time already (due times, ``now`` in tests).
+    """
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=CHINA)
+    return moment.astimezone(CHINA)
+
+
+def cn_date(day: date, ref_year: int | None = None) -> str:
+    """2022年6月30日 (no zero padding), or 6月30日 when the year is *ref_year*."""
+    if ref_year is not None and day.year == ref_year:
+        return _md(day)
+    return f"{day.year}年{_md(day)}"
 
 
 def _md(day: date) -> str:

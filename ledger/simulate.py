@@ -18,10 +18,9 @@ from pathlib import Path
 import openpyxl
 
 from ledger import layout
-from ledger.collect.intake import CHINA
 from ledger.consolidate.judge import schedule_percent, steps
 from ledger.fsutil import write_bytes_atomic
-from ledger.periods import Period
+from ledger.periods import CHINA, Period
 from ledger.registry.model import Registry, Task
 
 XLSX_MIME = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -17,12 +17,11 @@ from click.testing import CliRunner
 import tests.returned as rt
 from ledger.cli import main
 from ledger.collect.api import collect
-from ledger.collect.intake import CHINA, to_china_time
 from ledger.collect.receipts import write_receipts
 from ledger.collect.status import status
 from ledger.config import Workspace, load
 from ledger.generate import build_workbook
-from ledger.periods import parse_period
+from ledger.periods import CHINA, parse_period, to_china_time
 from ledger.registry.model import Milestone, ProgrammeInfo, Registry, Task
 from ledger.registry.units import UnitDirectory
 from ledger.registry.workbook import write_registry

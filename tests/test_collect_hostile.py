@@ -33,10 +33,9 @@ from openpyxl.utils import get_column_letter
 
 from ledger.collect import api
 from ledger.collect.api import CollectResult, collect
-from ledger.collect.intake import CHINA
 from ledger.config import Programme, Workspace, load
 from ledger.generate import build_workbook
-from ledger.periods import parse_period
+from ledger.periods import CHINA, parse_period
 from ledger.registry.model import Milestone, ProgrammeInfo, Registry, Task
 from ledger.registry.workbook import write_registry
 from ledger.stage import open_workspace_store

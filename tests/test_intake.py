@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from ledger.collect.intake import CHINA, gather
+from ledger.collect.intake import gather
 from ledger.errors import InputError
+from ledger.periods import CHINA
 from ledger.problems import flatten
 
 NOW = datetime(2022, 6, 11, 9, 0, tzinfo=CHINA)

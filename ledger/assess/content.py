@@ -18,7 +18,7 @@ from ledger.assess.docx_layout import text_width
 from ledger.assess.score import GRADES, UnitScore, fmt_points, report_state
 from ledger.config import Programme
 from ledger.consolidate.model import GREEN, LIGHT_NAMES, RED, YELLOW, Judgement
-from ledger.periods import CYCLE_NAMES, Period
+from ledger.periods import CYCLE_NAMES, Period, cn_date
 from ledger.registry.model import Registry, Task
 from ledger.rules import ScoringRules
 
@@ -62,9 +62,6 @@ def cn_number(n: int) -> str:
     return f"{head}十{CN_DIGITS[ones] if ones else ''}"
 
 
-def cn_date(day: date) -> str:
-    """2022年6月30日 (no zero padding)."""
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def percent_text(part: int, whole: int) -> str:

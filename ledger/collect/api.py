@@ -25,11 +25,11 @@ from datetime import datetime
 from pathlib import Path
 
 from ledger.collect.checks import Checked, check_workbook
-from ledger.collect.intake import CHINA, Incoming, gather, to_china_time
+from ledger.collect.intake import Incoming, gather
 from ledger.collect.reader import READER_CRASHED, read_returned
 from ledger.collect.sniff import sniff
 from ledger.config import Programme, Workspace
-from ledger.periods import Period, parse_period
+from ledger.periods import CHINA, Period, parse_period, to_china_time
 from ledger.problems import Problem, ProblemType
 from ledger.registry.model import Registry
 from ledger.stage import load_registry, open_workspace_store, unit_reporting

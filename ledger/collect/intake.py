@@ -15,12 +15,13 @@ import hashlib
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from pathlib import Path
 
 from ledger.collect.safety import DEFAULT_LIMITS, Limits, precheck
 from ledger.collect.sniff import sniff
 from ledger.errors import InputError
+from ledger.periods import to_china_time
 from ledger.problems import Problem, ProblemType
 
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".et", ".xlsb")
@@ -36,19 +37,6 @@ ARCHIVE_NESTED = ProblemType("archive-nested", "warning", "压缩包内的“{va
 NOT_A_LEDGER_FILE = ProblemType(
     "file-skipped", "warning", "“{value}”不是工作簿、邮件或压缩包，已跳过"
 )
-
-
-CHINA = timezone(timedelta(hours=8), "CST")
-
-
-def to_china_time(moment: datetime) -> datetime:
-    """Aware Beijing time, the clock due times in ledger.toml are written in.
-
-    A naive *moment* is taken to be Beijing time already (due times, ``now`` in tests).
-    """
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=CHINA)
-    return moment.astimezone(CHINA)
 
 
 @dataclass(frozen=True)

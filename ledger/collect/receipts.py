@@ -8,7 +8,6 @@ the directory). Problems are listed next to their task and cell, errors first.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from email.utils import getaddresses
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from ledger.collect.api import CollectedFile, CollectResult, due_for
 from ledger.config import Workspace
 from ledger.fsutil import write_bytes_atomic, write_text_atomic
 from ledger.mail import build_message, make_message_id
+from ledger.periods import cn_date
 from ledger.problems import Problem
 from ledger.registry.model import Registry
 from ledger.registry.units import UnitDirectory
@@ -79,12 +79,10 @@ def receipt_text(ws: Workspace, result: CollectResult, item: CollectedFile, regi
         office=reporting.office,
         contact=reporting.contact,
         phone=reporting.phone,
-        today=_chinese_date(item.received_at.date()),
+        today=cn_date(item.received_at.date()),
     )
 
 
-def _chinese_date(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def _recipients(item: CollectedFile, directory: UnitDirectory | None, scope: str) -> list[str]:

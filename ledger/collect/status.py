@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ledger.collect.api import due_for
-from ledger.collect.intake import CHINA, to_china_time
 from ledger.config import Workspace
-from ledger.periods import Period, parse_period
+from ledger.periods import CHINA, Period, parse_period, to_china_time
 from ledger.registry.model import Registry
 from ledger.stage import load_registry, open_workspace_store
 from ledger.store import Store

@@ -17,7 +17,7 @@ import pandas as pd
 from ledger.collect.status import STATE_NAMES, STATES
 from ledger.config import Programme, Workspace
 from ledger.consolidate import tables
-from ledger.consolidate.judge import PeriodJudgement, assess_period, cn_day, light_rows
+from ledger.consolidate.judge import PeriodJudgement, assess_period, light_rows
 from ledger.consolidate.model import GREEN, LIGHTS, RED, YELLOW, Judgement
 from ledger.consolidate.summary import (
     BY_UNIT,
@@ -32,7 +32,7 @@ from ledger.consolidate.summary import (
     SheetText,
     write_workbook,
 )
-from ledger.periods import Period, parse_period
+from ledger.periods import Period, cn_date, parse_period
 from ledger.registry.model import Registry
 from ledger.stage import load_registry, open_workspace_store
 from ledger.store import Store
@@ -174,7 +174,7 @@ def _texts(programme: Programme, summary: Summary) -> SheetText:
         changes = f"无上期汇总数据，仅列出照抄上期的任务（{c['copied']}项）。"
     notes = {
         OVERVIEW: (f"共{c['tasks']}项任务（按牵头单位计{c['rows']}行）：绿灯{c[GREEN]}项、黄灯{c[YELLOW]}项、"
-                   f"红灯{c[RED]}项，逾期{c['overdue']}项。序时进度截至{cn_day(period.end)}。"),
+                   f"红灯{c[RED]}项，逾期{c['overdue']}项。序时进度截至{cn_date(period.end)}。"),
         BY_UNIT: (f"共{c['units']}个牵头单位。正常推进含按序时推进、超序时、常态化推进；"
                   "逾期含完成时限或时间节点已过仍未完成的任务。"),
         LAGGING: f"红灯{c[RED]}项、黄灯{c[YELLOW]}项，按严重程度排列（逾期在前，偏差大的在前）。",

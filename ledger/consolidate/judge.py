@@ -21,7 +21,7 @@ from ledger import layout
 from ledger.collect.status import UnitStatus, period_status
 from ledger.config import Workspace
 from ledger.consolidate.model import GREEN, RED, YELLOW, Judgement
-from ledger.periods import Period, PeriodError, parse_period
+from ledger.periods import Period, PeriodError, cn_date, parse_period
 from ledger.registry.model import Registry, Task
 from ledger.rules import LightRules
 from ledger.store import Entry, Store
@@ -324,14 +324,11 @@ def signed(value: int) -> str:
     return f"−{-value}" if value < 0 else (f"+{value}" if value > 0 else "0")
 
 
-def cn_day(day: date, year: int | None = None) -> str:
-    """6月30日, with the year when it is not *year*."""
-    return f"{day.month}月{day.day}日" if day.year == year else f"{day.year}年{day.month}月{day.day}日"
 
 
 def step_line(step: Step, year: int | None) -> str:
     """时间节点 as shown in the summary: 6月30日前 完成立项."""
-    return f"{cn_day(step.due, year)}前 {step.text}".strip()
+    return f"{cn_date(step.due, year)}前 {step.text}".strip()
 
 
 def period_name(key: str, cycle: str) -> str:
@@ -350,16 +347,16 @@ def _step_name(step: Step | None, year: int) -> str:
     if step is None:
         return "完成时限"
     if step.final and not step.text:
-        return f"完成时限{cn_day(step.due, year)}"
-    return f"时间节点{cn_day(step.due, year)}"
+        return f"完成时限{cn_date(step.due, year)}"
+    return f"时间节点{cn_date(step.due, year)}"
 
 
 def _passed(step: Step, year: int, unreported: bool) -> str:
     if unreported:
         return f"未报送，{_step_name(step, year)}已过"
     if step.text:
-        fixed = len(f"时间节点{cn_day(step.due, year)}（）已过仍未完成")
-        return f"时间节点{cn_day(step.due, year)}（{clip(step.text, max(REASON_MAX - fixed, 4))}）已过仍未完成"
+        fixed = len(f"时间节点{cn_date(step.due, year)}（）已过仍未完成")
+        return f"时间节点{cn_date(step.due, year)}（{clip(step.text, max(REASON_MAX - fixed, 4))}）已过仍未完成"
     return f"{_step_name(step, year)}已过仍未完成"
 
 

@@ -12,10 +12,10 @@ from collections.abc import Sequence
 import pandas as pd
 
 from ledger import layout
-from ledger.collect.intake import to_china_time
 from ledger.collect.status import SOURCE_NAMES, STATE_NAMES
-from ledger.consolidate.judge import PeriodJudgement, cn_day, period_name, step_line, steps
+from ledger.consolidate.judge import PeriodJudgement, period_name, step_line, steps
 from ledger.consolidate.model import GREEN, LIGHT_NAMES, LIGHTS, RED, YELLOW, Judgement
+from ledger.periods import cn_date, to_china_time
 from ledger.registry.model import Registry, Task
 
 LIST_SEP = "、"
@@ -35,7 +35,7 @@ def deadline_text(task: Task) -> str:
     if task.deadline_text:
         return task.deadline_text
     if task.deadline:
-        return f"{cn_day(task.deadline)}前"
+        return f"{cn_date(task.deadline)}前"
     return "长期坚持" if task.ongoing else ("已完成" if task.done else "")
 
 

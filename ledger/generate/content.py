@@ -14,7 +14,7 @@ from typing import Any
 
 from ledger import layout
 from ledger.config import Programme, Reporting
-from ledger.periods import Period
+from ledger.periods import Period, cn_date
 from ledger.registry.model import Milestone, Registry, Task
 
 LIST_SEP = "、"
@@ -52,11 +52,6 @@ def index_registry(registry: Registry) -> RegistryIndex:
     return RegistryIndex(registry.content_hash(), columns, registry.index().by_unit)
 
 
-def cn_date(day: date, ref_year: int | None = None) -> str:
-    """2022年6月30日, or 6月30日 when the year is *ref_year*."""
-    if ref_year is not None and day.year == ref_year:
-        return f"{day.month}月{day.day}日"
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def milestone_line(milestone: Milestone, ref_year: int | None) -> str:

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from ledger.periods import cn_date
 from ledger.problems import Problem, ProblemType
 from ledger.registry.model import Milestone
 from ledger.registry.notice import cn_int
@@ -117,7 +118,7 @@ def parse_deadline(
     task_dates = {h.due for h in task_hits}
     hits = task_hits + [h for h in field_hits if h.due not in task_dates]
 
-    problems = [DEADLINE_AMBIGUOUS(value=h.phrase, date=_cn_date(h.due)) for h in hits if h.ambiguous]
+    problems = [DEADLINE_AMBIGUOUS(value=h.phrase, date=cn_date(h.due)) for h in hits if h.ambiguous]
     due = max((h.due for h in hits), default=None)
     milestones: tuple[Milestone, ...] = ()
     if len(hits) >= 2 or (ongoing and hits):
@@ -126,7 +127,7 @@ def parse_deadline(
     if not field:
         if due is None and default is not None:
             due = default
-            problems.append(DEADLINE_DEFAULTED(value=_cn_date(default)))
+            problems.append(DEADLINE_DEFAULTED(value=cn_date(default)))
     elif not field_hits and not ongoing and not done:
         problems.append(DEADLINE_UNPARSED(value=raw))
     if done and due is None:
@@ -285,6 +286,3 @@ def _drop_fragments(hits: list[_Hit]) -> list[_Hit]:
         return hits
     return [h for h in hits if not (h.year_only and not h.text)]
 
-
-def _cn_date(d: date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
