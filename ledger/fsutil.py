@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 from ledger.errors import WorkspaceError
 
 TMP_SUFFIX = ".ledger-tmp"
+_NOT_IN_FILENAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
 
@@ -69,3 +71,8 @@ def clean_stale_temp(folder: str | os.PathLike[str]) -> list[Path]:
                 p.unlink()
                 removed.append(p)
     return removed
+
+
+def safe_filename(text: str) -> str:
+    """*text* with the characters Windows and Unix refuse in file names replaced by "_"."""
+    return _NOT_IN_FILENAMES.sub("_", text)

@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from ledger.fsutil import safe_filename
 from ledger.periods import Period
 
 LAYOUT_VERSION = 1
@@ -203,12 +204,9 @@ def parse_percent(raw: object) -> Percent:
 
 # --- naming, titles, checksums ---------------------------------------------------
 
-_BAD_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
-
-
 def workbook_name(period_key: str, unit: str) -> str:
     """File name a person recognises: 2022-W23_市交通运输局_工作台账.xlsx."""
-    return f"{period_key}_{_BAD_FILENAME.sub('_', unit)}_工作台账.xlsx"
+    return f"{period_key}_{safe_filename(unit)}_工作台账.xlsx"
 
 
 def title(programme_title: str, period: Period) -> str:

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from ledger.config import Reporting, SmtpSettings, Workspace
 from ledger.errors import ConfigError, InputError, LedgerError
-from ledger.fsutil import clean_stale_temp, write_bytes_atomic
+from ledger.fsutil import clean_stale_temp, safe_filename, write_bytes_atomic
 from ledger.periods import CHINA, Period, cn_date, parse_period
 from ledger.problems import Problem, ProblemType
 from ledger.templating import render
@@ -50,7 +50,6 @@ _MIME_TYPES = {
 }
 _ADDRESS = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 _ADDRESS_SPLIT = re.compile(r"[;；,，、\s]+")
-_UNSAFE_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
 MISSING_EMAIL = ProblemType(
     "missing-email",
@@ -224,7 +223,7 @@ def _addresses(ctx: _Context, directory: UnitDirectory, name: str) -> tuple[tupl
 
 
 def _safe_filename(text: str) -> str:
-    return _UNSAFE_FILENAME.sub("_", text).strip(" .") or "_"
+    return safe_filename(text).strip(" .") or "_"
 
 
 def _already_sent(outbox: Path, name: str, data: bytes) -> Path | None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from ledger import templating
 from ledger.collect.api import CollectedFile, CollectResult, due_for
 from ledger.config import Workspace
-from ledger.fsutil import write_bytes_atomic, write_text_atomic
+from ledger.fsutil import safe_filename, write_bytes_atomic, write_text_atomic
 from ledger.mail import build_message, make_message_id
 from ledger.periods import cn_date
 from ledger.problems import Problem
@@ -53,7 +53,7 @@ def _line(p: Problem, registry: Registry) -> dict[str, str]:
 
 def _stem(item: CollectedFile) -> str:
     base = item.unit or Path(item.file.split(" / ")[-1]).stem
-    return "".join(c if c not in '\\/:*?"<>|' else "_" for c in base) + f"_{item.sha256[:8]}"
+    return f"{safe_filename(base)}_{item.sha256[:8]}"
 
 
 def receipt_text(ws: Workspace, result: CollectResult, item: CollectedFile, registry: Registry) -> str:
