@@ -220,11 +220,12 @@ def row_checksum(values: Sequence[object]) -> str:
     Whitespace and width differences are ignored so that a file re-saved by WPS or
     LibreOffice (which may rewrap text) still matches; any changed character does not.
     """
-    joined = "\x1f".join(_squash_text(v) for v in values)
+    joined = "\x1f".join(squash(v) for v in values)
     return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:16]
 
 
-def _squash_text(value: object) -> str:
+def squash(value: object) -> str:
+    """Cell content compared whitespace- and width-blind: NFKC, no whitespace, 80.0 as 80."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -233,9 +234,8 @@ def _squash_text(value: object) -> str:
 
 
 def header_key(text: object) -> str:
-    """Normalise a header cell for matching: width, spaces, brackets, line breaks."""
-    squashed = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text or "")))
-    return squashed.replace("（", "(").replace("）", ")")
+    """Normalise a header cell for matching: width (（）→()), spaces, line breaks."""
+    return squash(text or "")
 
 
 _HEADER_LOOKUP: dict[str, str] = {}

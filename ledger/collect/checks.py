@@ -9,7 +9,6 @@ header text, never by position.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -170,10 +169,6 @@ def check_workbook(
 # --- identification -----------------------------------------------------------------------------
 
 
-def _squash(text: object) -> str:
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", "" if text is None else str(text)))
-
-
 @dataclass
 class _Ident:
     programme: str | None = None
@@ -208,7 +203,7 @@ def _identify(ctx: _Ctx, header_row: int, cols: dict[str, int], expected_unit: s
         ident.stop = True
         return ident
     if ident.unit not in ctx.registry.index().by_unit:
-        match = next((u for u in lead_units if _squash(u) == _squash(ident.unit)), None)
+        match = next((u for u in lead_units if layout.squash(u) == layout.squash(ident.unit)), None)
         if match is None:
             ctx.add(UNIT_UNKNOWN, value=ident.unit)
             ident.stop = True
@@ -216,9 +211,9 @@ def _identify(ctx: _Ctx, header_row: int, cols: dict[str, int], expected_unit: s
         ident.unit = match
     if ident.by == "content":
         ctx.add(IDENTIFIED_BY_CONTENT, unit=ident.unit)
-    elif info_unit and _squash(info_unit) != _squash(ident.unit) and info_at is not None:
+    elif info_unit and layout.squash(info_unit) != layout.squash(ident.unit) and info_at is not None:
         ctx.add(UNIT_MISMATCH, r=info_at[0], c=info_at[1], value=info_unit, unit=ident.unit)
-    if expected_unit and _squash(expected_unit) != _squash(ident.unit):
+    if expected_unit and layout.squash(expected_unit) != layout.squash(ident.unit):
         ctx.add(WRONG_UNIT, value=ident.unit, expected=expected_unit)
     return ident
 
@@ -248,18 +243,18 @@ def _by_metadata(ctx: _Ctx, md: dict[str, str]) -> _Ident:
 
 def _by_content(ctx: _Ctx, header_row: int, cols: dict[str, int], info_unit: str | None) -> _Ident:
     """No metadata left: the title, the header row and the task ids must say whose file it is."""
-    title = _squash("".join(str(v) for row in ctx.read.rows[:header_row] for v in row if v is not None))
+    title = layout.squash("".join(str(v) for row in ctx.read.rows[:header_row] for v in row if v is not None))
     titles = {ctx.programme.title, ctx.registry.programme.title,
               *(r.title for r in ctx.programme.annexes.values())}
     known = ctx.registry.index().by_id
     ids = [str(row[cols["task_id"]]).strip() for row in ctx.read.rows[header_row + 1:]
            if cols["task_id"] < len(row) and row[cols["task_id"]] is not None]
     matched = [i for i in ids if i in known]
-    if not any(_squash(t) and _squash(t) in title for t in titles) and not matched:
+    if not any(layout.squash(t) and layout.squash(t) in title for t in titles) and not matched:
         ctx.add(WRONG_PROGRAMME, value=_title_text(ctx.read.rows) or "无法识别", expected=ctx.programme.title)
         return _Ident(stop=True)
     ident = _Ident(ctx.programme.id, ctx.period.key, info_unit, "content")
-    if _squash(ctx.period.label()) not in title:
+    if layout.squash(ctx.period.label()) not in title:
         found = re.search(r"[（(]([^（）()]*)[）)]\s*$", _title_text(ctx.read.rows))
         ctx.add(WRONG_PERIOD, r=0, c=0, value=found.group(1) if found else "未知期次",
                 expected=ctx.period.label())
