@@ -133,14 +133,13 @@ def run_month(ws: config.Workspace, programme_id: str, year: int, month: int) ->
 def _assess_month(ws: config.Workspace, programme_id: str, month: str, store: Store, registry: Registry) -> DemoStep:
     """Scores, ranking and the bulletin for the month, dated the first working day after it."""
     from ledger.assess import assess, write_bulletin
+    from ledger.periods import shift_off_holiday
 
     step = DemoStep(f"{programme_id} {month} 月度考核与通报")
     result = assess(ws, programme_id, month, store=store, registry=registry)
     top = "、".join(f"{s.unit}（{s.total:g}分）" for s in result.scores[:3])
     step.lines.append(f"{len(result.scores)} 个牵头单位打分；前三名：{top}")
-    issued = result.month.end + timedelta(days=1)
-    while issued.weekday() >= 5:
-        issued += timedelta(days=1)
+    issued = shift_off_holiday(result.month.end + timedelta(days=1), "after")
     files = write_bulletin(ws, programme_id, month, store=store, registry=registry, issued=issued)
     step.lines.append(f"第 {files.number} 期考核通报，成文日期 {issued.year}年{issued.month}月{issued.day}日")
     step.lines.extend(f"[提示] {w}" for w in files.warnings)
