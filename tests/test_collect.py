@@ -251,3 +251,23 @@ def test_missing_before_the_due_time_is_not_yet_late(ws: Workspace) -> None:
     assert early[0].as_dict()["past_due"] is False
     # 市住建局 leads only annex A6 tasks, which are due at 18:00 rather than the programme's 16:00.
     assert {r.unit: r.due.hour for r in early} == {JT: 16, CG: 16, ZJ: 18}
+
+
+def test_an_unforeseen_reader_failure_rejects_only_that_file(ws: Workspace, tmp_path: Path, monkeypatch) -> None:
+    import ledger.collect.api as api
+
+    inbox = tmp_path / "inbox"
+    _filled(ws, JT, inbox)
+    _filled(ws, CG, inbox)
+    real = api.read_returned
+
+    def flaky(path: Path, *, display_name: str | None = None, **kw: object):
+        if CG in (display_name or ""):
+            raise TypeError("reader bug")
+        return real(path, display_name=display_name, **kw)
+
+    monkeypatch.setattr(api, "read_returned", flaky)
+    with open_workspace_store(ws) as store:
+        files = collect(ws, [inbox], "351", "2022-W23", now=DUE_W23, store=store, jobs=1).files
+    verdicts = {f.unit: (f.outcome, [p.code for p in f.problems]) for f in files}
+    assert verdicts == {JT: ("accepted", []), CG: ("rejected", ["file-unreadable"])}
