@@ -41,9 +41,8 @@ import python_calamine
 
 from ledger import config, layout
 from ledger.collect.api import collect
-from ledger.collect.intake import CHINA
 from ledger.generate import build_workbook, index_registry
-from ledger.periods import parse_period
+from ledger.periods import CHINA, parse_period
 from ledger.registry.model import Registry
 from ledger.stage import open_workspace_store
 
