@@ -362,3 +362,65 @@ def test_two_processes_ingest_same_files_exactly_once(tmp_path):
             assert got == want
             assert all(len(s.entries(c.id)) == 2 for c in s.current_submissions("351", week)
                        if c.outcome == "accepted")
+
+
+# --- batches and originals archived by the caller ---------------------------------------------
+
+
+def test_batch_is_one_transaction_with_the_same_outcomes_as_one_by_one(store, tmp_path):
+    batch = [received(b"v1"), received(b"v2", at=T0 + timedelta(hours=1)), received(b"v1"),
+             received(b"bad", outcome="rejected", at=T0 + timedelta(hours=2)),
+             received(b"o", unit="市文明办")]
+    subs = store.ingest_many(batch)
+    assert [s.outcome for s in subs] == ["accepted", "accepted", "duplicate", "rejected", "accepted"]
+    assert subs[2].id == subs[0].id
+    by_id = {s.id: s for s in store.history("351")}
+    assert by_id[subs[0].id].outcome == "superseded" and by_id[subs[0].id].superseded_by == subs[1].id
+    assert [r["file_id"] for r in store.audit()] == [subs[i].id for i in (0, 1, 3, 4)]
+    one = open_store(tmp_path / "one.sqlite")
+    try:
+        singles = [one.ingest(r) for r in batch]
+        assert [s.outcome for s in singles] == [s.outcome for s in subs]
+    finally:
+        one.close()
+
+
+def test_a_bad_file_in_a_batch_leaves_the_database_unchanged(store):
+    store.ingest(received(b"first"))
+    before = dump(store.path)
+    bad = received(b"second", at=T0 + timedelta(hours=1), entries=(Entry("351-A1-1", 5, percent=150),))
+    with pytest.raises(StoreError, match="second|交通台账"):
+        store.ingest_many([received(b"fine", unit="市文明办"), bad])
+    assert dump(store.path) == before
+
+
+def test_original_archived_by_the_caller_is_checked_then_recorded(store):
+    from ledger.store import archive as archiving
+
+    data = b"PK\x03\x04 archived by a worker"
+    sha = hashlib.sha256(data).hexdigest()
+    rel = archiving.archive(store.archive_dir, sha, "xlsx", data)
+    plain = received(data)
+    sub = store.ingest(Received(**{**plain.__dict__, "data": b"", "archived": rel}))
+    assert sub.outcome == "accepted" and sub.size == len(data)
+    assert sub.archived_path.read_bytes() == data
+
+
+def test_missing_or_damaged_archived_copy_is_refused(store):
+    from ledger.store import archive as archiving
+
+    data = b"PK\x03\x04 will be damaged"
+    sha = hashlib.sha256(data).hexdigest()
+    rel = archiving.archive(store.archive_dir, sha, "xlsx", data)
+    path = store.archive_dir / rel
+    path.chmod(0o644)
+    path.write_bytes(b"damaged")
+    plain = received(data)
+    with pytest.raises(StoreError, match="存档文件"):
+        store.ingest(Received(**{**plain.__dict__, "data": b"", "archived": rel}))
+    path.unlink()
+    with pytest.raises(StoreError, match="存档文件"):
+        store.ingest(Received(**{**plain.__dict__, "data": b"", "archived": rel}))
+    with pytest.raises(ValueError):  # a path that is not where the archive keeps these bytes
+        store.ingest(Received(**{**plain.__dict__, "data": b"", "archived": f"../{sha}.xlsx"}))
+    assert store.history("351") == []

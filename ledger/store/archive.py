@@ -54,6 +54,20 @@ def archive(root: Path, sha256: str, ext: str, data: bytes) -> str:
     return rel
 
 
+def verified_size(root: Path, rel: str, sha256: str) -> int:
+    """Size of the copy archived at *rel* after checking that it holds the bytes of *sha256*.
+
+    For originals archived before the store records them (by collect's workers): nothing
+    is recorded that the archive does not hold.
+    """
+    if not rel.startswith(f"{sha256[:2]}/{sha256}.") or not _EXT.match(rel.rsplit(".", 1)[1]):
+        raise ValueError(f"{rel!r} is not where the archive keeps {sha256}")
+    path = root / rel
+    if not _intact(path, sha256):
+        raise StoreError(f"存档文件 {path} 缺失或与收到的文件不一致，未记录。请重新收集该文件。")
+    return path.stat().st_size
+
+
 def _intact(path: Path, sha256: str) -> bool:
     try:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()

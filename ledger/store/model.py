@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -46,6 +46,10 @@ class Received:
     ``sha256`` is the hex digest of ``data`` (checked). ``received_at`` may be naive
     (taken as local time) or aware. ``unit`` may be None only for rejected files whose
     unit could not be told. Entries of rejected files are not stored.
+
+    ``archived`` is set instead of ``data`` when the original was archived already with
+    :func:`ledger.store.archive.archive` (collect's workers do it while the parent stores);
+    the store then checks that copy against ``sha256`` before recording it.
     """
 
     sha256: str
@@ -61,6 +65,7 @@ class Received:
     outcome: Verdict
     problems: tuple[Problem, ...] = ()
     entries: tuple[Entry, ...] = ()
+    archived: str = ""  # path relative to the store's archive folder, when data is not given
 
 
 @dataclass(frozen=True)
@@ -87,7 +92,11 @@ class Submission:
 class Store(Protocol):
     """The history store's interface; :mod:`ledger.store.sqlite` implements it."""
 
+    archive_dir: Path
+
     def ingest(self, received: Received) -> Submission: ...
+
+    def ingest_many(self, batch: Sequence[Received]) -> list[Submission]: ...
 
     def submission(self, submission_id: int) -> Submission | None: ...
 
