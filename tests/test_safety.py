@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import sys
+import threading
 import time
 from pathlib import Path
 
 import hostile as h
 import pytest
 
+from ledger.collect import safety
 from ledger.collect.safety import DEFAULT_LIMITS, Limits, ReaderCrashed, precheck, read_isolated
 from ledger.collect.sniff import sniff
 from ledger.problems import has_errors
@@ -213,3 +216,53 @@ def test_corpus_time_and_memory(tmp_path: Path, heavy_dir: Path) -> None:
     worst_time = max(seconds for _, seconds in results["times"])
     assert worst_time < 5
     assert results["peak_rss_kib"] < 200 * 1024, results
+
+
+# --- facts the pre-check keeps for the reader ------------------------------------------------
+
+_DV = b'<dataValidations count="1"><dataValidation sqref="M4"><formula1>"a,b"</formula1></dataValidation></dataValidations>'
+
+
+@pytest.mark.parametrize(("regions", "formula", "merged"), [
+    # a data validation's <formula1> after the data is not a formula; the merge is found
+    ([b'<worksheet><sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData>'
+      b'<mergeCells count="1"><mergeCell ref="a1:c1"/></mergeCells>' + _DV + b"</worksheet>"], False, ["A1:C1"]),
+    # a real formula, with a namespace prefix
+    ([b'<x:worksheet><x:sheetData><x:row><x:c r="B2"><x:f>1+1</x:f><x:v>2</x:v></x:c></x:row></x:sheetData>'
+      + _DV + b"</x:worksheet>"], True, []),
+    # the data split over two regions: the formula is in the first, which does not close sheetData
+    ([b'<worksheet><sheetData><row r="1"><c r="A1"><f t="shared" si="0">B1</f><v>1</v></c></row>',
+      b'<row r="2"><c r="A2"><v>2</v></c></row></sheetData><mergeCells><mergeCell ref="B5:C5"/></mergeCells>'
+      + _DV + b"</worksheet>"], True, ["B5:C5"]),
+    # an empty sheet
+    ([b'<worksheet><sheetData/>' + _DV + b'<mergeCells><mergeCell ref="A1:B1"/></mergeCells></worksheet>'],
+     False, ["A1:B1"]),
+])
+def test_precheck_notes_formulas_and_merged_ranges(regions: list[bytes], formula: bool, merged: list[str]) -> None:
+    facts = safety.XlsxFacts()
+    for region in regions:
+        safety._note_structure(region, "xl/worksheets/sheet1.xml", facts)
+    assert ("xl/worksheets/sheet1.xml" in facts.formula_parts) is formula
+    assert facts.merged.get("xl/worksheets/sheet1.xml", []) == merged
+
+
+def test_inspect_keeps_sheet_parts_and_defined_names(tmp_path: Path) -> None:
+    path = h.xlsx_named_xls(tmp_path)
+    found = safety.inspect(path)
+    assert not found.problems and found.facts is not None
+    assert found.facts.sheets and all(part.startswith("xl/") for part in found.facts.sheets.values())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork is used on Linux only")
+def test_no_fork_while_another_thread_runs() -> None:
+    alone = threading.active_count() == 1  # usually; a thread left by another test must not fail this one
+    assert safety.can_fork() is alone
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert not safety.can_fork()
+    finally:
+        stop.set()
+        other.join()
+    assert safety.can_fork() is alone

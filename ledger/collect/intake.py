@@ -1,9 +1,11 @@
 """Turn what the office saved from its inbox into a flat list of incoming files.
 
 Folders are walked, e-mails (.eml) give up their attachments with the received time
-from their Date header, zip archives give up their members. Every item is copied into
-a private staging folder so that the safety pre-check and the readers see a real file
-whatever container it came from; nothing is opened by a spreadsheet reader here.
+from their Date header, zip archives give up their members. Attachments and members are
+copied into a private staging folder so that every item is a file on disk whatever
+container it came from; loose files are taken where they are (judging reads each item
+once and hashes, checks and archives those bytes). Nothing is opened by a spreadsheet
+reader here.
 """
 
 from __future__ import annotations
@@ -44,8 +46,7 @@ class Incoming:
     """One candidate workbook, staged on disk, with where and when it came from."""
 
     name: str  # what a person recognises: the attachment or file name, with its container
-    path: Path  # staged copy
-    data_sha256: str
+    path: Path  # the file itself, or the staged copy of an attachment or zip member
     received_at: datetime
     received_source: str  # "email" (Date header) or "collected" (time of this run)
     sender: str = ""
@@ -98,7 +99,7 @@ def _take(file: Path, name: str, staging: Path, intake: Intake, *, now: datetime
     elif kind == "unknown" and file.suffix.lower() not in SPREADSHEET_SUFFIXES and file.stat().st_size:
         intake.problems.append(NOT_A_LEDGER_FILE(file=name, value=name))
     else:
-        intake.items.append(_stage(file.read_bytes(), name, staging, now, "collected"))
+        intake.items.append(Incoming(name, file, now, "collected"))
 
 
 def _stage(data: bytes, name: str, staging: Path, received_at: datetime, source: str,
@@ -108,7 +109,7 @@ def _stage(data: bytes, name: str, staging: Path, received_at: datetime, source:
     target = staging / f"{digest}{suffix}"
     if not target.exists():
         target.write_bytes(data)
-    return Incoming(name, target, digest, received_at, source, sender, container)
+    return Incoming(name, target, received_at, source, sender, container)
 
 
 def _take_mail(file: Path, name: str, staging: Path, intake: Intake, *, now: datetime, limits: Limits) -> None:

@@ -14,8 +14,6 @@ A file must have passed :func:`ledger.collect.safety.precheck` before it gets he
 from __future__ import annotations
 
 import io
-import posixpath
-import re
 import struct
 import zipfile
 from dataclasses import dataclass, field
@@ -31,10 +29,11 @@ from ledger.collect.safety import (
     FILE_CORRUPT,
     Limits,
     ReaderCrashed,
-    precheck,
+    XlsxFacts,
+    inspect,
     read_isolated,
 )
-from ledger.collect.sniff import ole2_stream
+from ledger.collect.sniff import Source, ole2_stream, read_all
 from ledger.problems import Problem, ProblemType
 
 READER_CRASHED = ProblemType("reader-crashed", "error", "{detail}")
@@ -157,16 +156,20 @@ def find_header(rows: list[list[object]]) -> tuple[int, dict[str, int]] | None:
 
 
 def read_returned(
-    path: Path, *, display_name: str | None = None, limits: Limits = DEFAULT_LIMITS
+    source: Source, *, display_name: str | None = None, limits: Limits = DEFAULT_LIMITS
 ) -> tuple[ReadWorkbook | None, list[Problem]]:
-    """Pre-check *path*, then read it by its sniffed kind; ``None`` when it may not or cannot be read."""
-    path = Path(path)
-    name = display_name or path.name
-    sniffed, problems = precheck(path, display_name=name, limits=limits)
+    """Pre-check *source* (a file, or its bytes), then read it by its sniffed kind; ``None``
+    when it may not or cannot be read. A file is read from disk once: the pre-check and the
+    reader see the same bytes."""
+    if not isinstance(source, bytes):
+        source = Path(source)
+    name = display_name or (source.name if isinstance(source, Path) else "文件")
+    found = inspect(source, display_name=name, limits=limits)
+    problems = found.problems
     if any(p.is_error for p in problems):
         return None, problems
     try:
-        return read_workbook(path, sniffed.kind), problems
+        return read_workbook(read_all(source), found.sniffed.kind, facts=found.facts), problems
     except ReaderCrashed as exc:
         return None, [*problems, READER_CRASHED(file=name, detail=str(exc))]
     except (pc.CalamineError, zipfile.BadZipFile, SafeET.ParseError, ValueError, KeyError, IndexError,
@@ -174,13 +177,14 @@ def read_returned(
         return None, [*problems, FILE_CORRUPT(file=name, value=f"{type(exc).__name__}: {exc}"[:200])]
 
 
-def read_workbook(path: Path, kind: str) -> ReadWorkbook:
-    """Read a pre-checked workbook of sniffed *kind* (xlsx, xlsm, xls or ods)."""
-    data = Path(path).read_bytes()
+def read_workbook(source: Source, kind: str, *, facts: XlsxFacts | None = None) -> ReadWorkbook:
+    """Read a pre-checked workbook (a file, or its bytes) of sniffed *kind* (xlsx, xlsm, xls or
+    ods); *facts* are what the pre-check learnt of an .xlsx (inspected again when absent)."""
+    data = read_all(Path(source) if isinstance(source, str) else source)
     if kind == "xls":
         return read_isolated(_read_xls, data)
     if kind in ("xlsx", "xlsm"):
-        return _read_xlsx(data, kind)
+        return _read_xlsx(data, kind, facts)
     if kind == "ods":
         return _read_ods(data)
     raise ValueError(f"cannot read a file of kind {kind!r}")
@@ -189,17 +193,11 @@ def read_workbook(path: Path, kind: str) -> ReadWorkbook:
 # --- calamine (values) ------------------------------------------------------------------------
 
 
-def _value(v: object) -> object:
-    if v == "":
-        return None
-    if isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
-        return int(v)
-    return v
-
-
 def _sheet_rows(wb: Any, name: str) -> list[list[object]]:
     rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-    return [[_value(v) for v in row] for row in rows]
+    # _value inlined: this runs for every cell of every file
+    return [[None if v == "" else int(v) if v.__class__ is float and v.is_integer() and abs(v) < 2**53 else v
+             for v in row] for row in rows]
 
 
 def _text(v: object) -> str:
@@ -268,35 +266,20 @@ def _merged_from_calamine(wb: Any, sheet: str | None) -> list[str] | None:
 # --- .xlsx ------------------------------------------------------------------------------------
 
 
-def _read_xlsx(data: bytes, kind: str) -> ReadWorkbook:
+def _read_xlsx(data: bytes, kind: str, facts: XlsxFacts | None) -> ReadWorkbook:
+    """Values from calamine; sheet parts, defined names and merged ranges from the pre-check's
+    facts; formula cells from the sheet XML, parsed only when the pre-check saw a formula."""
     read, _wb = _values(data, kind)
-    with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        parts, read.defined = _xlsx_workbook(zf)
-        part = parts.get(read.ledger_sheet or "")
-        if part and part in zf.NameToInfo:
-            read.formulas, read.formulas_without_value, read.merged = _xlsx_sheet(zf, part)
+    if facts is None:  # read without read_returned: inspect it here
+        facts = inspect(data).facts or XlsxFacts()
+    read.defined = {name: name_constant(text) for name, text in facts.defined.items()}
+    part = facts.sheets.get(read.ledger_sheet or "")
+    if part:
+        read.merged = list(facts.merged.get(part, []))
+        if part in facts.formula_parts:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                read.formulas, read.formulas_without_value = _xlsx_formulas(zf, part)
     return read
-
-
-def _xlsx_workbook(zf: zipfile.ZipFile) -> tuple[dict[str, str], dict[str, str]]:
-    """Sheet name → part name, and defined names (workbook-scoped) → text."""
-    rels: dict[str, str] = {}
-    if "xl/_rels/workbook.xml.rels" in zf.NameToInfo:
-        for el in SafeET.fromstring(zf.read("xl/_rels/workbook.xml.rels")):
-            target = el.get("Target") or ""
-            if el.get("TargetMode") == "External":
-                continue
-            rels[el.get("Id") or ""] = target[1:] if target.startswith("/") else posixpath.normpath(
-                posixpath.join("xl", target))
-    root = SafeET.fromstring(zf.read("xl/workbook.xml"))
-    parts = {}
-    for el in root.iter(f"{MAIN_NS}sheet"):
-        parts[el.get("name") or ""] = rels.get(el.get(f"{REL_NS}id") or "", "")
-    defined = {}
-    for el in root.iter(f"{MAIN_NS}definedName"):
-        if el.get("localSheetId") is None and el.get("name"):
-            defined[el.get("name") or ""] = name_constant(el.text or "")
-    return parts, defined
 
 
 def name_constant(text: str) -> str:
@@ -310,25 +293,13 @@ def name_constant(text: str) -> str:
     return text
 
 
-_F_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
-_MERGE_REF = re.compile(
-    rb"<(?:[A-Za-z_][\w.-]*:)?mergeCell\s[^>]*?\bref\s*=\s*[\"']([A-Za-z]+[0-9]+(?::[A-Za-z]+[0-9]+)?)[\"']")
-
-
-def _xlsx_sheet(zf: zipfile.ZipFile, part: str) -> tuple[list[str], list[str], list[str]]:
-    """Formula cells, formula cells with no cached value, and merged ranges of one sheet part.
-
-    Merged ranges come from a byte scan; the XML is parsed only when it holds a formula
-    (rare in a returned ledger), which keeps a 2,000-task sheet at calamine's speed.
-    """
-    data = zf.read(part)
-    merged = [m.decode("ascii").upper() for m in _MERGE_REF.findall(data)]
-    if not _F_TAG.search(data):
-        return [], [], merged
+def _xlsx_formulas(zf: zipfile.ZipFile, part: str) -> tuple[list[str], list[str]]:
+    """Formula cells, and formula cells with no cached value, of one sheet part (parsed:
+    only for sheets that hold a formula, rare in a returned ledger)."""
     formulas: list[str] = []
     no_value: list[str] = []
     row, next_col = 0, 0
-    for event, el in SafeET.iterparse(io.BytesIO(data), events=("start", "end")):
+    for event, el in SafeET.iterparse(io.BytesIO(zf.read(part)), events=("start", "end")):
         tag = el.tag
         if event == "start":
             if tag == f"{MAIN_NS}row":
@@ -351,7 +322,7 @@ def _xlsx_sheet(zf: zipfile.ZipFile, part: str) -> tuple[list[str], list[str], l
             el.clear()
         elif tag == f"{MAIN_NS}row":
             el.clear()
-    return formulas, no_value, merged
+    return formulas, no_value
 
 
 def _has_cached_value(cell: Any) -> bool:

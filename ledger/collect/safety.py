@@ -23,10 +23,14 @@ blow-up or a hang.
 from __future__ import annotations
 
 import html
+import io
 import multiprocessing
 import multiprocessing.connection
+import os
 import posixpath
 import re
+import sys
+import threading
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -37,7 +41,7 @@ from typing import Any, TypeVar
 
 from defusedxml import ElementTree as SafeET
 
-from ledger.collect.sniff import Sniffed, ole2_stream, sniff, zip_directory_size
+from ledger.collect.sniff import Sniffed, Source, ole2_stream, read_all, sniff, zip_directory_size
 from ledger.errors import InputError, LedgerError
 from ledger.problems import Problem, ProblemType
 
@@ -109,6 +113,31 @@ def _size(n: float) -> str:
     return f"{n:.1f} GiB"
 
 
+@dataclass
+class XlsxFacts:
+    """What the pre-check of an .xlsx learnt on its way that the reader needs too, so that the
+    reader parses workbook.xml and scans the sheets no second time.
+
+    ``sheets``: sheet name → worksheet part (listed sheets whose part exists); ``defined``:
+    workbook-scoped defined names → their text as written; ``merged``: part → merged ranges
+    (upper case, as written); ``formula_parts``: parts holding at least one formula.
+    """
+
+    sheets: dict[str, str] = field(default_factory=dict)
+    defined: dict[str, str] = field(default_factory=dict)
+    merged: dict[str, list[str]] = field(default_factory=dict)
+    formula_parts: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Inspection:
+    """The pre-check's verdict on one file: its kind, its problems and, for .xlsx, its facts."""
+
+    sniffed: Sniffed
+    problems: list[Problem]
+    facts: XlsxFacts | None = None
+
+
 class _Stop(Exception):
     """A problem makes further checks of this file (or sheet) pointless."""
 
@@ -121,6 +150,7 @@ class _Check:
     limits: Limits
     problems: list[Problem] = field(default_factory=list)
     cells: int = 0
+    facts: XlsxFacts | None = None
 
     def add(self, ptype: ProblemType, **kw: Any) -> None:
         self.problems.append(ptype(file=self.file, **kw))
@@ -131,69 +161,76 @@ class _Check:
 
 
 def precheck(
-    path: Path, *, display_name: str | None = None, limits: Limits = DEFAULT_LIMITS
+    source: Source, *, display_name: str | None = None, limits: Limits = DEFAULT_LIMITS
 ) -> tuple[Sniffed, list[Problem]]:
-    """Sniff *path* and check it against *limits*; error problems mean no reader may open it.
+    """Sniff *source* (a file, or its bytes) and check it against *limits*; error problems
+    mean no reader may open it.
 
     Never raises for hostile content: every failure is a problem naming the file and what
     the unit should do. Raises :class:`InputError` only when the file cannot be read at all.
     """
-    path = Path(path)
-    ck = _Check(display_name or path.name, limits)
+    found = inspect(source, display_name=display_name, limits=limits)
+    return found.sniffed, found.problems
+
+
+def inspect(source: Source, *, display_name: str | None = None, limits: Limits = DEFAULT_LIMITS) -> Inspection:
+    """:func:`precheck`, keeping what it learnt of an .xlsx for the reader (:class:`XlsxFacts`)."""
+    ck = _Check(display_name or (source.name if isinstance(source, Path) else "文件"), limits)
     try:
-        size = path.stat().st_size
+        size = len(source) if isinstance(source, bytes) else Path(source).stat().st_size
         if size == 0:
-            return Sniffed("unknown", "empty"), [FILE_EMPTY(file=ck.file)]
+            return Inspection(Sniffed("unknown", "empty"), [FILE_EMPTY(file=ck.file)])
         if size > limits.max_file_bytes:
-            return Sniffed("unknown", "too large, not inspected"), [
+            return Inspection(Sniffed("unknown", "too large, not inspected"), [
                 FILE_TOO_LARGE(file=ck.file, value=_size(size), limit=_size(limits.max_file_bytes))
-            ]
-        sniffed = sniff(path)
+            ])
+        data = read_all(Path(source) if isinstance(source, str) else source)
+        sniffed = sniff(data)
     except OSError as exc:
         raise InputError(f"无法读取文件 {ck.file}：{exc.strerror or exc}") from exc
     try:
-        _CHECKS[sniffed.kind](path, sniffed, ck)
+        _CHECKS[sniffed.kind](data, sniffed, ck)
     except _Stop:
         pass
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError,
             RuntimeError, SafeET.ParseError) as exc:
         ck.add(FILE_CORRUPT, value=f"{type(exc).__name__}: {exc}"[:200])
-    return sniffed, ck.problems
+    return Inspection(sniffed, ck.problems, ck.facts)
 
 
 # --- per kind ---------------------------------------------------------------------------------
 
 
-def _check_not_spreadsheet(path: Path, sniffed: Sniffed, ck: _Check) -> None:
+def _check_not_spreadsheet(data: bytes, sniffed: Sniffed, ck: _Check) -> None:
     ck.add(FILE_NOT_SPREADSHEET, value=sniffed.detail, what=_kind_name(sniffed))
 
 
-def _check_unsupported(path: Path, sniffed: Sniffed, ck: _Check) -> None:
+def _check_unsupported(data: bytes, sniffed: Sniffed, ck: _Check) -> None:
     ck.add(FILE_UNSUPPORTED, value=sniffed.detail, what=_kind_name(sniffed))
 
 
-def _check_encrypted(path: Path, sniffed: Sniffed, ck: _Check) -> None:
+def _check_encrypted(data: bytes, sniffed: Sniffed, ck: _Check) -> None:
     ck.add(FILE_ENCRYPTED, value=sniffed.detail)
 
 
-def _check_corrupt(path: Path, sniffed: Sniffed, ck: _Check) -> None:
+def _check_corrupt(data: bytes, sniffed: Sniffed, ck: _Check) -> None:
     ck.add(FILE_CORRUPT, value=sniffed.detail)
 
 
-def _check_nothing(path: Path, sniffed: Sniffed, ck: _Check) -> None:
+def _check_nothing(data: bytes, sniffed: Sniffed, ck: _Check) -> None:
     """E-mails: size only; their attachments are pre-checked one by one once extracted."""
 
 
-def _check_archive(path: Path, sniffed: Sniffed, ck: _Check) -> None:
+def _check_archive(data: bytes, sniffed: Sniffed, ck: _Check) -> None:
     """A plain zip: bounded like a workbook; its members are pre-checked once extracted."""
-    with _open_zip(path, ck) as zf:
+    with _open_zip(data, ck) as zf:
         _check_parts(zf, ck)
 
 
-def _check_xls(path: Path, sniffed: Sniffed, ck: _Check) -> None:
+def _check_xls(data: bytes, sniffed: Sniffed, ck: _Check) -> None:
     """BIFF: size is checked already; FILEPASS means a password. Read only via read_isolated."""
     try:
-        stream = ole2_stream(path.read_bytes(), "Workbook")
+        stream = ole2_stream(data, "Workbook")
     except ValueError:
         return  # old "Book" stream or odd layout: calamine in a child process will judge
     pos = 0
@@ -207,8 +244,9 @@ def _check_xls(path: Path, sniffed: Sniffed, ck: _Check) -> None:
         pos += 4 + rlen
 
 
-def _check_xlsx(path: Path, sniffed: Sniffed, ck: _Check) -> None:
-    with _open_zip(path, ck) as zf:
+def _check_xlsx(data: bytes, sniffed: Sniffed, ck: _Check) -> None:
+    ck.facts = XlsxFacts()
+    with _open_zip(data, ck) as zf:
         _check_parts(zf, ck)
         if sniffed.kind == "xlsm":
             ck.add(MACRO_FILE, value=sniffed.detail)
@@ -221,15 +259,15 @@ def _check_xlsx(path: Path, sniffed: Sniffed, ck: _Check) -> None:
             _scan_text_nodes(zf, part, None, ck)
 
 
-def _check_ods(path: Path, sniffed: Sniffed, ck: _Check) -> None:
-    with _open_zip(path, ck) as zf:
+def _check_ods(data: bytes, sniffed: Sniffed, ck: _Check) -> None:
+    with _open_zip(data, ck) as zf:
         _check_parts(zf, ck)
         if "content.xml" not in zf.NameToInfo:
             ck.stop(FILE_CORRUPT, value="content.xml missing")
         _scan_ods_content(zf, ck)
 
 
-_CHECKS: dict[str, Callable[[Path, Sniffed, _Check], None]] = {
+_CHECKS: dict[str, Callable[[bytes, Sniffed, _Check], None]] = {
     "xlsx": _check_xlsx, "xlsm": _check_xlsx, "ods": _check_ods, "xls": _check_xls,
     "zip": _check_archive, "eml": _check_nothing, "encrypted": _check_encrypted,
     "corrupt": _check_corrupt, "xlsb": _check_unsupported, "unknown": _check_not_spreadsheet,
@@ -239,14 +277,14 @@ _CHECKS: dict[str, Callable[[Path, Sniffed, _Check], None]] = {
 # --- zip level --------------------------------------------------------------------------------
 
 
-def _open_zip(path: Path, ck: _Check) -> zipfile.ZipFile:
-    counted = zip_directory_size(path)
+def _open_zip(data: bytes, ck: _Check) -> zipfile.ZipFile:
+    counted = zip_directory_size(data)
     if counted is None:
         ck.stop(FILE_CORRUPT, value="no end-of-central-directory record")
     entries, cd_bytes = counted
     if entries > ck.limits.max_parts or cd_bytes > ck.limits.max_parts * KiB:
         ck.stop(ZIP_TOO_MANY_PARTS, value=entries, limit=ck.limits.max_parts)
-    return zipfile.ZipFile(path)
+    return zipfile.ZipFile(io.BytesIO(data))
 
 
 def _check_parts(zf: zipfile.ZipFile, ck: _Check) -> None:
@@ -378,7 +416,10 @@ def _worksheet_parts(zf: zipfile.ZipFile, ck: _Check) -> dict[str, str | None]:
         ck.stop(FILE_CORRUPT, value="xl/workbook.xml missing")
     rels = _relationships(zf, "xl/_rels/workbook.xml.rels", "xl", ck)
     parts: dict[str, str | None] = {}
+    facts = ck.facts or XlsxFacts()
     for el in SafeET.fromstring(workbook).iter():
+        if el.tag.endswith("}definedName") and el.get("localSheetId") is None and el.get("name"):
+            facts.defined[el.get("name") or ""] = el.text or ""
         if not el.tag.endswith("}sheet") and el.tag != "sheet":
             continue
         name = el.get("name")
@@ -390,6 +431,8 @@ def _worksheet_parts(zf: zipfile.ZipFile, ck: _Check) -> dict[str, str | None]:
             ck.add(SHEET_PART_MISSING, sheet=name, value=part)
             continue
         parts[part] = name
+        if name is not None:
+            facts.sheets.setdefault(name, part)
     for part in zf.NameToInfo:
         if _SHEET_PART.search(part) and part not in parts:
             parts[part] = None
@@ -495,6 +538,37 @@ def _scan_xlsx_sheet(zf: zipfile.ZipFile, part: str, sheet: str | None, ck: _Che
         if ck.cells > ck.limits.max_cells:
             ck.stop(SHEET_TOO_MANY_CELLS, sheet=label, limit=ck.limits.max_cells)
         _long_text(region, label, ck)
+        if ck.facts is not None:
+            _note_structure(region, part, ck.facts)
+
+
+#: a formula element (``<f>``, ``<x:f …/>``) and a merged range's reference, in sheet XML
+F_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
+MERGE_REF = re.compile(
+    rb"<(?:[A-Za-z_][\w.-]*:)?mergeCell\s[^>]*?\bref\s*=\s*[\"']([A-Za-z]+[0-9]+(?::[A-Za-z]+[0-9]+)?)[\"']")
+
+
+def _note_structure(region: bytes, part: str, facts: XlsxFacts) -> None:
+    """Merged ranges and whether the sheet has formulas, for the reader.
+
+    Formulas live in ``<sheetData>``, merged ranges after it (next to the data validations,
+    whose ``<formula1>`` must not count): in the region that closes ``sheetData`` each is
+    looked for only on its side, after a byte search that is all most regions need.
+    """
+    data_end, tail = len(region), 0
+    name = region.rfind(b"sheetData")
+    if name >= 0:
+        lt = region.rfind(b"<", 0, name)
+        closing = region[lt + 1:lt + 2] == b"/" or region.startswith(b"/>", region.find(b">", name) - 1)
+        if lt >= 0 and closing:
+            data_end = tail = lt  # </sheetData> or <sheetData/>: the data ends here
+    if part not in facts.formula_parts and (region.find(b"<f", 0, data_end) >= 0
+                                            or region.find(b":f", 0, data_end) >= 0):
+        if F_TAG.search(region, 0, data_end):
+            facts.formula_parts.add(part)
+    if region.find(b"mergeCell", tail) >= 0:
+        facts.merged.setdefault(part, []).extend(
+            m.decode("ascii").upper() for m in MERGE_REF.findall(region, tail))
 
 
 def _count_cells(region: bytes) -> int:
@@ -644,11 +718,28 @@ class ReaderCrashed(LedgerError):
 T = TypeVar("T")
 
 
+def can_fork() -> bool:
+    """Whether a child process may be a fork of this one: on Linux (Python's default start
+    method there up to 3.13), from a process with no other thread, whose locks a fork would
+    copy mid-use. A fork starts in milliseconds with everything already imported and loaded."""
+    return sys.platform == "linux" and "fork" in multiprocessing.get_all_start_methods() \
+        and threading.active_count() == 1
+
+
+def _mapped_bytes() -> int:
+    """Address space this process maps already (a fork maps all of its parent's)."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return 0
+
+
 def _child(conn: Any, func: Callable[..., Any], args: tuple[Any, ...], memory_mb: int) -> None:
     try:
         import resource
 
-        limit = memory_mb * MiB
+        limit = _mapped_bytes() + memory_mb * MiB  # memory_mb more than the process had
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     except (ImportError, ValueError, OSError):
@@ -674,7 +765,7 @@ def read_isolated(func: Callable[..., T], *args: Any, timeout: float = 20, memor
     re-raised here; a death by signal, MemoryError or timeout raises :class:`ReaderCrashed`.
     """
     methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    ctx = multiprocessing.get_context("fork" if can_fork() else "forkserver" if "forkserver" in methods else "spawn")
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(child, func, args, memory_mb), daemon=True)
     proc.start()

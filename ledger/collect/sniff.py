@@ -7,12 +7,13 @@ container's part names tell what a file really is before any reader touches it.
 
 from __future__ import annotations
 
+import io
 import re
 import struct
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 Kind = Literal["xlsx", "xlsm", "xlsb", "xls", "ods", "zip", "eml", "encrypted", "corrupt", "unknown"]
 
@@ -40,29 +41,42 @@ class Sniffed:
     detail: str
 
 
-def sniff(path: Path) -> Sniffed:
-    """Identify *path* from its first bytes and, for containers, its part names."""
-    with open(path, "rb") as fh:
+#: a file on disk, or its bytes already read (collect reads each file once and judges those bytes)
+Source = Path | bytes
+
+
+def binary(source: Source) -> BinaryIO:
+    """A binary file object over *source*."""
+    return io.BytesIO(source) if isinstance(source, bytes) else open(source, "rb")  # noqa: SIM115
+
+
+def sniff(source: Source) -> Sniffed:
+    """Identify *source* from its first bytes and, for containers, its part names."""
+    with binary(source) as fh:
         head = fh.read(HEAD_BYTES)
     if not head:
         return Sniffed("unknown", "empty")
     if head.startswith(ZIP_MAGICS):
-        return _sniff_zip(path)
+        return _sniff_zip(source)
     if head.startswith(OLE2_MAGIC):
-        return _sniff_ole2(path)
+        return _sniff_ole2(source)
     return _sniff_other(head)
+
+
+def read_all(source: Source) -> bytes:
+    return source if isinstance(source, bytes) else source.read_bytes()
 
 
 # --- zip family -----------------------------------------------------------------------------
 
 
-def zip_directory_size(path: Path) -> tuple[int, int] | None:
+def zip_directory_size(source: Source) -> tuple[int, int] | None:
     """Entry count and central-directory size from the end record, before zipfile parses anything.
 
     zipfile builds one object per entry, so a 20 MiB central directory could cost
     hundreds of MB; this reads only the last 64 KiB. None when no end record is found.
     """
-    with open(path, "rb") as fh:
+    with binary(source) as fh:
         fh.seek(0, 2)
         size = fh.tell()
         tail_len = min(size, 65536 + 22)
@@ -83,14 +97,14 @@ def zip_directory_size(path: Path) -> tuple[int, int] | None:
         return entries, cd_size
 
 
-def _sniff_zip(path: Path) -> Sniffed:
-    counted = zip_directory_size(path)
+def _sniff_zip(source: Source) -> Sniffed:
+    counted = zip_directory_size(source)
     if counted is None:
         return Sniffed("corrupt", "zip without end-of-central-directory record (truncated?)")
     if counted[0] > SNIFF_MAX_ENTRIES:
         return Sniffed("zip", f"{counted[0]} entries, not inspected")
     try:
-        with zipfile.ZipFile(path) as zf:
+        with binary(source) as fh, zipfile.ZipFile(fh) as zf:
             return _classify_zip(zf)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, RuntimeError) as exc:
         return Sniffed("corrupt", f"unreadable zip: {exc}")
@@ -126,9 +140,9 @@ def _classify_zip(zf: zipfile.ZipFile) -> Sniffed:
 # --- OLE2 (compound file) ---------------------------------------------------------------------
 
 
-def _sniff_ole2(path: Path) -> Sniffed:
+def _sniff_ole2(source: Source) -> Sniffed:
     try:
-        names = {name for name, _, _, _ in ole2_directory(path.read_bytes())}
+        names = {name for name, _, _, _ in ole2_directory(read_all(source))}
     except ValueError as exc:
         return Sniffed("corrupt", f"damaged OLE2 container: {exc}")
     if {"EncryptionInfo", "EncryptedPackage"} <= names:
