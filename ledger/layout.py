@@ -83,6 +83,51 @@ META_KEYS = ("programme", "period", "cycle", "unit", "layout_version", "registry
 TASK_ROWS_MARKER = "tasks"
 DEFINED_NAME_PREFIX = "LEDGER_"
 
+# --- width-blind text ---------------------------------------------------------
+
+def _width_folds() -> dict[str, str]:
+    """Compatibility characters of Chinese office text mapped to their NFKD decomposition.
+
+    Only those whose decomposition needs no recomposition (NFKD equals NFKC), so text
+    folded with this table usually passes the NFKC quick check as it is.
+    """
+    blocks = ((0x2000, 0x206F),  # general punctuation: … ‥ ′
+              (0x2100, 0x218F),  # letterlike symbols and number forms: ℃ № Ⅱ
+              (0x2460, 0x24FF),  # enclosed alphanumerics: ① ⑴ ⒈
+              (0x3000, 0x3000),  # ideographic space
+              (0x3200, 0x33FF),  # enclosed CJK and CJK compatibility: ㈠ ㎡ ㎞
+              (0xFF00, 0xFFEF))  # half-width and full-width forms: ，（）：Ａ１
+    folds = {}
+    for char in (chr(c) for first, last in blocks for c in range(first, last + 1)):
+        decomposed = unicodedata.normalize("NFKD", char)
+        if decomposed != char and decomposed == unicodedata.normalize("NFKC", char):
+            folds[char] = decomposed
+    return folds
+
+
+_WIDTH_FOLDS = _width_folds()
+# A regex finds the few characters to fold faster than str.translate visits them all.
+_FOLDABLE = re.compile("[" + "".join(map(re.escape, _WIDTH_FOLDS)) + "]")
+
+
+def _fold(match: re.Match[str]) -> str:
+    return _WIDTH_FOLDS[match.group()]
+
+
+def nfkc(text: str) -> str:
+    """``unicodedata.normalize("NFKC", text)``, about three times faster on typical Chinese text.
+
+    CPython normalises the whole string the slow way (decompose, then recompose every
+    character) as soon as one character fails its quick check, and full-width punctuation
+    such as "，" always does. Replacing characters by their NFKD decomposition leaves the
+    string's NFKD, hence its NFKC, unchanged, and after the fold the quick check mostly
+    passes. ASCII is always NFKC already.
+    """
+    if text.isascii() or unicodedata.is_normalized("NFKC", text):
+        return text
+    return unicodedata.normalize("NFKC", _FOLDABLE.sub(_fold, text))
+
+
 # --- statuses -------------------------------------------------------------------
 
 DONE = "已完成"
@@ -124,7 +169,7 @@ for _canonical, _words in _SYNONYMS.items():
 
 def _squash(text: str) -> str:
     """Normalise width and drop whitespace and trailing punctuation for lookups."""
-    text = unicodedata.normalize("NFKC", str(text))
+    text = nfkc(str(text))
     return re.sub(r"[\s。.;；,，]+", "", text)
 
 
@@ -132,7 +177,9 @@ def normalise_status(value: object) -> str | None:
     """The canonical status for a status or accepted synonym, else ``None``."""
     if value is None:
         return None
-    return _STATUS_LOOKUP.get(_squash(str(value)))
+    text = str(value)
+    # Every lookup key is its own _squash (tested), so an exact hit needs no normalising.
+    return _STATUS_LOOKUP.get(text) or _STATUS_LOOKUP.get(_squash(text))
 
 
 # --- percentages ----------------------------------------------------------------
@@ -161,6 +208,10 @@ class Percent:
     empty: bool = False
 
 
+#: the usual answer, a whole number typed as such, shared (``Percent`` is immutable).
+_WHOLE_PERCENTS = tuple(Percent(n) for n in range(101))
+
+
 def parse_percent(raw: object) -> Percent:
     """Read 完成进度 as a whole number 0–100.
 
@@ -168,6 +219,8 @@ def parse_percent(raw: object) -> Percent:
     cell formatted as a percentage stores 80%), "八成", "百分之八十". Anything else,
     or a value outside 0–100, gives ``value=None`` (the reader reports it).
     """
+    if type(raw) is int and 0 <= raw <= 100:  # the usual case; bool (an int) goes on below
+        return _WHOLE_PERCENTS[raw]
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return Percent(None, empty=True)
     if isinstance(raw, bool):
@@ -181,7 +234,7 @@ def parse_percent(raw: object) -> Percent:
         if 0 <= number <= 100:
             return Percent(round(number), normalised=True)
         return Percent(None)
-    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(raw))).rstrip("。.;；,，")
+    text = re.sub(r"\s+", "", nfkc(str(raw))).rstrip("。.;；,，")
     m = re.fullmatch(r"(\d+(?:\.\d+)?)%?", text)
     if m:
         number = float(m.group(1))
@@ -220,7 +273,7 @@ def row_checksum(values: Sequence[object]) -> str:
     Whitespace and width differences are ignored so that a file re-saved by WPS or
     LibreOffice (which may rewrap text) still matches; any changed character does not.
     """
-    joined = "\x1f".join(squash(v) for v in values)
+    joined = "\x1f".join(map(squash, values))
     return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:16]
 
 
@@ -230,7 +283,8 @@ def squash(value: object) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(value)))
+    # str.split() splits on exactly what the regex \s matches in str patterns (str.isspace)
+    return "".join(nfkc(str(value)).split())
 
 
 def header_key(text: object) -> str:

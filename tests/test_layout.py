@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -76,6 +78,33 @@ def test_percent_empty() -> None:
 def test_percent_roundtrip_every_form(n: int) -> None:
     for raw in (n, float(n), str(n), f"{n}%", f"{n}％"):
         assert layout.parse_percent(raw).value == n
+
+
+def test_status_lookup_keys_need_no_normalising() -> None:
+    # normalise_status looks a value up as typed before normalising it; that is only the
+    # same answer if every key is what normalising it gives
+    assert all(layout._squash(key) == key for key in layout._STATUS_LOOKUP)
+
+
+#: characters nfkc folds, what they can combine with, whitespace and plain text around them
+_NORMALISATION_PRONE = st.sampled_from(
+    ["，", "　", "Ａ", "ｶ", "\uff9e", "\uff9f", "①", "㎡", "…", "\u0301", "\u0308", "\u3099", "\u309a",
+     "\u1161", "\u11a8", "e", "A", "カ", "가", "\u1100", " ", "\n", "\u00a0", "\u00a8", "ﬁ", "市", "。"])
+
+
+@given(st.text() | st.text(alphabet=_NORMALISATION_PRONE))
+def test_nfkc_and_squash_are_their_plain_definitions(text: str) -> None:
+    # squash feeds the checksums stored in generated workbooks: its fast paths must not change a bit
+    plain = unicodedata.normalize("NFKC", text)
+    assert layout.nfkc(text) == plain
+    assert layout.squash(text) == "".join(plain.split())
+
+
+@pytest.mark.parametrize("around", ["", "a", "\u0301", "가\u11a8", "\u3099\u0308"])
+def test_nfkc_folds_every_character_as_nfkc_does(around: str) -> None:
+    for char in layout._WIDTH_FOLDS:
+        for text in (char, around + char, char + around, around + char + around):
+            assert layout.nfkc(text) == unicodedata.normalize("NFKC", text), (hex(ord(char)), around)
 
 
 def test_find_columns_by_header_not_position() -> None:

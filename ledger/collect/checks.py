@@ -8,6 +8,7 @@ header text, never by position.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -129,10 +130,10 @@ class _Ctx:
         row = r + 1 if r is not None else None
         self.problems.append(ptype(file=self.file, sheet=self.read.ledger_sheet, cell=cell, row=row, **kw))
 
-    def cell(self, r: int, c: int | None) -> object:
-        if c is None or r >= len(self.read.rows) or c >= len(self.read.rows[r]):
-            return None
-        return self.read.rows[r][c]
+    @functools.cached_property
+    def formula_cells(self) -> tuple[frozenset[str], frozenset[str]]:
+        """Cells holding a formula, and those of them without a cached value."""
+        return frozenset(self.read.formulas), frozenset(self.read.formulas_without_value)
 
 
 def check_workbook(
@@ -327,6 +328,33 @@ def _expected_tasks(ctx: _Ctx, unit: str | None) -> list[_Expected]:
     return [_Expected(t, t.id, None) for t in ctx.registry.index().by_unit.get(unit or "", ())]
 
 
+@dataclass(frozen=True)
+class _Columns:
+    """The positions the row checks read, worked out once per file rather than per row."""
+
+    at: dict[str, int]
+    width: int  # task rows are padded to this many cells, so every position indexes them
+    checksum: tuple[int, ...] | None  # of CHECKSUM_KEYS; None when one of them is missing
+    inputs: tuple[int, ...]  # of the INPUT_KEYS present, in that order
+    entry: tuple[tuple[str, int | None], ...]  # (Entry attribute, position) per _ENTRY_FIELDS
+
+    @classmethod
+    def of(cls, cols: dict[str, int]) -> _Columns:
+        have_checksum = all(k in cols for k in layout.CHECKSUM_KEYS)
+        return cls(
+            at=cols,
+            width=max(cols.values()) + 1,
+            checksum=tuple(cols[k] for k in layout.CHECKSUM_KEYS) if have_checksum else None,
+            inputs=tuple(cols[k] for k in layout.INPUT_KEYS if k in cols),
+            entry=tuple((attr, cols.get(key)) for key, attr in _ENTRY_FIELDS.items()),
+        )
+
+    def row(self, rows: Sequence[Sequence[object]], r: int) -> Sequence[object]:
+        """Row *r*, cells missing past its end read as empty."""
+        row = rows[r]
+        return row if len(row) >= self.width else [*row, *[None] * (self.width - len(row))]
+
+
 def _check_rows(ctx: _Ctx, header_row: int, cols: dict[str, int], tasks: list[_Expected]) -> list[Entry]:
     expected = {e.task_id: e for e in tasks}
     found: dict[str, int] = {}
@@ -335,7 +363,7 @@ def _check_rows(ctx: _Ctx, header_row: int, cols: dict[str, int], tasks: list[_E
         row = ctx.read.rows[r]
         if all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
             continue
-        tid = _cell_text(ctx.cell(r, tid_col))
+        tid = _cell_text(row[tid_col]) if tid_col < len(row) else ""
         if tid in expected:
             if tid in found:
                 ctx.add(TASK_DUPLICATE, r=r, c=tid_col, task=tid, value=tid, first=found[tid] + 1)
@@ -345,20 +373,24 @@ def _check_rows(ctx: _Ctx, header_row: int, cols: dict[str, int], tasks: list[_E
             first = next(c for c, v in enumerate(row) if v is not None and str(v).strip())
             what = f"的任务编号“{tid}”不在本台账中" if tid else "没有任务编号"
             ctx.add(ROW_ADDED, r=r, c=first, value=tid or None, task=tid or None, line=r + 1, what=what)
-    merged = _merged_inputs(ctx, cols, set(found.values()))
+    _merged_inputs(ctx, cols, set(found.values()))
+    columns = _Columns.of(cols)
     entries = []
     for exp in tasks:
         r = found.get(exp.task_id)
         if r is None:
             ctx.add(TASK_MISSING, task=exp.task_id, value=exp.task_id)
             continue
-        _check_locked(ctx, r, cols, exp)
-        entries.append(_check_inputs(ctx, r, cols, exp.task_id, merged))
+        row = columns.row(ctx.read.rows, r)
+        _check_locked(ctx, r, row, columns, exp)
+        entries.append(_check_inputs(ctx, r, row, columns, exp.task_id))
     return entries
 
 
 def _cell_text(value: object) -> str:
     """A cell as text for an entry; numbers without a spurious .0, text kept as typed (= + - @ too)."""
+    if type(value) is str:  # the common case first; the same as str(value).strip() below
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -374,11 +406,11 @@ def _same(a: object, b: object) -> bool:
     return layout.row_checksum([a]) == layout.row_checksum([b])
 
 
-def _check_locked(ctx: _Ctx, r: int, cols: dict[str, int], exp: _Expected) -> None:
+def _check_locked(ctx: _Ctx, r: int, row: Sequence[object], columns: _Columns, exp: _Expected) -> None:
     """Checksum over the locked cells; name the cells that differ from the registry."""
-    if any(k not in cols for k in layout.CHECKSUM_KEYS):
+    if columns.checksum is None:
         return  # a missing column is already an error of its own
-    values = [ctx.cell(r, cols[k]) for k in layout.CHECKSUM_KEYS]
+    values = [row[c] for c in columns.checksum]
     if exp.checksum is not None and layout.row_checksum(values) == exp.checksum:
         return
     if exp.task is None:
@@ -389,7 +421,7 @@ def _check_locked(ctx: _Ctx, r: int, cols: dict[str, int], exp: _Expected) -> No
     if exp.checksum is not None and not differing:
         differing = [("text", values[layout.CHECKSUM_KEYS.index("text")])]  # registry changed since
     for key, value in differing:
-        ctx.add(LOCKED_CHANGED, r=r, c=cols[key], task=exp.task_id, value=_cell_text(value),
+        ctx.add(LOCKED_CHANGED, r=r, c=columns.at[key], task=exp.task_id, value=_cell_text(value),
                 column=layout.BY_KEY[key].header, expected=want[key])
 
 
@@ -407,38 +439,38 @@ def _merged_inputs(ctx: _Ctx, cols: dict[str, int], task_rows: set[int]) -> dict
     return covered
 
 
-def _check_inputs(
-    ctx: _Ctx, r: int, cols: dict[str, int], task_id: str, merged: dict[tuple[int, int], str]
-) -> Entry:
+def _check_inputs(ctx: _Ctx, r: int, row: Sequence[object], columns: _Columns, task_id: str) -> Entry:
     """The unit's cells of one task row: formulas, lengths, status, percent, progress."""
-    formulas = set(ctx.read.formulas)
-    no_value = set(ctx.read.formulas_without_value)
-    for key in layout.INPUT_KEYS:
-        c = cols.get(key)
-        if c is None:
-            continue
-        raw = ctx.cell(r, c)
-        ref = cell_ref(r, c) if formulas or no_value else ""
-        if ref in no_value:
-            ctx.add(FORMULA_NO_VALUE, r=r, c=c, task=task_id)
-        elif ref in formulas:
-            ctx.add(FORMULA_VALUE, r=r, c=c, task=task_id, value=_cell_text(raw))
-        if isinstance(raw, str) and len(raw) > DEFAULT_LIMITS.max_cell_chars:
-            ctx.add(CELL_TOO_LONG, r=r, c=c, task=task_id, limit=DEFAULT_LIMITS.max_cell_chars)
-    status = _check_status(ctx, r, cols.get("status"), task_id)
-    percent = _check_percent(ctx, r, cols.get("percent"), task_id, status)
-    texts = {key: _cell_text(ctx.cell(r, cols.get(key))) for key in _ENTRY_FIELDS}
-    if "progress" in cols and not texts["progress"] and status != layout.DONE:
-        ctx.add(PROGRESS_MISSING, r=r, c=cols["progress"], task=task_id)
-    return Entry(task_id=task_id, row=r + 1, percent=percent, status=status or "",
-                 **{attr: texts[key] for key, attr in _ENTRY_FIELDS.items()})
+    _check_input_cells(ctx, r, row, columns.inputs, task_id)
+    status = _check_status(ctx, r, row, columns.at.get("status"), task_id)
+    percent = _check_percent(ctx, r, row, columns.at.get("percent"), task_id, status)
+    texts = {attr: "" if c is None else _cell_text(row[c]) for attr, c in columns.entry}
+    progress = texts[_ENTRY_FIELDS["progress"]]
+    if "progress" in columns.at and not progress and status != layout.DONE:
+        ctx.add(PROGRESS_MISSING, r=r, c=columns.at["progress"], task=task_id)
+    return Entry(task_id=task_id, row=r + 1, percent=percent, status=status or "", **texts)
 
 
-def _check_status(ctx: _Ctx, r: int, c: int | None, task_id: str) -> str | None:
+def _check_input_cells(ctx: _Ctx, r: int, row: Sequence[object], inputs: tuple[int, ...], task_id: str) -> None:
+    """Formulas and over-long text in the unit's cells; cell references only if the file has formulas."""
+    formulas, no_value = ctx.formula_cells
+    limit = DEFAULT_LIMITS.max_cell_chars
+    for c in inputs:
+        raw = row[c]
+        if formulas or no_value:
+            ref = cell_ref(r, c)
+            if ref in no_value:
+                ctx.add(FORMULA_NO_VALUE, r=r, c=c, task=task_id)
+            elif ref in formulas:
+                ctx.add(FORMULA_VALUE, r=r, c=c, task=task_id, value=_cell_text(raw))
+        if isinstance(raw, str) and len(raw) > limit:
+            ctx.add(CELL_TOO_LONG, r=r, c=c, task=task_id, limit=limit)
+
+
+def _check_status(ctx: _Ctx, r: int, row: Sequence[object], c: int | None, task_id: str) -> str | None:
     if c is None:
         return None
-    raw = ctx.cell(r, c)
-    text = _cell_text(raw)
+    text = _cell_text(row[c])
     if not text:
         ctx.add(STATUS_MISSING, r=r, c=c, task=task_id)
         return None
@@ -453,26 +485,27 @@ def _check_status(ctx: _Ctx, r: int, c: int | None, task_id: str) -> str | None:
     return status
 
 
-def _check_percent(ctx: _Ctx, r: int, c: int | None, task_id: str, status: str | None) -> int | None:
+def _check_percent(
+    ctx: _Ctx, r: int, row: Sequence[object], c: int | None, task_id: str, status: str | None
+) -> int | None:
     if c is None:
         return None
-    raw = ctx.cell(r, c)
+    raw = row[c]
     parsed = layout.parse_percent(raw)
-    shown = _cell_text(raw)
     if parsed.empty:
         if status == layout.NOT_STARTED:
             return 0
         ctx.add(PERCENT_MISSING, r=r, c=c, task=task_id)
         return None
     if parsed.value is None:
-        ctx.add(PERCENT_INVALID, r=r, c=c, task=task_id, value=shown)
+        ctx.add(PERCENT_INVALID, r=r, c=c, task=task_id, value=_cell_text(raw))
         return None
     if status == layout.DONE and parsed.value == 1 and isinstance(raw, (int, float)):
         # "100%" typed in Excel is stored as the number 1 (shown as 100% by its format).
-        ctx.add(PERCENT_NORMALISED, r=r, c=c, task=task_id, value=shown, percent=100)
+        ctx.add(PERCENT_NORMALISED, r=r, c=c, task=task_id, value=_cell_text(raw), percent=100)
         return 100
     if parsed.normalised:
-        ctx.add(PERCENT_NORMALISED, r=r, c=c, task=task_id, value=shown, percent=parsed.value)
+        ctx.add(PERCENT_NORMALISED, r=r, c=c, task=task_id, value=_cell_text(raw), percent=parsed.value)
     if status == layout.DONE and parsed.value < 100:
         ctx.add(DONE_NOT_100, r=r, c=c, task=task_id, value=parsed.value)
     elif parsed.value == 100 and status is not None and status != layout.DONE:
