@@ -599,11 +599,14 @@ def _run(ws: Workspace, folder: Path, jobs: int) -> CollectResult:
         return collect(ws, [folder], "351", PERIOD, now=NOW, store=store, jobs=jobs)
 
 
-def test_workers_give_the_same_verdicts_and_store(ws: Workspace, kit: Kit, tmp_path: Path, base_root: Path,
-                                                   good_files: dict[str, bytes],
+@pytest.mark.parametrize("fork", [True, False], ids=["forked-workers", "forkserver-workers"])
+def test_workers_give_the_same_verdicts_and_store(fork: bool, ws: Workspace, kit: Kit, tmp_path: Path,
+                                                   base_root: Path, good_files: dict[str, bytes],
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """A folder of 40 files, good and bad (an .xls among them), collected with jobs=1 and jobs=2 into
-    two equal stores: the same results in the same order and the same store, row for row."""
+    two equal stores: the same results in the same order and the same store, row for row. Workers
+    are forks of this process when it has no other thread, else started by a forkserver: both."""
+    monkeypatch.setattr(api, "can_fork", lambda: fork)
     cases = [name for name in CASES if name not in SLOW_CASES]
     names = _mixed_inbox(kit, tmp_path / "inbox", good_files, cases)
     assert len(names) >= 20
@@ -630,12 +633,15 @@ def test_workers_give_the_same_verdicts_and_store(ws: Workspace, kit: Kit, tmp_p
     assert _stored_row(ws2, xls.sha256)["detected_type"] == "xls"
 
 
+_JUDGE_IN_WORKER = api._judge_in_worker  # the real one: forked workers inherit the stand-in
+
+
 def _die_on_mark(item: object) -> object:
     """Stands in for ``api._judge_in_worker`` in the workers: a marked file aborts the process,
     as calamine does on a file the pre-check let through."""
     if DIE in item.name:  # type: ignore[attr-defined]
         os._exit(70)
-    return api._judge_in_worker(item)  # type: ignore[arg-type]
+    return _JUDGE_IN_WORKER(item)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("restarts", [api.POOL_RESTARTS, 0])
@@ -674,11 +680,15 @@ def test_a_dying_worker_loses_no_file(restarts: int, ws: Workspace, kit: Kit, tm
             assert b == a
 
 
-def test_jobs_policy(tmp_path: Path) -> None:
-    """jobs=0 uses every core from AUTO_PARALLEL_FILES files on and this process below; jobs=1 never
-    starts a worker; jobs=N starts at most one worker a file."""
+@pytest.mark.parametrize("fork", [True, False])
+def test_jobs_policy(fork: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """jobs=0 uses every core from AUTO_PARALLEL_FILES files on (AUTO_PARALLEL_FILES_FRESH when the
+    workers cannot be forks) and this process below; jobs=1 never starts a worker; jobs=N starts at
+    most one worker a file."""
+    monkeypatch.setattr(api, "can_fork", lambda: fork)
+    threshold = api.AUTO_PARALLEL_FILES if fork else api.AUTO_PARALLEL_FILES_FRESH
     auto, one, three = (api._Judging(None, tmp_path, jobs) for jobs in (0, 1, 3))  # type: ignore[arg-type]
-    assert auto.workers(api.AUTO_PARALLEL_FILES - 1) == 1
-    assert auto.workers(api.AUTO_PARALLEL_FILES) == api._cores()
+    assert auto.workers(threshold - 1) == 1
+    assert auto.workers(threshold) == api._cores()
     assert one.workers(10_000) == 1
     assert (three.workers(2), three.workers(10_000)) == (2, 3)

@@ -11,29 +11,35 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import gc
+import hashlib
 import multiprocessing
+import multiprocessing.forkserver as forkserver
 import os
 import pickle
 import re
 import tempfile
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 from ledger.collect.checks import Checked, check_workbook
 from ledger.collect.intake import Incoming, gather
 from ledger.collect.reader import READER_CRASHED, read_returned
+from ledger.collect.safety import can_fork
 from ledger.collect.sniff import sniff
 from ledger.config import Programme, Workspace
+from ledger.errors import InputError
 from ledger.periods import CHINA, Period, parse_period, to_china_time
 from ledger.problems import Problem, ProblemType
 from ledger.registry.model import Registry
 from ledger.stage import load_registry, open_workspace_store, unit_reporting
-from ledger.store import Received, Store, Submission
+from ledger.store import Received, Store, StoreError, Submission
+from ledger.store import archive as archiving
 
 FILE_UNREADABLE = ProblemType(
     "file-unreadable", "error", "文件无法读取（{value}）。请用 Excel 或 WPS 打开后另存为 .xlsx，再重新报送"
@@ -41,6 +47,7 @@ FILE_UNREADABLE = ProblemType(
 
 OUTCOME_NAMES = {"accepted": "通过", "rejected": "退回", "duplicate": "重复", "superseded": "已被替代"}
 NOT_THIS_PERIOD = {"wrong-period", "wrong-programme"}
+T = TypeVar("T")
 _NAME_UNIT = re.compile(r"^[^_]+_(.+?)_工作台账")
 
 
@@ -94,7 +101,8 @@ def collect(
     """Collect every workbook under *paths* for one programme and period into the store.
 
     Files are read and checked in *jobs* worker processes (``0``: every core once there
-    are :data:`AUTO_PARALLEL_FILES` files or more, else in this process; ``1``: in this
+    are :data:`AUTO_PARALLEL_FILES` files or more (workers that start fresh: more), else in
+    this process; ``1``: in this
     process) and stored by this process alone, in input order; the outcome is the same
     either way.
     """
@@ -109,11 +117,11 @@ def collect(
         with tempfile.TemporaryDirectory(prefix="ledger-collect-") as tmp:
             intake = gather(paths, Path(tmp), now=moment)
             result.problems.extend(intake.problems)
-            context = _Context(registry, programme, period)
+            context = _Context(registry, programme, period, store.archive_dir)
             judged = _Judging(context, Path(tmp), jobs).judge(intake.items)
             with contextlib.closing(judged):
-                for one in judged:
-                    result.files.append(_record(one, period, store))
+                for batch in judged:
+                    result.files.extend(_record(batch, period, store))
     finally:
         if own_store:
             store.close()
@@ -122,13 +130,18 @@ def collect(
 
 # --- judging: in this process or in worker processes ------------------------------------------
 
-#: auto mode judges in worker processes from this many files on. Starting the workers costs
-#: about a second (each imports the checks); on 2 cores they pay from 300–400 files on
-#: (measured with bench/bench_collect.py), on more cores sooner.
-AUTO_PARALLEL_FILES = 200
+#: auto mode judges in worker processes from this many files on. Forked workers start in
+#: milliseconds and pay from 25–50 files on (2 cores, /tmp/prof-style runs of bench files);
+#: workers started fresh (forkserver, spawn) cost about a second and pay from 200–400.
+AUTO_PARALLEL_FILES = 40
+AUTO_PARALLEL_FILES_FRESH = 200
 #: files handed out per worker before the oldest result is taken: enough that the workers do
 #: not wait while the parent stores, few enough that memory does not grow with the files.
 WINDOW_PER_WORKER = 8
+#: files judged ahead by the thread when judging in this process.
+WINDOW_IN_PROCESS = 8
+#: most files stored in one transaction: the results that are ready when the parent stores.
+BATCH_MAX = 64
 #: fresh pools started after worker deaths before the rest is judged in this process.
 POOL_RESTARTS = 2
 #: workers yield the CPU to the parent, which stores every file and so sets the pace.
@@ -143,6 +156,7 @@ class _Context:
     registry: Registry
     programme: Programme
     period: Period
+    archive_dir: Path | None = None  # where judging archives the originals it will have stored
 
 
 @dataclass
@@ -169,31 +183,43 @@ class _Judging:
         """Worker processes for *files* files; 1 means judging in this process."""
         jobs = self.jobs
         if jobs <= 0:
-            jobs = _cores() if files >= AUTO_PARALLEL_FILES else 1
+            threshold = AUTO_PARALLEL_FILES if can_fork() else AUTO_PARALLEL_FILES_FRESH
+            jobs = _cores() if files >= threshold else 1
         if multiprocessing.current_process().daemon:
             return 1  # a daemonic process may not start processes
         return max(1, min(jobs, files))
 
-    def judge(self, items: Sequence[Incoming]) -> Iterator[_Judged]:
-        """Every item's verdict, in input order."""
+    def judge(self, items: Sequence[Incoming]) -> Iterator[list[_Judged]]:
+        """Every item's verdict, in input order, in batches of the verdicts that are ready."""
         workers = self.workers(len(items))
         if workers <= 1:
             return _judge_ahead(items, self.context)
         return self._in_pool(items, self.pool(workers), workers, POOL_RESTARTS)
 
     def pool(self, workers: int) -> ProcessPoolExecutor:
-        """Worker processes started fresh (forkserver or spawn: never a fork of this process and its
-        threads). The context is pickled once, to a file in the run's private folder that each
-        worker reads as it starts (passed as an argument it would be piped to each in turn)."""
-        if not self.file.exists():  # scratch in the run's private folder, like the staged copies
-            self.file.write_bytes(pickle.dumps(self.context, protocol=pickle.HIGHEST_PROTOCOL))
+        """Worker processes that hold the run's context.
+
+        On Linux, from a process with no other thread, they are forks of this one (Python's
+        default there up to 3.13): they start in milliseconds with the registry already in
+        memory, shared until written. Otherwise (other threads, whose locks a fork would copy
+        mid-use; macOS; Windows) they start fresh from a forkserver that imports the checks once,
+        or by spawning, and read the context pickled once to a file in the run's private folder.
+        """
         methods = multiprocessing.get_all_start_methods()
+        if can_fork():
+            return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+                                       initializer=_init_worker, initargs=(self.context, None))
         mp = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        if "forkserver" in methods:
+            mp.set_forkserver_preload(["__main__", __name__])
+            forkserver.ensure_running()  # it imports while the context is pickled here
+        if not self.file.exists():
+            self.file.write_bytes(_without_gc(pickle.dumps, self.context, protocol=pickle.HIGHEST_PROTOCOL))
         return ProcessPoolExecutor(max_workers=workers, mp_context=mp, initializer=_init_worker,
-                                   initargs=(str(self.file),))
+                                   initargs=(None, str(self.file)))
 
     def _in_pool(self, items: Sequence[Incoming], pool: ProcessPoolExecutor, workers: int,
-                 restarts: int) -> Iterator[_Judged]:
+                 restarts: int) -> Iterator[list[_Judged]]:
         """Judge in *pool*, yielding in input order with a bounded window of files out.
 
         A worker that dies (a reader aborting the process) breaks the pool: the files that
@@ -204,19 +230,14 @@ class _Judging:
         todo = deque(items)
         window: deque[tuple[Incoming, Future[_Judged]]] = deque()
         try:
-            while todo or window:
-                while todo and len(window) < WINDOW_PER_WORKER * workers:
-                    window.append((todo[0], pool.submit(_judge_in_worker, todo[0])))
-                    todo.popleft()
-                judged = window[0][1].result()
-                window.popleft()
-                yield judged
+            yield from _in_order(todo, window, lambda item: pool.submit(_judge_in_worker, item),
+                                 WINDOW_PER_WORKER * workers)
             return
         except BrokenProcessPool:
             pass
         finally:
             pool.shutdown(cancel_futures=True)
-        yield from self._alone(window)
+        yield from ([one] for one in self._alone(window))
         if restarts > 0 and len(todo) > 1:
             workers = min(workers, len(todo))
             yield from self._in_pool(todo, self.pool(workers), workers, restarts - 1)
@@ -238,12 +259,31 @@ class _Judging:
                 except BrokenProcessPool:
                     pool.shutdown()
                     pool = None
-                    judged = _verdict(item, self.context, sniff(item.path).kind, None,
-                                      [READER_CRASHED(file=item.name, detail=READER_DIED)])
+                    data = _read(item)
+                    judged = _archived(_verdict(item, self.context, data, sniff(data).kind, None,
+                                                [READER_CRASHED(file=item.name, detail=READER_DIED)]),
+                                       self.context, data)
                 yield judged
         finally:
             if pool is not None:
                 pool.shutdown()
+
+
+def _in_order(todo: deque[Incoming], window: deque[tuple[Incoming, Future[_Judged]]],
+              submit: Callable[[Incoming], Future[_Judged]], size: int) -> Iterator[list[_Judged]]:
+    """Keep up to *size* files out; yield in input order the oldest verdict and every verdict
+    ready right behind it (at most :data:`BATCH_MAX`), so that a parent that falls behind
+    stores more files per transaction. An item leaves *todo* once submitted and *window* once
+    yielded, so a caller that catches an exception knows what is still out or to do."""
+    while todo or window:
+        while todo and len(window) < size:
+            window.append((todo[0], submit(todo[0])))
+            todo.popleft()
+        batch = [window[0][1].result()]
+        window.popleft()
+        while window and len(batch) < BATCH_MAX and window[0][1].done() and window[0][1].exception() is None:
+            batch.append(window.popleft()[1].result())
+        yield batch
 
 
 def _cores() -> int:
@@ -253,34 +293,40 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def _judge_ahead(items: Sequence[Incoming], context: _Context) -> Iterator[_Judged]:
-    """Judge in a thread one file ahead of the caller: storing waits on fsync (with the GIL
-    released) while reading and checking need the CPU."""
+def _judge_ahead(items: Sequence[Incoming], context: _Context) -> Iterator[list[_Judged]]:
+    """Judge in a thread ahead of the caller: storing waits on fsync (with the GIL released)
+    while reading and checking need the CPU."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-collect") as pool:
-        pending: Future[_Judged] | None = None
-        for item in items:
-            ahead = pool.submit(_judge, item, context)
-            if pending is not None:
-                yield pending.result()
-            pending = ahead
-        if pending is not None:
-            yield pending.result()
+        yield from _in_order(deque(items), deque(), lambda item: pool.submit(_judge, item, context),
+                             WINDOW_IN_PROCESS)
 
 
 _WORKER: dict[str, _Context] = {}
 
 
-def _init_worker(context_file: str) -> None:
-    # Unpickling a registry of 50,000 tasks takes 1 s with the cyclic GC on, 0.2 s off; frozen,
-    # the GC does not walk it again while files are judged.
-    gc.disable()
-    try:
-        _WORKER["context"] = pickle.loads(Path(context_file).read_bytes())
-    finally:
-        gc.enable()
+def _init_worker(context: _Context | None, context_file: str | None) -> None:
+    """Hold the run's context: inherited (fork) or read from *context_file*. Frozen, the GC
+    does not walk the registry while files are judged, nor copy a forked worker's pages."""
     gc.freeze()
+    if context is None:
+        # Unpickling a registry of 50,000 tasks takes 1 s with the cyclic GC on, 0.2 s off.
+        context = _without_gc(pickle.loads, Path(str(context_file)).read_bytes())
+        gc.freeze()
+    _WORKER["context"] = context
     with contextlib.suppress(AttributeError, OSError):  # no nice on Windows
         os.nice(WORKER_NICE)
+
+
+def _without_gc(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """*func* with the cyclic GC paused: (un)pickling a large registry creates a million
+    objects, and the GC would walk them again and again (pickling 0.9 s → 0.6 s)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return func(*args, **kwargs)
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _judge_in_worker(item: Incoming) -> _Judged:
@@ -288,29 +334,58 @@ def _judge_in_worker(item: Incoming) -> _Judged:
 
 
 def _judge(item: Incoming, context: _Context) -> _Judged:
-    """Pre-check, read and check one file; touches neither the store nor anything shared."""
+    """Pre-check, read and check one file; touches neither the store nor anything shared
+    but the content-addressed archive. The file is read once: its hash, the checks and the
+    archived copy all come from the same bytes."""
+    data = _read(item)
     checked: Checked | None = None
     try:
-        read, problems = read_returned(item.path, display_name=item.name)
+        read, problems = read_returned(data, display_name=item.name)
     except Exception as exc:  # noqa: BLE001 - an unforeseen reader failure is this file's problem
         read, problems = None, [FILE_UNREADABLE(file=item.name, value=f"{type(exc).__name__}: {exc}"[:300])]
     if read is not None:
         checked = check_workbook(read, file=item.name, registry=context.registry, programme=context.programme,
                                  period=context.period)
         problems.extend(checked.problems)
-    detected = read.format if read is not None else sniff(item.path).kind
-    return _verdict(item, context, detected, checked, problems)
+    detected = read.format if read is not None else sniff(data).kind
+    return _archived(_verdict(item, context, data, detected, checked, problems), context, data)
 
 
-def _verdict(item: Incoming, context: _Context, detected: str, checked: Checked | None,
+def _read(item: Incoming) -> bytes:
+    try:
+        return item.path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"无法读取文件 {item.name}：{exc.strerror or exc}。请检查文件是否仍在、是否有读取权限。") from exc
+
+
+def _archived(judged: _Judged, context: _Context, data: bytes) -> _Judged:
+    """Archive the original of a file that will be stored, so that the parent only records it.
+
+    The archive is content-addressed and idempotent: a copy archived for a file the parent
+    then finds a duplicate is the same copy. On failure the parent archives it itself and
+    reports the error.
+    """
+    if judged.other_period or context.archive_dir is None:
+        return judged
+    received = judged.received
+    try:
+        ext = archiving.extension(received.detected_type, received.source_name)
+        rel = archiving.archive(context.archive_dir, received.sha256, ext, data)
+    except StoreError:
+        return judged
+    judged.received = dataclasses.replace(received, archived=rel)
+    return judged
+
+
+def _verdict(item: Incoming, context: _Context, data: bytes, detected: str, checked: Checked | None,
              problems: list[Problem]) -> _Judged:
     """The verdict on one file from what reading and checking found."""
     unit = checked.unit if checked and checked.unit else _unit_from_name(item.name, context.registry)
     verdict = "accepted" if checked is not None and not any(p.is_error for p in problems) else "rejected"
     received = Received(
-        sha256=item.data_sha256,
+        sha256=hashlib.sha256(data).hexdigest(),
         source_name=item.name,
-        data=b"",  # read by the parent when it stores the file: not sent back from a worker
+        data=b"",  # archived by judging, or read again by the parent: never sent back from a worker
         detected_type=detected,
         received_at=item.received_at,
         received_source=item.received_source,  # type: ignore[arg-type]
@@ -329,28 +404,40 @@ def _verdict(item: Incoming, context: _Context, detected: str, checked: Checked 
 # --- storing: in this process only ---------------------------------------------------------------
 
 
-def _record(judged: _Judged, period: Period, store: Store) -> CollectedFile:
-    """Store one judged file (unless it belongs to another period) and say what became of it."""
-    item, problems, unit = judged.item, judged.problems, judged.received.unit
-    if judged.other_period:
-        # Another period's or programme's file: refused here but not stored, so that
+def _record(batch: Sequence[_Judged], period: Period, store: Store) -> list[CollectedFile]:
+    """Store judged files in one transaction (except another period's) and say what became of each."""
+    stored = iter(store.ingest_many([_with_data(j) for j in batch if not j.other_period]))
+    out = []
+    for judged in batch:
+        item = judged.item
+        # Another period's or programme's file is refused here but not stored, so that
         # collecting its own period later still accepts it.
-        return CollectedFile(item.name, unit, period.key, "rejected", problems, item.received_at,
-                             item.received_source, item.data_sha256, None, judged.identified_by, item.sender)
-    stored: Submission = store.ingest(dataclasses.replace(judged.received, data=item.path.read_bytes()))
-    return CollectedFile(
-        file=item.name,
-        unit=unit,
-        period=period.key,
-        outcome=stored.outcome,
-        problems=problems,
-        received_at=item.received_at,
-        received_source=item.received_source,
-        sha256=item.data_sha256,
-        submission_id=stored.id,
-        identified_by=judged.identified_by,
-        sender=item.sender,
-    )
+        submission: Submission | None = None if judged.other_period else next(stored)
+        out.append(CollectedFile(
+            file=item.name,
+            unit=judged.received.unit,
+            period=period.key,
+            outcome=submission.outcome if submission else "rejected",
+            problems=judged.problems,
+            received_at=item.received_at,
+            received_source=item.received_source,
+            sha256=judged.received.sha256,
+            submission_id=submission.id if submission else None,
+            identified_by=judged.identified_by,
+            sender=item.sender,
+        ))
+    return out
+
+
+def _with_data(judged: _Judged) -> Received:
+    """What the store takes: the archived copy, or the bytes when judging could not archive them."""
+    received = judged.received
+    if received.archived:
+        return received
+    data = _read(judged.item)
+    if hashlib.sha256(data).hexdigest() != received.sha256:
+        raise InputError(f"文件 {judged.item.name} 在收集过程中被改动，未记录。请确认文件已保存好后重新收集。")
+    return dataclasses.replace(received, data=data)
 
 
 def _unit_from_name(name: str, registry: Registry) -> str | None:

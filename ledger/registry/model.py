@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any
 
@@ -40,6 +40,11 @@ class Task:
     review: list[str] = field(default_factory=list)
     note: str = ""
 
+    def __reduce__(self) -> tuple[type[Task], tuple[Any, ...]]:
+        # Pickled as a plain tuple of field values: a 50,000-task registry is sent to every
+        # collect worker, and this halves its size and the time to load it.
+        return Task, tuple(getattr(self, name) for name in _TASK_FIELDS)
+
     @property
     def annex(self) -> str | None:
         """The annex/special action key ("A1") the task belongs to, if any."""
@@ -69,6 +74,9 @@ class Task:
             "milestones": [{"due": m.due.isoformat(), "text": m.text} for m in self.milestones],
             "review": list(self.review),
         }
+
+
+_TASK_FIELDS = tuple(f.name for f in fields(Task))
 
 
 @dataclass
