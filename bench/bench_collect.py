@@ -5,7 +5,7 @@ editing the sheet XML as a unit's Excel would save them: strings in sharedString
 file different) are collected into a fresh store, and read in the same process by the
 baseline a user would write: ``openpyxl.load_workbook`` per file, a DataFrame per file,
 ``pandas.concat``. Collect runs in this process (``jobs=1``) and with the default
-(``jobs=0``: a worker process per core). Also printed: the floor (unzip + scan the sheet
+(``jobs=0``: :func:`ledger.collect.api.auto_workers`, two worker processes a core). Also printed: the floor (unzip + scan the sheet
 XML) and python-calamine alone. Peak memory is the highest RSS sampled during each phase,
 for this process and for its child processes (the forkserver and the workers, whose own
 peak the kernel keeps); collect is also run on the first tenth of the files to show that
@@ -41,7 +41,7 @@ import pandas as pd
 import python_calamine
 
 from ledger import config, layout
-from ledger.collect.api import collect
+from ledger.collect.api import auto_workers, collect
 from ledger.generate import build_workbook, index_registry
 from ledger.periods import CHINA, parse_period
 from ledger.registry.model import Registry
@@ -328,13 +328,13 @@ def main() -> None:
         run("floor: unzip + scan sheet XML", "floor", len(paths), lambda: floor(paths))
         run("python-calamine alone (ledger sheet values)", "calamine", len(paths), lambda: calamine_only(paths))
         tenth_count = max(1, len(paths) // 10)
-        cores = os.cpu_count() or 1  # jobs=0 on all the files: a worker per core; here too, to compare
-        run(f"ledger collect, first {tenth_count} files (jobs={cores})", "tenth", tenth_count,
-            lambda: run_collect(root, registry, tenth, "ws-collect-tenth", cores))
+        workers = auto_workers()  # what jobs=0 uses on all the files; here too, to compare
+        run(f"ledger collect, first {tenth_count} files (jobs={workers})", "tenth", tenth_count,
+            lambda: run_collect(root, registry, tenth, "ws-collect-tenth", workers))
         one: Counter = run("ledger collect, jobs=1 (in this process)", "collect-1", len(paths),
                            lambda: run_collect(root, registry, inbox, "ws-collect-1", 1))  # type: ignore[assignment]
         print(f"{'':<46} outcomes: {dict(one)}")
-        outcomes: Counter = run("ledger collect, jobs=0 (auto: a worker per core)", "collect", len(paths),
+        outcomes: Counter = run(f"ledger collect, jobs=0 (auto: {auto_workers()} workers)", "collect", len(paths),
                                 lambda: run_collect(root, registry, inbox, "ws-collect", 0))  # type: ignore[assignment]
         print(f"{'':<46} outcomes: {dict(outcomes)}")
         frame = run("baseline: openpyxl + DataFrame + concat", "baseline", len(paths), lambda: baseline(paths))

@@ -200,6 +200,22 @@ def test_cli_collect_and_status_json(ws: Workspace, tmp_path: Path) -> None:
     assert names == [f"2022-W23_{ZJ}_催报.eml", f"2022-W23_{CG}_催报.eml"]
 
 
+def test_cli_collect_in_worker_processes_gives_the_same_verdicts(ws: Workspace, tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    _filled(ws, JT, inbox)
+    _filled(ws, CG, inbox, percent="很多")
+    runner = CliRunner()
+    args = ["collect", str(inbox), "-p", "351", "--period", "2022-W23", "--json", "--no-receipts"]
+    other = shutil.copytree(ws.root, tmp_path / "other")
+    outcomes = []
+    for root, jobs in ((ws.root, "1"), (other, "2")):
+        res = runner.invoke(main, ["-w", str(root), *args, "--jobs", jobs])
+        assert res.exit_code == 1, res.output  # one file rejected
+        subs = json.loads(res.output)["submissions"]
+        outcomes.append([{k: v for k, v in s.items() if k != "received_at"} for s in subs])  # the time of collection
+    assert outcomes[0] == outcomes[1] and {s["outcome"] for s in outcomes[0]} == {"accepted", "rejected"}
+
+
 def test_next_period_prefilled_from_last_accepted_report(ws: Workspace, tmp_path: Path) -> None:
     import openpyxl
 

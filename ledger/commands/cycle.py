@@ -57,9 +57,12 @@ def generate_cmd(programme: str, period: str, units: tuple[str, ...], output: Pa
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @programme_period
 @click.option("--no-receipts", is_flag=True, help="不生成回执。")
+@click.option("--jobs", "-j", type=click.IntRange(0, 64), default=0, show_default=True,
+              help="并行读取的进程数；0 表示自动（文件较多时每个 CPU 核两个进程），1 表示不另起进程。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出每个文件的处理结果。")
 @fail_cleanly
-def collect_cmd(paths: tuple[Path, ...], programme: str, period: str, no_receipts: bool, as_json: bool) -> None:
+def collect_cmd(paths: tuple[Path, ...], programme: str, period: str, no_receipts: bool, jobs: int,
+                as_json: bool) -> None:
     """收集各单位报回的工作台账（文件夹、.xlsx/.xls/.ods、.eml 邮件、.zip），校验、登记并生成回执。有退回时退出码为 1。"""
     from ledger.collect.api import OUTCOME_NAMES, collect
     from ledger.collect.receipts import write_receipts
@@ -68,7 +71,7 @@ def collect_cmd(paths: tuple[Path, ...], programme: str, period: str, no_receipt
 
     ws = workspace()
     registry = load_registry(ws, programme)
-    result = collect(ws, list(paths), programme, period, registry=registry)
+    result = collect(ws, list(paths), programme, period, registry=registry, jobs=jobs)
     receipts = [] if no_receipts else write_receipts(ws, result, registry, load_directory(ws))
     rejected = any(f.outcome == "rejected" for f in result.files)
     if as_json:
