@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -373,18 +374,40 @@ def test_done_must_be_100_and_100_should_be_done(env: tuple, tmp_path: Path) -> 
         ("done-not-100", "M4", "error"), ("percent-100-not-done", "M5", "warning")]
 
 
-def test_done_with_100_percent_typed_in_excel(env: tuple, tmp_path: Path) -> None:
-    """Excel stores "100%" as the number 1 under a percent format; with 已完成 it means 100."""
-
-    def percent_format(wb: object, ws: object) -> None:
+def _percent_format(code: str, tasks: tuple[str, ...]) -> Callable[[object, object], None]:
+    def transform(wb: object, ws: object) -> None:
         col = rt.columns(ws)["percent"]
-        for r in rt.task_rows(ws).values():
-            ws.cell(r, col).number_format = "0%"
+        rows = rt.task_rows(ws)
+        for task in tasks:
+            ws.cell(rows[task], col).number_format = code
 
-    values = {T1: {"status": "已完成", "percent": 1.0}, T2: {"status": "按序时推进", "percent": 1}}
-    result = check(env, rt.fill(generated(env, tmp_path), values, transform=percent_format))
-    assert flatten(result.problems, ("code", "cell", "severity")) == [("percent-normalised", "M4", "warning")]
-    assert [e.percent for e in result.entries][:2] == [100, 1]
+    return transform
+
+
+def test_100_percent_typed_in_excel_is_read_from_the_cell_format(env: tuple, tmp_path: Path) -> None:
+    """Excel stores "100%" as the number 1 under a percent format: the format makes it 100 whatever
+    the status; a plain 1 stays 1 unless the status is 已完成."""
+    values = {T1: {"status": "已完成", "percent": 1.0}, T2: {"status": "按序时推进", "percent": 1},
+              T3: {"status": "按序时推进", "percent": 1}}
+    path = rt.fill(generated(env, tmp_path), values, transform=_percent_format("0%", (T1, T2)))
+    result = check(env, path)
+    assert flatten(result.problems, ("code", "cell", "severity")) == [
+        ("percent-normalised", "M4", "warning"), ("percent-normalised", "M5", "warning"),
+        ("percent-100-not-done", "M5", "warning")]
+    assert [e.percent for e in result.entries] == [100, 100, 1]
+
+
+@pytest.mark.parametrize(("code", "percent"), [
+    ("0.0%", 100), ("[Red]0%;-0%", 100), ('0"%"', 1), ("0\\%", 1), ("0.00", 1), ("General", 1)])
+def test_custom_number_formats(env: tuple, tmp_path: Path, code: str, percent: int) -> None:
+    path = rt.fill(generated(env, tmp_path), {T2: {"status": "按序时推进", "percent": 1}},
+                   transform=_percent_format(code, (T2,)))
+    assert check(env, path).entries[1].percent == percent
+
+
+def test_plain_1_under_done_is_still_100(env: tuple, tmp_path: Path) -> None:
+    result = check(env, rt.fill(generated(env, tmp_path), {T1: {"status": "已完成", "percent": 1}}))
+    assert flatten(result.problems) == [("percent-normalised", "M4")] and result.entries[0].percent == 100
 
 
 def test_progress_required_unless_done(env: tuple, tmp_path: Path) -> None:
@@ -453,6 +476,17 @@ def test_libreoffice_round_trip(env: tuple, lo_files: dict, fmt: str) -> None:
     assert result.entries == expected_entries()
 
 
+@pytest.mark.parametrize("fmt", ["xlsx", "ods"])
+def test_percent_format_survives_libreoffice(env: tuple, tmp_path: Path, fmt: str) -> None:
+    """A 1 shown as 100% keeps its meaning in a file saved by LibreOffice (.xlsx style, .ods value type)."""
+    if rt.soffice() is None:
+        pytest.skip("LibreOffice (soffice) not installed")
+    source = rt.fill(generated(env, tmp_path, name="pct.xlsx"), {T2: {"status": "按序时推进", "percent": 1}},
+                     transform=_percent_format("0%", (T2,)))
+    saved = rt.convert(source, fmt, tmp_path / fmt, tmp_path / "lo-profile")
+    assert check(env, saved).entries[1].percent == 100
+
+
 def test_libreoffice_xls_read_by_content_when_named_xlsx(env: tuple, lo_files: dict, tmp_path: Path) -> None:
     renamed = tmp_path / "saved-as-xls.xlsx"
     shutil.copy(lo_files["xls"], renamed)
@@ -504,3 +538,12 @@ def test_damaged_xls_is_a_problem_not_a_crash(env: tuple, tmp_path: Path) -> Non
     _, programme, registry, period = env
     result = check_workbook(empty, file="old.xls", registry=registry, programme=programme, period=period)
     assert flatten(result.problems) == [("no-ledger-sheet", None)]
+
+
+@pytest.mark.parametrize(("code", "percent"), [
+    ("0%", True), ("0.00%", True), ("#,##0.0%", True), ("[Blue]0%", True),
+    ('0"%"', False), ("0\\%", False), ("0.00", False), ("General", False), ("[$%-409]0", False)])
+def test_percent_format_codes(code: str, percent: bool) -> None:
+    from ledger.collect.numfmt import is_percent_code
+
+    assert is_percent_code(code) is percent

@@ -500,10 +500,11 @@ def _check_percent(
     if parsed.value is None:
         ctx.add(PERCENT_INVALID, r=r, c=c, task=task_id, value=_cell_text(raw))
         return None
-    if status == layout.DONE and parsed.value == 1 and isinstance(raw, (int, float)):
-        # "100%" typed in Excel is stored as the number 1 (shown as 100% by its format).
-        ctx.add(PERCENT_NORMALISED, r=r, c=c, task=task_id, value=_cell_text(raw), percent=100)
-        return 100
+    if parsed.value == 1 and isinstance(raw, int | float) and not isinstance(raw, bool):
+        # "100%" typed in Excel or WPS is stored as the number 1 under a percent format: the
+        # cell's format says so; a 1 under 已完成 is taken as 100 % whatever its format.
+        if status == layout.DONE or (ctx.read.percent is not None and ctx.read.percent(cell_ref(r, c))):
+            parsed = layout.Percent(100, normalised=True)
     if parsed.normalised:
         ctx.add(PERCENT_NORMALISED, r=r, c=c, task=task_id, value=_cell_text(raw), percent=parsed.value)
     if status == layout.DONE and parsed.value < 100:

@@ -24,6 +24,7 @@ import python_calamine as pc
 from defusedxml import ElementTree as SafeET
 
 from ledger import layout
+from ledger.collect.numfmt import PercentCells
 from ledger.collect.safety import (
     DEFAULT_LIMITS,
     FILE_CORRUPT,
@@ -73,6 +74,8 @@ class ReadWorkbook:
     sheet_states: dict[str, str] = field(default_factory=dict)
     meta_sheet_found: bool = False
     unavailable: list[str] = field(default_factory=list)
+    #: whether a ledger-sheet cell shows its number as a percentage (None: cannot tell)
+    percent: PercentCells | None = field(default=None, repr=False, compare=False)
 
 
 # --- A1 helpers -------------------------------------------------------------------------------
@@ -275,6 +278,7 @@ def _read_xlsx(data: bytes, kind: str, facts: XlsxFacts | None) -> ReadWorkbook:
     read.defined = {name: name_constant(text) for name, text in facts.defined.items()}
     part = facts.sheets.get(read.ledger_sheet or "")
     if part:
+        read.percent = PercentCells(xlsx=data, part=part)
         read.merged = list(facts.merged.get(part, []))
         if part in facts.formula_parts:
             with zipfile.ZipFile(io.BytesIO(data)) as zf:
@@ -340,17 +344,27 @@ def _has_cached_value(cell: Any) -> bool:
 def _read_ods(data: bytes) -> ReadWorkbook:
     read, _wb = _values(data, "ods")
     with zipfile.ZipFile(io.BytesIO(data)) as zf, zf.open("content.xml") as fh:
-        read.formulas, read.formulas_without_value, read.merged, read.defined = _ods_content(
-            fh, read.ledger_sheet)
+        found = _ods_content(fh, read.ledger_sheet)
+    read.formulas, read.formulas_without_value, read.merged = found.formulas, found.no_value, found.merged
+    read.defined = found.defined
+    read.percent = PercentCells(ods_cells=frozenset(found.percent))
     return read
 
 
-def _ods_content(fh: Any, sheet: str | None) -> tuple[list[str], list[str], list[str], dict[str, str]]:
-    """Formulas and spans of *sheet*, and the document's named expressions, from content.xml."""
-    formulas: list[str] = []
-    no_value: list[str] = []
-    merged: list[str] = []
-    defined: dict[str, str] = {}
+@dataclass
+class _OdsContent:
+    """What content.xml says of the ledger sheet beyond its values, and the named expressions."""
+
+    formulas: list[str] = field(default_factory=list)
+    no_value: list[str] = field(default_factory=list)
+    merged: list[str] = field(default_factory=list)
+    percent: list[str] = field(default_factory=list)  # cells of value type "percentage"
+    defined: dict[str, str] = field(default_factory=dict)
+
+
+def _ods_content(fh: Any, sheet: str | None) -> _OdsContent:
+    """Formulas, spans and percentage cells of *sheet*, and the document's named expressions."""
+    found = _OdsContent()
     current: str | None = None
     row = col = 0
     row_rep = 1
@@ -364,7 +378,7 @@ def _ods_content(fh: Any, sheet: str | None) -> tuple[list[str], list[str], list
                 col = 0
                 row_rep = int(el.get(f"{TABLE_NS}number-rows-repeated") or 1)
             elif tag in cells and current == sheet and sheet is not None:
-                _ods_cell(el, row, col, formulas, no_value, merged)
+                _ods_cell(el, row, col, found)
             if tag in cells:
                 col += int(el.get(f"{TABLE_NS}number-columns-repeated") or 1)
             continue
@@ -372,22 +386,25 @@ def _ods_content(fh: Any, sheet: str | None) -> tuple[list[str], list[str], list
             row += row_rep
             el.clear()
         elif tag == f"{TABLE_NS}named-expression":
-            defined[el.get(f"{TABLE_NS}name") or ""] = name_constant(el.get(f"{TABLE_NS}expression") or "")
+            found.defined[el.get(f"{TABLE_NS}name") or ""] = name_constant(el.get(f"{TABLE_NS}expression") or "")
         elif tag == f"{TABLE_NS}named-range":
-            defined[el.get(f"{TABLE_NS}name") or ""] = el.get(f"{TABLE_NS}cell-range-address") or ""
-    return formulas, no_value, merged, defined
+            found.defined[el.get(f"{TABLE_NS}name") or ""] = el.get(f"{TABLE_NS}cell-range-address") or ""
+    return found
 
 
-def _ods_cell(el: Any, row: int, col: int, formulas: list[str], no_value: list[str], merged: list[str]) -> None:
+def _ods_cell(el: Any, row: int, col: int, found: _OdsContent) -> None:
     ref = cell_ref(row, col)
+    value_type = el.get(f"{OFFICE_NS}value-type")
     if el.get(f"{TABLE_NS}formula"):
-        formulas.append(ref)
-        if el.get(f"{OFFICE_NS}value-type") is None:
-            no_value.append(ref)
+        found.formulas.append(ref)
+        if value_type is None:
+            found.no_value.append(ref)
+    if value_type == "percentage":
+        found.percent.append(ref)
     rows_spanned = int(el.get(f"{TABLE_NS}number-rows-spanned") or 1)
     cols_spanned = int(el.get(f"{TABLE_NS}number-columns-spanned") or 1)
     if rows_spanned > 1 or cols_spanned > 1:
-        merged.append(f"{ref}:{cell_ref(row + rows_spanned - 1, col + cols_spanned - 1)}")
+        found.merged.append(f"{ref}:{cell_ref(row + rows_spanned - 1, col + cols_spanned - 1)}")
 
 
 # --- .xls -------------------------------------------------------------------------------------
