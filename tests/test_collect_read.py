@@ -317,6 +317,28 @@ def test_row_added_and_empty_rows_ignored(env: tuple, tmp_path: Path) -> None:
     assert flatten(result.problems, ("code", "cell", "row")) == [("row-added", "K8", 8), ("row-added", "B9", 9)]
 
 
+def test_signature_and_note_lines_below_the_table_are_warnings(env: tuple, tmp_path: Path) -> None:
+    def edit(wb: object, ws: object) -> None:
+        ws["A8"].value = "填报人：张三"
+        ws["F8"].value = "联系电话：0379-12345678"
+        ws["A9"].value = "注：第3项资金已申请"
+        ws["A10"].value = "注重质量"  # not a note line: an added row
+        ws["A11"].value = "审核人："
+        ws["B11"].value = 5  # a number: not a note line either
+
+    result = check(env, rt.fill(generated(env, tmp_path), FILLED, transform=edit))
+    assert flatten(result.problems, ("code", "cell", "severity")) == [
+        ("note-below-table", "A8", "warning"), ("note-below-table", "A9", "warning"),
+        ("row-added", "A10", "error"), ("row-added", "A11", "error")]
+    assert result.problems[0].value == "填报人：张三 联系电话：0379-12345678"
+
+
+def test_note_line_between_task_rows_is_an_added_row(env: tuple, tmp_path: Path) -> None:
+    result = check(env, rt.fill(generated(env, tmp_path), FILLED, transform=lambda wb, ws: ws.insert_rows(5)
+                                or setattr(ws["A5"], "value", "填报人：张三")))
+    assert ("row-added", "A5") in flatten(result.problems)
+
+
 def test_duplicated_task_row(env: tuple, tmp_path: Path) -> None:
     def edit(wb: object, ws: object) -> None:
         for c in range(1, ws.max_column + 1):

@@ -65,6 +65,12 @@ TASK_DUPLICATE = ProblemType(
     "task-duplicate", "error", "任务 {value} 出现了不止一行（另见第 {first} 行），请删除多余的行，每项任务只填一行")
 ROW_ADDED = ProblemType(
     "row-added", "error", "第 {line} 行{what}，不属于本台账的任何任务，请删除该行；需补充说明的请写在相应任务的备注中")
+NOTE_BELOW_TABLE = ProblemType(
+    "note-below-table", "warning", "第 {line} 行“{value}”写在表格下方，按落款或说明处理，不计入任何任务；"
+    "如是某项任务的进展，请写在该任务行内")
+#: how the signature and note lines that units type under a table begin (填报人：… 联系电话：…)
+_NOTE_LINE = re.compile(r"^(填报人|填表人|审核人|审核|核稿|联系人|联系电话|电话|负责人|分管领导|主要领导|单位负责人|"
+                        r"签字|签发|填报单位|报送单位|填报日期|日期|备注|说明|注)(\s*[:：]|\s)")
 
 # --- input cells --------------------------------------------------------------------------------
 STATUS_MISSING = ProblemType("status-missing", "error", "推进状态未填写，请从下拉列表中选择")
@@ -358,6 +364,7 @@ class _Columns:
 def _check_rows(ctx: _Ctx, header_row: int, cols: dict[str, int], tasks: list[_Expected]) -> list[Entry]:
     expected = {e.task_id: e for e in tasks}
     found: dict[str, int] = {}
+    added: list[tuple[int, str]] = []
     tid_col = cols["task_id"]
     for r in range(header_row + 1, len(ctx.read.rows)):
         row = ctx.read.rows[r]
@@ -370,9 +377,17 @@ def _check_rows(ctx: _Ctx, header_row: int, cols: dict[str, int], tasks: list[_E
                 continue
             found[tid] = r
         else:
-            first = next(c for c, v in enumerate(row) if v is not None and str(v).strip())
-            what = f"的任务编号“{tid}”不在本台账中" if tid else "没有任务编号"
-            ctx.add(ROW_ADDED, r=r, c=first, value=tid or None, task=tid or None, line=r + 1, what=what)
+            added.append((r, tid))
+    last_task_row = max(found.values(), default=header_row)
+    for r, tid in added:
+        row = ctx.read.rows[r]
+        first = next(c for c, v in enumerate(row) if v is not None and str(v).strip())
+        note = _note_line(row) if r > last_task_row and not tid else None
+        if note is not None:
+            ctx.add(NOTE_BELOW_TABLE, r=r, c=first, value=note, line=r + 1)
+            continue
+        what = f"的任务编号“{tid}”不在本台账中" if tid else "没有任务编号"
+        ctx.add(ROW_ADDED, r=r, c=first, value=tid or None, task=tid or None, line=r + 1, what=what)
     _merged_inputs(ctx, cols, set(found.values()))
     columns = _Columns.of(cols)
     entries = []
@@ -385,6 +400,16 @@ def _check_rows(ctx: _Ctx, header_row: int, cols: dict[str, int], tasks: list[_E
         _check_locked(ctx, r, row, columns, exp)
         entries.append(_check_inputs(ctx, r, row, columns, exp.task_id))
     return entries
+
+
+def _note_line(row: Sequence[object]) -> str | None:
+    """The text of a signature or note line (填报人：张三 联系电话：…), else None: text only,
+    beginning as such lines do."""
+    cells = [v for v in row if v is not None and not (isinstance(v, str) and not v.strip())]
+    if not all(isinstance(v, str) for v in cells):
+        return None
+    text = " ".join(str(v).strip() for v in cells)
+    return text[:100] if _NOTE_LINE.match(layout.nfkc(text)) else None
 
 
 def _cell_text(value: object) -> str:
