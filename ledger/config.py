@@ -71,12 +71,18 @@ class Paths:
 
 @dataclass(frozen=True)
 class SmtpSettings:
+    """[smtp]: where `ledger mail send` delivers. ``ssl``: TLS from the first byte (SMTPS);
+    unset, it is used on port 465 when ``starttls`` is false. ``timeout``: seconds to wait
+    for the server at each step."""
+
     host: str = "localhost"
     port: int = 25
     starttls: bool = True
     username: str = ""
     password_env: str = "LEDGER_SMTP_PASSWORD"
     sender: str = ""
+    ssl: bool | None = None
+    timeout: int = 30
 
 
 @dataclass(frozen=True)
@@ -159,7 +165,7 @@ def parse(raw: dict[str, Any], root: Path) -> Workspace:
     progs_raw = _table(raw, "programmes", required=True)
     programmes = {pid: _programme(pid, body) for pid, body in progs_raw.items()}
     smtp_raw = _table(raw, "smtp", required=False)
-    _only(smtp_raw, "smtp", {"host", "port", "starttls", "username", "password_env", "sender"})
+    _only(smtp_raw, "smtp", {"host", "port", "starttls", "ssl", "timeout", "username", "password_env", "sender"})
     smtp = SmtpSettings(
         host=_str(smtp_raw, "smtp.host", default="localhost"),
         port=_int(smtp_raw, "smtp.port", default=25, lo=1, hi=65535),
@@ -167,6 +173,8 @@ def parse(raw: dict[str, Any], root: Path) -> Workspace:
         username=_str(smtp_raw, "smtp.username", default=""),
         password_env=_str(smtp_raw, "smtp.password_env", default="LEDGER_SMTP_PASSWORD"),
         sender=_str(smtp_raw, "smtp.sender", default=""),
+        ssl=_bool(smtp_raw, "smtp.ssl", default=False) if "ssl" in smtp_raw else None,
+        timeout=_int(smtp_raw, "smtp.timeout", default=30, lo=1, hi=600),
     )
     return Workspace(
         root=root, paths=paths, programmes=programmes, smtp=smtp, raw=raw,

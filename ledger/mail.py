@@ -372,17 +372,16 @@ def write_reminders(
 # ---- sending -------------------------------------------------------------------------
 
 def _implicit_tls(settings: SmtpSettings) -> bool:
-    """SMTPS (port 465) when configured, or when port 465 is used without STARTTLS."""
-    explicit = getattr(settings, "ssl", None)
-    if explicit is not None:
-        return bool(explicit)
+    """SMTPS when configured (smtp.ssl), else when port 465 is used without STARTTLS."""
+    if settings.ssl is not None:
+        return settings.ssl
     return settings.port == 465 and not settings.starttls
 
 
 def _connect(settings: SmtpSettings, password: str | None, context: ssl.SSLContext | None) -> smtplib.SMTP:
     """Open, secure and log in; every failure becomes a LedgerError that says what to check."""
     where = f"{settings.host}:{settings.port}"
-    timeout = float(getattr(settings, "timeout", 30))
+    timeout = float(settings.timeout)
     context = context or ssl.create_default_context()
     conn: smtplib.SMTP | None = None
     try:

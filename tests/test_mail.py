@@ -381,3 +381,38 @@ def test_send_with_starttls_and_auth(tmp_path, smtp_server, monkeypatch):
     [att] = list(parse(data).iter_attachments())
     assert att.get_filename() == books[JTJ].name
     assert att.get_content() == books[JTJ].read_bytes()
+
+
+def test_send_over_implicit_tls_when_configured(tmp_path, smtp_server):
+    """smtp.ssl = true: TLS from the first byte (SMTPS), on whatever port the office uses."""
+    cert, key = self_signed_cert(tmp_path)
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(cert, key)
+    handler = Collector()
+    port = smtp_server(handler, ssl_context=server_ctx)
+    ws = make_ws(tmp_path, f'host = "127.0.0.1"\nport = {port}\nssl = true\nstarttls = false\ntimeout = 5\n')
+    assert (ws.smtp.ssl, ws.smtp.timeout) == (True, 5)
+    books = workbooks(tmp_path, JTJ)
+    drafts, _ = write_drafts(ws, "351", PERIOD, books, directory())
+    client_ctx = ssl.create_default_context(cafile=str(cert))
+    (tmp_path / "plain").mkdir()
+    plain = make_ws(tmp_path / "plain", f'host = "127.0.0.1"\nport = {port}\nstarttls = false\ntimeout = 2\n')
+    with pytest.raises(LedgerError):  # the server speaks TLS only: a plain client gets nowhere
+        send_drafts(plain, drafts[0].path.parent, ssl_context=client_ctx)
+    assert handler.received == []
+    sent, problems = send_drafts(ws, drafts[0].path.parent, ssl_context=client_ctx)
+    assert problems == [] and len(sent) == 1
+    [(_, rcpts, _, _, _)] = handler.received
+    assert rcpts == ["jtj@example.org"]
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("timeout = 0\n", "smtp.timeout"), ('timeout = "30"\n', "smtp.timeout"), ('ssl = "yes"\n', "smtp.ssl")])
+def test_bad_smtp_settings_are_named(tmp_path, text, message):
+    with pytest.raises(LedgerError, match=message):
+        make_ws(tmp_path, text)
+
+
+def test_smtp_defaults(tmp_path):
+    ws = make_ws(tmp_path, 'host = "mail.example.org"\n')
+    assert (ws.smtp.ssl, ws.smtp.timeout, ws.smtp.starttls) == (None, 30, True)
