@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from ledger.config import Reporting, SmtpSettings, Workspace
 from ledger.errors import ConfigError, InputError, LedgerError
 from ledger.fsutil import clean_stale_temp, safe_filename, write_bytes_atomic
-from ledger.periods import CHINA, Period, cn_date, parse_period
+from ledger.periods import CHINA, Period, cn_date, parse_period, to_china_time
 from ledger.problems import Problem, ProblemType
 from ledger.templating import render
 
@@ -227,14 +227,15 @@ def _safe_filename(text: str) -> str:
 
 
 def _already_sent(outbox: Path, name: str, data: bytes) -> Path | None:
-    """An identical message already in ``sent/`` (also under a de-duplicated name)."""
+    """The same message (its date aside) already in ``sent/`` (also under a de-duplicated name)."""
     sent_dir = outbox / SENT
     stem = Path(name).stem
     if not sent_dir.is_dir():
         return None
+    wanted = _without_date(data)  # a sent copy carries the time it was sent
     for candidate in sorted(sent_dir.glob(f"{_glob_escape(stem)}*.eml")):
         with contextlib.suppress(OSError):
-            if candidate.stat().st_size == len(data) and candidate.read_bytes() == data:
+            if _without_date(candidate.read_bytes()) == wanted:
                 return candidate
     return None
 
@@ -467,14 +468,33 @@ def _read_draft(path: Path, settings: SmtpSettings) -> tuple[bytes, str, list[st
     return raw, envelope_from, recipients
 
 
-def _move_to_sent(path: Path, sent_dir: Path) -> Path:
-    sent_dir.mkdir(parents=True, exist_ok=True)
+_DATE_HEADER = re.compile(rb"(?mi)^Date:[^\r\n]*(?:\r\n[ \t][^\r\n]*)*\r\n")
+
+
+def _without_date(raw: bytes) -> bytes:
+    """A message with CRLF line ends and no Date header: what stays the same between a draft
+    and the copy kept of it once sent."""
+    raw = re.sub(rb"\r?\n", b"\r\n", raw)
+    end = raw.find(b"\r\n\r\n")
+    head, body = (raw, b"") if end < 0 else (raw[:end + 2], raw[end + 2:])
+    return _DATE_HEADER.sub(b"", head) + body
+
+
+def _dated(raw: bytes, when: datetime) -> bytes:
+    """*raw* dated *when*: a draft carries the date it was written, the recipient should see
+    the date it was sent. Everything but the Date header stays byte for byte."""
+    return b"Date: " + format_datetime(when).encode("ascii") + b"\r\n" + _without_date(raw)
+
+
+def _file_as_sent(path: Path, raw: bytes, sent_dir: Path) -> Path:
+    """Keep what was sent (with its real Date) under sent/ and take the draft out of the outbox."""
     target = sent_dir / path.name
     n = 1
     while target.exists():
         n += 1
         target = sent_dir / f"{path.stem}_{n}{path.suffix}"
-    os.replace(path, target)
+    write_bytes_atomic(target, raw)
+    path.unlink()
     return target
 
 
@@ -484,8 +504,10 @@ def send_drafts(
     *,
     password: str | None = None,
     ssl_context: ssl.SSLContext | None = None,
+    now: datetime | None = None,
 ) -> tuple[list[Path], list[Problem]]:
-    """Send every ``*.eml`` in *drafts_dir* and move each sent one into ``sent/``.
+    """Send every ``*.eml`` in *drafts_dir*, dated *now* (default: the time of sending), and
+    keep each sent one in ``sent/``.
 
     Returns the paths of the sent copies and the problems of messages that failed (they
     stay in the outbox). Failing to connect or log in raises :class:`LedgerError`.
@@ -510,6 +532,7 @@ def send_drafts(
         for path in drafts:
             try:
                 raw, envelope_from, recipients = _read_draft(path, settings)
+                raw = _dated(raw, to_china_time(now or datetime.now(CHINA)))
             except (OSError, ValueError) as exc:
                 problems.append(SEND_FAILED(reason=str(exc), advice=_RETRY, file=str(path)))
                 continue
@@ -530,9 +553,9 @@ def send_drafts(
                     conn.rset()
                 continue
             try:
-                sent.append(_move_to_sent(path, sent_dir))
-            except OSError as exc:
-                problems.append(SENT_NOT_MOVED(reason=exc.strerror or str(exc), file=str(path)))
+                sent.append(_file_as_sent(path, raw, sent_dir))
+            except (OSError, LedgerError) as exc:
+                problems.append(SENT_NOT_MOVED(reason=getattr(exc, "strerror", None) or str(exc), file=str(path)))
                 continue
             if refused:
                 problems.append(SEND_FAILED(

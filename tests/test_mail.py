@@ -8,6 +8,7 @@ import shutil
 import socket
 import ssl
 import subprocess
+from datetime import datetime
 from email import policy
 from email.header import decode_header, make_header
 from email.parser import BytesParser
@@ -22,6 +23,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from ledger import config
 from ledger.errors import LedgerError
 from ledger.mail import build_message, send_drafts, write_drafts, write_reminders
+from ledger.periods import CHINA
 from ledger.problems import flatten
 from ledger.registry.units import Unit, UnitDirectory
 from ledger.templating import environment, render
@@ -274,8 +276,9 @@ def test_send_plain_and_no_resend(tmp_path, smtp_server):
     books = workbooks(tmp_path, JTJ, ZJJ)
     drafts, _ = write_drafts(ws, "351", PERIOD, books, directory())
     outbox = drafts[0].path.parent
+    reviewed = {d.path.name: d.path.read_bytes() for d in drafts}
 
-    sent, problems = send_drafts(ws, outbox)
+    sent, problems = send_drafts(ws, outbox, now=datetime(2022, 6, 7, 10, 30, tzinfo=CHINA))
     assert problems == []
     assert sorted(p.name for p in sent) == sorted(d.path.name for d in drafts)
     assert all(p.parent == outbox / "sent" for p in sent)
@@ -291,8 +294,13 @@ def test_send_plain_and_no_resend(tmp_path, smtp_server):
     [att] = list(msg.iter_attachments())
     assert att.get_filename() == books[JTJ].name
     assert att.get_content() == books[JTJ].read_bytes()
-    # What was reviewed in the outbox is byte for byte what went out.
-    assert data.replace(b"\r\n", b"\n") == (outbox / "sent" / f"{PERIOD}_{JTJ}.eml").read_bytes().replace(b"\r\n", b"\n")
+    # What went out is what was reviewed in the outbox, dated when it was sent; sent/ keeps it.
+    assert msg["Date"] == "Tue, 07 Jun 2022 10:30:00 +0800"
+    draft = reviewed[f"{PERIOD}_{JTJ}.eml"]
+    assert b"Date: Mon, 06 Jun 2022 09:00:00 +0800" in draft
+    undated = [re.sub(rb"(?m)^Date: .*\n", b"", d.replace(b"\r\n", b"\n")) for d in (data, draft)]
+    assert undated[0] == undated[1]
+    assert data == (outbox / "sent" / f"{PERIOD}_{JTJ}.eml").read_bytes()
 
     # Sending again sends nothing; regenerating identical drafts does not queue them again.
     assert send_drafts(ws, outbox) == ([], [])
