@@ -13,6 +13,7 @@ import pytest
 
 from ledger.collect import safety
 from ledger.collect.safety import DEFAULT_LIMITS, Limits, ReaderCrashed, precheck, read_isolated
+from ledger.collect.scan import note_structure
 from ledger.collect.sniff import sniff
 from ledger.problems import has_errors
 
@@ -241,7 +242,7 @@ _DV = b'<dataValidations count="1"><dataValidation sqref="M4"><formula1>"a,b"</f
 def test_precheck_notes_formulas_and_merged_ranges(regions: list[bytes], formula: bool, merged: list[str]) -> None:
     facts = safety.XlsxFacts()
     for region in regions:
-        safety._note_structure(region, "xl/worksheets/sheet1.xml", facts)
+        note_structure(region, "xl/worksheets/sheet1.xml", facts)
     assert ("xl/worksheets/sheet1.xml" in facts.formula_parts) is formula
     assert facts.merged.get("xl/worksheets/sheet1.xml", []) == merged
 
