@@ -1,0 +1,42 @@
+"""E-mail to lead units: 工作台账 and 催报 drafts into the outbox, then sending it over SMTP.
+
+The package splits building one message (``message``), writing drafts (``drafts``) and
+SMTP sending (``send``); this module keeps ``from ledger.mail import …`` working.
+"""
+
+from ledger.mail.drafts import (
+    ALREADY_SENT,
+    BAD_EMAIL,
+    DRAFT_HOUR,
+    LEDGER_TEMPLATE,
+    MISSING_EMAIL,
+    REMINDER_TEMPLATE,
+    Draft,
+    due_text,
+    write_drafts,
+    write_reminders,
+)
+from ledger.mail.message import OUTBOX, SENT, WIRE_POLICY, build_message, make_message_id, mime_type
+from ledger.mail.send import SEND_FAILED, SENT_NOT_MOVED, send_drafts
+
+__all__ = [
+    "ALREADY_SENT",
+    "BAD_EMAIL",
+    "DRAFT_HOUR",
+    "LEDGER_TEMPLATE",
+    "MISSING_EMAIL",
+    "OUTBOX",
+    "REMINDER_TEMPLATE",
+    "SEND_FAILED",
+    "SENT",
+    "SENT_NOT_MOVED",
+    "WIRE_POLICY",
+    "Draft",
+    "build_message",
+    "due_text",
+    "make_message_id",
+    "mime_type",
+    "send_drafts",
+    "write_drafts",
+    "write_reminders",
+]

@@ -1,0 +1,278 @@
+"""工作台账 and 催报 drafts written to the outbox for the office to review before sending.
+
+Drafts are deterministic (Date and Message-ID derive from programme, period and unit)
+and a draft already sent is not written again, so a second run never mails a unit twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, time
+from email.utils import formataddr
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ledger.config import Reporting, Workspace
+from ledger.errors import ConfigError, InputError
+from ledger.fsutil import clean_stale_temp, safe_filename, write_bytes_atomic
+from ledger.mail.message import OUTBOX, SENT, _without_date, build_message, make_message_id
+from ledger.periods import CHINA, Period, cn_date, parse_period
+from ledger.problems import Problem, ProblemType
+from ledger.templating import render
+
+if TYPE_CHECKING:
+    from ledger.registry.units import UnitDirectory
+
+DRAFT_HOUR = time(9, 0)
+LEDGER_TEMPLATE = "mail_ledger.txt.j2"
+REMINDER_TEMPLATE = "mail_reminder.txt.j2"
+_ADDRESS = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
+_ADDRESS_SPLIT = re.compile(r"[;；,，、\s]+")
+
+MISSING_EMAIL = ProblemType(
+    "missing-email",
+    "error",
+    "单位“{value}”{detail}，未生成邮件草稿。请在 {units_file} 中填写该单位的电子邮箱后重新生成。",
+)
+BAD_EMAIL = ProblemType(
+    "bad-email",
+    "error",
+    "单位“{unit}”的电子邮箱“{value}”格式不对，未生成邮件草稿。请在 {units_file} 中改正后重新生成。",
+)
+ALREADY_SENT = ProblemType(
+    "already-sent",
+    "warning",
+    "发给“{value}”的同一封邮件已经发送过（{sent}），未重复生成草稿。如确需重发，请删除该已发送文件后重新生成。",
+)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """One e-mail draft written to the outbox."""
+
+    unit: str
+    path: Path
+    to: tuple[str, ...]
+    subject: str
+    attachment: Path | None
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What every draft of one programme and period shares."""
+
+    ws: Workspace
+    programme_id: str
+    reporting: Reporting
+    period: Period
+    sender: str
+    sender_address: str
+    scope: str
+    outbox: Path
+
+    @property
+    def due(self) -> datetime:
+        return self.period.due(self.reporting)
+
+
+def _context(
+    ws: Workspace, programme_id: str, period_text: str, out_dir: Path | None, annex: str | None
+) -> _Context:
+    programme = ws.programme(programme_id)
+    reporting = programme.reporting_for(annex)
+    period = parse_period(period_text, reporting.cycle)
+    address = reporting.email or ws.smtp.sender
+    if not address:
+        raise ConfigError(
+            f"ledger.toml：项目 {programme_id} 没有配置发件邮箱。请填写 programmes.{programme_id}.email"
+            "（或 smtp.sender）。"
+        )
+    outbox = Path(out_dir) if out_dir is not None else ws.out_dir(programme_id, period.key) / OUTBOX
+    return _Context(
+        ws=ws,
+        programme_id=programme_id,
+        reporting=reporting,
+        period=period,
+        sender=formataddr((reporting.office, address)) if reporting.office else address,
+        sender_address=address,
+        scope=programme.scope,
+        outbox=outbox,
+    )
+
+
+def due_text(due: datetime) -> str:
+    """6月10日16时 (or 6月10日16时30分)."""
+    text = f"{due.month}月{due.day}日{due.hour}时"
+    return text + (f"{due.minute}分" if due.minute else "")
+
+
+def _period_title(period: Period) -> str:
+    """2022年第23周 / 2022年6月 / 2023年第二季度: the label without its date range."""
+    return period.label().split(" ", 1)[0]
+
+
+def _units_file(ws: Workspace) -> str:
+    try:
+        return ws.paths.units.relative_to(ws.root).as_posix()
+    except ValueError:
+        return str(ws.paths.units)
+
+
+def _addresses(ctx: _Context, directory: UnitDirectory, name: str) -> tuple[tuple[str, ...], list[Problem]]:
+    """The unit's e-mail addresses, or the problems that prevent mailing it."""
+    units_file = _units_file(ctx.ws)
+    unit = directory.get(name, ctx.scope)
+    if unit is None:
+        return (), [MISSING_EMAIL(value=name, detail="不在单位名录中", units_file=units_file, file=units_file)]
+    raw = [a for a in _ADDRESS_SPLIT.split(unit.email.strip()) if a]
+    if not raw:
+        return (), [MISSING_EMAIL(value=name, detail="没有填写电子邮箱", units_file=units_file, file=units_file)]
+    bad = [a for a in raw if not _ADDRESS.match(a)]
+    if bad:
+        return (), [BAD_EMAIL(value=unit.email.strip(), unit=name, units_file=units_file, file=units_file)]
+    return tuple(dict.fromkeys(raw)), []
+
+
+def _safe_filename(text: str) -> str:
+    return safe_filename(text).strip(" .") or "_"
+
+
+def _already_sent(outbox: Path, name: str, data: bytes) -> Path | None:
+    """The same message (its date aside) already in ``sent/`` (also under a de-duplicated name)."""
+    sent_dir = outbox / SENT
+    stem = Path(name).stem
+    if not sent_dir.is_dir():
+        return None
+    wanted = _without_date(data)  # a sent copy carries the time it was sent
+    for candidate in sorted(sent_dir.glob(f"{_glob_escape(stem)}*.eml")):
+        with contextlib.suppress(OSError):
+            if _without_date(candidate.read_bytes()) == wanted:
+                return candidate
+    return None
+
+
+def _glob_escape(text: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", text)
+
+
+def _draft(
+    ctx: _Context,
+    directory: UnitDirectory,
+    unit: str,
+    *,
+    template: str,
+    subject: str,
+    when: datetime,
+    attachment: Path | None,
+    suffix: str = "",
+    **context: str,
+) -> tuple[Draft | None, list[Problem]]:
+    """Render, build and write one unit's draft, unless it cannot be addressed or was sent."""
+    to, problems = _addresses(ctx, directory, unit)
+    if not to:
+        return None, problems
+    domain = ctx.sender_address.rsplit("@", 1)[-1]
+    body = render(
+        ctx.ws,
+        template,
+        unit=unit,
+        programme_title=ctx.reporting.title,
+        period_label=ctx.period.label(),
+        period_key=ctx.period.key,
+        due_text=due_text(ctx.due),
+        office=ctx.reporting.office,
+        contact=ctx.reporting.contact,
+        phone=ctx.reporting.phone,
+        email=ctx.sender_address,
+        sign_date=cn_date(when),
+        **context,
+    )
+    msg = build_message(
+        sender=ctx.sender,
+        to=[formataddr((unit, a)) for a in to],
+        subject=subject,
+        body=body,
+        attachment=attachment,
+        date=when,
+        message_id=make_message_id(ctx.programme_id, ctx.period.key, unit, suffix, *context.values(), domain=domain),
+    )
+    name = f"{ctx.period.key}_{_safe_filename(unit)}{suffix}.eml"
+    data = msg.as_bytes()
+    sent = _already_sent(ctx.outbox, name, data)
+    if sent is not None:
+        return None, [ALREADY_SENT(value=unit, sent=str(sent), file=str(sent))]
+    path = write_bytes_atomic(ctx.outbox / name, data)
+    return Draft(unit=unit, path=path, to=to, subject=subject, attachment=attachment), problems
+
+
+def write_drafts(
+    ws: Workspace,
+    programme_id: str,
+    period_text: str,
+    workbooks: Mapping[str, Path],
+    directory: UnitDirectory,
+    out_dir: Path | None = None,
+    *,
+    template: str = LEDGER_TEMPLATE,
+    annex: str | None = None,
+) -> tuple[list[Draft], list[Problem]]:
+    """Write one draft per unit with its 工作台账 attached, dated 09:00 on the period's first day.
+
+    *workbooks* maps unit name to its workbook. Units without a usable e-mail address
+    get a Problem and no draft; the others are written anyway.
+    """
+    ctx = _context(ws, programme_id, period_text, out_dir, annex)
+    missing = [str(p) for p in workbooks.values() if not Path(p).is_file()]
+    if missing:
+        raise InputError(f"找不到要发送的工作台账：{'、'.join(missing)}。请先生成工作台账再生成邮件。")
+    when = datetime.combine(ctx.period.start, DRAFT_HOUR, tzinfo=CHINA)
+    title = f"{ctx.reporting.title}{_period_title(ctx.period)}工作台账"
+    return _write_all(ctx, directory, (
+        (unit, {"template": template, "subject": f"【请于{due_text(ctx.due)}前报送】{title}（{unit}）", "when": when,
+                "attachment": Path(workbook), "attachment_name": Path(workbook).name})
+        for unit, workbook in workbooks.items()
+    ))
+
+
+def write_reminders(
+    ws: Workspace,
+    programme_id: str,
+    period_text: str,
+    units_and_reasons: Mapping[str, str],
+    directory: UnitDirectory,
+    out_dir: Path | None = None,
+    *,
+    template: str = REMINDER_TEMPLATE,
+    annex: str | None = None,
+) -> tuple[list[Draft], list[Problem]]:
+    """Write 催报 drafts for units that did not report or whose report was rejected.
+
+    The reason (未报送, or why the report was sent back) goes into the body; no
+    attachment. Dated at the period's due time.
+    """
+    ctx = _context(ws, programme_id, period_text, out_dir, annex)
+    when = ctx.due.replace(tzinfo=CHINA)
+    title = f"{ctx.reporting.title}{_period_title(ctx.period)}工作台账"
+    return _write_all(ctx, directory, (
+        (unit, {"template": template, "subject": f"【催报】{title}（{unit}）", "when": when, "attachment": None,
+                "suffix": "_催报", "reason": reason.strip().rstrip("。；;.")})
+        for unit, reason in units_and_reasons.items()
+    ))
+
+
+def _write_all(ctx: _Context, directory: UnitDirectory,
+               requests: Iterable[tuple[str, dict[str, Any]]]) -> tuple[list[Draft], list[Problem]]:
+    """One draft per (unit, arguments of :func:`_draft`); a unit without a usable address gets
+    a problem and no draft, the others are written anyway."""
+    clean_stale_temp(ctx.outbox)
+    drafts: list[Draft] = []
+    problems: list[Problem] = []
+    for unit, arguments in requests:
+        draft, found = _draft(ctx, directory, unit, **arguments)
+        if draft is not None:
+            drafts.append(draft)
+        problems.extend(found)
+    return drafts, problems

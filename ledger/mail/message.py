@@ -1,0 +1,94 @@
+"""Building one e-mail and what both the drafts and the sending side need of it.
+
+A message's bytes depend only on its inputs, so regenerating a draft gives identical
+bytes; drafts are stored exactly as they go on the wire. The outbox layout and the
+date-blind comparison live here because drafting (the already-sent check) and sending
+(dating a draft, filing it under ``sent/``) both use them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from email import policy
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+
+from ledger.periods import CHINA
+
+OUTBOX = "outbox"
+SENT = "sent"
+# Drafts are stored exactly as they go on the wire: CRLF line ends, 7-bit headers.
+WIRE_POLICY = policy.SMTP
+_MIME_TYPES = {
+    ".xlsx": ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ".xls": ("application", "vnd.ms-excel"),
+    ".docx": ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    ".pdf": ("application", "pdf"),
+}
+
+
+def build_message(
+    *,
+    sender: str,
+    to: Sequence[str],
+    subject: str,
+    body: str,
+    attachment: Path | None,
+    date: datetime,
+    message_id: str,
+) -> EmailMessage:
+    """Build a message whose bytes depend only on the arguments (fixed MIME boundary).
+
+    A naive *date* is taken as Beijing time. The attachment keeps its (Chinese) file
+    name, encoded per RFC 2231.
+    """
+    if date.tzinfo is None:
+        date = date.replace(tzinfo=CHINA)
+    msg = EmailMessage(policy=WIRE_POLICY)
+    msg["From"] = sender
+    msg["To"] = ", ".join(to)
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(date)
+    msg["Message-ID"] = message_id
+    msg.set_content(body, charset="utf-8", cte="base64")
+    if attachment is not None:
+        maintype, subtype = mime_type(attachment)
+        msg.add_attachment(attachment.read_bytes(), maintype=maintype, subtype=subtype, filename=attachment.name)
+        # "=_" never occurs in base64 or quoted-printable text, so the boundary is safe.
+        msg.set_boundary("=_ledger_" + hashlib.sha256(message_id.encode("utf-8")).hexdigest()[:32])
+    return msg
+
+
+def mime_type(path: Path) -> tuple[str, str]:
+    """MIME type of an attachment, exact for the office formats ledger sends."""
+    known = _MIME_TYPES.get(path.suffix.lower())
+    if known:
+        return known
+    guessed, _ = mimetypes.guess_type(path.name)
+    if guessed and "/" in guessed:
+        maintype, subtype = guessed.split("/", 1)
+        return maintype, subtype
+    return "application", "octet-stream"
+
+
+def make_message_id(*parts: str, domain: str) -> str:
+    """A Message-ID that is the same for the same parts, so drafts are reproducible."""
+    digest = hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:32]
+    return f"<{digest}.ledger@{domain}>"
+
+
+_DATE_HEADER = re.compile(rb"(?mi)^Date:[^\r\n]*(?:\r\n[ \t][^\r\n]*)*\r\n")
+
+
+def _without_date(raw: bytes) -> bytes:
+    """A message with CRLF line ends and no Date header: what stays the same between a draft
+    and the copy kept of it once sent."""
+    raw = re.sub(rb"\r?\n", b"\r\n", raw)
+    end = raw.find(b"\r\n\r\n")
+    head, body = (raw, b"") if end < 0 else (raw[:end + 2], raw[end + 2:])
+    return _DATE_HEADER.sub(b"", head) + body
