@@ -40,6 +40,7 @@ class Behaviour:
     late: bool
     copies: bool  # pastes last period's progress again
     bad_status: bool  # types a status that is not in the dropdown
+    signs: bool = False  # adds 填报人/联系电话 under the table, as many offices' forms do
 
 
 def behaviour(unit: str, period: Period) -> Behaviour:
@@ -49,6 +50,7 @@ def behaviour(unit: str, period: Period) -> Behaviour:
         late=6 <= roll < 18,
         copies=18 <= roll < 24,
         bad_status=24 <= roll < 28,
+        signs=28 <= roll < 45,
     )
 
 
@@ -105,6 +107,8 @@ def fill_workbook(source: Path, target: Path, registry: Registry, unit: str, per
             cell.value = value
             if isinstance(value, str):
                 cell.data_type = "s"
+    if how.signs:
+        ws.cell(ws.max_row + 2, 1).value = f"填报人：{unit}综合科　联系电话：0379-6{_roll('tel', unit):02d}00000"
     target.parent.mkdir(parents=True, exist_ok=True)
     wb.save(target)
     return target

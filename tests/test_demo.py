@@ -34,6 +34,11 @@ def test_demo_runs_the_month(tmp_path: Path) -> None:
             templates = list((demo.out_dir("351", period.key) / "templates").glob("*.xlsx"))
             assert len(templates) == 25
             assert len(list((demo.out_dir("351", period.key) / "receipts").glob("*_回执.txt"))) >= len(current)
+    # Some units sign under the table: a warning in their receipt, the report accepted.
+    with open_workspace_store(demo) as store:
+        signed = [s for period in weeks for s in store.current_submissions("351", period.key)
+                  if any(p.code == "note-below-table" for p in s.problems)]
+    assert signed and all(s.outcome == "accepted" for s in signed)
     for period in weeks:
         assert period.label() in res.output
     # The reviewed registries of the workspace the demo was started from are untouched.
