@@ -13,7 +13,6 @@ import dataclasses
 import gc
 import hashlib
 import multiprocessing
-import multiprocessing.forkserver as forkserver
 import os
 import pickle
 import re
@@ -30,12 +29,12 @@ from typing import Any, TypeVar
 from ledger.collect.checks import Checked, check_workbook
 from ledger.collect.intake import Incoming, gather
 from ledger.collect.reader import READER_CRASHED, read_returned
-from ledger.collect.safety import can_fork
 from ledger.collect.sniff import sniff
 from ledger.config import Programme, Workspace
 from ledger.errors import InputError
 from ledger.periods import CHINA, Period, parse_period, to_china_time
 from ledger.problems import Problem, ProblemType
+from ledger.processes import can_fork, fresh_context, worker_context
 from ledger.registry.model import Registry
 from ledger.stage import load_registry, open_workspace_store, unit_reporting
 from ledger.store import Received, Store, StoreError, Submission
@@ -205,14 +204,10 @@ class _Judging:
         mid-use; macOS; Windows) they start fresh from a forkserver that imports the checks once,
         or by spawning, and read the context pickled once to a file in the run's private folder.
         """
-        methods = multiprocessing.get_all_start_methods()
         if can_fork():
-            return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"),
+            return ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(),
                                        initializer=_init_worker, initargs=(self.context, None))
-        mp = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-        if "forkserver" in methods:
-            mp.set_forkserver_preload(["__main__", __name__])
-            forkserver.ensure_running()  # it imports while the context is pickled here
+        mp = fresh_context(preload=[__name__])  # it imports while the context is pickled here
         if not self.file.exists():
             self.file.write_bytes(_without_gc(pickle.dumps, self.context, protocol=pickle.HIGHEST_PROTOCOL))
         return ProcessPoolExecutor(max_workers=workers, mp_context=mp, initializer=_init_worker,

@@ -11,13 +11,12 @@ from __future__ import annotations
 import multiprocessing
 import multiprocessing.connection
 import os
-import sys
-import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from ledger.collect.limits import MiB
 from ledger.errors import LedgerError
+from ledger.processes import worker_context
 
 
 class ReaderCrashed(LedgerError):
@@ -25,14 +24,6 @@ class ReaderCrashed(LedgerError):
 
 
 T = TypeVar("T")
-
-
-def can_fork() -> bool:
-    """Whether a child process may be a fork of this one: on Linux (Python's default start
-    method there up to 3.13), from a process with no other thread, whose locks a fork would
-    copy mid-use. A fork starts in milliseconds with everything already imported and loaded."""
-    return sys.platform == "linux" and "fork" in multiprocessing.get_all_start_methods() \
-        and threading.active_count() == 1
 
 
 def _mapped_bytes() -> int:
@@ -73,8 +64,7 @@ def read_isolated(func: Callable[..., T], *args: Any, timeout: float = 20, memor
     collect run survives and the file gets a problem. Exceptions raised by *func* are
     re-raised here; a death by signal, MemoryError or timeout raises :class:`ReaderCrashed`.
     """
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("fork" if can_fork() else "forkserver" if "forkserver" in methods else "spawn")
+    ctx = worker_context()
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(child, func, args, memory_mb), daemon=True)
     proc.start()

@@ -26,7 +26,8 @@ live in:
 * :mod:`ledger.collect.limits`: :class:`Limits`, the problem types, the ``Check``
   accumulator and :class:`XlsxFacts`, which everything else here builds on;
 * :mod:`ledger.collect.scan`: the streaming byte scans of sheet XML and ODS content;
-* :mod:`ledger.collect.isolation`: :func:`read_isolated` and :func:`can_fork`.
+* :mod:`ledger.collect.isolation`: :func:`read_isolated` (workers start by the rule of
+  :mod:`ledger.processes`, whose :func:`can_fork` is re-exported here).
 
 It stays the entry point: the names other code uses are re-exported here (``__all__``).
 """
@@ -44,7 +45,7 @@ from pathlib import Path
 
 from defusedxml import ElementTree as SafeET
 
-from ledger.collect.isolation import ReaderCrashed, can_fork, read_isolated
+from ledger.collect.isolation import ReaderCrashed, read_isolated
 from ledger.collect.limits import (
     CELL_OUT_OF_RANGE,
     CELL_TOO_LONG,
@@ -76,6 +77,7 @@ from ledger.collect.scan import scan_ods_content, scan_text_nodes, scan_xlsx_she
 from ledger.collect.sniff import Sniffed, Source, ole2_stream, read_all, sniff, zip_directory_size
 from ledger.errors import InputError
 from ledger.problems import Problem
+from ledger.processes import can_fork
 
 __all__ = [
     # the pre-check

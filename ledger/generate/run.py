@@ -17,6 +17,7 @@ from ledger.fsutil import write_bytes_atomic
 from ledger.generate.content import PreviousReport, RegistryIndex, index_registry
 from ledger.generate.xlsx import build_workbook, unknown_unit
 from ledger.periods import Period, parse_period
+from ledger.processes import worker_context
 from ledger.registry.model import Registry
 from ledger.stage import load_registry
 
@@ -73,7 +74,8 @@ def generate(
     if workers <= 1:
         return [job.write(u, prev) for u, prev in work]
     chunk = max(1, len(work) // (workers * 4))
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(job,)) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(), initializer=_init_worker,
+                             initargs=(job,)) as pool:
         return list(pool.map(_write_in_worker, [u for u, _ in work], [p for _, p in work], chunksize=chunk))
 
 
