@@ -287,3 +287,36 @@ def test_an_unforeseen_reader_failure_rejects_only_that_file(ws: Workspace, tmp_
         files = collect(ws, [inbox], "351", "2022-W23", now=DUE_W23, store=store, jobs=1).files
     verdicts = {f.unit: (f.outcome, [p.code for p in f.problems]) for f in files}
     assert verdicts == {JT: ("accepted", []), CG: ("rejected", ["file-unreadable"])}
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_file_that_cannot_be_read_is_refused_and_the_rest_goes_on(jobs: int, ws: Workspace, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file that vanished or lost its read permission between listing and reading (the OS
+    error is injected: tests run as root, who may read anything) is refused, not stored, with
+    a receipt; the other files are collected."""
+    from ledger.collect.receipts import write_receipts
+    from ledger.registry.api import load_directory
+
+    inbox = tmp_path / "inbox"
+    good = _filled(ws, JT, inbox)
+    locked = _filled(ws, CG, inbox)
+    real_read = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        if self == locked:
+            raise PermissionError(13, "Permission denied")
+        return real_read(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    with open_workspace_store(ws) as store:
+        result = collect(ws, [inbox], "351", "2022-W23", now=DUE_W23, store=store, jobs=jobs)
+        history = store.history("351")
+    by_file = {Path(f.file).name: f for f in result.files}
+    refused = by_file[locked.name]
+    assert (refused.outcome, refused.unit, refused.submission_id) == ("rejected", CG, None)
+    assert [(p.code, p.value) for p in refused.problems] == [("file-not-read", "Permission denied")]
+    assert by_file[good.name].outcome == "accepted"
+    assert [s.source_name for s in history] == [good.name]
+    receipts = write_receipts(ws, result, _registry(), load_directory(ws))
+    assert len(receipts) == 2

@@ -40,6 +40,9 @@ from ledger.stage import load_registry, open_workspace_store, unit_reporting
 from ledger.store import Received, Store, StoreError, Submission
 from ledger.store import archive as archiving
 
+FILE_NOT_READ = ProblemType(
+    "file-not-read", "error", "无法从磁盘读取该文件（{value}），未登记；请检查文件是否仍在、是否有读取权限，然后重新收集"
+)
 FILE_UNREADABLE = ProblemType(
     "file-unreadable", "error", "文件无法读取（{value}）。请用 Excel 或 WPS 打开后另存为 .xlsx，再重新报送"
 )
@@ -166,7 +169,9 @@ class _Judged:
     problems: list[Problem]
     received: Received
     identified_by: str
-    other_period: bool  # another period's or programme's file: refused, not stored
+    #: refused but not stored: another period's or programme's file (stored when its own period
+    #: is collected), or a file that could not be read from disk at all (nothing to store)
+    not_stored: bool
 
 
 class _Judging:
@@ -342,7 +347,14 @@ def _judge(item: Incoming, context: _Context) -> _Judged:
     """Pre-check, read and check one file; touches neither the store nor anything shared
     but the content-addressed archive. The file is read once: its hash, the checks and the
     archived copy all come from the same bytes."""
-    data = _read(item)
+    try:
+        data = item.path.read_bytes()
+    except OSError as exc:  # gone or unreadable since it was found: refused, nothing to store
+        problem = FILE_NOT_READ(file=item.name, value=exc.strerror or str(exc))
+        received = Received("", item.name, b"", "unknown", item.received_at, item.received_source,  # type: ignore[arg-type]
+                            item.sender, context.programme.id, context.period.key,
+                            _unit_from_name(item.name, context.registry), "rejected", (problem,))
+        return _Judged(item, [problem], received, "none", not_stored=True)
     checked: Checked | None = None
     try:
         read, problems = read_returned(data, display_name=item.name)
@@ -370,7 +382,7 @@ def _archived(judged: _Judged, context: _Context, data: bytes) -> _Judged:
     then finds a duplicate is the same copy. On failure the parent archives it itself and
     reports the error.
     """
-    if judged.other_period or context.archive_dir is None:
+    if judged.not_stored or context.archive_dir is None:
         return judged
     received = judged.received
     try:
@@ -411,13 +423,13 @@ def _verdict(item: Incoming, context: _Context, data: bytes, detected: str, chec
 
 def _record(batch: Sequence[_Judged], period: Period, store: Store) -> list[CollectedFile]:
     """Store judged files in one transaction (except another period's) and say what became of each."""
-    stored = iter(store.ingest_many([_with_data(j) for j in batch if not j.other_period]))
+    stored = iter(store.ingest_many([_with_data(j) for j in batch if not j.not_stored]))
     out = []
     for judged in batch:
         item = judged.item
         # Another period's or programme's file is refused here but not stored, so that
         # collecting its own period later still accepts it.
-        submission: Submission | None = None if judged.other_period else next(stored)
+        submission: Submission | None = None if judged.not_stored else next(stored)
         out.append(CollectedFile(
             file=item.name,
             unit=judged.received.unit,

@@ -7,6 +7,7 @@ the directory). Problems are listed next to their task and cell, errors first.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from email.utils import getaddresses
 from pathlib import Path
@@ -53,7 +54,12 @@ def _line(p: Problem, registry: Registry) -> dict[str, str]:
 
 def _stem(item: CollectedFile) -> str:
     base = item.unit or Path(item.file.split(" / ")[-1]).stem
-    return f"{safe_filename(base)}_{item.sha256[:8]}"
+    return f"{safe_filename(base)}_{_key(item)[:8]}"
+
+
+def _key(item: CollectedFile) -> str:
+    """The file's content hash; for a file that could not be read, a hash of its name."""
+    return item.sha256 or hashlib.sha256(item.file.encode("utf-8")).hexdigest()
 
 
 def receipt_text(ws: Workspace, result: CollectResult, item: CollectedFile, registry: Registry) -> str:
@@ -119,7 +125,7 @@ def write_receipts(
                 body=text,
                 attachment=None,
                 date=item.received_at,
-                message_id=make_message_id("receipt", item.sha256, domain="ledger.invalid"),
+                message_id=make_message_id("receipt", _key(item), domain="ledger.invalid"),
             )
             mail_path = write_bytes_atomic(folder / f"{_stem(item)}_回执.eml", bytes(msg))
         written.append(Receipt(item.file, item.unit, text_path, mail_path))
