@@ -54,10 +54,14 @@ class PercentCells:
             return None
         return None if percent is None else style in percent
 
+    @functools.cached_property
+    def _sheet(self) -> bytes:
+        with zipfile.ZipFile(io.BytesIO(self.xlsx)) as zf:
+            return zf.read(self.part)
+
     def _style_of(self, ref: str) -> int:
         """The cell's style index (0 when it names none or is absent)."""
-        with zipfile.ZipFile(io.BytesIO(self.xlsx)) as zf:
-            sheet = zf.read(self.part)
+        sheet = self._sheet
         tag = re.search(rb"<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?\br\s*=\s*[\"']" + re.escape(ref.encode("ascii"))
                         + rb"[\"'][^>]*>", sheet)
         if tag is None:
