@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ledger.collect.checks import Checked, check_workbook
-from ledger.collect.intake import Incoming, gather
+from ledger.collect.intake import Incoming, candidates, stream
 from ledger.collect.reader import READER_CRASHED, read_returned
 from ledger.collect.sniff import sniff
 from ledger.config import Programme, Workspace
@@ -117,10 +117,10 @@ def collect(
     store = store or open_workspace_store(ws)
     try:
         with tempfile.TemporaryDirectory(prefix="ledger-collect-") as tmp:
-            intake = gather(paths, Path(tmp), now=moment)
-            result.problems.extend(intake.problems)
+            files = candidates(paths)
+            items = stream(files, Path(tmp), now=moment, problems=result.problems)
             context = _Context(registry, programme, period, store.archive_dir)
-            judged = _Judging(context, Path(tmp), jobs).judge(intake.items)
+            judged = _Judging(context, Path(tmp), jobs).judge(items, expected=len(files))
             with contextlib.closing(judged):
                 for batch in judged:
                     result.files.extend(_record(batch, period, store))
@@ -193,9 +193,14 @@ class _Judging:
             return 1  # a daemonic process may not start processes
         return max(1, min(jobs, files))
 
-    def judge(self, items: Sequence[Incoming]) -> Iterator[list[_Judged]]:
-        """Every item's verdict, in input order, in batches of the verdicts that are ready."""
-        workers = self.workers(len(items))
+    def judge(self, items: Iterable[Incoming], expected: int) -> Iterator[list[_Judged]]:
+        """Every item's verdict, in input order, in batches of the verdicts that are ready.
+
+        *items* may be a stream (taken as judging needs them, so the first files are judged
+        while later ones are still being found); *expected*, about how many there are, sets
+        the number of workers.
+        """
+        workers = self.workers(expected)
         if workers <= 1:
             return _judge_ahead(items, self.context)
         return self._in_pool(items, self.pool(workers), workers, POOL_RESTARTS)
@@ -218,7 +223,7 @@ class _Judging:
         return ProcessPoolExecutor(max_workers=workers, mp_context=mp, initializer=_init_worker,
                                    initargs=(None, str(self.file)))
 
-    def _in_pool(self, items: Sequence[Incoming], pool: ProcessPoolExecutor, workers: int,
+    def _in_pool(self, items: Iterable[Incoming], pool: ProcessPoolExecutor, workers: int,
                  restarts: int) -> Iterator[list[_Judged]]:
         """Judge in *pool*, yielding in input order with a bounded window of files out.
 
@@ -227,10 +232,11 @@ class _Judging:
         file that kills its reader again is rejected for it, and the rest go to a fresh
         pool (or, after *restarts* deaths, to this process). Every file gets a verdict.
         """
-        todo = deque(items)
+        source = iter(items)
+        todo: deque[Incoming] = deque()
         window: deque[tuple[Incoming, Future[_Judged]]] = deque()
         try:
-            yield from _in_order(todo, window, lambda item: pool.submit(_judge_in_worker, item),
+            yield from _in_order(todo, source, window, lambda item: pool.submit(_judge_in_worker, item),
                                  WINDOW_PER_WORKER * workers)
             return
         except BrokenProcessPool:
@@ -238,11 +244,12 @@ class _Judging:
         finally:
             pool.shutdown(cancel_futures=True)
         yield from ([one] for one in self._alone(window))
-        if restarts > 0 and len(todo) > 1:
-            workers = min(workers, len(todo))
-            yield from self._in_pool(todo, self.pool(workers), workers, restarts - 1)
+        rest = [*todo, *source]
+        if restarts > 0 and len(rest) > 1:
+            workers = min(workers, len(rest))
+            yield from self._in_pool(rest, self.pool(workers), workers, restarts - 1)
         else:
-            yield from _judge_ahead(todo, self.context)
+            yield from _judge_ahead(rest, self.context)
 
     def _alone(self, window: Iterable[tuple[Incoming, Future[_Judged]]]) -> Iterator[_Judged]:
         """The files out when a pool broke: a result already in is kept, the others are judged
@@ -269,16 +276,24 @@ class _Judging:
                 pool.shutdown()
 
 
-def _in_order(todo: deque[Incoming], window: deque[tuple[Incoming, Future[_Judged]]],
+def _in_order(todo: deque[Incoming], source: Iterator[Incoming], window: deque[tuple[Incoming, Future[_Judged]]],
               submit: Callable[[Incoming], Future[_Judged]], size: int) -> Iterator[list[_Judged]]:
-    """Keep up to *size* files out; yield in input order the oldest verdict and every verdict
-    ready right behind it (at most :data:`BATCH_MAX`), so that a parent that falls behind
-    stores more files per transaction. An item leaves *todo* once submitted and *window* once
-    yielded, so a caller that catches an exception knows what is still out or to do."""
-    while todo or window:
-        while todo and len(window) < size:
+    """Keep up to *size* files out, taken from *source*; yield in input order the oldest verdict
+    and every verdict ready right behind it (at most :data:`BATCH_MAX`), so that a parent that
+    falls behind stores more files per transaction. An item waits in *todo* until it is
+    submitted and in *window* until it is yielded, so a caller that catches an exception knows
+    what is still out (*window*) or to do (*todo*, then the rest of *source*)."""
+    while True:
+        while len(window) < size:
+            if not todo:
+                item = next(source, None)
+                if item is None:
+                    break
+                todo.append(item)
             window.append((todo[0], submit(todo[0])))
             todo.popleft()
+        if not window:
+            return
         batch = [window[0][1].result()]
         window.popleft()
         while window and len(batch) < BATCH_MAX and window[0][1].done() and window[0][1].exception() is None:
@@ -301,11 +316,11 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def _judge_ahead(items: Sequence[Incoming], context: _Context) -> Iterator[list[_Judged]]:
+def _judge_ahead(items: Iterable[Incoming], context: _Context) -> Iterator[list[_Judged]]:
     """Judge in a thread ahead of the caller: storing waits on fsync (with the GIL released)
     while reading and checking need the CPU."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-collect") as pool:
-        yield from _in_order(deque(items), deque(), lambda item: pool.submit(_judge, item, context),
+        yield from _in_order(deque(), iter(items), deque(), lambda item: pool.submit(_judge, item, context),
                              WINDOW_IN_PROCESS)
 
 

@@ -65,15 +65,32 @@ def gather(paths: Iterable[Path], staging: Path, *, now: datetime, limits: Limit
     Missing paths are an :class:`InputError` (a typo in the command line); everything
     wrong with a file's content is a problem record.
     """
+    intake = Intake()
+    intake.items = list(stream(candidates(paths), staging, now=now, limits=limits, problems=intake.problems))
+    return intake
+
+
+def candidates(paths: Iterable[Path]) -> list[Path]:
+    """The files under *paths* (folders walked, owner and hidden files skipped), each once;
+    an :class:`InputError` if a path does not exist."""
+    paths = list(paths)
     missing = [str(p) for p in paths if not Path(p).exists()]
     if missing:
         raise InputError(f"找不到：{'、'.join(missing)}。请检查路径。")
+    return list(_walk(paths))
+
+
+def stream(files: Iterable[Path], staging: Path, *, now: datetime, problems: list[Problem],
+           limits: Limits = DEFAULT_LIMITS) -> Iterator[Incoming]:
+    """The items of *files* one file at a time, so that judging can start with the first;
+    problems with the files themselves are appended to *problems* as they are found."""
     staging.mkdir(parents=True, exist_ok=True)
     now = to_china_time(now)
-    intake = Intake()
-    for file in _walk(paths):
-        _take(file, file.name, staging, intake, now=now, limits=limits)
-    return intake
+    sink = Intake(problems=problems)
+    for file in files:
+        _take(file, file.name, staging, sink, now=now, limits=limits)
+        yield from sink.items
+        sink.items.clear()
 
 
 def _walk(paths: Iterable[Path]) -> Iterator[Path]:
