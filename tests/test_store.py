@@ -310,28 +310,29 @@ def forty() -> list[Received]:
     return out
 
 
-def _ingest_worker(db: str, reverse: bool, barrier, results) -> None:
+def _ingest_worker(db: str, reverse: bool, barrier, results, batch: int = 1) -> None:
     files = forty()
     if reverse:
         files.reverse()
     errors, stored = [], 0
     with open_store(db) as s:
         barrier.wait(timeout=30)
-        for r in files:
+        for start in range(0, len(files), batch):
             try:
-                if s.ingest(r).outcome != "duplicate":
-                    stored += 1
+                subs = s.ingest_many(files[start:start + batch])
+                stored += sum(1 for sub in subs if sub.outcome != "duplicate")
             except Exception as exc:  # counted, not raised: the test reports them all
                 errors.append(repr(exc))
     results.put((stored, errors))
 
 
-def test_two_processes_ingest_same_files_exactly_once(tmp_path):
+@pytest.mark.parametrize("batch", [1, 6], ids=["file-by-file", "batches"])
+def test_two_processes_ingest_same_files_exactly_once(tmp_path, batch):
     db = tmp_path / "ledger.sqlite"
     open_store(db).close()
     ctx = multiprocessing.get_context("spawn")
     barrier, results = ctx.Barrier(2), ctx.Queue()
-    procs = [ctx.Process(target=_ingest_worker, args=(str(db), rev, barrier, results))
+    procs = [ctx.Process(target=_ingest_worker, args=(str(db), rev, barrier, results, batch))
              for rev in (False, True)]
     start = time.perf_counter()
     for p in procs:
