@@ -41,6 +41,7 @@ import pandas as pd
 import python_calamine
 
 from ledger import config, layout
+from ledger.collect.a1 import col_letters
 from ledger.collect.api import auto_workers, collect
 from ledger.generate import build_workbook, index_registry
 from ledger.periods import CHINA, parse_period
@@ -76,7 +77,7 @@ def filled_values(u: int, k: int) -> dict[str, object]:
 
 def fill_xml(data: bytes, columns: tuple[layout.Column, ...], u: int, n_tasks: int) -> bytes:
     """Fill every task row's input cells of a generated workbook; strings go to sharedStrings."""
-    letters = {c.key: _letters(i) for i, c in enumerate(columns)}
+    letters = {c.key: col_letters(i) for i, c in enumerate(columns)}
     with zipfile.ZipFile(io.BytesIO(data)) as zin:
         parts = {i.filename: zin.read(i) for i in zin.infolist()}
     sst = parts[SST].decode("utf-8")
@@ -106,14 +107,6 @@ def fill_xml(data: bytes, columns: tuple[layout.Column, ...], u: int, n_tasks: i
         for name, body in parts.items():
             zout.writestr(name, body)
     return out.getvalue()
-
-
-def _letters(index: int) -> str:
-    n, out = index + 1, ""
-    while n > 0:
-        n, rem = divmod(n - 1, 26)
-        out = chr(65 + rem) + out
-    return out
 
 
 def make_inbox(ws: config.Workspace, registry: Registry, folder: Path) -> list[Path]:

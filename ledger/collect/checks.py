@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ledger import layout
-from ledger.collect.reader import ReadWorkbook, cell_ref, find_header, range_cells
+from ledger.collect.a1 import cell_ref, range_cells
+from ledger.collect.reader import ReadWorkbook, find_header
 from ledger.collect.safety import CELL_TOO_LONG, DEFAULT_LIMITS
 from ledger.config import Programme
 from ledger.periods import Period, PeriodError, parse_period

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
+from ledger.collect.a1 import cell_ref
 from ledger.collect.limits import (
     CELL_OUT_OF_RANGE,
     CELL_TOO_LONG,
@@ -59,12 +60,6 @@ def _col_number(letters: bytes) -> int:
     return n
 
 
-def _col_letters(n: int) -> str:
-    out = ""
-    while n > 0:
-        n, rem = divmod(n - 1, 26)
-        out = chr(65 + rem) + out
-    return out
 
 
 def _chunks(zf: zipfile.ZipFile, part: str, ck: Check, sheet: str | None) -> Any:
@@ -215,7 +210,7 @@ def _attr(attrs: bytes, name: bytes, sheet: str, ck: Check) -> bytes | None:
 
 
 def _check_cell(col: int, row: int, sheet: str, ck: Check) -> None:
-    ref = f"{_col_letters(col)}{row}"
+    ref = cell_ref(row - 1, col - 1)
     if not (1 <= col <= EXCEL_MAX_COLS and 1 <= row <= EXCEL_MAX_ROWS):
         ck.stop(CELL_OUT_OF_RANGE, sheet=sheet, cell=ref if col <= 26 ** 4 else None, value=ref if col <= 26 ** 4 else f"第 {row} 行第 {col} 列")
     if col > ck.limits.max_cols:
