@@ -338,8 +338,6 @@ def _init_worker(context: _Context | None, context_file: str | None) -> None:
     _WORKER["context"] = context
     with contextlib.suppress(AttributeError, OSError):  # no nice on Windows
         os.nice(WORKER_NICE)
-    with contextlib.suppress(AttributeError, OSError):  # no nice on Windows
-        os.nice(WORKER_NICE)
 
 
 def _without_gc(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
