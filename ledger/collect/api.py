@@ -266,7 +266,11 @@ class _Judging:
                 except BrokenProcessPool:
                     pool.shutdown()
                     pool = None
-                    data = _read(item)
+                    try:
+                        data = item.path.read_bytes()
+                    except OSError as exc:
+                        yield _not_read(item, self.context, exc)
+                        continue
                     judged = _archived(_verdict(item, self.context, data, sniff(data).kind, None,
                                                 [READER_CRASHED(file=item.name, detail=READER_DIED)]),
                                        self.context, data)
@@ -362,12 +366,8 @@ def _judge(item: Incoming, context: _Context) -> _Judged:
     archived copy all come from the same bytes."""
     try:
         data = item.path.read_bytes()
-    except OSError as exc:  # gone or unreadable since it was found: refused, nothing to store
-        problem = FILE_NOT_READ(file=item.name, value=exc.strerror or str(exc))
-        received = Received("", item.name, b"", "unknown", item.received_at, item.received_source,  # type: ignore[arg-type]
-                            item.sender, context.programme.id, context.period.key,
-                            _unit_from_name(item.name, context.registry), "rejected", (problem,))
-        return _Judged(item, [problem], received, "none", not_stored=True)
+    except OSError as exc:
+        return _not_read(item, context, exc)
     checked: Checked | None = None
     try:
         read, problems = read_returned(data, display_name=item.name)
@@ -381,11 +381,13 @@ def _judge(item: Incoming, context: _Context) -> _Judged:
     return _archived(_verdict(item, context, data, detected, checked, problems), context, data)
 
 
-def _read(item: Incoming) -> bytes:
-    try:
-        return item.path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"无法读取文件 {item.name}：{exc.strerror or exc}。请检查文件是否仍在、是否有读取权限。") from exc
+def _not_read(item: Incoming, context: _Context, exc: OSError) -> _Judged:
+    """A file gone or unreadable since it was found: refused, with nothing to store."""
+    problem = FILE_NOT_READ(file=item.name, value=exc.strerror or str(exc))
+    received = Received("", item.name, b"", "unknown", item.received_at, item.received_source,  # type: ignore[arg-type]
+                        item.sender, context.programme.id, context.period.key,
+                        _unit_from_name(item.name, context.registry), "rejected", (problem,))
+    return _Judged(item, [problem], received, "none", not_stored=True)
 
 
 def _archived(judged: _Judged, context: _Context, data: bytes) -> _Judged:
@@ -464,7 +466,10 @@ def _with_data(judged: _Judged) -> Received:
     received = judged.received
     if received.archived:
         return received
-    data = _read(judged.item)
+    try:
+        data = judged.item.path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"无法读取文件 {judged.item.name}：{exc.strerror or exc}。请检查文件是否仍在、是否有读取权限。") from exc
     if hashlib.sha256(data).hexdigest() != received.sha256:
         raise InputError(f"文件 {judged.item.name} 在收集过程中被改动，未记录。请确认文件已保存好后重新收集。")
     return dataclasses.replace(received, data=data)
