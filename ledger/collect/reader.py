@@ -13,6 +13,7 @@ A file must have passed :func:`ledger.collect.safety.precheck` before it gets he
 
 from __future__ import annotations
 
+import contextlib
 import io
 import struct
 import zipfile
@@ -131,9 +132,12 @@ def read_returned(
     """Pre-check *source* (a file, or its bytes), then read it by its sniffed kind; ``None``
     when it may not or cannot be read. A file is read from disk once: the pre-check and the
     reader see the same bytes."""
+    name = display_name or (Path(source).name if not isinstance(source, bytes) else "文件")
     if not isinstance(source, bytes):
         source = Path(source)
-    name = display_name or (source.name if isinstance(source, Path) else "文件")
+        with contextlib.suppress(OSError):  # the pre-check says what is wrong with the file
+            if 0 < source.stat().st_size <= limits.max_file_bytes:
+                source = source.read_bytes()
     found = inspect(source, display_name=name, limits=limits)
     problems = found.problems
     if any(p.is_error for p in problems):
@@ -248,8 +252,7 @@ def _read_xlsx(data: bytes, kind: str, facts: XlsxFacts | None) -> ReadWorkbook:
         read.percent = PercentCells(xlsx=data, part=part)
         read.merged = list(facts.merged.get(part, []))
         if part in facts.formula_parts:
-            with zipfile.ZipFile(io.BytesIO(data)) as zf:
-                read.formulas, read.formulas_without_value = _xlsx_formulas(zf, part)
+            read.formulas, read.formulas_without_value = _xlsx_formulas(data, part)
     return read
 
 
@@ -264,13 +267,15 @@ def name_constant(text: str) -> str:
     return text
 
 
-def _xlsx_formulas(zf: zipfile.ZipFile, part: str) -> tuple[list[str], list[str]]:
+def _xlsx_formulas(data: bytes, part: str) -> tuple[list[str], list[str]]:
     """Formula cells, and formula cells with no cached value, of one sheet part (parsed:
     only for sheets that hold a formula, rare in a returned ledger)."""
     formulas: list[str] = []
     no_value: list[str] = []
     row, next_col = 0, 0
-    for event, el in SafeET.iterparse(io.BytesIO(zf.read(part)), events=("start", "end")):
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        sheet = zf.read(part)
+    for event, el in SafeET.iterparse(io.BytesIO(sheet), events=("start", "end")):
         tag = el.tag
         if event == "start":
             if tag == f"{MAIN_NS}row":
