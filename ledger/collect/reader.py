@@ -143,7 +143,7 @@ def read_returned(
     if any(p.is_error for p in problems):
         return None, problems
     try:
-        return read_workbook(read_all(source), found.sniffed.kind, facts=found.facts), problems
+        return read_workbook(source, found.sniffed.kind, facts=found.facts), problems
     except ReaderCrashed as exc:
         return None, [*problems, READER_CRASHED(file=name, detail=str(exc))]
     except (pc.CalamineError, zipfile.BadZipFile, SafeET.ParseError, ValueError, KeyError, IndexError,
@@ -154,7 +154,7 @@ def read_returned(
 def read_workbook(source: Source, kind: str, *, facts: XlsxFacts | None = None) -> ReadWorkbook:
     """Read a pre-checked workbook (a file, or its bytes) of sniffed *kind* (xlsx, xlsm, xls or
     ods); *facts* are what the pre-check learnt of an .xlsx (inspected again when absent)."""
-    data = read_all(Path(source) if isinstance(source, str) else source)
+    data = read_all(source)
     if kind == "xls":
         return read_isolated(_read_xls, data)
     if kind in ("xlsx", "xlsm"):

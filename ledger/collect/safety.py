@@ -140,7 +140,7 @@ def inspect(source: Source, *, display_name: str | None = None, limits: Limits =
             return Inspection(Sniffed("unknown", "too large, not inspected"), [
                 FILE_TOO_LARGE(file=ck.file, value=format_size(size), limit=format_size(limits.max_file_bytes))
             ])
-        data = read_all(Path(source) if isinstance(source, str) else source)
+        data = read_all(source)
         sniffed = sniff(data)
     except OSError as exc:
         raise InputError(f"无法读取文件 {ck.file}：{exc.strerror or exc}") from exc

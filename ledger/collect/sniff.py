@@ -63,8 +63,9 @@ def sniff(source: Source) -> Sniffed:
     return _sniff_other(head)
 
 
-def read_all(source: Source) -> bytes:
-    return source if isinstance(source, bytes) else source.read_bytes()
+def read_all(source: Source | str) -> bytes:
+    """The bytes of *source*: as given, or read from the file."""
+    return source if isinstance(source, bytes) else Path(source).read_bytes()
 
 
 # --- zip family -----------------------------------------------------------------------------
