@@ -401,8 +401,7 @@ def _archived(judged: _Judged, context: _Context, data: bytes) -> _Judged:
         return judged
     received = judged.received
     try:
-        ext = archiving.extension(received.detected_type, received.source_name)
-        rel = archiving.archive(context.archive_dir, received.sha256, ext, data)
+        rel = archiving.archive_received(context.archive_dir, received, data)
     except StoreError:
         return judged
     judged.received = dataclasses.replace(received, archived=rel)

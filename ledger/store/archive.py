@@ -14,7 +14,7 @@ import stat
 from pathlib import Path, PurePosixPath
 
 from ledger.fsutil import write_bytes_atomic
-from ledger.store.model import StoreError
+from ledger.store.model import Received, StoreError
 
 _EXT = re.compile(r"^[a-z0-9]{1,8}$")
 #: detected types that name a real file format; other verdicts (corrupt, encrypted, unknown)
@@ -52,6 +52,11 @@ def archive(root: Path, sha256: str, ext: str, data: bytes) -> str:
     except OSError as exc:
         raise StoreError(f"无法存档收到的文件到 {target}：{exc.strerror or exc}。请检查该目录的写入权限。") from exc
     return rel
+
+
+def archive_received(root: Path, received: Received, data: bytes) -> str:
+    """Archive the original of *received* (its *data*) under the name the store records."""
+    return archive(root, received.sha256, extension(received.detected_type, received.source_name), data)
 
 
 def verified_size(root: Path, rel: str, sha256: str) -> int:

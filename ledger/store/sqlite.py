@@ -120,8 +120,7 @@ class SQLiteStore:
             return received.archived, archiving.verified_size(self.archive_dir, received.archived, received.sha256)
         if received.sha256 != hashlib.sha256(received.data).hexdigest():
             raise ValueError(f"sha256 of {received.source_name!r} does not match its data")
-        ext = archiving.extension(received.detected_type, received.source_name)
-        return archiving.archive(self.archive_dir, received.sha256, ext, received.data), len(received.data)
+        return archiving.archive_received(self.archive_dir, received, received.data), len(received.data)
 
     def _record(self, conn: sqlite3.Connection, received: Received, rel: str, size: int) -> Submission:
         """One file's rows, inside the caller's transaction."""
