@@ -320,3 +320,27 @@ def test_a_file_that_cannot_be_read_is_refused_and_the_rest_goes_on(jobs: int, w
     assert [s.source_name for s in history] == [good.name]
     receipts = write_receipts(ws, result, _registry(), load_directory(ws))
     assert len(receipts) == 2
+
+
+def test_a_file_changed_after_judging_is_not_recorded(ws: Workspace, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """When judging could not archive a file, the parent reads it again to store it: if the bytes
+    differ from those judged, nothing is recorded and the run stops with a message naming it."""
+    from ledger.collect import api
+    from ledger.errors import InputError
+
+    inbox = tmp_path / "inbox"
+    path = _filled(ws, JT, inbox)
+    monkeypatch.setattr(api, "_archived", lambda judged, context, data: judged)  # as if the archive failed
+    judge = api._judge
+
+    def judge_then_edit(item: object, context: object) -> object:
+        judged = judge(item, context)
+        path.write_bytes(path.read_bytes() + b"\0")  # the clerk saves the file again meanwhile
+        return judged
+
+    monkeypatch.setattr(api, "_judge", judge_then_edit)
+    with open_workspace_store(ws) as store, pytest.raises(InputError, match="收集过程中被改动"):
+        collect(ws, [inbox], "351", "2022-W23", now=DUE_W23, store=store, jobs=1)
+    with open_workspace_store(ws) as store:
+        assert store.history("351") == []
