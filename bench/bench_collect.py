@@ -42,11 +42,12 @@ import python_calamine
 
 from ledger import config, layout
 from ledger.collect.a1 import col_letters
-from ledger.collect.api import auto_workers, collect
+from ledger.collect.api import collect
+from ledger.collect.pool import auto_workers
 from ledger.generate import build_workbook, index_registry
 from ledger.periods import CHINA, parse_period
 from ledger.registry.model import Registry
-from ledger.stage import open_workspace_store
+from ledger.run import Run, open_workspace_store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_generate import PERIOD, PROGRAMME, make_registry  # noqa: E402
@@ -272,7 +273,7 @@ def run_collect(root: Path, registry: Registry, folder: Path, name: str, jobs: i
     shutil.copy(ROOT / config.CONFIG_NAME, ws_root / config.CONFIG_NAME)
     ws = config.load(ws_root)
     with open_workspace_store(ws) as store:
-        result = collect(ws, [folder], PROGRAMME, PERIOD, now=NOW, store=store, registry=registry, jobs=jobs)
+        result = collect(Run.open(ws, PROGRAMME, PERIOD, now=NOW, store=store, registry=registry), [folder], jobs=jobs)
     return Counter(f.outcome for f in result.files)
 
 

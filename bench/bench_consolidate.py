@@ -29,9 +29,10 @@ import xlsxwriter
 
 from ledger import config
 from ledger.consolidate.api import consolidate, summarise
-from ledger.consolidate.judge import assess_period
+from ledger.consolidate.judge import judge
 from ledger.periods import parse_period
 from ledger.registry.model import Milestone, ProgrammeInfo, Registry, Task
+from ledger.run import Run
 from ledger.store import Entry, Received, open_store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -125,14 +126,14 @@ def one_period(ws: config.Workspace, root: Path, units: int, tasks: int) -> None
         print(f"{'fill store (not part of the figure)':<46} {time.perf_counter() - t:7.2f} s  {files} files")
         now = datetime(2022, 7, 4, 9, tzinfo=CST)
         t = time.perf_counter()
-        consolidate(ws, PROGRAMME, keys[0], store=store, registry=registry, out_dir=root / "w25", now=now)
+        consolidate(Run.open(ws, PROGRAMME, keys[0], store=store, registry=registry, now=now), out_dir=root / "w25")
         print(f"{'consolidate previous period (stores lights)':<46} {time.perf_counter() - t:7.2f} s")
         base_rss = rss_mb()
 
         programme = ws.programme(PROGRAMME)
         period = parse_period(keys[1], "weekly")
         t = time.perf_counter()
-        result = assess_period(ws, PROGRAMME, period, registry, store, now=now)
+        result = judge(Run.open(ws, PROGRAMME, period, registry=registry, store=store, now=now))
         t_judge = time.perf_counter() - t
         t = time.perf_counter()
         summary = summarise(programme, registry, result)
@@ -141,7 +142,7 @@ def one_period(ws: config.Workspace, root: Path, units: int, tasks: int) -> None
         print(f"{'  tables (DataFrames)':<46} {t_tables:7.2f} s")
 
         t = time.perf_counter()
-        summary = consolidate(ws, PROGRAMME, keys[1], store=store, registry=registry, out_dir=root / "w26", now=now)
+        summary = consolidate(Run.open(ws, PROGRAMME, keys[1], store=store, registry=registry, now=now), out_dir=root / "w26")
         ours = time.perf_counter() - t
         size = summary.path.stat().st_size
         print(f"{'consolidate (judge + save + tables + workbook)':<46} {ours:7.2f} s  "
@@ -178,16 +179,16 @@ def history(ws: config.Workspace, root: Path, units: int, tasks: int, periods: i
     with open_store(path) as store:
         t = time.perf_counter()
         for key in keys:
-            last = consolidate(ws, PROGRAMME, key, store=store, registry=registry, out_dir=root / "h" / key, now=now)
+            last = consolidate(Run.open(ws, PROGRAMME, key, store=store, registry=registry, now=now), out_dir=root / "h" / key)
         total = time.perf_counter() - t
         print(f"{'consolidate every period in turn':<46} {total:7.2f} s  {total / periods:.2f} s/period, "
               f"{len(last.overview)} rows each")
         t = time.perf_counter()
-        consolidate(ws, PROGRAMME, keys[-1], store=store, registry=registry, out_dir=root / "h2", now=now)
+        consolidate(Run.open(ws, PROGRAMME, keys[-1], store=store, registry=registry, now=now), out_dir=root / "h2")
         print(f"{'last period again (lights stored)':<46} {time.perf_counter() - t:7.2f} s")
     with open_store(fresh, archive_dir=root / "archive") as store:
         t = time.perf_counter()
-        consolidate(ws, PROGRAMME, keys[-1], store=store, registry=registry, out_dir=root / "h3", now=now)
+        consolidate(Run.open(ws, PROGRAMME, keys[-1], store=store, registry=registry, now=now), out_dir=root / "h3")
         print(f"{'last period, no stored lights (judged back)':<46} {time.perf_counter() - t:7.2f} s")
     print(f"peak RSS {rss_mb():.0f} MB")
 

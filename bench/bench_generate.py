@@ -22,9 +22,11 @@ from pathlib import Path
 import xlsxwriter
 
 from ledger import config, layout
-from ledger.generate import XLSX_OPTIONS, build_workbook, generate, index_registry, task_cells
+from ledger.generate import XLSX_OPTIONS, build_workbook, generate, index_registry
+from ledger.layout import task_cells
 from ledger.periods import parse_period
 from ledger.registry.model import Milestone, ProgrammeInfo, Registry, Task
+from ledger.run import Run
 
 ROOT = Path(__file__).resolve().parents[1]
 PROGRAMME = "351"
@@ -118,7 +120,7 @@ def main() -> None:
         for jobs in (1, 2):
             out = root / f"jobs{jobs}"
             t = time.perf_counter()
-            results = generate(ws, PROGRAMME, PERIOD, registry=registry, out_dir=out, jobs=jobs)
+            results = generate(Run.open(ws, PROGRAMME, PERIOD, registry=registry), out_dir=out, jobs=jobs)
             rate(f"generate jobs={jobs} (incl. index, atomic writes)", len(results), time.perf_counter() - t)
 
     print(f"peak RSS: this process {peak_rss_mb(resource.RUSAGE_SELF):.0f} MB, "

@@ -10,13 +10,12 @@ from __future__ import annotations
 import shutil
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from ledger import config
 from ledger.problems import Problem
-from ledger.registry.model import Registry
-from ledger.store import Store
+from ledger.run import Run
 
 DEMO_PROGRAMME = "351"
 DEMO_MONTH = (2022, 6)
@@ -80,67 +79,65 @@ def run_demo(source: config.Workspace, target: Path | None = None) -> tuple[conf
 
 def run_month(ws: config.Workspace, programme_id: str, year: int, month: int) -> list[DemoStep]:
     """Each period of the month: generate, draft mails, simulated replies, collect, status."""
-    from ledger.collect.api import OUTCOME_NAMES, collect, due_for
+    from ledger.collect.api import collect
     from ledger.collect.receipts import write_receipts
-    from ledger.collect.status import STATE_NAMES, period_status, reminder_reasons
     from ledger.consolidate.api import consolidate
     from ledger.consolidate.model import LIGHT_NAMES, LIGHTS
     from ledger.generate import generate
     from ledger.generate.prefill import previous_from_store
-    from ledger.mail import write_drafts, write_reminders
+    from ledger.mail import reminder_reasons, write_drafts, write_reminders
+    from ledger.mail.replies import write_replies
     from ledger.periods import periods_in_month
-    from ledger.registry.api import load_directory
+    from ledger.reporting import OUTCOME_NAMES, STATE_NAMES, due_for, period_status
     from ledger.simulate import simulate_inbox
-    from ledger.stage import load_registry, open_workspace_store
 
-    programme = ws.programme(programme_id)
-    registry = load_registry(ws, programme_id)
-    directory = load_directory(ws)
+    cycle = ws.programme(programme_id).reporting.cycle
     steps = []
-    with open_workspace_store(ws) as store:
-        for period in periods_in_month(year, month, programme.reporting.cycle):
+    with Run.open_month(ws, programme_id, f"{year}-{month:02d}", now=datetime(year, month, 1)) as base:
+        for period in periods_in_month(year, month, cycle):
+            run = base.for_period(period)
+            programme, registry = run.programme, run.registry
             step = DemoStep(f"{programme_id} {period.label()}：生成台账、发通知、收取、登记")
-            made = generate(ws, programme_id, period.key, registry=registry,
-                            previous_for=previous_from_store(store, programme_id, period.key))
+            made = generate(run, previous_for=previous_from_store(run))
             templates = {g.unit: g.path for g in made}
-            drafts, problems = write_drafts(ws, programme_id, period.key, templates, directory)
+            drafts, problems = write_drafts(run, templates)
             step.problems.extend(problems)
             step.lines.append(f"生成工作台账 {len(made)} 个、通知邮件草稿 {len(drafts)} 封")
             due = {u: due_for(programme, registry, u, period) for u in templates}
-            inbox = ws.out_dir(programme_id, period.key) / "inbox"
+            inbox = run.out_dir() / "inbox"
             simulate_inbox(templates, registry, period, due, programme.issued, inbox)
-            result = collect(ws, [inbox], programme_id, period.key, store=store, registry=registry,
-                             now=max(due.values()) + timedelta(days=1))
-            write_receipts(ws, result, registry, directory)
+            run.now = max(due.values()) + timedelta(days=1)
+            result = collect(run, [inbox])
+            write_replies(run, write_receipts(run, result))
             outcomes = Counter(f.outcome for f in result.files)
             step.lines.append("收取文件 " + "，".join(f"{OUTCOME_NAMES[k]} {v}" for k, v in sorted(outcomes.items())))
-            rows = period_status(programme_id, period, registry, store, ws, now=max(due.values()) + timedelta(days=1))
+            rows = period_status(run)
             states = Counter(r.state for r in rows)
             step.lines.append("报送情况：" + "，".join(f"{STATE_NAMES[s]} {states.get(s, 0)}" for s in STATE_NAMES))
-            reminders, problems = write_reminders(ws, programme_id, period.key, reminder_reasons(rows, store), directory)
+            reminders, problems = write_reminders(run, reminder_reasons(run, rows))
             step.lines.append(f"催报邮件草稿 {len(reminders)} 封")
-            summary = consolidate(ws, programme_id, period.key, store=store, registry=registry,
-                                  now=max(due.values()) + timedelta(days=1))
+            summary = consolidate(run)
             lights = Counter(j.light for j in summary.judgements)
             step.lines.append("汇总：" + "，".join(f"{LIGHT_NAMES[k]} {lights.get(k, 0)}" for k in LIGHTS))
             step.paths.extend([made[0].path.parent, drafts[0].path.parent if drafts else inbox,
-                               ws.out_dir(programme_id, period.key) / "receipts", summary.path])
+                               run.out_dir() / "receipts", summary.path])
             steps.append(step)
-        steps.append(_assess_month(ws, programme_id, f"{year}-{month:02d}", store, registry))
+        steps.append(_assess_month(base))
     return steps
 
 
-def _assess_month(ws: config.Workspace, programme_id: str, month: str, store: Store, registry: Registry) -> DemoStep:
+def _assess_month(base: Run) -> DemoStep:
     """Scores, ranking and the bulletin for the month, dated the first working day after it."""
     from ledger.assess import assess, write_bulletin
     from ledger.periods import shift_off_holiday
 
-    step = DemoStep(f"{programme_id} {month} 月度考核与通报")
-    result = assess(ws, programme_id, month, store=store, registry=registry)
+    run = base
+    step = DemoStep(f"{run.programme.id} {run.period.key} 月度考核与通报")
+    result = assess(run)
     top = "、".join(f"{s.unit}（{s.total:g}分）" for s in result.scores[:3])
     step.lines.append(f"{len(result.scores)} 个牵头单位打分；前三名：{top}")
     issued = shift_off_holiday(result.month.end + timedelta(days=1), "after")
-    files = write_bulletin(ws, programme_id, month, store=store, registry=registry, issued=issued)
+    files = write_bulletin(run, issued=issued)
     step.lines.append(f"第 {files.number} 期考核通报，成文日期 {issued.year}年{issued.month}月{issued.day}日")
     step.lines.extend(f"[提示] {w}" for w in files.warnings)
     step.paths.extend(p for p in (result.xlsx, files.docx, files.html, files.pdf, files.chart) if p)

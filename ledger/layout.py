@@ -12,9 +12,11 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ledger.fsutil import safe_filename
-from ledger.periods import Period
+from ledger.periods import Period, cn_date
+from ledger.registry.model import Milestone, Task
 
 LAYOUT_VERSION = 1
 
@@ -82,6 +84,14 @@ INFO_FIELDS = ("填报单位（盖章）", "填报人", "联系电话", "填报�
 META_KEYS = ("programme", "period", "cycle", "unit", "layout_version", "registry_hash", "generator")
 TASK_ROWS_MARKER = "tasks"
 DEFINED_NAME_PREFIX = "LEDGER_"
+# Meta keys also written as workbook-level defined names (LEDGER_PROGRAMME …), so a file
+# that lost its hidden sheet (a LibreOffice round trip, a copy-paste) still says what it is.
+NAMED_KEYS = ("programme", "period", "unit", "layout_version")
+
+
+def defined_name(key: str) -> str:
+    """The defined name that carries meta key *key*: LEDGER_PROGRAMME."""
+    return DEFINED_NAME_PREFIX + key.upper()
 
 # --- width-blind text ---------------------------------------------------------
 
@@ -253,6 +263,65 @@ def parse_percent(raw: object) -> Percent:
         if number is not None and 0 <= number <= 100:
             return Percent(number, normalised=True)
     return Percent(None)
+
+
+# --- the locked cells' text ---------------------------------------------------------
+
+LIST_SEP = "、"
+
+
+@dataclass(frozen=True)
+class PreviousReport:
+    """What a unit reported for a task in its last accepted workbook (pre-filled by generate)."""
+
+    progress: str = ""
+    cumulative: str = ""
+    percent: int | None = None
+    status: str = ""
+
+
+def milestone_line(milestone: Milestone, ref_year: int | None) -> str:
+    """One line of 时间节点: "6月30日前 完成立项" (year shown when not *ref_year*)."""
+    return f"{cn_date(milestone.due, ref_year)}前 {milestone.text}".strip()
+
+
+def deadline_text(task: Task) -> str:
+    """完成时限 as the notice wrote it, else the date, else 长期坚持 / 已完成 (else empty)."""
+    if task.deadline_text:
+        return task.deadline_text
+    if task.deadline:
+        return f"{cn_date(task.deadline)}前"
+    if task.ongoing:
+        return "长期坚持"
+    return "已完成" if task.done else ""
+
+
+def task_cells(task: Task, ref_year: int | None, previous: PreviousReport | None) -> dict[str, Any]:
+    """The value of every column for *task* except 序号 (numbers for 完成进度).
+
+    The writer fills the workbook with these and the reader compares the locked ones
+    (:data:`CHECKSUM_KEYS`) with them. Pre-filled input values come from *previous*; a
+    status the unit cannot pick (逾期未完成 is the tool's verdict) or a percentage outside
+    0–100 is left blank.
+    """
+    prev = previous or PreviousReport()
+    status = normalise_status(prev.status)
+    percent = parse_percent(prev.percent).value if prev.percent is not None else None
+    return {
+        "task_id": task.id,
+        "category": task.path[0] if task.path else "",
+        "text": task.text,
+        "leaders": LIST_SEP.join(task.leaders),
+        "lead": LIST_SEP.join(task.lead_units),
+        "cooperating": LIST_SEP.join(task.cooperating_units),
+        "responsible": LIST_SEP.join(task.responsible_units),
+        "deadline": deadline_text(task),
+        "milestones": "\n".join(milestone_line(m, ref_year) for m in task.milestones),
+        "previous": prev.progress or "",
+        "cumulative": prev.cumulative or "",
+        "percent": percent,
+        "status": status if status in UNIT_STATUSES else "",
+    }
 
 
 # --- naming, titles, checksums ---------------------------------------------------

@@ -20,6 +20,7 @@ _PATTERNS = {
     "daily": re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),
 }
 _QUARTER_NAMES = "一二三四"
+_MONTH = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
 
 
 class PeriodError(LedgerError):
@@ -146,6 +147,15 @@ def parse_period(text: str, cycle: str) -> Period:
     except ValueError:
         raise PeriodError(f"期次“{text}”不是有效的日期或周次：{expected}。") from None
     return Period(start=start, end=end, cycle=cycle, key=_key(start, cycle))
+
+
+def parse_month(text: str) -> Period:
+    """``2022-06`` (or ``2022-6``) as a monthly period, whatever a programme's cycle (assess and
+    the bulletin work by month); a Chinese error otherwise."""
+    m = _MONTH.match(text or "")
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        raise PeriodError(f"月份“{text}”格式不对，应写作 2022-06 这样的格式（年-月）。")
+    return parse_period(f"{m.group(1)}-{int(m.group(2)):02d}", "monthly")
 
 
 def period_containing(day: date, cycle: str) -> Period:

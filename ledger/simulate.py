@@ -18,10 +18,10 @@ from pathlib import Path
 import openpyxl
 
 from ledger import layout
-from ledger.consolidate.judge import schedule_percent, steps
 from ledger.fsutil import write_bytes_atomic
 from ledger.periods import CHINA, Period
 from ledger.registry.model import Registry, Task
+from ledger.schedule import schedule_percent, steps
 
 XLSX_MIME = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 

@@ -6,6 +6,7 @@ import json
 import shutil
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 
 import openpyxl
 import pytest
@@ -18,6 +19,7 @@ from ledger.assess.workbook import ITEMS_SHEET, RANKING_HEADERS, RANKING_SHEET, 
 from ledger.consolidate.model import Judgement
 from ledger.errors import LedgerError
 from ledger.registry.model import Milestone, ProgrammeInfo, Registry, Task
+from ledger.run import Run
 from ledger.store import open_store
 
 REPO_CONFIG = Path(__file__).resolve().parents[1] / "ledger.toml"
@@ -123,7 +125,7 @@ def _items(result, unit: str) -> list[tuple[str, str, str, float]]:
 
 
 def test_totals_ranks_and_grades(ws, store) -> None:
-    result = assess(ws, "351", MONTH, store=store, registry=make_registry())
+    result = assess(Run.open_month(ws, "351", MONTH, store=store, registry=make_registry()))
     assert {s.unit: s.total for s in result.scores} == TOTALS
     assert [(s.rank, s.unit) for s in result.scores] == [
         (1, RELICS), (2, TRANSPORT), (2, EDUCATION), (4, NDRC), (5, HRSS), (6, PLANNING)]
@@ -133,7 +135,7 @@ def test_totals_ranks_and_grades(ws, store) -> None:
 
 
 def test_late_missing_rejected_and_red(ws, store) -> None:
-    result = assess(ws, "351", MONTH, store=store)
+    result = assess(Run.open_month(ws, "351", MONTH, store=store))
     assert _items(result, NDRC) == [
         ("red", WEEKS[0], "351-A3-02", -2), ("late", WEEKS[1], "", -1), ("yellow", WEEKS[3], "351-A3-02", -1)]
     score = next(s for s in result.scores if s.unit == NDRC)
@@ -142,7 +144,7 @@ def test_late_missing_rejected_and_red(ws, store) -> None:
 
 
 def test_overdue_once_a_month_without_extra_red(ws, store) -> None:
-    result = assess(ws, "351", MONTH, store=store)
+    result = assess(Run.open_month(ws, "351", MONTH, store=store))
     assert _items(result, PLANNING) == [
         ("no_progress", WEEKS[0], "351-A2-01", -1),
         ("red", WEEKS[0], "351-A2-02", -2),
@@ -156,7 +158,7 @@ def test_overdue_once_a_month_without_extra_red(ws, store) -> None:
 
 
 def test_no_progress_capped_and_done_tasks_exempt(ws, store) -> None:
-    result = assess(ws, "351", MONTH, store=store)
+    result = assess(Run.open_month(ws, "351", MONTH, store=store))
     items = _items(result, HRSS)
     assert items == [
         ("no_progress", WEEKS[0], "351-A3-01", -1), ("no_progress", WEEKS[0], "351-A3-03", -1),
@@ -171,7 +173,7 @@ def test_no_progress_capped_and_done_tasks_exempt(ws, store) -> None:
 
 
 def test_early_bonus_capped(ws, store) -> None:
-    result = assess(ws, "351", MONTH, store=store)
+    result = assess(Run.open_month(ws, "351", MONTH, store=store))
     assert _items(result, RELICS) == [
         ("early", WEEKS[0], "351-A4-01", 4), ("early", WEEKS[1], "351-A4-01", 1), ("early", WEEKS[2], "351-A4-01", 0)]
     notes = [i.note for i in next(s for s in result.scores if s.unit == RELICS).items]
@@ -192,7 +194,7 @@ def test_weights_come_from_ledger_toml(tmp_path: Path) -> None:
     with open_store(workspace.paths.store) as st:
         for week, rows in month_judgements().items():
             st.save_lights("351", week, [j.to_row() for j in rows])
-        result = assess(workspace, "351", MONTH, store=st)
+        result = assess(Run.open_month(workspace, "351", MONTH, store=st))
     totals = {s.unit: s.total for s in result.scores}
     assert totals[NDRC] == 95  # late 2 instead of 1
     assert totals[PLANNING] == 81  # missing 10 instead of 3; rejected keeps its own weight
@@ -204,7 +206,7 @@ def test_floor(ws) -> None:
             rows = [_j(i, f"351-X-{n:02d}", "市甲局", "red", "滞后", report_state="missing", carried=True)
                     for n in range(20)]
             st.save_lights("351", week, [j.to_row() for j in rows])
-        result = assess(ws, "351", MONTH, store=st)
+        result = assess(Run.open_month(ws, "351", MONTH, store=st))
     (score,) = result.scores
     assert score.raw_total == 100 - 4 * 3 - 80 * 2
     assert score.total == 0 and score.floored and score.grade == "一般"
@@ -215,21 +217,21 @@ def test_change_against_previous_month(ws, store) -> None:
         {"unit": RELICS, "rank": 3}, {"unit": TRANSPORT, "rank": 1}, {"unit": EDUCATION, "rank": 2},
         {"unit": HRSS, "rank": 5}, {"unit": PLANNING, "rank": 4},
     ])
-    result = assess(ws, "351", MONTH, store=store)
+    result = assess(Run.open_month(ws, "351", MONTH, store=store))
     changes = {s.unit: s.change for s in result.scores}
     assert changes == {RELICS: "↑2", TRANSPORT: "↓1", EDUCATION: "—", NDRC: "新", HRSS: "—", PLANNING: "↓2"}
     assert result.has_previous and not result.notes
 
 
 def test_first_month_shows_no_change_and_says_why(ws, store) -> None:
-    result = assess(ws, "351", MONTH, store=store)
+    result = assess(Run.open_month(ws, "351", MONTH, store=store))
     assert {s.change for s in result.scores} == {"—"}
     assert not result.has_previous
     assert result.notes == ["2022年5月尚无考核结果，本月不显示位次变化。"]
 
 
 def test_scores_are_stored_for_next_month(ws, store) -> None:
-    assess(ws, "351", MONTH, store=store)
+    assess(Run.open_month(ws, "351", MONTH, store=store))
     rows = store.lights("351", "score:2022-06")
     assert {r["unit"]: (r["rank"], r["total"]) for r in rows}[PLANNING] == (6, 88)
     assert rows[0]["items"][0]["rule_name"] == "提前完成节点"
@@ -238,7 +240,7 @@ def test_scores_are_stored_for_next_month(ws, store) -> None:
 
 
 def test_workbook_ranking_items_and_rules(ws, store) -> None:
-    result = assess(ws, "351", MONTH, store=store)
+    result = assess(Run.open_month(ws, "351", MONTH, store=store))
     assert result.xlsx == ws.out_dir("351", MONTH) / "考核得分.xlsx"
     wb = openpyxl.load_workbook(result.xlsx)
     assert wb.sheetnames == [RANKING_SHEET, ITEMS_SHEET, RULES_SHEET]
@@ -256,19 +258,19 @@ def test_workbook_ranking_items_and_rules(ws, store) -> None:
 
 
 def test_workbook_is_deterministic_and_text_is_never_a_formula(ws, store) -> None:
-    first = assess(ws, "351", MONTH, store=store).xlsx.read_bytes()
-    second = assess(ws, "351", MONTH, store=store).xlsx.read_bytes()
+    first = assess(Run.open_month(ws, "351", MONTH, store=store)).xlsx.read_bytes()
+    second = assess(Run.open_month(ws, "351", MONTH, store=store)).xlsx.read_bytes()
     assert first == second
     for week in WEEKS:
         rows = [dict(r, unit="=HYPERLINK(\"http://x\")") for r in store.lights("351", week)]
         store.save_lights("351", week, rows)
-    path = assess(ws, "351", MONTH, store=store).xlsx
+    path = assess(Run.open_month(ws, "351", MONTH, store=store)).xlsx
     cell = openpyxl.load_workbook(path)[RANKING_SHEET]["B4"]
     assert cell.value == "=HYPERLINK(\"http://x\")" and cell.data_type == "s"
 
 
 def test_json_round_trips(ws, store) -> None:
-    data = json.loads(json.dumps(assess(ws, "351", MONTH, store=store).to_json(), ensure_ascii=False))
+    data = json.loads(json.dumps(assess(Run.open_month(ws, "351", MONTH, store=store)).to_json(), ensure_ascii=False))
     assert data["month"] == MONTH and data["periods"] == list(WEEKS)
     assert data["scores"][0]["unit"] == RELICS and data["scores"][0]["bonus"] == 5
     assert data["rules"]["overdue"] == 3
@@ -276,13 +278,13 @@ def test_json_round_trips(ws, store) -> None:
 
 def test_month_without_periods(ws) -> None:
     with open_store(ws.paths.store) as st, pytest.raises(NothingToAssess, match="没有到期的报送期次"):
-        assess(ws, "yanshi", "2023-05", store=st)
+        assess(Run.open_month(ws, "yanshi", "2023-05", store=st))
 
 
 def test_month_without_judgements_says_run_consolidate(ws, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(assess_api, "_judge", lambda *a: [])
+    monkeypatch.setattr(assess_api, "judge_and_save", lambda run: SimpleNamespace(judgements=[]))
     with open_store(ws.paths.store) as st, pytest.raises(NothingToAssess) as err:
-        assess(ws, "351", MONTH, store=st, registry=make_registry())
+        assess(Run.open_month(ws, "351", MONTH, store=st, registry=make_registry()))
     message = str(err.value)
     assert "ledger consolidate --programme 351 --period 2022-W22" in message
     assert "2022-W25" in message
@@ -292,15 +294,15 @@ def test_a_period_without_stored_lights_is_judged(ws, monkeypatch: pytest.Monkey
     weeks = month_judgements()
     asked = []
 
-    def judge(workspace, programme_id, period, registry, store):
-        asked.append(period.key)
-        return weeks[period.key]
+    def judge(run):
+        asked.append(run.period.key)
+        return SimpleNamespace(judgements=weeks[run.period.key])
 
-    monkeypatch.setattr(assess_api, "_judge", judge)
+    monkeypatch.setattr(assess_api, "judge_and_save", judge)
     with open_store(ws.paths.store) as st:
         for week in WEEKS[:3]:
             st.save_lights("351", week, [j.to_row() for j in weeks[week]])
-        result = assess(ws, "351", MONTH, store=st, registry=make_registry())
+        result = assess(Run.open_month(ws, "351", MONTH, store=st, registry=make_registry()))
     assert asked == ["2022-W25"]
     assert {s.unit: s.total for s in result.scores} == TOTALS
 
@@ -308,7 +310,7 @@ def test_a_period_without_stored_lights_is_judged(ws, monkeypatch: pytest.Monkey
 @pytest.mark.parametrize("text", ["2022-13", "2022/06", "六月", ""])
 def test_bad_month(ws, text: str) -> None:
     with pytest.raises(LedgerError, match="2022-06 这样的格式"):
-        assess(ws, "351", text)
+        assess(Run.open_month(ws, "351", text))
 
 
 def test_points_text() -> None:

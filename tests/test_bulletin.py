@@ -27,6 +27,7 @@ from ledger.assess.content import balanced_lines, bulletin_context, cn_number, s
 from ledger.assess.pdf import find_soffice
 from ledger.consolidate.model import Judgement
 from ledger.periods import periods_in_month
+from ledger.run import Run
 from ledger.store import open_store
 from ledger.templating import DEFAULT_TEMPLATES, TemplateVariableError
 
@@ -78,7 +79,7 @@ def made(tmp_path_factory: pytest.TempPathFactory):
     ws = _workspace(tmp_path_factory.mktemp("bulletin") / "ws")
     store = open_store(ws.paths.store)
     _fill(store, month_judgements())
-    files = write_bulletin(ws, "351", "2022-06", store=store, registry=make_registry(), issued=ISSUED, pdf=True)
+    files = write_bulletin(Run.open_month(ws, "351", "2022-06", store=store, registry=make_registry()), issued=ISSUED, pdf=True)
     yield ws, store, files
     store.close()
 
@@ -306,22 +307,19 @@ def test_missing_variable_fails_loudly(made, tmp_path: Path) -> None:
     try:
         assert template_path(ws) == ws.root / "templates" / "bulletin.docx"
         with pytest.raises(TemplateVariableError, match="offfice"):
-            write_bulletin(ws, "351", "2022-06", store=made[1], registry=make_registry(), issued=ISSUED, pdf=False,
-                           out_dir=ws.root / "broken")
+            write_bulletin(Run.open_month(ws, "351", "2022-06", store=made[1], registry=make_registry()), issued=ISSUED, pdf=False, out_dir=ws.root / "broken")
     finally:
         shutil.rmtree(ws.root / "templates")
 
 
 def test_number_is_kept_per_month_and_next_month_counts_on(made) -> None:
     ws, store, _ = made
-    again = write_bulletin(ws, "351", "2022-06", store=store, registry=make_registry(), issued=ISSUED, pdf=False,
-                           out_dir=ws.root / "again")
+    again = write_bulletin(Run.open_month(ws, "351", "2022-06", store=store, registry=make_registry()), issued=ISSUED, pdf=False, out_dir=ws.root / "again")
     assert again.number == 1
     june = month_judgements()["2022-W25"]
     for period in periods_in_month(2022, 7, "weekly"):
         store.save_lights("351", period.key, [{**j.to_row(), "period": period.key} for j in june])
-    july = write_bulletin(ws, "351", "2022-07", store=store, registry=make_registry(), issued=date(2022, 8, 3),
-                          pdf=False)  # its own month folder
+    july = write_bulletin(Run.open_month(ws, "351", "2022-07", store=store, registry=make_registry()), issued=date(2022, 8, 3), pdf=False)  # its own month folder
     assert july.number == 2
     text = _flat(_docx_text(july.docx))
     assert "第2期" in text and "2022年7月份考核得分及排名表" in text
@@ -344,8 +342,7 @@ def test_fallback_chart_without_cjk_font(made, monkeypatch: pytest.MonkeyPatch) 
     folder = ws.root / "fallback"
     folder.mkdir()
     (folder / "2022年6月份考核通报.pdf").write_bytes(b"%PDF old")
-    files = write_bulletin(ws, "351", "2022-06", store=store, registry=make_registry(), issued=ISSUED, pdf=False,
-                           out_dir=folder)
+    files = write_bulletin(Run.open_month(ws, "351", "2022-06", store=store, registry=make_registry()), issued=ISSUED, pdf=False, out_dir=folder)
     assert any("fonts-noto-cjk" in w for w in files.warnings)
     # No stale PDF is left next to the newer Word file.
     assert files.pdf is None and not (folder / "2022年6月份考核通报.pdf").exists()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import Collector
 
 from ledger.cli import main
 
@@ -84,29 +85,20 @@ def test_generates_every_lead_unit_of_the_shipped_registry(root: Path) -> None:
     assert not [p for p in made if ".ledger-tmp" in p.name]
 
 
-def test_generate_drafts_and_send_through_a_real_smtp_server(root: Path) -> None:
+def test_generate_drafts_and_send_through_a_real_smtp_server(root: Path, smtp_server) -> None:
     import email
     import email.policy
 
-    from aiosmtpd.controller import Controller
-
-    from tests.test_mail import Collector, free_port
-
     handler = Collector()
-    port = free_port()
-    server = Controller(handler, hostname="127.0.0.1", port=port)
-    server.start()
-    try:
-        with open(root / "ledger.toml", "a", encoding="utf-8") as fh:
-            fh.write(f'\n[smtp]\nhost = "127.0.0.1"\nport = {port}\nstarttls = false\n')
-        assert run(root, "-p", "351", "--period", "2022-W23")[0] == 0
-        runner = CliRunner()
-        res = runner.invoke(main, ["-w", str(root), "mail", "drafts", "-p", "351", "--period", "2022-W23"])
-        assert res.exit_code == 0, res.output
-        res = runner.invoke(main, ["-w", str(root), "mail", "send", "-p", "351", "--period", "2022-W23", "--yes"])
-        assert res.exit_code == 0, res.output
-    finally:
-        server.stop()
+    port = smtp_server(handler)
+    with open(root / "ledger.toml", "a", encoding="utf-8") as fh:
+        fh.write(f'\n[smtp]\nhost = "127.0.0.1"\nport = {port}\nstarttls = false\n')
+    assert run(root, "-p", "351", "--period", "2022-W23")[0] == 0
+    runner = CliRunner()
+    res = runner.invoke(main, ["-w", str(root), "mail", "drafts", "-p", "351", "--period", "2022-W23"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(main, ["-w", str(root), "mail", "send", "-p", "351", "--period", "2022-W23", "--yes"])
+    assert res.exit_code == 0, res.output
     assert len(handler.received) == 25
     templates = root / "out" / "351" / "2022-W23" / "templates"
     for _from, _to, data, _tls, _auth in handler.received:

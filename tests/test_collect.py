@@ -7,62 +7,25 @@ import email.policy
 import json
 import shutil
 import zipfile
-from datetime import date, datetime
+from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import CG, DUE_W23, JT, ZJ, filled
 
-import tests.returned as rt
 from ledger.cli import main
 from ledger.collect.api import collect
 from ledger.collect.receipts import write_receipts
-from ledger.collect.status import status
-from ledger.config import Workspace, load
-from ledger.generate import build_workbook
-from ledger.periods import CHINA, parse_period, to_china_time
-from ledger.registry.model import Milestone, ProgrammeInfo, Registry, Task
+from ledger.config import Workspace
+from ledger.mail.replies import write_replies
+from ledger.periods import CHINA, to_china_time
 from ledger.registry.units import UnitDirectory
-from ledger.registry.workbook import write_registry
-from ledger.stage import open_workspace_store
+from ledger.reporting import period_status
+from ledger.run import Run, open_workspace_store
 
-REPO = Path(__file__).resolve().parents[1]
-JT, CG, ZJ = "市交通运输局", "市城市管理局", "市住房和城乡建设局"
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheet.sheet")
-DUE_W23 = datetime(2022, 6, 10, 16, 0, tzinfo=CHINA)
-
-
-def _registry() -> Registry:
-    def task(tid: str, text: str, leads: list[str], **kw: object) -> Task:
-        return Task(tid, "351", ["一、专项行动"], text, lead_units=leads, lead_units_raw=leads, **kw)
-
-    return Registry(ProgrammeInfo("351", "测试项目"), [
-        task("351-A1-01", "建设综合交通枢纽", [JT], deadline=date(2022, 12, 31),
-             milestones=[Milestone(date(2022, 6, 30), "完成立项"), Milestone(date(2022, 12, 31), "开工")]),
-        task("351-A1-02", "优化公交线网", [JT, CG], ongoing=True, deadline_text="长期坚持"),
-        task("351-A5-01", "整治占道经营", [CG], deadline=date(2022, 8, 31)),
-        task("351-A6-01", "推进体制改革", [ZJ], deadline=date(2022, 9, 30)),
-    ])
-
-
-@pytest.fixture()
-def ws(tmp_path: Path) -> Workspace:
-    root = tmp_path / "ws"
-    (root / "source_data").mkdir(parents=True)
-    shutil.copy(REPO / "ledger.toml", root / "ledger.toml")
-    shutil.copy(REPO / "source_data" / "units.xlsx", root / "source_data" / "units.xlsx")
-    workspace = load(root)
-    write_registry(_registry(), workspace.registry_path("351"))
-    return workspace
-
-
-def _filled(ws: Workspace, unit: str, folder: Path, period: str = "2022-W23", **values: object) -> Path:
-    programme = ws.programme("351")
-    path = folder / f"{period}_{unit}_工作台账.xlsx"
-    folder.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(build_workbook(_registry(), programme, parse_period(period, "weekly"), unit))
-    return rt.fill(path, {tid: dict(values) for tid in ("351-A1-01", "351-A1-02", "351-A5-01")})
 
 
 def _eml(folder: Path, attachment: Path, when: str) -> Path:
@@ -83,14 +46,14 @@ def _eml(folder: Path, attachment: Path, when: str) -> Path:
 def test_inbox_verdicts_status_and_receipts(ws: Workspace, tmp_path: Path) -> None:
     inbox = tmp_path / "inbox"
     # 交通运输局 by e-mail before the due time; 城管局 a loose file, collected after it.
-    _eml(inbox, _filled(ws, JT, tmp_path / "a"), "Fri, 10 Jun 2022 15:59:00 +0800")
-    _filled(ws, CG, inbox)
+    _eml(inbox, filled(ws, JT, tmp_path / "a"), "Fri, 10 Jun 2022 15:59:00 +0800")
+    filled(ws, CG, inbox)
     now = datetime(2022, 6, 10, 18, 30, tzinfo=CHINA)
     with open_workspace_store(ws) as store:
-        result = collect(ws, [inbox], "351", "2022-W23", now=now, store=store)
+        result = collect(Run.open(ws, "351", "2022-W23", now=now, store=store), [inbox])
         outcomes = {f.unit: (f.outcome, f.received_source) for f in result.files}
         assert outcomes == {JT: ("accepted", "email"), CG: ("accepted", "collected")}
-        period, rows = status(ws, "351", "2022-W23", now=now, store=store)
+        rows = period_status(Run.open(ws, "351", "2022-W23", now=now, store=store))
         states = {r.unit: (r.state, r.received_at) for r in rows}
         assert states == {
             JT: ("on_time", datetime(2022, 6, 10, 15, 59, tzinfo=CHINA)),
@@ -98,18 +61,20 @@ def test_inbox_verdicts_status_and_receipts(ws: Workspace, tmp_path: Path) -> No
             ZJ: ("missing", None),
         }
         assert [r.due for r in rows if r.unit == JT] == [DUE_W23]
-        receipts = write_receipts(ws, result, _registry(), UnitDirectory.load(ws.paths.units))
+        run = Run.open(ws, "351", "2022-W23", now=now, store=store)
+        receipts = write_receipts(run, result)
+        replies = write_replies(run, receipts)
         audit_rows = len(store.audit())
         # Collecting the same inbox again changes nothing.
-        again = collect(ws, [inbox], "351", "2022-W23", now=now, store=store)
+        again = collect(Run.open(ws, "351", "2022-W23", now=now, store=store), [inbox])
         assert {f.outcome for f in again.files} == {"duplicate"}
         assert len(store.audit()) == audit_rows
     texts = {r.unit: r.text_path.read_text(encoding="utf-8") for r in receipts}
     assert "已登记（通过）" in texts[JT] and "按邮件发送时间" in texts[JT]
-    assert all(r.mail_path is not None and r.mail_path.is_file() for r in receipts)
+    assert sorted(replies) == sorted(r.file for r in receipts) and all(p.is_file() for p in replies.values())
     directory = UnitDirectory.load(ws.paths.units)
-    replies = {r.unit: email.message_from_bytes(r.mail_path.read_bytes(), policy=email.policy.default)
-               for r in receipts if r.mail_path}
+    replies = {r.unit: email.message_from_bytes(replies[r.file].read_bytes(), policy=email.policy.default)
+               for r in receipts}
     jt_to = [a.addr_spec for a in replies[JT]["To"].addresses]
     assert jt_to == [directory.get(JT, "洛阳市").email, "clerk@example.org"]  # the unit, and who sent it
     assert [a.addr_spec for a in replies[CG]["To"].addresses] == [directory.get(CG, "洛阳市").email]
@@ -123,24 +88,26 @@ def archived(ws: Workspace) -> int:
 
 def test_rejected_then_corrected_supersedes(ws: Workspace, tmp_path: Path) -> None:
     first = tmp_path / "first"
-    _filled(ws, CG, first, status="差不多")
+    filled(ws, CG, first, status="差不多")
     now = datetime(2022, 6, 10, 12, 0, tzinfo=CHINA)
     with open_workspace_store(ws) as store:
-        result = collect(ws, [first], "351", "2022-W23", now=now, store=store)
+        result = collect(Run.open(ws, "351", "2022-W23", now=now, store=store), [first])
         [item] = result.files
         assert item.outcome == "rejected" and item.unit == CG
         assert {p.code for p in item.problems} >= {"status-invalid"}
-        assert {r.unit: r.state for r in status(ws, "351", "2022-W23", now=now, store=store)[1]}[CG] == "rejected"
-        receipt = write_receipts(ws, result, _registry())[0].text_path.read_text(encoding="utf-8")
-        assert "退回" in receipt and "推进状态" in receipt or "状态" in receipt
+        assert {r.unit: r.state for r in period_status(Run.open(ws, "351", "2022-W23", now=now, store=store))}[CG] == "rejected"
+        receipt = write_receipts(Run.open(ws, "351", "2022-W23", store=store), result)[0].text
+        assert receipt == next((ws.out_dir("351", "2022-W23") / "receipts").glob("*_回执.txt")).read_text(
+            encoding="utf-8")
+        assert "退回（请修改后重新报送）" in receipt and "推进状态“差不多”无效" in receipt
         assert "351-A5-01" in receipt
         second = tmp_path / "second"
-        _filled(ws, CG, second)
-        fixed = collect(ws, [second], "351", "2022-W23", now=now.replace(hour=15), store=store)
+        filled(ws, CG, second)
+        fixed = collect(Run.open(ws, "351", "2022-W23", now=now.replace(hour=15), store=store), [second])
         assert [f.outcome for f in fixed.files] == ["accepted"]
         third = tmp_path / "third"
-        _filled(ws, CG, third, progress="再次更新进展")
-        collect(ws, [third], "351", "2022-W23", now=now.replace(hour=15, minute=30), store=store)
+        filled(ws, CG, third, progress="再次更新进展")
+        collect(Run.open(ws, "351", "2022-W23", now=now.replace(hour=15, minute=30), store=store), [third])
         history = [(s.outcome, to_china_time(s.received_at).hour, to_china_time(s.received_at).minute)
                    for s in store.history("351", CG)]
         assert history == [("rejected", 12, 0), ("superseded", 15, 0), ("accepted", 15, 30)]
@@ -150,13 +117,13 @@ def test_rejected_then_corrected_supersedes(ws: Workspace, tmp_path: Path) -> No
 
 def test_other_period_file_is_refused_but_not_stored(ws: Workspace, tmp_path: Path) -> None:
     inbox = tmp_path / "inbox"
-    _filled(ws, JT, inbox, period="2022-W24")
+    filled(ws, JT, inbox, period="2022-W24")
     now = datetime(2022, 6, 10, 12, 0, tzinfo=CHINA)
     with open_workspace_store(ws) as store:
-        [wrong] = collect(ws, [inbox], "351", "2022-W23", now=now, store=store).files
+        [wrong] = collect(Run.open(ws, "351", "2022-W23", now=now, store=store), [inbox]).files
         assert wrong.outcome == "rejected" and "wrong-period" in {p.code for p in wrong.problems}
         assert store.history("351") == []
-        [right] = collect(ws, [inbox], "351", "2022-W24", now=now, store=store).files
+        [right] = collect(Run.open(ws, "351", "2022-W24", now=now, store=store), [inbox]).files
         assert right.outcome == "accepted"
 
 
@@ -164,11 +131,11 @@ def test_broken_and_zipped_files(ws: Workspace, tmp_path: Path) -> None:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     (inbox / f"2022-W23_{ZJ}_工作台账.xlsx").write_bytes(b"PK\x03\x04 this is not a workbook")
-    good = _filled(ws, JT, tmp_path / "z")
+    good = filled(ws, JT, tmp_path / "z")
     with zipfile.ZipFile(inbox / "回复.zip", "w") as zf:
         zf.write(good, good.name)
     with open_workspace_store(ws) as store:
-        files = collect(ws, [inbox], "351", "2022-W23", now=DUE_W23, store=store).files
+        files = collect(Run.open(ws, "351", "2022-W23", now=DUE_W23, store=store), [inbox]).files
     verdicts = {f.unit: f.outcome for f in files}
     assert verdicts == {ZJ: "rejected", JT: "accepted"}
     broken = next(f for f in files if f.unit == ZJ)
@@ -177,8 +144,8 @@ def test_broken_and_zipped_files(ws: Workspace, tmp_path: Path) -> None:
 
 def test_cli_collect_and_status_json(ws: Workspace, tmp_path: Path) -> None:
     inbox = tmp_path / "inbox"
-    _filled(ws, JT, inbox)
-    _filled(ws, CG, inbox, percent="很多")
+    filled(ws, JT, inbox)
+    filled(ws, CG, inbox, percent="很多")
     runner = CliRunner()
     res = runner.invoke(main, ["-w", str(ws.root), "collect", str(inbox), "-p", "351", "--period", "2022-W23", "--json"])
     assert res.exit_code == 1, res.output  # one file rejected
@@ -202,8 +169,8 @@ def test_cli_collect_and_status_json(ws: Workspace, tmp_path: Path) -> None:
 
 def test_cli_collect_in_worker_processes_gives_the_same_verdicts(ws: Workspace, tmp_path: Path) -> None:
     inbox = tmp_path / "inbox"
-    _filled(ws, JT, inbox)
-    _filled(ws, CG, inbox, percent="很多")
+    filled(ws, JT, inbox)
+    filled(ws, CG, inbox, percent="很多")
     runner = CliRunner()
     args = ["collect", str(inbox), "-p", "351", "--period", "2022-W23", "--json", "--no-receipts"]
     other = shutil.copytree(ws.root, tmp_path / "other")
@@ -222,9 +189,9 @@ def test_next_period_prefilled_from_last_accepted_report(ws: Workspace, tmp_path
     from ledger import layout
 
     inbox = tmp_path / "inbox"
-    _filled(ws, JT, inbox, progress="完成可研批复", cumulative="累计完成30%", percent=30, status="按序时推进")
+    filled(ws, JT, inbox, progress="完成可研批复", cumulative="累计完成30%", percent=30, status="按序时推进")
     with open_workspace_store(ws) as store:
-        collect(ws, [inbox], "351", "2022-W23", now=DUE_W23, store=store)
+        collect(Run.open(ws, "351", "2022-W23", now=DUE_W23, store=store), [inbox])
     runner = CliRunner()
     res = runner.invoke(main, ["-w", str(ws.root), "generate", "-p", "351", "--period", "2022-W24", "--unit", JT])
     assert res.exit_code == 0, res.output
@@ -260,8 +227,8 @@ def test_cli_generate_then_mail_drafts(ws: Workspace) -> None:
 
 def test_missing_before_the_due_time_is_not_yet_late(ws: Workspace) -> None:
     with open_workspace_store(ws) as store:
-        _, early = status(ws, "351", "2022-W23", now=datetime(2022, 6, 9, 12, 0, tzinfo=CHINA), store=store)
-        _, after = status(ws, "351", "2022-W23", now=datetime(2022, 6, 10, 18, 1, tzinfo=CHINA), store=store)
+        early = period_status(Run.open(ws, "351", "2022-W23", now=datetime(2022, 6, 9, 12, 0, tzinfo=CHINA), store=store))
+        after = period_status(Run.open(ws, "351", "2022-W23", now=datetime(2022, 6, 10, 18, 1, tzinfo=CHINA), store=store))
     assert {r.state for r in early} == {"missing"} and not any(r.past_due for r in early)
     assert all(r.past_due for r in after)
     assert early[0].as_dict()["past_due"] is False
@@ -270,11 +237,11 @@ def test_missing_before_the_due_time_is_not_yet_late(ws: Workspace) -> None:
 
 
 def test_an_unforeseen_reader_failure_rejects_only_that_file(ws: Workspace, tmp_path: Path, monkeypatch) -> None:
-    import ledger.collect.api as api
+    import ledger.collect.verdict as api
 
     inbox = tmp_path / "inbox"
-    _filled(ws, JT, inbox)
-    _filled(ws, CG, inbox)
+    filled(ws, JT, inbox)
+    filled(ws, CG, inbox)
     real = api.read_returned
 
     def flaky(path: Path, *, display_name: str | None = None, **kw: object):
@@ -284,7 +251,7 @@ def test_an_unforeseen_reader_failure_rejects_only_that_file(ws: Workspace, tmp_
 
     monkeypatch.setattr(api, "read_returned", flaky)
     with open_workspace_store(ws) as store:
-        files = collect(ws, [inbox], "351", "2022-W23", now=DUE_W23, store=store, jobs=1).files
+        files = collect(Run.open(ws, "351", "2022-W23", now=DUE_W23, store=store), [inbox], jobs=1).files
     verdicts = {f.unit: (f.outcome, [p.code for p in f.problems]) for f in files}
     assert verdicts == {JT: ("accepted", []), CG: ("rejected", ["file-unreadable"])}
 
@@ -295,12 +262,9 @@ def test_a_file_that_cannot_be_read_is_refused_and_the_rest_goes_on(jobs: int, w
     """A file that vanished or lost its read permission between listing and reading (the OS
     error is injected: tests run as root, who may read anything) is refused, not stored, with
     a receipt; the other files are collected."""
-    from ledger.collect.receipts import write_receipts
-    from ledger.registry.api import load_directory
-
     inbox = tmp_path / "inbox"
-    good = _filled(ws, JT, inbox)
-    locked = _filled(ws, CG, inbox)
+    good = filled(ws, JT, inbox)
+    locked = filled(ws, CG, inbox)
     real_read = Path.read_bytes
 
     def read_bytes(self: Path) -> bytes:
@@ -310,7 +274,7 @@ def test_a_file_that_cannot_be_read_is_refused_and_the_rest_goes_on(jobs: int, w
 
     monkeypatch.setattr(Path, "read_bytes", read_bytes)
     with open_workspace_store(ws) as store:
-        result = collect(ws, [inbox], "351", "2022-W23", now=DUE_W23, store=store, jobs=jobs)
+        result = collect(Run.open(ws, "351", "2022-W23", now=DUE_W23, store=store), [inbox], jobs=jobs)
         history = store.history("351")
     by_file = {Path(f.file).name: f for f in result.files}
     refused = by_file[locked.name]
@@ -318,29 +282,36 @@ def test_a_file_that_cannot_be_read_is_refused_and_the_rest_goes_on(jobs: int, w
     assert [(p.code, p.value) for p in refused.problems] == [("file-not-read", "Permission denied")]
     assert by_file[good.name].outcome == "accepted"
     assert [s.source_name for s in history] == [good.name]
-    receipts = write_receipts(ws, result, _registry(), load_directory(ws))
+    receipts = write_receipts(Run.open(ws, "351", "2022-W23"), result)
     assert len(receipts) == 2
 
 
 def test_a_file_changed_after_judging_is_not_recorded(ws: Workspace, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """When judging could not archive a file, the parent reads it again to store it: if the bytes
-    differ from those judged, nothing is recorded and the run stops with a message naming it."""
-    from ledger.collect import api
-    from ledger.errors import InputError
+    differ from those judged, that file is refused (file-changed) and not recorded; the other
+    files of the run are stored."""
+    from ledger.collect import pool, verdict
 
     inbox = tmp_path / "inbox"
-    path = _filled(ws, JT, inbox)
-    monkeypatch.setattr(api, "_archived", lambda judged, context, data: judged)  # as if the archive failed
-    judge = api._judge
+    path = filled(ws, JT, inbox)
+    other = filled(ws, CG, inbox)
+    monkeypatch.setattr(verdict, "archived", lambda judged, context, data: judged)  # as if the archive failed
+    judge = verdict.judge_file
 
-    def judge_then_edit(item: object, context: object) -> object:
+    def judge_then_edit(item, context):
         judged = judge(item, context)
-        path.write_bytes(path.read_bytes() + b"\0")  # the clerk saves the file again meanwhile
+        if item.path == path:
+            path.write_bytes(path.read_bytes() + b"\0")  # the clerk saves the file again meanwhile
         return judged
 
-    monkeypatch.setattr(api, "_judge", judge_then_edit)
-    with open_workspace_store(ws) as store, pytest.raises(InputError, match="收集过程中被改动"):
-        collect(ws, [inbox], "351", "2022-W23", now=DUE_W23, store=store, jobs=1)
+    monkeypatch.setattr(pool, "judge_file", judge_then_edit)
     with open_workspace_store(ws) as store:
-        assert store.history("351") == []
+        result = collect(Run.open(ws, "351", "2022-W23", now=DUE_W23, store=store), [inbox], jobs=1)
+        history = store.history("351")
+    by_name = {Path(f.file).name: f for f in result.files}
+    changed = by_name[path.name]
+    assert (changed.outcome, changed.unit, changed.submission_id) == ("rejected", JT, None)
+    assert [p.code for p in changed.problems] == ["file-changed"]
+    assert "收集过程中被改动" in changed.problems[0].message
+    assert [s.source_name for s in history] == [other.name]

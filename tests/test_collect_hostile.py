@@ -29,39 +29,21 @@ from pathlib import Path
 import hostile as h
 import pytest
 import returned as rt
+from conftest import CG, JT, PERIOD, T1, T2, T3, make_workspace, small_registry
 from openpyxl.utils import get_column_letter
 
-from ledger.collect import api
+from ledger.collect import pool, verdict
 from ledger.collect.api import CollectResult, collect
 from ledger.config import Programme, Workspace, load
 from ledger.generate import build_workbook
 from ledger.periods import CHINA, parse_period
-from ledger.registry.model import Milestone, ProgrammeInfo, Registry, Task
-from ledger.registry.workbook import write_registry
-from ledger.stage import open_workspace_store
+from ledger.registry.model import ProgrammeInfo, Registry, Task
+from ledger.run import Run, open_workspace_store
 
-REPO = Path(__file__).resolve().parents[1]
-JT, CG, ZJ = "市交通运输局", "市城市管理局", "市住房和城乡建设局"
-T1, T2, T3 = "351-A1-01", "351-A1-02", "351-A1-03"
-PERIOD = "2022-W23"
 JT_NAME = f"{PERIOD}_{JT}_工作台账.xlsx"
 BEFORE = datetime(2022, 6, 10, 9, 0, tzinfo=CHINA)
 NOW = datetime(2022, 6, 10, 12, 0, tzinfo=CHINA)
 LEDGER_PART = "xl/worksheets/sheet1.xml"  # openpyxl writes the ledger sheet (the first) here
-
-
-def _registry() -> Registry:
-    def task(tid: str, text: str, leads: list[str], **kw: object) -> Task:
-        return Task(tid, "351", ["一、专项行动"], text, lead_units=leads, lead_units_raw=leads, **kw)
-
-    return Registry(ProgrammeInfo("351", "测试项目"), [
-        task(T1, "建设综合交通枢纽", [JT], deadline=date(2022, 12, 31),
-             milestones=[Milestone(date(2022, 6, 30), "完成立项"), Milestone(date(2022, 12, 31), "开工")]),
-        task(T2, "优化公交线网", [JT, CG], ongoing=True, deadline_text="长期坚持"),
-        task(T3, "推进停车设施建设", [JT], deadline=date(2022, 10, 31)),
-        task("351-A5-01", "整治占道经营", [CG], deadline=date(2022, 8, 31)),
-        task("351-A6-01", "推进体制改革", [ZJ], deadline=date(2022, 9, 30)),
-    ])
 
 
 # --- workspace and good files ---------------------------------------------------------------------
@@ -103,12 +85,7 @@ class Kit:
 
 @pytest.fixture(scope="session")
 def base_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("ws-base")
-    (root / "source_data").mkdir()
-    shutil.copy(REPO / "ledger.toml", root / "ledger.toml")
-    shutil.copy(REPO / "source_data" / "units.xlsx", root / "source_data" / "units.xlsx")
-    write_registry(_registry(), load(root).registry_path("351"))
-    return root
+    return make_workspace(tmp_path_factory.mktemp("ws-base"), small_registry()).root
 
 
 @pytest.fixture(scope="session")
@@ -116,7 +93,7 @@ def good_files(base_root: Path, tmp_path_factory: pytest.TempPathFactory) -> dic
     """Correctly filled ledgers of 交通运输局 and 城市管理局, generated once."""
     ws = load(base_root)
     directory = tmp_path_factory.mktemp("good")
-    kit = Kit(directory, ws.programme("351"), _registry(), b"")
+    kit = Kit(directory, ws.programme("351"), small_registry(), b"")
     return {unit: kit.filled(unit=unit, name=f"{PERIOD}_{unit}_工作台账.xlsx").read_bytes() for unit in (JT, CG)}
 
 
@@ -131,7 +108,7 @@ def ws(base_root: Path, tmp_path: Path) -> Workspace:
 def kit(ws: Workspace, tmp_path: Path, good_files: dict[str, bytes]) -> Kit:
     directory = tmp_path / "build"
     directory.mkdir()
-    return Kit(directory, ws.programme("351"), _registry(), good_files[JT])
+    return Kit(directory, ws.programme("351"), small_registry(), good_files[JT])
 
 
 # --- builders of the cases not in tests/hostile.py ------------------------------------------------
@@ -353,7 +330,7 @@ def _stored_row(ws: Workspace, sha256: str) -> dict | None:
 def _collect(ws: Workspace, folder: Path, now: datetime) -> tuple[CollectResult, float]:
     with open_workspace_store(ws) as store:
         start = time.perf_counter()
-        result = collect(ws, [folder], "351", PERIOD, now=now, store=store)
+        result = collect(Run.open(ws, "351", PERIOD, now=now, store=store), [folder])
         return result, time.perf_counter() - start
 
 
@@ -479,7 +456,7 @@ def test_one_poisoned_file_among_50(ws: Workspace, tmp_path: Path, monkeypatch: 
         monkeypatch.setattr(Registry, method, lambda self, *a, _m=method, _f=original: scans.append(_m) or _f(self, *a))
     with open_workspace_store(ws) as store:
         start = time.perf_counter()
-        result = collect(ws, [inbox], "351", PERIOD, now=NOW, store=store, registry=registry)
+        result = collect(Run.open(ws, "351", PERIOD, now=NOW, store=store, registry=registry), [inbox])
         seconds = time.perf_counter() - start
         monkeypatch.undo()
         current = store.current_submissions("351", PERIOD)
@@ -514,7 +491,7 @@ def _collect_each(root: str, corpus: str) -> dict:
     for folder in sorted(Path(corpus).iterdir()):
         with open_workspace_store(ws) as store:
             start = time.perf_counter()
-            result = collect(ws, [folder], "351", PERIOD, now=NOW, store=store)
+            result = collect(Run.open(ws, "351", PERIOD, now=NOW, store=store), [folder])
             seconds = time.perf_counter() - start
         files = [(f.outcome, [p.code for p in f.problems]) for f in result.files]
         out.append((folder.name, files, [p.code for p in result.problems], seconds))
@@ -596,7 +573,7 @@ def _store_dump(ws: Workspace) -> tuple[list, list, list]:
 
 def _run(ws: Workspace, folder: Path, jobs: int) -> CollectResult:
     with open_workspace_store(ws) as store:
-        return collect(ws, [folder], "351", PERIOD, now=NOW, store=store, jobs=jobs)
+        return collect(Run.open(ws, "351", PERIOD, now=NOW, store=store), [folder], jobs=jobs)
 
 
 @pytest.mark.parametrize("fork", [True, False], ids=["forked-workers", "forkserver-workers"])
@@ -606,13 +583,13 @@ def test_workers_give_the_same_verdicts_and_store(fork: bool, ws: Workspace, kit
     """A folder of 40 files, good and bad (an .xls among them), collected with jobs=1 and jobs=2 into
     two equal stores: the same results in the same order and the same store, row for row. Workers
     are forks of this process when it has no other thread, else started by a forkserver: both."""
-    monkeypatch.setattr(api, "can_fork", lambda: fork)
+    monkeypatch.setattr(pool, "can_fork", lambda: fork)
     cases = [name for name in CASES if name not in SLOW_CASES]
     names = _mixed_inbox(kit, tmp_path / "inbox", good_files, cases)
     assert len(names) >= 20
     judged_here: list[str] = []
-    judge = api._judge
-    monkeypatch.setattr(api, "_judge", lambda item, context: judged_here.append(item.name) or judge(item, context))
+    judge = pool.judge_file
+    monkeypatch.setattr(pool, "judge_file", lambda item, context: judged_here.append(item.name) or judge(item, context))
 
     one = _run(ws, tmp_path / "inbox", jobs=1)
     assert len(judged_here) == len(one.files)
@@ -633,18 +610,18 @@ def test_workers_give_the_same_verdicts_and_store(fork: bool, ws: Workspace, kit
     assert _stored_row(ws2, xls.sha256)["detected_type"] == "xls"
 
 
-_JUDGE_IN_WORKER = api._judge_in_worker  # the real one: forked workers inherit the stand-in
+_JUDGE_IN_WORKER = pool._judge_in_worker  # the real one: forked workers inherit the stand-in
 
 
 def _die_on_mark(item: object) -> object:
-    """Stands in for ``api._judge_in_worker`` in the workers: a marked file aborts the process,
+    """Stands in for ``pool._judge_in_worker`` in the workers: a marked file aborts the process,
     as calamine does on a file the pre-check let through."""
     if DIE in item.name:  # type: ignore[attr-defined]
         os._exit(70)
     return _JUDGE_IN_WORKER(item)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("restarts", [api.POOL_RESTARTS, 0])
+@pytest.mark.parametrize("restarts", [pool.POOL_RESTARTS, 0])
 def test_a_dying_worker_loses_no_file(restarts: int, ws: Workspace, kit: Kit, tmp_path: Path, base_root: Path,
                                       good_files: dict[str, bytes], monkeypatch: pytest.MonkeyPatch) -> None:
     """Two files kill their worker: the first (in the first batch handed out) is judged again
@@ -663,9 +640,9 @@ def test_a_dying_worker_loses_no_file(restarts: int, ws: Workspace, kit: Kit, tm
         names[i] = name
     one = _run(ws, tmp_path / "inbox", jobs=1)
     assert [f.file for f in one.files] == sorted(names)
-    monkeypatch.setattr(api, "POOL_RESTARTS", restarts)
-    monkeypatch.setattr(api, "WINDOW_PER_WORKER", 2)  # at most 4 files out: the second mark is not among them
-    monkeypatch.setattr(api, "_judge_in_worker", _die_on_mark)
+    monkeypatch.setattr(pool, "POOL_RESTARTS", restarts)
+    monkeypatch.setattr(pool, "WINDOW_PER_WORKER", 2)  # at most 4 files out: the second mark is not among them
+    monkeypatch.setattr(pool, "_judge_in_worker", _die_on_mark)
     ws2 = _copy_ws(base_root, tmp_path / "ws2")
     two = _run(ws2, tmp_path / "inbox", jobs=2)
 
@@ -674,7 +651,7 @@ def test_a_dying_worker_loses_no_file(restarts: int, ws: Workspace, kit: Kit, tm
     assert crashed == ({marked[1], marked[18]} if restarts else {marked[1]})
     for a, b in zip(_collected(one), _collected(two), strict=True):
         if a[0] in crashed:
-            assert (a[3], b[3]) == ("rejected", "rejected") and b[4][0]["message"] == api.READER_DIED
+            assert (a[3], b[3]) == ("rejected", "rejected") and b[4][0]["message"] == verdict.READER_DIED
             assert _stored_row(ws2, b[7])["audit"]["reason_code"] == "reader-crashed"
         else:
             assert b == a
@@ -685,10 +662,10 @@ def test_jobs_policy(fork: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     """jobs=0 uses two workers a core from AUTO_PARALLEL_FILES files on (AUTO_PARALLEL_FILES_FRESH when the
     workers cannot be forks) and this process below; jobs=1 never starts a worker; jobs=N starts at
     most one worker a file."""
-    monkeypatch.setattr(api, "can_fork", lambda: fork)
-    threshold = api.AUTO_PARALLEL_FILES if fork else api.AUTO_PARALLEL_FILES_FRESH
-    auto, one, three = (api._Judging(None, tmp_path, jobs) for jobs in (0, 1, 3))  # type: ignore[arg-type]
+    monkeypatch.setattr(pool, "can_fork", lambda: fork)
+    threshold = pool.AUTO_PARALLEL_FILES if fork else pool.AUTO_PARALLEL_FILES_FRESH
+    auto, one, three = (pool.Judging(None, tmp_path, jobs) for jobs in (0, 1, 3))  # type: ignore[arg-type]
     assert auto.workers(threshold - 1) == 1
-    assert auto.workers(threshold) == api.auto_workers() == min(2 * api._cores(), api._cores() + 8)
+    assert auto.workers(threshold) == pool.auto_workers() == min(2 * pool._cores(), pool._cores() + 8)
     assert one.workers(10_000) == 1
     assert (three.workers(2), three.workers(10_000)) == (2, 3)

@@ -20,10 +20,11 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from conftest import make_workspace
 
 from ledger import config
 from ledger.consolidate.api import consolidate
-from ledger.consolidate.judge import judge_period, judge_task, schedule_percent, steps
+from ledger.consolidate.judge import judge_and_save, judge_task
 from ledger.consolidate.model import GREEN, RED, YELLOW, Judgement
 from ledger.consolidate.summary import FILE_NAME, SHEETS
 from ledger.periods import parse_period
@@ -31,6 +32,8 @@ from ledger.problems import Problem
 from ledger.registry.model import Milestone, ProgrammeInfo, Registry, Task
 from ledger.registry.workbook import write_registry
 from ledger.rules import LightRules
+from ledger.run import Run
+from ledger.schedule import schedule_percent, steps
 from ledger.store import Entry, Received, open_store
 
 REPO_CONFIG = Path(__file__).resolve().parents[1] / "ledger.toml"
@@ -121,9 +124,7 @@ def build_store(path: Path):
 
 
 def make_ws(root: Path) -> config.Workspace:
-    root.mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO_CONFIG, root / config.CONFIG_NAME)
-    return config.load(root)
+    return make_workspace(root)
 
 
 @pytest.fixture(scope="module")
@@ -135,7 +136,7 @@ def run(tmp_path_factory):
     store = build_store(root / "ws" / "out" / "ledger.sqlite")
     out = {}
     for key in ("2022-W24", "2022-W25", "2022-W26"):
-        out[key] = consolidate(ws, "351", key, store=store, registry=registry, out_dir=root / key, now=NOW)
+        out[key] = consolidate(Run.open(ws, "351", key, store=store, registry=registry, now=NOW), out_dir=root / key)
     yield ws, registry, store, out
     store.close()
 
@@ -241,7 +242,7 @@ def test_lights_are_stored_per_period_and_a_red_that_caught_up_stays_red_in_its_
 def test_previous_lights_are_judged_when_not_stored(tmp_path, run):
     ws = make_ws(tmp_path / "ws")
     with build_store(tmp_path / "fresh.sqlite") as store:
-        summary = consolidate(ws, "351", "2022-W26", store=store, registry=make_registry(), now=NOW, write=False)
+        summary = consolidate(Run.open(ws, "351", "2022-W26", store=store, registry=make_registry(), now=NOW), write=False)
         assert store.lights("351", "2022-W25") == []  # judged on the fly, not saved
         assert len(store.lights("351", "2022-W26")) == 9
     assert summary.judgements == run[3]["2022-W26"].judgements
@@ -274,11 +275,10 @@ def test_judge_task_edge_cases():
     assert missed.light == RED and len(missed.reason) <= 30 and missed.reason.startswith("时间节点6月1日（完成全部")
 
 
-def test_judge_period_saves_lights(tmp_path):
+def test_judge_and_save_saves_lights(tmp_path):
     ws = make_ws(tmp_path / "ws")
     with build_store(tmp_path / "s.sqlite") as store:
-        period = parse_period("2022-W24", "weekly")
-        got = judge_period(ws, "351", period, make_registry(), store, now=NOW)
+        got = judge_and_save(Run.open(ws, "351", "2022-W24", registry=make_registry(), store=store, now=NOW)).judgements
         assert [Judgement.from_row(r) for r in store.lights("351", "2022-W24")] == got
         assert len(got) == 9
 
@@ -456,7 +456,7 @@ def test_text_that_looks_like_a_formula_stays_text(run):
 
 def test_same_inputs_same_bytes(run, tmp_path):
     ws, registry, store, out = run
-    again = consolidate(ws, "351", "2022-W26", store=store, registry=registry, out_dir=tmp_path, now=NOW)
+    again = consolidate(Run.open(ws, "351", "2022-W26", store=store, registry=registry, now=NOW), out_dir=tmp_path)
     assert again.path.read_bytes() == out["2022-W26"].path.read_bytes()
 
 
@@ -464,7 +464,7 @@ def test_json_and_default_paths_through_the_workspace(tmp_path):
     ws = make_ws(tmp_path / "ws")
     write_registry(make_registry(), ws.registry_path("351"))
     build_store(ws.paths.store).close()
-    summary = consolidate(ws, "351", "2022-W26", now=NOW)
+    summary = consolidate(Run.open(ws, "351", "2022-W26", now=NOW))
     assert summary.path == ws.paths.out / "351" / "2022-W26" / FILE_NAME and summary.path.is_file()
     data = json.loads(json.dumps(summary.to_json(), ensure_ascii=False))
     assert data["period"] == "2022-W26" and data["counts"]["red"] == 3

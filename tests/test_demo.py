@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from ledger.cli import main
 from ledger.config import load
 from ledger.periods import periods_in_month
-from ledger.stage import open_workspace_store
+from ledger.run import open_workspace_store
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -12,15 +12,18 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from conftest import make_workspace
 from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.utils import get_column_letter
 
 from ledger import config, layout
 from ledger.errors import InputError, WorkspaceError
-from ledger.generate import GeneratedWorkbook, PreviousReport, build_workbook, generate
+from ledger.generate import GeneratedWorkbook, build_workbook, generate
+from ledger.layout import PreviousReport
 from ledger.periods import PeriodError, parse_period
 from ledger.registry.model import Milestone, ProgrammeInfo, Registry, Task
 from ledger.registry.workbook import write_registry
+from ledger.run import Run
 
 REPO_CONFIG = Path(__file__).resolve().parents[1] / "ledger.toml"
 PERIOD = "2022-W23"  # 2022-06-06 .. 2022-06-12, due Friday 2022-06-10
@@ -57,20 +60,14 @@ def make_registry() -> Registry:
 
 @pytest.fixture
 def ws(tmp_path: Path) -> config.Workspace:
-    root = tmp_path / "ws"
-    root.mkdir()
-    shutil.copy(REPO_CONFIG, root / config.CONFIG_NAME)
-    return config.load(root)
+    return make_workspace(tmp_path / "ws")
 
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[config.Workspace, Registry, list[GeneratedWorkbook]]:
-    root = tmp_path_factory.mktemp("gen") / "ws"
-    root.mkdir()
-    shutil.copy(REPO_CONFIG, root / config.CONFIG_NAME)
-    workspace = config.load(root)
+    workspace = make_workspace(tmp_path_factory.mktemp("gen") / "ws")
     registry = make_registry()
-    return workspace, registry, generate(workspace, "351", PERIOD, registry=registry)
+    return workspace, registry, generate(Run.open(workspace, "351", PERIOD, registry=registry))
 
 
 def _by_unit(generated) -> dict[str, GeneratedWorkbook]:
@@ -175,7 +172,7 @@ def test_leaders_column_only_when_a_task_names_a_leader(ws) -> None:
     registry = make_registry()
     for t in registry.tasks:
         t.leaders = []
-    [result] = generate(ws, "351", PERIOD, registry=registry, units=[TRANSPORT])
+    [result] = generate(Run.open(ws, "351", PERIOD, registry=registry), units=[TRANSPORT])
     headers = [c.value for c in _ledger(result.path)[layout.HEADER_ROW + 1]]
     assert "牵头领导" not in headers
     assert headers == [c.header for c in layout.COLUMNS if c.key != "leaders"]
@@ -370,8 +367,7 @@ def test_prefill_from_the_previous_accepted_report(ws) -> None:
             "351-A1-02": PreviousReport("初稿编制中。", "", 150, layout.OVERDUE),
         }
     }
-    [result] = generate(ws, "351", PERIOD, registry=make_registry(), units=[TRANSPORT],
-                        previous_for=lambda unit: previous.get(unit, {}))
+    [result] = generate(Run.open(ws, "351", PERIOD, registry=make_registry()), units=[TRANSPORT], previous_for=lambda unit: previous.get(unit, {}))
     sheet = _ledger(result.path)
     cols = _columns(sheet)
     first, second = _task_rows(sheet)
@@ -394,15 +390,15 @@ def test_same_registry_and_period_give_identical_bytes(ws, generated) -> None:
     with zipfile.ZipFile(_by_unit(generated)[TRANSPORT].path) as z:
         core = z.read("docProps/core.xml").decode()
     assert "2022-06-06T00:00:00Z" in core
-    first = generate(ws, "351", PERIOD, registry=registry)
-    again = generate(ws, "351", PERIOD, registry=registry, jobs=2)
+    first = generate(Run.open(ws, "351", PERIOD, registry=registry))
+    again = generate(Run.open(ws, "351", PERIOD, registry=registry), jobs=2)
     assert [g.sha256 for g in first] == [g.sha256 for g in again] == [g.sha256 for g in generated[2]]
     assert [g.unit for g in again] == registry.lead_units()
 
 
 def test_unknown_unit_names_close_lead_units(ws) -> None:
     with pytest.raises(InputError) as err:
-        generate(ws, "351", PERIOD, registry=make_registry(), units=["市交通局"])
+        generate(Run.open(ws, "351", PERIOD, registry=make_registry()), units=["市交通局"])
     assert "市交通局" in str(err.value) and TRANSPORT in str(err.value)
     with pytest.raises(InputError, match="市交通局"):
         build_workbook(make_registry(), ws.programme("351"), parse_period(PERIOD, "weekly"), "市交通局")
@@ -410,27 +406,27 @@ def test_unknown_unit_names_close_lead_units(ws) -> None:
 
 def test_period_must_fit_the_programme_cycle(ws) -> None:
     with pytest.raises(PeriodError, match="2022-W23"):
-        generate(ws, "351", "2022-06", registry=make_registry())
+        generate(Run.open(ws, "351", "2022-06", registry=make_registry()))
 
 
 def test_registry_read_from_the_workspace_and_its_errors_refused(ws) -> None:
     registry = make_registry()
     write_registry(registry, ws.registry_path("351"))
-    results = generate(ws, "351", PERIOD, units=[PLANNING])
+    results = generate(Run.open(ws, "351", PERIOD), units=[PLANNING])
     assert [r.unit for r in results] == [PLANNING]
     meta = openpyxl.load_workbook(results[0].path)[layout.META_SHEET]
     assert meta.cell(layout.META_KEYS.index("registry_hash") + 1, 2).value == registry.content_hash()
     broken = dataclasses.replace(registry.tasks[1], id=registry.tasks[0].id)
     write_registry(Registry(registry.programme, [registry.tasks[0], broken]), ws.registry_path("351"))
     with pytest.raises(InputError, match="重复"):
-        generate(ws, "351", PERIOD)
+        generate(Run.open(ws, "351", PERIOD))
 
 
 def test_out_dir_stays_inside_the_workspace(ws, tmp_path) -> None:
-    [result] = generate(ws, "351", PERIOD, registry=make_registry(), units=[NDRC], out_dir=Path("to_send"))
+    [result] = generate(Run.open(ws, "351", PERIOD, registry=make_registry()), units=[NDRC], out_dir=Path("to_send"))
     assert result.path == ws.root.resolve() / "to_send" / layout.workbook_name(PERIOD, NDRC)
     with pytest.raises(WorkspaceError):
-        generate(ws, "351", PERIOD, registry=make_registry(), units=[NDRC], out_dir=tmp_path / "elsewhere")
+        generate(Run.open(ws, "351", PERIOD, registry=make_registry()), units=[NDRC], out_dir=tmp_path / "elsewhere")
 
 
 # ---- LibreOffice --------------------------------------------------------------------------

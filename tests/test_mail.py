@@ -5,7 +5,6 @@ from __future__ import annotations
 import email
 import re
 import shutil
-import socket
 import ssl
 import subprocess
 from datetime import datetime
@@ -17,8 +16,8 @@ from pathlib import Path
 
 import jinja2
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from conftest import Collector, free_port
 
 from ledger import config
 from ledger.errors import LedgerError
@@ -26,6 +25,7 @@ from ledger.mail import build_message, send_drafts, write_drafts, write_reminder
 from ledger.periods import CHINA
 from ledger.problems import flatten
 from ledger.registry.units import Unit, UnitDirectory
+from ledger.run import Run
 from ledger.templating import environment, render
 
 REPO = Path(__file__).resolve().parents[1]
@@ -106,13 +106,13 @@ def test_workspace_template_overrides_default(tmp_path):
     (ws.root / "templates" / "mail_ledger.txt.j2").write_text(
         "自定义正文：{{ unit }}，请于{{ due_text }}前报送。\n", encoding="utf-8"
     )
-    drafts, problems = write_drafts(ws, "351", PERIOD, workbooks(tmp_path, JTJ), directory())
+    drafts, problems = write_drafts(Run.open(ws, "351", PERIOD, directory=directory()), workbooks(tmp_path, JTJ))
     assert problems == []
     assert body_text(parse(drafts[0].path.read_bytes())) == f"自定义正文：{JTJ}，请于6月10日16时前报送。\n"
     # A typo in the office's own template fails loudly instead of sending a blank.
     (ws.root / "templates" / "mail_ledger.txt.j2").write_text("{{ unti }}", encoding="utf-8")
     with pytest.raises(jinja2.UndefinedError):
-        write_drafts(ws, "351", PERIOD, workbooks(tmp_path, JTJ), directory())
+        write_drafts(Run.open(ws, "351", PERIOD, directory=directory()), workbooks(tmp_path, JTJ))
 
 
 # ---- drafts --------------------------------------------------------------------------
@@ -120,7 +120,7 @@ def test_workspace_template_overrides_default(tmp_path):
 def test_draft_headers_body_and_attachment(tmp_path):
     ws = make_ws(tmp_path)
     books = workbooks(tmp_path, JTJ)
-    drafts, problems = write_drafts(ws, "351", PERIOD, books, directory())
+    drafts, problems = write_drafts(Run.open(ws, "351", PERIOD, directory=directory()), books)
     assert problems == []
     [draft] = drafts
     assert draft.path == ws.out_dir("351", PERIOD) / "outbox" / f"{PERIOD}_{JTJ}.eml"
@@ -153,7 +153,7 @@ def test_draft_headers_body_and_attachment(tmp_path):
 
 def test_annex_uses_its_own_due_time_and_office(tmp_path):
     ws = make_ws(tmp_path)
-    drafts, _ = write_drafts(ws, "351", PERIOD, workbooks(tmp_path, JTJ), directory(), annex="A2")
+    drafts, _ = write_drafts(Run.open(ws, "351", PERIOD, directory=directory()), workbooks(tmp_path, JTJ), annex="A2")
     raw = drafts[0].path.read_bytes()
     assert parse(raw)["Subject"] == f"【请于6月10日18时前报送】洛阳市城市风貌提升工程2022年第23周工作台账（{JTJ}）"
     assert address(raw, "From") == ("市自然资源和规划局", "csfm@example.org")
@@ -162,10 +162,10 @@ def test_annex_uses_its_own_due_time_and_office(tmp_path):
 def test_drafts_are_deterministic(tmp_path):
     ws = make_ws(tmp_path)
     books = workbooks(tmp_path, JTJ, ZJJ)
-    first, _ = write_drafts(ws, "351", PERIOD, books, directory())
+    first, _ = write_drafts(Run.open(ws, "351", PERIOD, directory=directory()), books)
     before = {d.unit: d.path.read_bytes() for d in first}
-    again, _ = write_drafts(ws, "351", PERIOD, books, directory())
-    elsewhere, _ = write_drafts(ws, "351", PERIOD, books, directory(), out_dir=tmp_path / "other")
+    again, _ = write_drafts(Run.open(ws, "351", PERIOD, directory=directory()), books)
+    elsewhere, _ = write_drafts(Run.open(ws, "351", PERIOD, directory=directory()), books, out_dir=tmp_path / "other")
     assert {d.unit: d.path.read_bytes() for d in again} == before
     assert {d.unit: d.path.read_bytes() for d in elsewhere} == before
     assert all(d.path.parent == tmp_path / "other" for d in elsewhere)
@@ -183,7 +183,7 @@ def test_units_without_email_get_problems_and_no_draft(tmp_path):
         Unit(name=ZJJ, scope="洛阳市", email="zjj at example.org"),
     ])
     books = workbooks(tmp_path, WMB, JTJ, "不存在的单位", ZJJ)
-    drafts, problems = write_drafts(ws, "351", PERIOD, books, units)
+    drafts, problems = write_drafts(Run.open(ws, "351", PERIOD, directory=units), books)
     assert [d.unit for d in drafts] == [JTJ]
     assert flatten(problems, ("code", "severity", "value")) == [
         ("missing-email", "error", WMB),
@@ -199,7 +199,7 @@ def test_units_without_email_get_problems_and_no_draft(tmp_path):
 def test_reminders(tmp_path):
     ws = make_ws(tmp_path)
     reasons = {JTJ: "截至报送时限仍未报送", WMB: "未报送", ZJJ: "报送的台账中“完成进度”填写为“八成”，已退回"}
-    drafts, problems = write_reminders(ws, "351", PERIOD, reasons, directory())
+    drafts, problems = write_reminders(Run.open(ws, "351", PERIOD, directory=directory()), reasons)
     assert flatten(problems, ("code", "value")) == [("missing-email", WMB)]
     assert [d.unit for d in drafts] == [JTJ, ZJJ]
     assert all(d.attachment is None and d.path.name.endswith("_催报.eml") for d in drafts)
@@ -210,7 +210,7 @@ def test_reminders(tmp_path):
     body = body_text(msg)
     assert "“完成进度”填写为“八成”，已退回" in body and "6月10日16时" in body
     # A reminder and the ledger mail to the same unit are distinct files and messages.
-    ledger_drafts, _ = write_drafts(ws, "351", PERIOD, workbooks(tmp_path, ZJJ), directory())
+    ledger_drafts, _ = write_drafts(Run.open(ws, "351", PERIOD, directory=directory()), workbooks(tmp_path, ZJJ))
     assert ledger_drafts[0].path != drafts[1].path
     assert parse(ledger_drafts[0].path.read_bytes())["Message-ID"] != msg["Message-ID"]
 
@@ -226,55 +226,12 @@ def test_build_message_without_attachment_is_single_part(tmp_path):
 
 # ---- sending through a real SMTP server ----------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Collector:
-    """aiosmtpd handler that keeps what it receives and can refuse one recipient."""
-
-    def __init__(self, refuse: str = ""):
-        self.received: list[tuple[str, list[str], bytes, bool, object]] = []
-        self.refuse = refuse
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address == self.refuse:
-            return "550 5.1.1 mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.received.append(
-            (envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content,
-             session.ssl is not None, session.auth_data)
-        )
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def smtp_server():
-    started = []
-
-    def start(handler, **kwargs):
-        port = free_port()
-        ctl = Controller(handler, hostname="127.0.0.1", port=port, server_hostname="localhost", **kwargs)
-        ctl.start()
-        started.append(ctl)
-        return port
-
-    yield start
-    for ctl in started:
-        ctl.stop()
-
-
 def test_send_plain_and_no_resend(tmp_path, smtp_server):
     handler = Collector()
     port = smtp_server(handler)
     ws = make_ws(tmp_path, f'host = "127.0.0.1"\nport = {port}\nstarttls = false\n')
     books = workbooks(tmp_path, JTJ, ZJJ)
-    drafts, _ = write_drafts(ws, "351", PERIOD, books, directory())
+    drafts, _ = write_drafts(Run.open(ws, "351", PERIOD, directory=directory()), books)
     outbox = drafts[0].path.parent
     reviewed = {d.path.name: d.path.read_bytes() for d in drafts}
 
@@ -304,7 +261,7 @@ def test_send_plain_and_no_resend(tmp_path, smtp_server):
 
     # Sending again sends nothing; regenerating identical drafts does not queue them again.
     assert send_drafts(ws, outbox) == ([], [])
-    again, problems = write_drafts(ws, "351", PERIOD, books, directory())
+    again, problems = write_drafts(Run.open(ws, "351", PERIOD, directory=directory()), books)
     assert again == []
     assert flatten(problems, ("code", "severity")) == [("already-sent", "warning")] * 2
     assert len(handler.received) == 2
@@ -314,7 +271,7 @@ def test_one_refused_message_does_not_stop_the_rest(tmp_path, smtp_server):
     handler = Collector(refuse="jtj@example.org")
     port = smtp_server(handler)
     ws = make_ws(tmp_path, f'host = "127.0.0.1"\nport = {port}\nstarttls = false\n')
-    drafts, _ = write_drafts(ws, "351", PERIOD, workbooks(tmp_path, JTJ, ZJJ), directory())
+    drafts, _ = write_drafts(Run.open(ws, "351", PERIOD, directory=directory()), workbooks(tmp_path, JTJ, ZJJ))
     outbox = drafts[0].path.parent
     sent, problems = send_drafts(ws, outbox)
     assert [p.name for p in sent] == [f"{PERIOD}_{ZJJ}.eml"]
@@ -327,7 +284,7 @@ def test_one_refused_message_does_not_stop_the_rest(tmp_path, smtp_server):
 def test_starttls_required_but_not_offered(tmp_path, smtp_server):
     port = smtp_server(Collector())
     ws = make_ws(tmp_path, f'host = "127.0.0.1"\nport = {port}\nstarttls = true\n')
-    drafts, _ = write_drafts(ws, "351", PERIOD, workbooks(tmp_path, JTJ), directory())
+    drafts, _ = write_drafts(Run.open(ws, "351", PERIOD, directory=directory()), workbooks(tmp_path, JTJ))
     with pytest.raises(LedgerError, match="STARTTLS"):
         send_drafts(ws, drafts[0].path.parent)
     assert drafts[0].path.is_file()
@@ -335,7 +292,7 @@ def test_starttls_required_but_not_offered(tmp_path, smtp_server):
 
 def test_connection_refused_is_a_ledger_error(tmp_path):
     ws = make_ws(tmp_path, f'host = "127.0.0.1"\nport = {free_port()}\nstarttls = false\n')
-    drafts, _ = write_drafts(ws, "351", PERIOD, workbooks(tmp_path, JTJ), directory())
+    drafts, _ = write_drafts(Run.open(ws, "351", PERIOD, directory=directory()), workbooks(tmp_path, JTJ))
     with pytest.raises(LedgerError, match="无法连接邮件服务器"):
         send_drafts(ws, drafts[0].path.parent)
     assert drafts[0].path.is_file()
@@ -369,7 +326,7 @@ def test_send_with_starttls_and_auth(tmp_path, smtp_server, monkeypatch):
     ws = make_ws(tmp_path, f'host = "127.0.0.1"\nport = {port}\nstarttls = true\n'
                            'username = "dcs"\npassword_env = "TEST_LEDGER_SMTP_PW"\n')
     books = workbooks(tmp_path, JTJ)
-    drafts, _ = write_drafts(ws, "351", PERIOD, books, directory())
+    drafts, _ = write_drafts(Run.open(ws, "351", PERIOD, directory=directory()), books)
     outbox = drafts[0].path.parent
     client_ctx = ssl.create_default_context(cafile=str(cert))
 
@@ -401,7 +358,7 @@ def test_send_over_implicit_tls_when_configured(tmp_path, smtp_server):
     ws = make_ws(tmp_path, f'host = "127.0.0.1"\nport = {port}\nssl = true\nstarttls = false\ntimeout = 5\n')
     assert (ws.smtp.ssl, ws.smtp.timeout) == (True, 5)
     books = workbooks(tmp_path, JTJ)
-    drafts, _ = write_drafts(ws, "351", PERIOD, books, directory())
+    drafts, _ = write_drafts(Run.open(ws, "351", PERIOD, directory=directory()), books)
     client_ctx = ssl.create_default_context(cafile=str(cert))
     (tmp_path / "plain").mkdir()
     plain = make_ws(tmp_path / "plain", f'host = "127.0.0.1"\nport = {port}\nstarttls = false\ntimeout = 2\n')

@@ -25,8 +25,7 @@ from ledger.assess.content import bulletin_context
 from ledger.assess.pdf import docx_to_pdf
 from ledger.config import Workspace
 from ledger.fsutil import write_bytes_atomic, write_text_atomic
-from ledger.registry.model import Registry
-from ledger.store import Store
+from ledger.run import Run
 from ledger.templating import TemplateBroken, TemplateMissing, TemplateVariableError, render, search_path
 
 DOCX_TEMPLATE = "bulletin.docx"
@@ -54,40 +53,21 @@ class BulletinFiles:
         }
 
 
-def write_bulletin(
-    ws: Workspace,
-    programme_id: str,
-    month_text: str,
-    *,
-    store: Store | None = None,
-    registry: Registry | None = None,
-    out_dir: Path | None = None,
-    pdf: bool = True,
-    issued: date | None = None,
-) -> BulletinFiles:
-    """Assess the month, then write the bulletin (.docx, .html, chart .png and, when
+def write_bulletin(run: Run, *, out_dir: Path | None = None, pdf: bool = True,
+                   issued: date | None = None) -> BulletinFiles:
+    """Assess the run's month, then write the bulletin (.docx, .html, chart .png and, when
     LibreOffice is there and *pdf* is true, .pdf) to ``out/<programme>/<month>/``.
 
     The 期号 comes from the store: the same month keeps its number on a re-run.
     *issued* is the date printed on the bulletin (default: today).
     """
-    programme = ws.programme(programme_id)
-    if store is None:
-        from ledger.stage import open_workspace_store
-
-        with open_workspace_store(ws) as opened:
-            return write_bulletin(ws, programme_id, month_text, store=opened, registry=registry,
-                                  out_dir=out_dir, pdf=pdf, issued=issued)
-    if registry is None:
-        from ledger.stage import load_registry
-
-        registry = load_registry(ws, programme_id)
-    assessment = assess(ws, programme_id, month_text, store=store, registry=registry, out_dir=out_dir)
+    ws, programme = run.ws, run.programme
+    assessment = assess(run, out_dir=out_dir)
     month = assessment.month
-    number = store.next_bulletin_number(programme_id, month.key)
+    number = run.store.next_bulletin_number(programme.id, month.key)
     issued = issued or date.today()
-    ctx = bulletin_context(assessment, programme, registry, number=number, issued=issued)
-    folder = assessment.xlsx.parent if assessment.xlsx else ws.out_dir(programme_id, month.key)
+    ctx = bulletin_context(assessment, programme, run.registry, number=number, issued=issued)
+    folder = assessment.xlsx.parent if assessment.xlsx else run.out_dir()
     stem = f"{month.label()}份考核通报"
     warnings = list(assessment.notes)
 

@@ -23,11 +23,6 @@ from ledger.problems import Problem, ProblemType, has_errors
 from ledger.registry.model import Registry, Task, TaskIndex
 from ledger.store.model import Entry
 
-try:  # the generator is becoming a package; its cell texts are what the checksums cover
-    from ledger.generate.content import task_cells
-except ImportError:  # pragma: no cover - older single-module layout
-    from ledger.generate import task_cells  # type: ignore[no-redef]
-
 _RESEND = "请使用本期下发的台账模板重新填报后报送"
 
 # --- sheet and identification -------------------------------------------------------------------
@@ -99,8 +94,6 @@ FORMULA_VALUE = ProblemType(
 FORMULA_NO_VALUE = ProblemType(
     "formula-no-value", "error", "单元格含公式但没有计算结果，请把公式改为直接填写的内容后重新保存报送")
 
-#: defined names that stand in for the meta sheet's key/value rows.
-_NAMED = {"programme": "PROGRAMME", "period": "PERIOD", "unit": "UNIT", "layout_version": "LAYOUT_VERSION"}
 _ENTRY_FIELDS = {"progress": "progress", "cumulative": "cumulative", "issues": "problems_text",
                  "next_steps": "next_steps", "coordination": "coordination", "note": "note"}
 
@@ -189,8 +182,8 @@ class _Ident:
 def metadata(read: ReadWorkbook) -> dict[str, str]:
     """Identification from the meta sheet, each key falling back to its defined name."""
     found = {}
-    for key, suffix in _NAMED.items():
-        value = read.meta.get(key) or read.defined.get(layout.DEFINED_NAME_PREFIX + suffix, "")
+    for key in layout.NAMED_KEYS:
+        value = read.meta.get(key) or read.defined.get(layout.defined_name(key), "")
         if value:
             found[key] = value.strip()
     return found
@@ -442,7 +435,7 @@ def _check_locked(ctx: _Ctx, r: int, row: Sequence[object], columns: _Columns, e
     if exp.task is None:
         return  # no registry entry to compare with, and the checksum is all we had
     ref_year = ctx.programme.issued.year if ctx.programme.issued else ctx.period.start.year
-    want = task_cells(exp.task, ref_year, None)
+    want = layout.task_cells(exp.task, ref_year, None)
     differing = [(k, v) for k, v in zip(layout.CHECKSUM_KEYS, values, strict=True) if not _same(v, want[k])]
     if exp.checksum is not None and not differing:
         differing = [("text", values[layout.CHECKSUM_KEYS.index("text")])]  # registry changed since

@@ -1,43 +1,47 @@
 """Receipts (回执): what each unit is told about the file it sent.
 
 One text per received file, rendered from ``templates/receipt.txt.j2`` so the office
-can reword it, plus a reply e-mail draft to the sender (or the unit's address from
-the directory). Problems are listed next to their task and cell, errors first.
+can reword it; problems are listed next to their task and cell, errors first. The reply
+e-mail that carries a receipt is built by :mod:`ledger.mail.replies`.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from email.utils import getaddresses
+from datetime import datetime
 from pathlib import Path
 
 from ledger import templating
-from ledger.collect.api import CollectedFile, CollectResult, due_for
-from ledger.config import Workspace
-from ledger.fsutil import safe_filename, write_bytes_atomic, write_text_atomic
-from ledger.mail import build_message, make_message_id
+from ledger.collect.api import CollectedFile, CollectResult
+from ledger.fsutil import safe_filename, write_text_atomic
 from ledger.periods import cn_date
 from ledger.problems import Problem
 from ledger.registry.model import Registry
-from ledger.registry.units import UnitDirectory
+from ledger.reporting import OUTCOME_VERDICTS, SOURCE_NAMES, due_for
+from ledger.run import Run
 
 RECEIPT_TEMPLATE = "receipt.txt.j2"
-VERDICTS = {
-    "accepted": "已登记（通过）",
-    "rejected": "退回（请修改后重新报送）",
-    "duplicate": "重复报送（与此前文件相同，未重复登记）",
-    "superseded": "已被更新的报送文件替代",
-}
-RECEIVED_HOW = {"email": "按邮件发送时间", "collected": "按收集时间"}
+RECEIPTS_DIR = "receipts"
 
 
 @dataclass(frozen=True)
 class Receipt:
+    """The receipt written for one received file, and what its reply needs."""
+
     file: str
     unit: str | None
+    outcome: str
+    key: str  # the file's content hash (a hash of its name when it could not be read)
+    sender: str
+    received_at: datetime
+    text: str
     text_path: Path
-    mail_path: Path | None
+
+    @property
+    def stem(self) -> str:
+        """File name stem shared by the receipt and its reply: 市交通运输局_1a2b3c4d."""
+        return self.text_path.name.removesuffix("_回执.txt")
 
 
 def _line(p: Problem, registry: Registry) -> dict[str, str]:
@@ -52,34 +56,35 @@ def _line(p: Problem, registry: Registry) -> dict[str, str]:
     return {"task": p.task or "", "task_text": task_text, "where": where, "message": p.message}
 
 
-def _stem(item: CollectedFile) -> str:
-    base = item.unit or Path(item.file.split(" / ")[-1]).stem
-    return f"{safe_filename(base)}_{_key(item)[:8]}"
-
-
 def _key(item: CollectedFile) -> str:
     """The file's content hash; for a file that could not be read, a hash of its name."""
     return item.sha256 or hashlib.sha256(item.file.encode("utf-8")).hexdigest()
 
 
-def receipt_text(ws: Workspace, result: CollectResult, item: CollectedFile, registry: Registry) -> str:
+def _stem(item: CollectedFile) -> str:
+    base = item.unit or Path(item.file.split(" / ")[-1]).stem
+    return f"{safe_filename(base)}_{_key(item)[:8]}"
+
+
+def receipt_text(run: Run, result: CollectResult, item: CollectedFile) -> str:
     """The receipt for one file, rendered from the office's template."""
     reporting = result.programme.reporting
+    registry = run.registry
     due = due_for(result.programme, registry, item.unit, result.period) if item.unit else None
     errors = [_line(p, registry) for p in item.problems if p.is_error]
     warnings = [_line(p, registry) for p in item.problems if not p.is_error]
     return templating.render(
-        ws,
+        run.ws,
         RECEIPT_TEMPLATE,
         unit=item.unit,
         programme_title=result.programme.title,
         period_label=result.period.label(),
         file=item.file,
         received_at=item.received_at.strftime("%Y年%-m月%-d日 %H:%M"),
-        received_how=RECEIVED_HOW.get(item.received_source, item.received_source),
+        received_how="按" + SOURCE_NAMES.get(item.received_source, item.received_source),
         due=due.strftime("%Y年%-m月%-d日 %H:%M") if due else "—",
         outcome=item.outcome,
-        verdict=VERDICTS[item.outcome],
+        verdict=OUTCOME_VERDICTS[item.outcome],
         errors=errors,
         warnings=warnings,
         office=reporting.office,
@@ -89,44 +94,13 @@ def receipt_text(ws: Workspace, result: CollectResult, item: CollectedFile, regi
     )
 
 
-
-
-def _recipients(item: CollectedFile, directory: UnitDirectory | None, scope: str) -> list[str]:
-    """Who gets the reply: the unit's addresses from the directory and whoever sent the file."""
-    found: list[str] = []
-    if item.unit and directory is not None:
-        unit = directory.get(item.unit, scope)
-        if unit is not None and unit.email:
-            found.extend(a for _name, a in getaddresses([unit.email.replace("；", ",").replace("、", ",")]))
-    found.extend(a for _name, a in getaddresses([item.sender]) if "@" in a)
-    return list(dict.fromkeys(a for a in found if a))
-
-
-def write_receipts(
-    ws: Workspace, result: CollectResult, registry: Registry, directory: UnitDirectory | None = None,
-    out_dir: Path | None = None,
-) -> list[Receipt]:
-    """Write a receipt and a reply draft for every collected file; returns what was written."""
-    folder = out_dir or ws.out_dir(result.programme.id, result.period.key) / "receipts"
+def write_receipts(run: Run, result: CollectResult, out_dir: Path | None = None) -> list[Receipt]:
+    """Write a receipt for every collected file into ``out/<programme>/<period>/receipts/``."""
+    folder = out_dir or run.out_dir() / RECEIPTS_DIR
     written = []
-    scope = result.programme.scope
     for item in result.files:
-        text = receipt_text(ws, result, item, registry)
-        text_path = write_text_atomic(folder / f"{_stem(item)}_回执.txt", text)
-        to = _recipients(item, directory, scope)
-        mail_path = None
-        if to:
-            verdict = "已登记" if item.outcome in ("accepted", "duplicate") else "退回"
-            subject = f"【回执·{verdict}】{result.programme.title}{result.period.label()}工作台账（{item.unit}）"
-            msg = build_message(
-                sender=result.programme.reporting.email or ws.smtp.sender,
-                to=to,
-                subject=subject,
-                body=text,
-                attachment=None,
-                date=item.received_at,
-                message_id=make_message_id("receipt", _key(item), domain="ledger.invalid"),
-            )
-            mail_path = write_bytes_atomic(folder / f"{_stem(item)}_回执.eml", bytes(msg))
-        written.append(Receipt(item.file, item.unit, text_path, mail_path))
+        text = receipt_text(run, result, item)
+        path = write_text_atomic(folder / f"{_stem(item)}_回执.txt", text)
+        written.append(Receipt(item.file, item.unit, item.outcome, _key(item), item.sender, item.received_at,
+                               text, path))
     return written

@@ -12,6 +12,7 @@ import click
 from ledger import config
 from ledger.errors import LedgerError
 from ledger.problems import Problem, count
+from ledger.run import Run
 
 
 def fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -34,6 +35,16 @@ def workspace() -> config.Workspace:
     """The workspace chosen by --workspace, $LEDGER_WORKSPACE or the current directory."""
     obj = click.get_current_context().find_root().obj or {}
     return config.load(obj.get("workspace"))
+
+
+def open_run(programme: str, period: str) -> Run:
+    """The run of one command: this workspace, *programme*, *period* (text in its cycle)."""
+    return Run.open(workspace(), programme, period)
+
+
+def open_month(programme: str, month: str) -> Run:
+    """The run of a monthly command (assess, bulletin): *month* as 2022-06."""
+    return Run.open_month(workspace(), programme, month)
 
 
 def echo_json(data: Any) -> None:

@@ -11,8 +11,8 @@ from ledger.commands.common import (
     echo_json,
     echo_problems,
     fail_cleanly,
+    open_run,
     programme_period,
-    workspace,
 )
 from ledger.errors import LedgerError
 
@@ -32,18 +32,12 @@ def generate_cmd(programme: str, period: str, units: tuple[str, ...], output: Pa
     """为每个牵头单位生成本期工作台账（.xlsx），上期已报的内容自动预填。"""
     from ledger.generate import generate
     from ledger.generate.prefill import previous_from_store
-    from ledger.periods import parse_period
-    from ledger.stage import open_workspace_store
 
-    ws = workspace()
-    out = output.resolve() if output else None
-    if no_prefill or not ws.paths.store.is_file():  # no history yet: nothing to pre-fill
-        made = generate(ws, programme, period, units=units or None, out_dir=out, jobs=jobs)
-    else:
-        key = parse_period(period, ws.programme(programme).reporting.cycle).key
-        with open_workspace_store(ws) as store:
-            made = generate(ws, programme, period, units=units or None, out_dir=out, jobs=jobs,
-                            previous_for=previous_from_store(store, programme, key))
+    with open_run(programme, period) as run:
+        # no history yet: nothing to pre-fill (and no store is created for it)
+        previous_for = previous_from_store(run) if not no_prefill and run.has_history else None
+        made = generate(run, units=units or None, out_dir=output.resolve() if output else None, jobs=jobs,
+                        previous_for=previous_for)
     if as_json:
         echo_json({"workbooks": [{"unit": g.unit, "path": str(g.path), "tasks": g.tasks, "sha256": g.sha256}
                                   for g in made]})
@@ -64,15 +58,15 @@ def generate_cmd(programme: str, period: str, units: tuple[str, ...], output: Pa
 def collect_cmd(paths: tuple[Path, ...], programme: str, period: str, no_receipts: bool, jobs: int,
                 as_json: bool) -> None:
     """收集各单位报回的工作台账（文件夹、.xlsx/.xls/.ods、.eml 邮件、.zip），校验、登记并生成回执。有退回时退出码为 1。"""
-    from ledger.collect.api import OUTCOME_NAMES, collect
+    from ledger.collect.api import collect
     from ledger.collect.receipts import write_receipts
-    from ledger.registry.api import load_directory
-    from ledger.stage import load_registry
+    from ledger.mail.replies import write_replies
+    from ledger.reporting import OUTCOME_NAMES
 
-    ws = workspace()
-    registry = load_registry(ws, programme)
-    result = collect(ws, list(paths), programme, period, registry=registry, jobs=jobs)
-    receipts = [] if no_receipts else write_receipts(ws, result, registry, load_directory(ws))
+    with open_run(programme, period) as run:
+        result = collect(run, list(paths), jobs=jobs)
+        receipts = [] if no_receipts else write_receipts(run, result)
+        write_replies(run, receipts)
     rejected = any(f.outcome == "rejected" for f in result.files)
     if as_json:
         echo_json({"submissions": [f.as_dict() for f in result.files],
@@ -88,28 +82,26 @@ def collect_cmd(paths: tuple[Path, ...], programme: str, period: str, no_receipt
     sys.exit(1 if rejected else 0)
 
 
-STATE_LABELS = {"on_time": "按时", "late": "逾期", "missing": "未报", "rejected": "退回"}
-
-
 @click.command("status")
 @programme_period
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
 @fail_cleanly
 def status_cmd(programme: str, period: str, as_json: bool) -> None:
     """各牵头单位本期报送情况：按时、逾期、未报、退回，及收到时间。"""
-    from ledger.collect.status import SOURCE_NAMES, status
+    from ledger.reporting import NOT_YET_DUE, SOURCE_NAMES, STATE_SHORT, period_status
 
-    per, rows = status(workspace(), programme, period)
+    with open_run(programme, period) as run:
+        per, rows = run.period, period_status(run)
     if as_json:
         echo_json({"programme": programme, "period": per.key, "units": [r.as_dict() for r in rows]})
         return
     click.echo(f"{per.label()} 报送情况（共 {len(rows)} 个牵头单位）")
     for r in rows:
         when = f"{r.received_at:%m-%d %H:%M}（{SOURCE_NAMES[r.received_source or 'collected']}）" if r.received_at else "—"
-        label = STATE_LABELS[r.state] + ("（未到截止时间）" if r.state == "missing" and not r.past_due else "")
+        label = STATE_SHORT[r.state] + (NOT_YET_DUE if r.state == "missing" and not r.past_due else "")
         click.echo(f"{label}\t{r.unit}\t{when}\t截止 {r.due:%m-%d %H:%M}")
-    counts = {s: sum(r.state == s for r in rows) for s in STATE_LABELS}
-    click.echo("，".join(f"{STATE_LABELS[s]} {n}" for s, n in counts.items()))
+    counts = {s: sum(r.state == s for r in rows) for s in STATE_SHORT}
+    click.echo("，".join(f"{STATE_SHORT[s]} {n}" for s, n in counts.items()))
 
 
 @click.group()
@@ -125,18 +117,14 @@ def mail_drafts(programme: str, period: str) -> None:
     from ledger import layout
     from ledger.generate import TEMPLATES_DIR
     from ledger.mail import write_drafts
-    from ledger.periods import parse_period
-    from ledger.registry.api import load_directory
-    from ledger.stage import load_registry
 
-    ws = workspace()
-    per = parse_period(period, ws.programme(programme).reporting.cycle)
-    folder = ws.out_dir(programme, per.key) / TEMPLATES_DIR
-    workbooks = {u: folder / layout.workbook_name(per.key, u) for u in load_registry(ws, programme).lead_units()}
-    made = {u: p for u, p in workbooks.items() if p.is_file()}
-    if not made:
-        raise LedgerError(f"{folder} 中没有本期工作台账。请先运行 ledger generate -p {programme} --period {per.key}。")
-    drafts, problems = write_drafts(ws, programme, per.key, made, load_directory(ws))
+    with open_run(programme, period) as run:
+        folder = run.out_dir() / TEMPLATES_DIR
+        workbooks = {u: folder / layout.workbook_name(run.period.key, u) for u in run.registry.lead_units()}
+        made = {u: p for u, p in workbooks.items() if p.is_file()}
+        if not made:
+            raise LedgerError(f"{folder} 中没有本期工作台账。请先运行 ledger generate -p {programme} --period {run.period.key}。")
+        drafts, problems = write_drafts(run, made)
     click.echo(f"已写邮件草稿 {len(drafts)} 封 → {drafts[0].path.parent if drafts else '—'}")
     missing = sorted(set(workbooks) - set(made))
     if missing:
@@ -152,11 +140,9 @@ def mail_drafts(programme: str, period: str) -> None:
 def mail_send(programme: str, period: str, yes: bool) -> None:
     """通过 ledger.toml 中配置的 SMTP 服务器发送待发邮件（密码取自环境变量），已发的移入 sent/。"""
     from ledger.mail import send_drafts
-    from ledger.periods import parse_period
 
-    ws = workspace()
-    per = parse_period(period, ws.programme(programme).reporting.cycle)
-    outbox = ws.out_dir(programme, per.key) / "outbox"
+    with open_run(programme, period) as run:
+        ws, outbox = run.ws, run.out_dir() / "outbox"
     pending = sorted(outbox.glob("*.eml")) if outbox.is_dir() else []
     if not pending:
         click.echo(f"{outbox} 中没有待发送的邮件。")
@@ -174,16 +160,12 @@ def mail_send(programme: str, period: str, yes: bool) -> None:
 @fail_cleanly
 def mail_reminders(programme: str, period: str) -> None:
     """为未报送和被退回的单位生成催报邮件草稿（写入 out/<项目>/<周期>/outbox/）。"""
-    from ledger.collect.status import reminder_reasons, status
-    from ledger.mail import write_reminders
-    from ledger.registry.api import load_directory
-    from ledger.stage import open_workspace_store
+    from ledger.mail import reminder_reasons, write_reminders
+    from ledger.reporting import period_status
 
-    ws = workspace()
-    with open_workspace_store(ws) as store:
-        per, rows = status(ws, programme, period, store=store)
-        reasons = reminder_reasons(rows, store)
-    drafts, problems = write_reminders(ws, programme, per.key, reasons, load_directory(ws))
+    with open_run(programme, period) as run:
+        rows = period_status(run)
+        drafts, problems = write_reminders(run, reminder_reasons(run, rows))
     click.echo(f"催报草稿 {len(drafts)} 封（未报送 {sum(r.state == 'missing' for r in rows)}，"
                f"退回 {sum(r.state == 'rejected' for r in rows)}）。")
     for d in drafts:

@@ -9,9 +9,10 @@ import click
 from ledger.commands.common import (
     echo_json,
     fail_cleanly,
+    open_month,
+    open_run,
     programme_month,
     programme_period,
-    workspace,
 )
 
 
@@ -23,7 +24,8 @@ def consolidate_cmd(programme: str, period: str, as_json: bool) -> None:
     """汇总一期台账：判定每项任务的红黄绿灯及原因，写出 out/<项目>/<周期>/汇总表.xlsx。"""
     from ledger.consolidate.api import consolidate
 
-    summary = consolidate(workspace(), programme, period)
+    with open_run(programme, period) as run:
+        summary = consolidate(run)
     if as_json:
         echo_json(summary.to_json())
         return
@@ -39,7 +41,8 @@ def assess_cmd(programme: str, month: str, as_json: bool) -> None:
     """月度考核：按各周期的报送和任务灯色为牵头单位打分、排名（扣分逐项可查），写出考核得分.xlsx。"""
     from ledger.assess import assess
 
-    result = assess(workspace(), programme, month)
+    with open_month(programme, month) as run:
+        result = assess(run)
     if as_json:
         echo_json(result.to_json())
         return
@@ -61,8 +64,8 @@ def bulletin_cmd(programme: str, month: str, issued: Any, no_pdf: bool, as_json:
     """生成月度考核通报：公文格式的 .docx（模板 templates/bulletin.docx 可在 Word 中修改）、HTML 预览和 PDF。"""
     from ledger.assess import write_bulletin
 
-    files = write_bulletin(workspace(), programme, month, pdf=not no_pdf,
-                          issued=issued.date() if issued else None)
+    with open_month(programme, month) as run:
+        files = write_bulletin(run, pdf=not no_pdf, issued=issued.date() if issued else None)
     if as_json:
         echo_json(files.to_json())
         return

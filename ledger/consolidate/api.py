@@ -14,10 +14,9 @@ from typing import Any
 
 import pandas as pd
 
-from ledger.collect.status import STATE_NAMES, STATES
-from ledger.config import Programme, Workspace
+from ledger.config import Programme
 from ledger.consolidate import tables
-from ledger.consolidate.judge import PeriodJudgement, assess_period, light_rows
+from ledger.consolidate.judge import PeriodJudgement, judge_and_save
 from ledger.consolidate.model import GREEN, LIGHTS, RED, YELLOW, Judgement
 from ledger.consolidate.summary import (
     BY_UNIT,
@@ -34,8 +33,8 @@ from ledger.consolidate.summary import (
 )
 from ledger.periods import Period, cn_date, parse_period
 from ledger.registry.model import Registry
-from ledger.stage import load_registry, open_workspace_store
-from ledger.store import Store
+from ledger.reporting import STATE_NAMES, STATES
+from ledger.run import Run
 
 TABLES = ("overview", "by_unit", "lagging", "changes", "reporting")
 
@@ -88,34 +87,14 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [{k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()} for row in plain.to_dict("records")]
 
 
-def consolidate(
-    ws: Workspace,
-    programme_id: str,
-    period_text: str,
-    *,
-    store: Store | None = None,
-    registry: Registry | None = None,
-    out_dir: Path | None = None,
-    now: datetime | None = None,
-    write: bool = True,
-) -> Summary:
-    """Judge the period (lights saved in the store), build the tables, write the workbook
+def consolidate(run: Run, *, out_dir: Path | None = None, write: bool = True) -> Summary:
+    """Judge the run's period (lights saved in the store), build the tables, write the workbook
     to ``out_dir`` (default ``out/<programme>/<period>/``) unless *write* is false."""
-    programme = ws.programme(programme_id)
-    period = parse_period(period_text, programme.reporting.cycle)
-    registry = registry or load_registry(ws, programme_id)
-    own = store is None
-    store = store or open_workspace_store(ws)
-    try:
-        result = assess_period(ws, programme_id, period, registry, store, now=now)
-        store.save_lights(programme_id, period.key, light_rows(result.judgements))
-    finally:
-        if own:
-            store.close()
-    summary = summarise(programme, registry, result)
+    result = judge_and_save(run)
+    summary = summarise(run.programme, run.registry, result)
     if write:
-        target = Path(out_dir) if out_dir is not None else ws.out_dir(programme_id, period.key)
-        summary.path = write_workbook(target / FILE_NAME, _texts(programme, summary), _tables(summary),
+        target = Path(out_dir) if out_dir is not None else run.out_dir()
+        summary.path = write_workbook(target / FILE_NAME, _texts(run.programme, summary), _tables(summary),
                                       _charts(summary))
     return summary
 

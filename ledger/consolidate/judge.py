@@ -1,12 +1,8 @@
-"""The light of each task in one period: 序时进度, 偏差, overdue steps (FORMAT.md §5).
+"""The light of each task in one period: 序时进度, 偏差, overdue steps (docs/rules.md).
 
-The reference day is the period's last day. A task's dated steps (its milestones and
-its deadline) split the task into equal shares: after the first of three steps a third
-of the task should be done. 序时进度 runs from the previous step's date (the notice's
-issue date for the first step) to the current step, mapped into that step's share, so
-that a unit's whole-task 完成进度 can be compared with it; with one step (the deadline)
-it is the plain elapsed share from the issue date to the deadline. A step is reached
-when the task is reported 已完成 or its 完成进度 reaches the step's share.
+The reference day is the period's last day; 序时进度 and the steps come from
+:mod:`ledger.schedule`, who reported and when from :mod:`ledger.reporting`. A step is
+reached when the task is reported 已完成 or its 完成进度 reaches the step's share.
 """
 
 from __future__ import annotations
@@ -14,33 +10,24 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime
+from datetime import date
 from typing import Any, NamedTuple
 
 from ledger import layout
-from ledger.collect.status import UnitStatus, period_status
-from ledger.config import Workspace
 from ledger.consolidate.model import GREEN, RED, YELLOW, Judgement
 from ledger.periods import Period, PeriodError, cn_date, parse_period
 from ledger.registry.model import Registry, Task
+from ledger.reporting import UnitStatus, period_status
 from ledger.rules import LightRules
-from ledger.store import Entry, Store
+from ledger.run import Run
+from ledger.schedule import Step, current_step, schedule_percent, steps
+from ledger.store import Entry
 
 REASON_MAX = 30
 _SPACE = re.compile(r"\s+")
 _ON_TRACK = (layout.ON_SCHEDULE, layout.AHEAD, layout.ONGOING)
 _BEHIND = (layout.LAGGING, layout.NOT_STARTED)
 _FOOT = {layout.LAGGING: "进展滞后", layout.NOT_STARTED: "仍未启动"}
-
-
-@dataclass(frozen=True)
-class Step:
-    """A dated step of a task: a milestone, or the final deadline (``final``)."""
-
-    due: date
-    text: str
-    share: int  # whole-task 完成进度 expected by this date
-    final: bool
 
 
 @dataclass(frozen=True)
@@ -88,31 +75,6 @@ class PeriodJudgement:
     previous_period: Period
 
 
-def steps(task: Task) -> list[Step]:
-    """The task's milestones and deadline in date order, each with its share."""
-    dated = {m.due: m.text for m in sorted(task.milestones)}
-    if task.deadline and task.deadline not in dated and (not dated or task.deadline > max(dated)):
-        dated[task.deadline] = ""
-    days = sorted(dated)
-    n = len(days)
-    return [Step(d, dated[d].strip(), _round(100 * (i + 1) / n), i == n - 1) for i, d in enumerate(days)]
-
-
-def schedule_percent(plan: list[Step], issued: date, ref: date) -> int | None:
-    """序时进度 at *ref*: the elapsed share of the current step, mapped into its share."""
-    if not plan:
-        return None
-    start, low, n = issued, 0.0, len(plan)
-    for i, step in enumerate(plan):
-        high = 100 * (i + 1) / n
-        if ref <= step.due:
-            span = (step.due - start).days
-            part = 1.0 if span <= 0 else min(max((ref - start).days / span, 0.0), 1.0)
-            return _round(low + part * (high - low))
-        start, low = step.due, high
-    return 100
-
-
 def judge_task(
     task: Task,
     unit: str,
@@ -135,8 +97,7 @@ def judge_task(
     reported = (layout.normalise_status(entry.status) or "") if entry else ""
     percent = entry.percent if entry else None
     done = task.done or reported == layout.DONE or percent == 100
-    upcoming = [s for s in plan if s.due >= ref]
-    current = upcoming[0] if upcoming else (plan[-1] if plan else None)
+    current = current_step(plan, ref)
     schedule = schedule_percent(plan, issued, ref)
     deviation = percent - schedule if percent is not None and schedule is not None else None
     overdue = False
@@ -244,14 +205,12 @@ def judge_units(
     return judgements, used
 
 
-def gather_reports(
-    programme_id: str, period: Period, registry: Registry, store: Store, ws: Workspace, *,
-    now: datetime | None = None,
-) -> dict[str, UnitReport]:
+def gather_reports(run: Run) -> dict[str, UnitReport]:
     """Per lead unit: report state, the entries to judge (current or carried), the last report."""
     out: dict[str, UnitReport] = {}
-    for st in period_status(programme_id, period, registry, store, ws, now=now):
-        last = store.last_accepted_before(programme_id, period.key, st.unit)
+    store, programme_id, key = run.store, run.programme.id, run.period.key
+    for st in period_status(run):
+        last = store.last_accepted_before(programme_id, key, st.unit)
         previous = {e.task_id: e for e in last[1]} if last else {}
         last_key = last[0].period if last else ""
         if st.state in ("on_time", "late") and st.submission_id is not None:
@@ -264,33 +223,28 @@ def gather_reports(
     return out
 
 
-def assess_period(
-    ws: Workspace, programme_id: str, period: Period, registry: Registry, store: Store, *,
-    now: datetime | None = None, depth: int | None = None,
-) -> PeriodJudgement:
-    """Judge *period* without saving; last period's lights come from the store, or are
+def judge(run: Run, *, depth: int | None = None) -> PeriodJudgement:
+    """Judge the run's period without saving; last period's lights come from the store, or are
     judged on the fly when missing (up to ``red_after_yellow_periods`` periods back, which
     is what a yellow streak needs to escalate the same way as in a period-by-period run)."""
-    rules = ws.lights
+    rules = run.ws.lights
     depth = max(1, rules.red_after_yellow_periods) if depth is None else depth
-    prev_period = period.previous()
-    previous = _previous_judgements(ws, programme_id, prev_period, registry, store, now=now, depth=depth)
-    reports = gather_reports(programme_id, period, registry, store, ws, now=now)
-    issued = ws.programme(programme_id).issued
-    judgements, used = judge_units(registry, reports, period=period, issued=issued, rules=rules, previous=previous)
-    return PeriodJudgement(period, judgements, used, reports, previous, prev_period)
+    prev_period = run.period.previous()
+    previous = _previous_judgements(run.for_period(prev_period), depth=depth)
+    reports = gather_reports(run)
+    judgements, used = judge_units(run.registry, reports, period=run.period, issued=run.programme.issued,
+                                   rules=rules, previous=previous)
+    return PeriodJudgement(run.period, judgements, used, reports, previous, prev_period)
 
 
-def _previous_judgements(
-    ws: Workspace, programme_id: str, period: Period, registry: Registry, store: Store, *,
-    now: datetime | None, depth: int,
-) -> dict[tuple[str, str], Prior]:
-    stored = store.lights(programme_id, period.key)
+def _previous_judgements(run: Run, *, depth: int) -> dict[tuple[str, str], Prior]:
+    """The judgements of the run's period as :class:`Prior`: stored, else judged now."""
+    stored = run.store.lights(run.programme.id, run.period.key)
     if stored:
         return {(r["task_id"], r["unit"]): Prior.of(r) for r in stored}
-    if depth <= 0 or not store.current_submissions(programme_id, period.key):
+    if depth <= 0 or not run.store.current_submissions(run.programme.id, run.period.key):
         return {}
-    past = assess_period(ws, programme_id, period, registry, store, now=now, depth=depth - 1)
+    past = judge(run, depth=depth - 1)
     return {(j.task_id, j.unit): Prior.of(j) for j in past.judgements}
 
 
@@ -303,14 +257,11 @@ def light_rows(judgements: Iterable[Judgement]) -> Iterator[dict[str, Any]]:
         yield row
 
 
-def judge_period(
-    ws: Workspace, programme_id: str, period: Period, registry: Registry, store: Store, *,
-    now: datetime | None = None,
-) -> list[Judgement]:
-    """Judge every task of every lead unit for *period* and store the lights."""
-    result = assess_period(ws, programme_id, period, registry, store, now=now)
-    store.save_lights(programme_id, period.key, light_rows(result.judgements))
-    return result.judgements
+def judge_and_save(run: Run) -> PeriodJudgement:
+    """Judge every task of every lead unit for the run's period and store the lights."""
+    result = judge(run)
+    run.store.save_lights(run.programme.id, run.period.key, light_rows(result.judgements))
+    return result
 
 
 # --- texts ------------------------------------------------------------------------------
@@ -322,8 +273,6 @@ def clip(text: str, limit: int = REASON_MAX) -> str:
 def signed(value: int) -> str:
     """−25 / +5 / 0 with a real minus sign, as printed in bulletins."""
     return f"−{-value}" if value < 0 else (f"+{value}" if value > 0 else "0")
-
-
 
 
 def step_line(step: Step, year: int | None) -> str:
@@ -364,6 +313,3 @@ def _norm(text: str | None) -> str:
     return _SPACE.sub("", text or "")
 
 
-def _round(x: float) -> int:
-    """Half up, not banker's rounding: 26.5 → 27."""
-    return int(x + 0.5) if x >= 0 else -int(-x + 0.5)

@@ -12,13 +12,13 @@ from collections.abc import Sequence
 import pandas as pd
 
 from ledger import layout
-from ledger.collect.status import SOURCE_NAMES, STATE_NAMES
-from ledger.consolidate.judge import PeriodJudgement, period_name, step_line, steps
+from ledger.consolidate.judge import PeriodJudgement, period_name, step_line
 from ledger.consolidate.model import GREEN, LIGHT_NAMES, LIGHTS, RED, YELLOW, Judgement
-from ledger.periods import cn_date, to_china_time
-from ledger.registry.model import Registry, Task
+from ledger.periods import to_china_time
+from ledger.registry.model import Registry
+from ledger.reporting import NOT_YET_DUE, SOURCE_NAMES, STATE_NAMES
+from ledger.schedule import steps
 
-LIST_SEP = "、"
 INT_COLUMNS = ("percent", "schedule", "deviation")
 ON_SCHEDULE = (layout.ON_SCHEDULE, layout.AHEAD, layout.ONGOING)
 # Status shares in a fixed order (统计图); "" is a task nobody ever reported on.
@@ -30,20 +30,11 @@ STATUS_GROUPS = (
 _LIGHT_RANK = {RED: 0, YELLOW: 1, GREEN: 2}
 
 
-def deadline_text(task: Task) -> str:
-    """完成时限 as the notice wrote it, else the date, else 长期坚持 / 已完成."""
-    if task.deadline_text:
-        return task.deadline_text
-    if task.deadline:
-        return f"{cn_date(task.deadline)}前"
-    return "长期坚持" if task.ongoing else ("已完成" if task.done else "")
-
-
 def report_text(j: Judgement, state: str, past_due: bool, cycle: str) -> str:
     """报送情况 of one row: the state, and where carried values come from."""
     name = STATE_NAMES.get(state, state)
     if state == "missing" and not past_due:
-        name += "（未到截止时间）"
+        name += NOT_YET_DUE
     if j.carried and j.carried_from:
         source = f"沿用{period_name(j.carried_from, cycle)}数据"
         return f"{name}，{source}" if state in ("missing", "rejected") else f"{name}（本项{source}）"
@@ -67,15 +58,15 @@ def overview(registry: Registry, result: PeriodJudgement, cycle: str, year: int)
         shared = per_task.get(task.id)
         if shared is None:
             plan = {s.due: s for s in steps(task)}
-            shared = per_task[task.id] = (task.path[0] if task.path else "", LIST_SEP.join(task.cooperating_units),
-                                          deadline_text(task), plan)
+            shared = per_task[task.id] = (task.path[0] if task.path else "", layout.LIST_SEP.join(task.cooperating_units),
+                                          layout.deadline_text(task), plan)
         category, cooperating, deadline, plan = shared
         report = result.reports.get(j.unit)
         past_due = report.status.past_due if report else True
         current = plan.get(j.milestone_due) if j.milestone_due else None
         row = (
             j.task_id, category, task.text, j.unit,
-            LIST_SEP.join(u for u in task.lead_units if u != j.unit) if len(task.lead_units) > 1 else "",
+            layout.LIST_SEP.join(u for u in task.lead_units if u != j.unit) if len(task.lead_units) > 1 else "",
             cooperating, deadline, step_line(current, year) if current else j.milestone_text,
             j.progress, entry.cumulative if entry else "", j.percent, j.schedule_percent, j.deviation,
             j.reported_status, j.status, j.light, j.reason, entry.problems_text if entry else "",
@@ -109,9 +100,8 @@ def by_unit(registry: Registry, result: PeriodJudgement) -> pd.DataFrame:
     for unit, c in per.items():
         st = reports.get(unit)
         state = st.state if st else "missing"
-        early = st is not None and state == "missing" and not st.past_due
         row = {k: int(c[k]) for k in cols}
-        row.update(unit=unit, report_state=state, report=STATE_NAMES.get(state, state) + ("（未到截止时间）" if early else ""))
+        row.update(unit=unit, report_state=state, report=st.name if st else STATE_NAMES[state])
         for k, v in row.items():
             cols[k].append(v)
     return pd.DataFrame(cols)

@@ -1,7 +1,7 @@
-"""What goes into a 工作台账 cell: texts and values derived from the registry.
+"""What the 工作台账 says around its task rows: the 填报说明, row heights, due marks.
 
-Kept apart from the xlsxwriter code so the reader side and tests can reuse the exact
-texts (the row checksums cover them).
+The task rows' own texts (:func:`ledger.layout.task_cells`) live in the layout, which the
+reader shares; this module holds what only the writer needs.
 """
 
 from __future__ import annotations
@@ -10,25 +10,13 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from ledger import layout
 from ledger.config import Programme, Reporting
 from ledger.periods import Period, cn_date
-from ledger.registry.model import Milestone, Registry, Task
+from ledger.registry.model import Registry, Task
 
-LIST_SEP = "、"
 _WEEKDAYS = "一二三四五六日"
-
-
-@dataclass(frozen=True)
-class PreviousReport:
-    """What a unit reported for a task in its last accepted workbook."""
-
-    progress: str = ""
-    cumulative: str = ""
-    percent: int | None = None
-    status: str = ""
 
 
 @dataclass(frozen=True)
@@ -54,50 +42,8 @@ def index_registry(registry: Registry) -> RegistryIndex:
 
 
 
-def milestone_line(milestone: Milestone, ref_year: int | None) -> str:
-    """One line of 时间节点: "6月30日前 完成立项" (year shown when not *ref_year*)."""
-    return f"{cn_date(milestone.due, ref_year)}前 {milestone.text}".strip()
-
-
-def deadline_text(task: Task) -> str:
-    """完成时限 as the notice wrote it, else the date, else 长期坚持 / 已完成."""
-    if task.deadline_text:
-        return task.deadline_text
-    if task.deadline:
-        return f"{cn_date(task.deadline)}前"
-    if task.ongoing:
-        return "长期坚持"
-    return "已完成" if task.done else ""
-
-
 def due_in(day: date | None, period: Period) -> bool:
     return day is not None and period.contains(day)
-
-
-def task_cells(task: Task, ref_year: int | None, previous: PreviousReport | None) -> dict[str, Any]:
-    """The value of every column for *task* except 序号 (numbers for 完成进度).
-
-    Pre-filled input values come from *previous*; a status the unit cannot pick
-    (逾期未完成 is the tool's verdict) or a percentage outside 0–100 is left blank.
-    """
-    prev = previous or PreviousReport()
-    status = layout.normalise_status(prev.status)
-    percent = layout.parse_percent(prev.percent).value if prev.percent is not None else None
-    return {
-        "task_id": task.id,
-        "category": task.path[0] if task.path else "",
-        "text": task.text,
-        "leaders": LIST_SEP.join(task.leaders),
-        "lead": LIST_SEP.join(task.lead_units),
-        "cooperating": LIST_SEP.join(task.cooperating_units),
-        "responsible": LIST_SEP.join(task.responsible_units),
-        "deadline": deadline_text(task),
-        "milestones": "\n".join(milestone_line(m, ref_year) for m in task.milestones),
-        "previous": prev.progress or "",
-        "cumulative": prev.cumulative or "",
-        "percent": percent,
-        "status": status if status in layout.UNIT_STATUSES else "",
-    }
 
 
 def due_date_text(when: datetime) -> str:

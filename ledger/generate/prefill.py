@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from ledger.generate.content import PreviousReport
-from ledger.store import Store
+from ledger.layout import PreviousReport
+from ledger.run import Run
 
 
-def previous_from_store(store: Store, programme_id: str, period_key: str) -> Callable[[str], Mapping[str, PreviousReport]]:
-    """A ``previous_for`` for :func:`ledger.generate.generate` reading the history store.
+def previous_from_store(run: Run) -> Callable[[str], Mapping[str, PreviousReport]]:
+    """A ``previous_for`` for :func:`ledger.generate.generate` reading the run's history store.
 
-    The last accepted report *before* ``period_key`` counts, so a unit that skipped a
+    The last accepted report *before* the run's period counts, so a unit that skipped a
     week still sees what it last reported.
     """
+    store, programme_id, period_key = run.store, run.programme.id, run.period.key
 
     def previous_for(unit: str) -> Mapping[str, PreviousReport]:
         found = store.last_accepted_before(programme_id, period_key, unit)

@@ -11,15 +11,16 @@ from pathlib import Path
 from typing import Any
 
 from ledger import layout
-from ledger.config import Programme, Workspace
+from ledger.config import Programme
 from ledger.errors import WorkspaceError
 from ledger.fsutil import write_bytes_atomic
-from ledger.generate.content import PreviousReport, RegistryIndex, index_registry
+from ledger.generate.content import RegistryIndex, index_registry
 from ledger.generate.xlsx import build_workbook, unknown_unit
-from ledger.periods import Period, parse_period
+from ledger.layout import PreviousReport
+from ledger.periods import Period
 from ledger.processes import worker_context
 from ledger.registry.model import Registry
-from ledger.stage import load_registry
+from ledger.run import Run
 
 TEMPLATES_DIR = "templates"
 
@@ -38,34 +39,29 @@ AUTO_PARALLEL_UNITS = 100
 
 
 def generate(
-    ws: Workspace,
-    programme_id: str,
-    period_text: str,
+    run: Run,
     *,
     units: Sequence[str] | None = None,
     out_dir: Path | None = None,
-    registry: Registry | None = None,
     previous_for: Callable[[str], Mapping[str, PreviousReport]] | None = None,
     jobs: int = 1,
 ) -> list[GeneratedWorkbook]:
-    """Write the workbooks of *units* (default: every lead unit) for one period.
+    """Write the workbooks of *units* (default: every lead unit) for the run's period.
 
     Files go to ``out/<programme>/<period>/templates/`` unless *out_dir* (inside the
-    workspace) is given; results come back in unit order. ``jobs > 1`` spreads the
-    units over that many processes (``0``: every core once there are 100 units or
-    more); the files are the same either way.
+    workspace) is given; results come back in unit order. *previous_for* gives a unit's
+    last accepted report (see :func:`ledger.generate.prefill.previous_from_store`).
+    ``jobs > 1`` spreads the units over that many processes (``0``: every core once there
+    are 100 units or more); the files are the same either way.
     """
-    programme = ws.programme(programme_id)
-    period = parse_period(period_text, programme.reporting.cycle)
-    if registry is None:
-        registry = load_registry(ws, programme_id)
+    ws, programme, period, registry = run.ws, run.programme, run.period, run.registry
     index = index_registry(registry)
     chosen = list(dict.fromkeys(units)) if units else list(index.tasks_by_unit)
     for unit in chosen:
         if unit not in index.tasks_by_unit:
             raise unknown_unit(unit, list(index.tasks_by_unit))
     _refuse_name_clashes(chosen, period)
-    target = ws.inside(out_dir) if out_dir else ws.out_dir(programme_id, period.key) / TEMPLATES_DIR
+    target = ws.inside(out_dir) if out_dir else run.out_dir() / TEMPLATES_DIR
     work = [(u, previous_for(u) if previous_for else None) for u in chosen]
     job = _Job(registry, programme, period, index, target)
     if jobs <= 0:  # auto: a process per core once there are enough units to pay for it

@@ -20,19 +20,11 @@ from xlsxwriter.worksheet import Worksheet
 from ledger import __version__, layout
 from ledger.config import Programme
 from ledger.errors import InputError
-from ledger.generate.content import (
-    PreviousReport,
-    RegistryIndex,
-    due_in,
-    guide_lines,
-    index_registry,
-    milestone_line,
-    row_height,
-    task_cells,
-)
+from ledger.generate.content import RegistryIndex, due_in, guide_lines, index_registry, row_height
+from ledger.layout import PreviousReport, milestone_line, task_cells
 from ledger.periods import Period
 from ledger.registry.model import Registry, Task
-from ledger.stage import reporting_for_unit
+from ledger.reporting import reporting_for_unit
 
 GENERATOR = f"ledger {__version__}"
 AUTHOR = "ledger"
@@ -49,8 +41,6 @@ FOOTER = "&C第 &P 页 共 &N 页"
 PROTECT_OPTIONS = {"format_columns": True, "format_rows": True}
 # Text starting with these gets Excel's quote prefix so editing it cannot revive a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\x00")
-# Defined names (string constants, layout.DEFINED_NAME_PREFIX + KEY) a workbook carries.
-NAMED_KEYS = ("programme", "period", "unit", "layout_version")
 _INFO_VALUE_WIDTH = 16
 
 
@@ -129,9 +119,9 @@ def build_workbook(
         "layout_version": layout.LAYOUT_VERSION, "registry_hash": index.registry_hash, "generator": GENERATOR,
     }
     _write_meta(meta, values, rows)
-    for key in NAMED_KEYS:
+    for key in layout.NAMED_KEYS:
         text = str(values[key]).replace('"', '""')
-        wb.define_name(layout.DEFINED_NAME_PREFIX + key.upper(), f'="{text}"')
+        wb.define_name(layout.defined_name(key), f'="{text}"')
     sheet.activate()
     wb.close()
     return buf.getvalue()

@@ -1,7 +1,8 @@
 """E-mail to lead units: 工作台账 and 催报 drafts into the outbox, then sending it over SMTP.
 
 The package splits building one message (``message``), writing drafts (``drafts``) and
-SMTP sending (``send``); this module keeps ``from ledger.mail import …`` working.
+SMTP sending (``send``); reply drafts for receipts (``replies``) are imported on their own,
+since they read collect's receipts.
 """
 
 from ledger.mail.drafts import (
@@ -13,6 +14,7 @@ from ledger.mail.drafts import (
     REMINDER_TEMPLATE,
     Draft,
     due_text,
+    reminder_reasons,
     write_drafts,
     write_reminders,
 )
@@ -36,6 +38,7 @@ __all__ = [
     "due_text",
     "make_message_id",
     "mime_type",
+    "reminder_reasons",
     "send_drafts",
     "write_drafts",
     "write_reminders",

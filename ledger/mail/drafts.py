@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
 from email.utils import formataddr
@@ -19,8 +19,10 @@ from ledger.config import Reporting, Workspace
 from ledger.errors import ConfigError, InputError
 from ledger.fsutil import clean_stale_temp, safe_filename, write_bytes_atomic
 from ledger.mail.message import OUTBOX, SENT, _without_date, build_message, make_message_id
-from ledger.periods import CHINA, Period, cn_date, parse_period
+from ledger.periods import CHINA, Period, cn_date
 from ledger.problems import Problem, ProblemType
+from ledger.reporting import UnitStatus
+from ledger.run import Run
 from ledger.templating import render
 
 if TYPE_CHECKING:
@@ -78,22 +80,19 @@ class _Context:
         return self.period.due(self.reporting)
 
 
-def _context(
-    ws: Workspace, programme_id: str, period_text: str, out_dir: Path | None, annex: str | None
-) -> _Context:
-    programme = ws.programme(programme_id)
+def _context(run: Run, out_dir: Path | None, annex: str | None) -> _Context:
+    ws, programme, period = run.ws, run.programme, run.period
     reporting = programme.reporting_for(annex)
-    period = parse_period(period_text, reporting.cycle)
     address = reporting.email or ws.smtp.sender
     if not address:
         raise ConfigError(
-            f"ledger.toml：项目 {programme_id} 没有配置发件邮箱。请填写 programmes.{programme_id}.email"
+            f"ledger.toml：项目 {programme.id} 没有配置发件邮箱。请填写 programmes.{programme.id}.email"
             "（或 smtp.sender）。"
         )
-    outbox = Path(out_dir) if out_dir is not None else ws.out_dir(programme_id, period.key) / OUTBOX
+    outbox = Path(out_dir) if out_dir is not None else run.out_dir() / OUTBOX
     return _Context(
         ws=ws,
-        programme_id=programme_id,
+        programme_id=programme.id,
         reporting=reporting,
         period=period,
         sender=formataddr((reporting.office, address)) if reporting.office else address,
@@ -209,11 +208,8 @@ def _draft(
 
 
 def write_drafts(
-    ws: Workspace,
-    programme_id: str,
-    period_text: str,
+    run: Run,
     workbooks: Mapping[str, Path],
-    directory: UnitDirectory,
     out_dir: Path | None = None,
     *,
     template: str = LEDGER_TEMPLATE,
@@ -224,13 +220,13 @@ def write_drafts(
     *workbooks* maps unit name to its workbook. Units without a usable e-mail address
     get a Problem and no draft; the others are written anyway.
     """
-    ctx = _context(ws, programme_id, period_text, out_dir, annex)
+    ctx = _context(run, out_dir, annex)
     missing = [str(p) for p in workbooks.values() if not Path(p).is_file()]
     if missing:
         raise InputError(f"找不到要发送的工作台账：{'、'.join(missing)}。请先生成工作台账再生成邮件。")
     when = datetime.combine(ctx.period.start, DRAFT_HOUR, tzinfo=CHINA)
     title = f"{ctx.reporting.title}{_period_title(ctx.period)}工作台账"
-    return _write_all(ctx, directory, (
+    return _write_all(ctx, run.directory, (
         (unit, {"template": template, "subject": f"【请于{due_text(ctx.due)}前报送】{title}（{unit}）", "when": when,
                 "attachment": Path(workbook), "attachment_name": Path(workbook).name})
         for unit, workbook in workbooks.items()
@@ -238,11 +234,8 @@ def write_drafts(
 
 
 def write_reminders(
-    ws: Workspace,
-    programme_id: str,
-    period_text: str,
+    run: Run,
     units_and_reasons: Mapping[str, str],
-    directory: UnitDirectory,
     out_dir: Path | None = None,
     *,
     template: str = REMINDER_TEMPLATE,
@@ -253,10 +246,10 @@ def write_reminders(
     The reason (未报送, or why the report was sent back) goes into the body; no
     attachment. Dated at the period's due time.
     """
-    ctx = _context(ws, programme_id, period_text, out_dir, annex)
+    ctx = _context(run, out_dir, annex)
     when = ctx.due.replace(tzinfo=CHINA)
     title = f"{ctx.reporting.title}{_period_title(ctx.period)}工作台账"
-    return _write_all(ctx, directory, (
+    return _write_all(ctx, run.directory, (
         (unit, {"template": template, "subject": f"【催报】{title}（{unit}）", "when": when, "attachment": None,
                 "suffix": "_催报", "reason": reason.strip().rstrip("。；;.")})
         for unit, reason in units_and_reasons.items()
@@ -276,3 +269,22 @@ def _write_all(ctx: _Context, directory: UnitDirectory,
             drafts.append(draft)
         problems.extend(found)
     return drafts, problems
+
+
+def reminder_reasons(run: Run, rows: Sequence[UnitStatus]) -> dict[str, str]:
+    """Why each missing or rejected unit is reminded, in the words of the 催报 e-mail."""
+    reasons: dict[str, str] = {}
+    for row in rows:
+        if row.state == "missing":
+            reasons[row.unit] = f"截至目前尚未收到你单位报送的工作台账（截止时间 {row.due:%Y年%-m月%-d日 %H:%M}）"
+        elif row.state == "rejected":
+            detail = ""
+            sub = run.store.submission(row.submission_id) if row.submission_id is not None else None
+            errors = [p for p in (sub.problems if sub else ()) if p.is_error]
+            if errors:
+                first = errors[0]
+                where = f"{first.cell}：" if first.cell else ""
+                more = f"等 {len(errors)} 处问题" if len(errors) > 1 else ""
+                detail = f"（{where}{first.message}{more}，详见回执）"
+            reasons[row.unit] = f"你单位报送的工作台账“{row.file}”未通过校验，已退回{detail}"
+    return reasons
