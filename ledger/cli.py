@@ -17,11 +17,7 @@ from ledger.commands import registry as registry_commands
 from ledger.commands.common import echo_problems, fail_cleanly, workspace
 
 
-class ChineseGroup(click.Group):
-    """A group whose usage errors are still exit code 2 (click's default)."""
-
-
-@click.group(cls=ChineseGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--workspace", "-w", type=click.Path(file_okay=False, path_type=Path), envvar="LEDGER_WORKSPACE",
               help="工作区目录（含 ledger.toml），默认为当前目录，也可用环境变量 LEDGER_WORKSPACE。")
 @click.option("--debug", is_flag=True, help="出错时显示完整的调用栈（供开发人员排查）。")

@@ -93,7 +93,6 @@ class Workspace:
     paths: Paths
     programmes: dict[str, Programme]
     smtp: SmtpSettings
-    raw: dict[str, Any]
     lights: LightRules = field(default_factory=LightRules)
     scoring: ScoringRules = field(default_factory=ScoringRules)
 
@@ -177,7 +176,7 @@ def parse(raw: dict[str, Any], root: Path) -> Workspace:
         timeout=_int(smtp_raw, "smtp.timeout", default=30, lo=1, hi=600),
     )
     return Workspace(
-        root=root, paths=paths, programmes=programmes, smtp=smtp, raw=raw,
+        root=root, paths=paths, programmes=programmes, smtp=smtp,
         lights=parse_rules(LightRules, raw.get("lights"), "lights"),
         scoring=parse_rules(ScoringRules, raw.get("scoring"), "scoring"),
     )

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ledger.cnum import cn_int
 from ledger.fsutil import safe_filename
 from ledger.periods import Period, cn_date
 from ledger.registry.model import Milestone, Task
@@ -194,21 +195,6 @@ def normalise_status(value: object) -> str | None:
 
 # --- percentages ----------------------------------------------------------------
 
-_CN_DIGITS = {"零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-
-
-def _cn_number(text: str) -> int | None:
-    """Chinese numerals up to 100: 八十, 八十五, 一百, 十, 五."""
-    if text in ("百", "一百"):
-        return 100
-    m = re.fullmatch(r"([一二两三四五六七八九])?十([一二三四五六七八九])?", text)
-    if m:
-        return _CN_DIGITS.get(m.group(1) or "一", 1) * 10 + (_CN_DIGITS[m.group(2)] if m.group(2) else 0)
-    if len(text) == 1 and text in _CN_DIGITS:
-        return _CN_DIGITS[text]
-    return None
-
-
 @dataclass(frozen=True)
 class Percent:
     """A parsed 完成进度: ``value`` 0–100 or ``None``; ``normalised`` when rewritten."""
@@ -256,9 +242,9 @@ def parse_percent(raw: object) -> Percent:
     m = re.fullmatch(r"(?:百分之(.+)|(.+)成)", text)
     if m:
         if m.group(1):
-            number = _cn_number(m.group(1))
+            number = cn_int(m.group(1))
         else:
-            tenth = _cn_number(m.group(2)) if m.group(2) != "十" else 10
+            tenth = cn_int(m.group(2))
             number = tenth * 10 if tenth is not None and tenth <= 10 else None
         if number is not None and 0 <= number <= 100:
             return Percent(number, normalised=True)

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
+from ledger.cnum import cn_numeral
 from ledger.config import Reporting
 from ledger.errors import LedgerError
 
@@ -19,7 +20,6 @@ _PATTERNS = {
     "quarterly": re.compile(r"^(\d{4})-?Q([1-4])$", re.I),
     "daily": re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),
 }
-_QUARTER_NAMES = "一二三四"
 _MONTH = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
 
 
@@ -55,7 +55,7 @@ class Period:
         if self.cycle == "monthly":
             return f"{self.start.year}年{self.start.month}月"
         if self.cycle == "quarterly":
-            return f"{self.start.year}年第{_QUARTER_NAMES[(self.start.month - 1) // 3]}季度"
+            return f"{self.start.year}年第{cn_numeral((self.start.month - 1) // 3 + 1)}季度"
         return f"{self.start.year}年{self.start.month}月{self.start.day}日"
 
     def short_label(self) -> str:
@@ -65,7 +65,7 @@ class Period:
         if self.cycle == "monthly":
             return f"{self.start.month}月"
         if self.cycle == "quarterly":
-            return f"第{_QUARTER_NAMES[(self.start.month - 1) // 3]}季度"
+            return f"第{cn_numeral((self.start.month - 1) // 3 + 1)}季度"
         return _md(self.start)
 
     def due(self, reporting: Reporting) -> datetime:

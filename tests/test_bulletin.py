@@ -23,7 +23,7 @@ from ledger import config
 from ledger.assess import chart, write_bulletin
 from ledger.assess import docx_layout as L
 from ledger.assess.bulletin import render_docx, template_path
-from ledger.assess.content import balanced_lines, bulletin_context, cn_number, short_text
+from ledger.assess.content import balanced_lines, bulletin_context, short_text
 from ledger.assess.pdf import find_soffice
 from ledger.consolidate.model import Judgement
 from ledger.periods import periods_in_month
@@ -351,7 +351,6 @@ def test_fallback_chart_without_cjk_font(made, monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_text_helpers() -> None:
-    assert [cn_number(n) for n in (1, 10, 12, 20, 35)] == ["一", "十", "十二", "二十", "三十五"]
     assert balanced_lines("短标题") == ["短标题"]
     lines = balanced_lines(TITLE)
     assert "".join(lines) == TITLE and len(lines) == 2

@@ -1,6 +1,6 @@
 """Hostile and bad returned files through ``collect()`` end to end: real files, a real store.
 
-Each case builds one file (tests/hostile.py for the hazards of RELIABILITY.md,
+Each case builds one file (tests/hostile.py for the hazards of docs/reliability.md,
 tests/returned.py for a unit's bad edits to a real generated ledger) and collects it
 into a store that already holds accepted reports. The file gets its expected problem
 codes and outcome, ``collect`` returns normally, the file is recorded with its hash and
@@ -230,7 +230,7 @@ XFD = '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'
 ROW_5M = '<row r="5000000"><c r="A5000000"><v>1</v></c></row>'
 
 CASES: dict[str, Case] = {
-    # --- RELIABILITY.md: what the pre-check must catch before any reader sees the file
+    # --- docs/reliability.md: what the pre-check must catch before any reader sees the file
     "zip-bomb-1GiB": Case(lambda k: h.zip_bomb(k.dir, JT_NAME), ("zip-bomb",)),
     "shared-string-512MiB": Case(lambda k: h.huge_shared_string(k.dir, JT_NAME), ("zip-bomb",)),
     "cells-3M": Case(lambda k: h.many_cells(k.dir, JT_NAME), ("sheet-too-many-cells",)),

@@ -11,8 +11,11 @@ from pathlib import Path
 import hostile as h
 import pytest
 
-from ledger.collect import safety
-from ledger.collect.safety import DEFAULT_LIMITS, Limits, ReaderCrashed, precheck, read_isolated
+from ledger import processes
+from ledger.collect import limits, safety
+from ledger.collect.isolation import ReaderCrashed, read_isolated
+from ledger.collect.limits import DEFAULT_LIMITS, Limits
+from ledger.collect.safety import precheck
 from ledger.collect.scan import note_structure
 from ledger.collect.sniff import sniff
 from ledger.problems import has_errors
@@ -240,7 +243,7 @@ _DV = b'<dataValidations count="1"><dataValidation sqref="M4"><formula1>"a,b"</f
      False, ["A1:B1"]),
 ])
 def test_precheck_notes_formulas_and_merged_ranges(regions: list[bytes], formula: bool, merged: list[str]) -> None:
-    facts = safety.XlsxFacts()
+    facts = limits.XlsxFacts()
     for region in regions:
         note_structure(region, "xl/worksheets/sheet1.xml", facts)
     assert ("xl/worksheets/sheet1.xml" in facts.formula_parts) is formula
@@ -257,13 +260,13 @@ def test_inspect_keeps_sheet_parts_and_defined_names(tmp_path: Path) -> None:
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork is used on Linux only")
 def test_no_fork_while_another_thread_runs() -> None:
     alone = threading.active_count() == 1  # usually; a thread left by another test must not fail this one
-    assert safety.can_fork() is alone
+    assert processes.can_fork() is alone
     stop = threading.Event()
     other = threading.Thread(target=stop.wait)
     other.start()
     try:
-        assert not safety.can_fork()
+        assert not processes.can_fork()
     finally:
         stop.set()
         other.join()
-    assert safety.can_fork() is alone
+    assert processes.can_fork() is alone

@@ -13,26 +13,25 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from ledger import layout
 from ledger.assess.api import Assessment
 from ledger.assess.docx_layout import text_width
 from ledger.assess.score import GRADES, UnitScore, fmt_points, report_state
+from ledger.cnum import WEEKDAY_NAMES, cn_numeral
 from ledger.config import Programme
-from ledger.consolidate.model import GREEN, LIGHT_NAMES, RED, YELLOW, Judgement
+from ledger.consolidate.model import GREEN, LIGHT_FILLS, LIGHT_NAMES, RED, YELLOW, Judgement
 from ledger.periods import CYCLE_NAMES, Period, cn_date
 from ledger.registry.model import Registry, Task
 from ledger.rules import ScoringRules
 
-# Status buckets of 一、总体情况 (FORMAT.md §5 canonical statuses).
+# Status buckets of 一、总体情况 (docs/rules.md, the statuses of ledger.layout).
 BUCKETS = (
-    ("done", "已完成", ("已完成",)),
-    ("on_track", "按序时推进", ("超序时", "按序时推进", "常态化推进")),
-    ("lagging", "进展滞后", ("滞后", "逾期未完成")),
-    ("not_started", "未启动", ("未启动",)),
+    ("done", "已完成", (layout.DONE,)),
+    ("on_track", "按序时推进", (layout.AHEAD, layout.ON_SCHEDULE, layout.ONGOING)),
+    ("lagging", "进展滞后", (layout.LAGGING, layout.OVERDUE)),
+    ("not_started", "未启动", (layout.NOT_STARTED,)),
 )
-OVERDUE_STATUS = "逾期未完成"
 LIGHT_ORDER = {GREEN: 0, YELLOW: 1, RED: 2}
-LIGHT_FILLS = {GREEN: "C6EFCE", YELLOW: "FFEB9C", RED: "FFC7CE"}
-CN_DIGITS = "零一二三四五六七八九"
 TITLE_LINE_CHARS = 20  # 2号 characters on a 156 mm line (GB/T 9704: 28 × 3号)
 DOC_WORDS = ("方案", "措施", "意见", "通知", "办法", "计划", "规划", "要点", "报告", "清单")
 SHORT_TEXT = 40
@@ -51,17 +50,6 @@ class TaskState:
     task_id: str
     judgement: Judgement
     units: list[str]
-
-
-def cn_number(n: int) -> str:
-    """1 -> 一, 10 -> 十, 12 -> 十二, 20 -> 二十, 35 -> 三十五 (up to 99)."""
-    if n < 10:
-        return CN_DIGITS[n]
-    tens, ones = divmod(n, 10)
-    head = "" if tens == 1 else CN_DIGITS[tens]
-    return f"{head}十{CN_DIGITS[ones] if ones else ''}"
-
-
 
 
 def percent_text(part: int, whole: int) -> str:
@@ -128,13 +116,8 @@ def notice_name(programme: Programme) -> str:
 
 
 def deadline_text(task: Task | None) -> str:
-    if task is None:
-        return "—"
-    if task.deadline_text:
-        return task.deadline_text.rstrip("。")
-    if task.ongoing:
-        return "长期坚持"
-    return cn_date(task.deadline) if task.deadline else "—"
+    """完成时限 as the workbook shows it, without a final 。 (— when there is none)."""
+    return (layout.deadline_text(task).rstrip("。") or "—") if task is not None else "—"
 
 
 def task_states(rows: Sequence[Judgement], registry: Registry) -> list[TaskState]:
@@ -224,7 +207,7 @@ def cadence_phrase(programme: Programme) -> str:
 def due_text(programme: Programme) -> str:
     """每周五16时 / 每月最后一个周五17时: when ledgers are due."""
     rep = programme.reporting
-    day = "一二三四五六日"[rep.due_weekday - 1]
+    day = WEEKDAY_NAMES[rep.due_weekday - 1]
     hour = f"{rep.due_time.hour}时" + (f"{rep.due_time.minute}分" if rep.due_time.minute else "")
     if rep.cycle == "weekly":
         return f"每周{day}{hour}"
@@ -243,7 +226,7 @@ def overview(states: list[TaskState], assessment: Assessment) -> dict[str, Any]:
         out[key] = {"count": count, "share": percent_text(count, total)}
     unknown = sum(1 for s in states if s.judgement.status not in known)
     out["unknown"] = {"count": unknown, "share": percent_text(unknown, total)}
-    out["overdue"] = sum(1 for s in states if s.judgement.overdue or s.judgement.status == OVERDUE_STATUS)
+    out["overdue"] = sum(1 for s in states if s.judgement.overdue or s.judgement.status == layout.OVERDUE)
     for light in (GREEN, YELLOW, RED):
         count = sum(1 for s in states if s.judgement.light == light)
         out[light] = {"count": count, "share": percent_text(count, total)}
@@ -285,7 +268,7 @@ def unit_praise(score: UnitScore, assessment: Assessment, index: int) -> dict[st
     report = f"按时报送台账{on_time}期" if on_time == periods else f"按时报送台账{on_time}期（共{periods}期）"
     early = sum(j.early_milestones for _, rows in assessment.judgements for j in rows if j.unit == score.unit)
     return {
-        "ordinal": f"（{cn_number(index)}）", "unit": score.unit, "report_text": report,
+        "ordinal": f"（{cn_numeral(index)}）", "unit": score.unit, "report_text": report,
         "tasks": len(last_rows), "progress_text": "、".join(parts) or "均在推进中", "early": early,
         "total": fmt_points(score.total), "grade": score.grade,
     }
@@ -309,7 +292,7 @@ def lagging(states: list[TaskState], tasks: dict[str, Task]) -> list[dict[str, A
         if reason and not any(reason in f for f in facts):
             facts.append(reason)
         out.append({
-            "ordinal": f"（{cn_number(len(out) + 1)}）", "task_id": s.task_id,
+            "ordinal": f"（{cn_numeral(len(out) + 1)}）", "task_id": s.task_id,
             "short_text": short_text(task.text if task else s.task_id), "unit": "、".join(s.units),
             "deadline": deadline_text(task), "status": j.status or "—",
             "situation": "，".join(facts) or "进展严重滞后",
@@ -397,7 +380,7 @@ def detail_rows(rows: Sequence[Judgement], registry: Registry) -> list[dict[str,
             "percent": f"{j.percent}%" if j.percent is not None else "—",
             "schedule": f"{j.schedule_percent}%" if j.schedule_percent is not None else "—",
             "status": j.status or "—", "light": LIGHT_NAMES.get(j.light, j.light), "light_key": j.light,
-            "fill": LIGHT_FILLS.get(j.light, "FFFFFF"), "reason": j.reason or "—",
+            "fill": LIGHT_FILLS[j.light][0] if j.light in LIGHT_FILLS else "FFFFFF", "reason": j.reason or "—",
         })
     return out
 

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ledger import layout
 from ledger.consolidate.model import RED, YELLOW, Judgement
 from ledger.periods import Period
 from ledger.rules import ScoringRules
@@ -40,7 +41,6 @@ RULE_GROUPS = {
     "yellow": TASK, "red": TASK, "overdue": TASK, "early": BONUS,
 }
 RULE_ORDER = tuple(RULE_NAMES)
-DONE = "已完成"
 GRADES = ("优秀", "良好", "一般")
 NO_CHANGE, NEW_UNIT = "—", "新"
 # Worst first: the state that counts when a unit's rows of one period disagree.
@@ -211,7 +211,7 @@ def _score_unit(unit: str, month: Sequence[tuple[Period, Sequence[Judgement]]], 
             items.append(item)
         for j in rows:
             base = {"unit": unit, "period": period.key, "period_label": label, "task_id": j.task_id}
-            if state in ("on_time", "late") and not j.carried and j.status != DONE and (
+            if state in ("on_time", "late") and not j.carried and j.status != layout.DONE and (
                 j.copied or not j.progress.strip()
             ):
                 why = "本期进展照抄上期" if j.copied else "本期进展未填写"

@@ -63,8 +63,11 @@ class CollectResult:
     problems: list[Problem] = field(default_factory=list)  # about containers, not submissions
 
 
-def collect(run: Run, paths: Sequence[Path], *, jobs: int = 0) -> CollectResult:
+def collect(run: Run, paths: Sequence[Path], *, jobs: int = 0, unit: str | None = None) -> CollectResult:
     """Collect every workbook under *paths* for the run's programme and period into its store.
+
+    With *unit*, every file must be that lead unit's ledger (another unit's is sent back):
+    what a unit uploads through its own link.
 
     Files are read and checked in *jobs* worker processes (``0``: :func:`~ledger.collect.pool.auto_workers`
     once there are enough files, else in this process; ``1``: in this process) and stored
@@ -72,7 +75,7 @@ def collect(run: Run, paths: Sequence[Path], *, jobs: int = 0) -> CollectResult:
     """
     result = CollectResult(run.programme, run.period)
     store = run.store
-    context = JudgeContext(run.registry, run.programme, run.period, store.archive_dir)
+    context = JudgeContext(run.registry, run.programme, run.period, store.archive_dir, unit)
     with tempfile.TemporaryDirectory(prefix="ledger-collect-") as tmp:
         files = candidates(paths)
         items = stream(files, Path(tmp), now=run.now, problems=result.problems)

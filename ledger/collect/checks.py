@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 from ledger import layout
 from ledger.collect.a1 import cell_ref, range_cells
+from ledger.collect.limits import CELL_TOO_LONG, DEFAULT_LIMITS
 from ledger.collect.reader import ReadWorkbook, find_header
-from ledger.collect.safety import CELL_TOO_LONG, DEFAULT_LIMITS
 from ledger.config import Programme
 from ledger.periods import Period, PeriodError, parse_period
 from ledger.problems import Problem, ProblemType, has_errors
@@ -444,18 +444,13 @@ def _check_locked(ctx: _Ctx, r: int, row: Sequence[object], columns: _Columns, e
                 column=layout.BY_KEY[key].header, expected=want[key])
 
 
-def _merged_inputs(ctx: _Ctx, cols: dict[str, int], task_rows: set[int]) -> dict[tuple[int, int], str]:
-    """Input cells of task rows covered by a merged range, mapped to that range; one problem per range."""
+def _merged_inputs(ctx: _Ctx, cols: dict[str, int], task_rows: set[int]) -> None:
+    """One problem per merged range that covers an input cell of a task row."""
     inputs = {cols[k] for k in layout.INPUT_KEYS if k in cols}
-    covered: dict[tuple[int, int], str] = {}
     for rng in ctx.read.merged:
         (top, left), (bottom, right) = range_cells(rng)
-        hit = [(r, c) for r in range(top, bottom + 1) if r in task_rows
-               for c in range(left, right + 1) if c in inputs]
-        if hit:
+        if any(r in task_rows and c in inputs for r in range(top, bottom + 1) for c in range(left, right + 1)):
             ctx.add(MERGED_INPUT, r=top, c=left, value=rng)
-            covered.update(dict.fromkeys(hit, rng))
-    return covered
 
 
 def _check_inputs(ctx: _Ctx, r: int, row: Sequence[object], columns: _Columns, task_id: str) -> Entry:

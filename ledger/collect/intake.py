@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from ledger.collect.safety import DEFAULT_LIMITS, Limits, precheck
+from ledger.collect.limits import DEFAULT_LIMITS, Limits
+from ledger.collect.safety import precheck
 from ledger.collect.sniff import sniff
 from ledger.errors import InputError
 from ledger.periods import to_china_time

@@ -20,7 +20,7 @@ MiB = 1024 * KiB
 
 @dataclass(frozen=True)
 class Limits:
-    """What a returned workbook may use before any reader sees it (RELIABILITY.md)."""
+    """What a returned workbook may use before any reader sees it (docs/reliability.md)."""
 
     max_file_bytes: int = 20 * MiB
     max_parts: int = 1000

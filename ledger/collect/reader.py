@@ -8,7 +8,7 @@ so it detects the format by content rather than by the file's extension.
 
 A file must have passed :func:`ledger.collect.safety.precheck` before it gets here;
 :func:`read_returned` does both. ``.xls`` is read in a child process
-(:func:`~ledger.collect.safety.read_isolated`) because no pre-check bounds BIFF.
+(:func:`~ledger.collect.isolation.read_isolated`) because no pre-check bounds BIFF.
 """
 
 from __future__ import annotations
@@ -26,16 +26,10 @@ from defusedxml import ElementTree as SafeET
 
 from ledger import layout
 from ledger.collect.a1 import cell_ref, parse_ref
+from ledger.collect.isolation import ReaderCrashed, read_isolated
+from ledger.collect.limits import DEFAULT_LIMITS, FILE_CORRUPT, Limits, XlsxFacts
 from ledger.collect.numfmt import PercentCells
-from ledger.collect.safety import (
-    DEFAULT_LIMITS,
-    FILE_CORRUPT,
-    Limits,
-    ReaderCrashed,
-    XlsxFacts,
-    inspect,
-    read_isolated,
-)
+from ledger.collect.safety import inspect
 from ledger.collect.sniff import Source, ole2_stream, read_all
 from ledger.problems import Problem, ProblemType
 

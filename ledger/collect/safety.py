@@ -1,6 +1,6 @@
 """The pre-check every returned file passes before any reader sees it.
 
-Measured on this machine (see RELIABILITY.md): python-calamine aborts the whole process
+Measured (docs/reliability.md): python-calamine aborts the whole process
 on a 5 KB file with a cell at XFD1048576, both readers spend a GiB on zip bombs, and
 openpyxl silently drops cells beyond the declared dimension. So before a reader opens
 a file, :func:`precheck` looks at it cheaply and with bounded memory:
@@ -14,22 +14,16 @@ a file, :func:`precheck` looks at it cheaply and with bounded memory:
   byte scan (the declared ``<dimension>`` is ignored), against :class:`Limits`.
 
 Text length per cell is bounded here only roughly (one text node); the exact 32,767
-character limit is checked by the reader, which has the decoded strings. ``.xls`` files
+character limit is checked per input cell by :mod:`ledger.collect.checks`, which has the
+decoded strings. ``.xls`` files
 (BIFF) get the size limit and an encryption check only: they are read by calamine in a
 child process through :func:`read_isolated`, which survives an abort, a memory
 blow-up or a hang.
 
 This module holds the pre-check itself (:func:`precheck`, :func:`inspect`), the checks per
-kind of file, the zip-level checks and the reading of the workbook structure. Its parts
-live in:
-
-* :mod:`ledger.collect.limits`: :class:`Limits`, the problem types, the ``Check``
-  accumulator and :class:`XlsxFacts`, which everything else here builds on;
-* :mod:`ledger.collect.scan`: the streaming byte scans of sheet XML and ODS content;
-* :mod:`ledger.collect.isolation`: :func:`read_isolated` (workers start by the rule of
-  :mod:`ledger.processes`, whose :func:`can_fork` is re-exported here).
-
-It stays the entry point: the names other code uses are re-exported here (``__all__``).
+kind of file, the zip-level checks and the reading of the workbook structure. The limits and
+problem types are in :mod:`ledger.collect.limits`, the streaming byte scans in
+:mod:`ledger.collect.scan`, the child-process reader in :mod:`ledger.collect.isolation`.
 """
 
 from __future__ import annotations
@@ -45,10 +39,7 @@ from pathlib import Path
 
 from defusedxml import ElementTree as SafeET
 
-from ledger.collect.isolation import ReaderCrashed, read_isolated
 from ledger.collect.limits import (
-    CELL_OUT_OF_RANGE,
-    CELL_TOO_LONG,
     DEFAULT_LIMITS,
     FILE_CORRUPT,
     FILE_EMPTY,
@@ -58,9 +49,6 @@ from ledger.collect.limits import (
     FILE_UNSUPPORTED,
     MACRO_FILE,
     SHEET_PART_MISSING,
-    SHEET_TOO_MANY_CELLS,
-    SHEET_TOO_MANY_ROWS,
-    SHEET_TOO_WIDE,
     XML_DTD_FORBIDDEN,
     ZIP_BOMB,
     ZIP_PART_TOO_LARGE,
@@ -77,21 +65,6 @@ from ledger.collect.scan import scan_ods_content, scan_text_nodes, scan_xlsx_she
 from ledger.collect.sniff import Sniffed, Source, ole2_stream, read_all, sniff, zip_directory_size
 from ledger.errors import InputError
 from ledger.problems import Problem
-from ledger.processes import can_fork
-
-__all__ = [
-    # the pre-check
-    "Inspection", "inspect", "precheck",
-    # re-exported from ledger.collect.limits
-    "DEFAULT_LIMITS", "Limits", "XlsxFacts",
-    "CELL_OUT_OF_RANGE", "CELL_TOO_LONG", "FILE_CORRUPT", "FILE_EMPTY", "FILE_ENCRYPTED",
-    "FILE_NOT_SPREADSHEET", "FILE_TOO_LARGE", "FILE_UNSUPPORTED", "MACRO_FILE",
-    "SHEET_PART_MISSING", "SHEET_TOO_MANY_CELLS", "SHEET_TOO_MANY_ROWS", "SHEET_TOO_WIDE",
-    "XML_DTD_FORBIDDEN", "ZIP_BOMB", "ZIP_PART_TOO_LARGE", "ZIP_TOO_LARGE", "ZIP_TOO_MANY_PARTS",
-    # re-exported from ledger.collect.isolation
-    "ReaderCrashed", "can_fork", "read_isolated",
-]
-
 
 #: Chinese names for what :func:`sniff` found, keyed by a word of its English detail.
 _KIND_NAMES = (

@@ -48,6 +48,7 @@ class JudgeContext:
     programme: Programme
     period: Period
     archive_dir: Path | None = None  # where judging archives the originals it will have stored
+    expected_unit: str | None = None  # files must be this unit's (a unit reporting through its own link)
 
 
 @dataclass
@@ -77,7 +78,7 @@ def judge_file(item: Incoming, context: JudgeContext) -> Judged:
         read, problems = None, [FILE_UNREADABLE(file=item.name, value=f"{type(exc).__name__}: {exc}"[:300])]
     if read is not None:
         checked = check_workbook(read, file=item.name, registry=context.registry, programme=context.programme,
-                                 period=context.period)
+                                 period=context.period, expected_unit=context.expected_unit)
         problems.extend(checked.problems)
     detected = read.format if read is not None else sniff(data).kind
     return archived(verdict(item, context, data, detected, checked, problems), context, data)

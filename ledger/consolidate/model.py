@@ -14,8 +14,8 @@ from typing import Any
 GREEN, YELLOW, RED = "green", "yellow", "red"
 LIGHTS = (GREEN, YELLOW, RED)
 LIGHT_NAMES = {GREEN: "绿灯", YELLOW: "黄灯", RED: "红灯"}
-# Report states per unit and period (same words as ``ledger status``).
-REPORT_STATES = ("on_time", "late", "missing", "rejected")
+#: a light's cell fill and text colour (RGB hex), in the 汇总表, the bulletin and its preview
+LIGHT_FILLS = {GREEN: ("C6EFCE", "006100"), YELLOW: ("FFEB9C", "9C5700"), RED: ("FFC7CE", "9C0006")}
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ import xlsxwriter
 
 from ledger import __version__
 from ledger.consolidate import stream
-from ledger.consolidate.model import GREEN, LIGHT_NAMES, RED, YELLOW
+from ledger.consolidate.model import GREEN, LIGHT_FILLS, LIGHT_NAMES, RED, YELLOW
 from ledger.fsutil import atomic_path
 
 FILE_NAME = "汇总表.xlsx"
@@ -32,7 +32,6 @@ XLSX_OPTIONS = {"constant_memory": True, "strings_to_formulas": False, "strings_
 TITLE_FONT = "方正小标宋简体"
 BODY_FONT = "仿宋"
 HEADER_FILL = "#D9D9D9"
-LIGHT_FILLS = {GREEN: ("#C6EFCE", "#006100"), YELLOW: ("#FFEB9C", "#9C5700"), RED: ("#FFC7CE", "#9C0006")}
 CHART_COLOURS = {GREEN: "#00B050", YELLOW: "#FFC000", RED: "#FF0000"}
 # Pie slice colours by category name; a name not listed keeps Excel's default.
 SLICE_COLOURS = {
@@ -132,7 +131,7 @@ class _Formats:
         }
         self.cell = {k: wb.add_format(v) for k, v in specs.items()}
         self.quoted = {k: wb.add_format({**v, "quote_prefix": True}) for k, v in specs.items()}
-        self.lights = {k: wb.add_format({"bg_color": bg, "font_color": fg, "bold": True})
+        self.lights = {k: wb.add_format({"bg_color": f"#{bg}", "font_color": f"#{fg}", "bold": True})
                        for k, (bg, fg) in LIGHT_FILLS.items()}
         self.alert = wb.add_format({"font_color": "#C00000", "bold": True})
         self.warn = wb.add_format({"bg_color": "#FCE4D6", "font_color": "#C65911"})

@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from ledger import layout
+from ledger.cnum import WEEKDAY_NAMES
 from ledger.config import Programme, Reporting
 from ledger.periods import Period, cn_date
 from ledger.registry.model import Registry, Task
-
-_WEEKDAYS = "一二三四五六日"
 
 
 @dataclass(frozen=True)
@@ -48,7 +47,7 @@ def due_in(day: date | None, period: Period) -> bool:
 
 def due_date_text(when: datetime) -> str:
     """2022年6月10日（星期五）16:00前."""
-    return f"{cn_date(when.date())}（星期{_WEEKDAYS[when.weekday()]}）{when:%H:%M}前"
+    return f"{cn_date(when.date())}（星期{WEEKDAY_NAMES[when.weekday()]}）{when:%H:%M}前"
 
 
 def guide_lines(programme: Programme, period: Period, unit: str, reporting: Reporting) -> list[tuple[str, str]]:

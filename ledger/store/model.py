@@ -48,7 +48,7 @@ class Received:
     unit could not be told. Entries of rejected files are not stored.
 
     ``archived`` is set instead of ``data`` when the original was archived already with
-    :func:`ledger.store.archive.archive` (collect's workers do it while the parent stores);
+    :func:`ledger.store.archive.archive_received` (collect does it while judging a file);
     the store then checks that copy against ``sha256`` before recording it.
     """
 

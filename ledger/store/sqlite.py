@@ -2,7 +2,7 @@
 
 Every write is one ``BEGIN IMMEDIATE`` transaction, so two ``ledger collect`` runs on the
 same database queue for the write lock instead of failing, and the check for a known
-hash and the insert cannot interleave (RELIABILITY.md, "Data safety"). WAL lets readers
+hash and the insert cannot interleave (docs/reliability.md, 三). WAL lets readers
 go on while one process writes; it needs a local disk, not a network share.
 """
 
