@@ -213,7 +213,7 @@ def test_floor(ws) -> None:
 
 
 def test_change_against_previous_month(ws, store) -> None:
-    store.save_lights("351", "score:2022-05", [
+    store.save_scores("351", "2022-05", [
         {"unit": RELICS, "rank": 3}, {"unit": TRANSPORT, "rank": 1}, {"unit": EDUCATION, "rank": 2},
         {"unit": HRSS, "rank": 5}, {"unit": PLANNING, "rank": 4},
     ])
@@ -232,11 +232,11 @@ def test_first_month_shows_no_change_and_says_why(ws, store) -> None:
 
 def test_scores_are_stored_for_next_month(ws, store) -> None:
     assess(Run.open_month(ws, "351", MONTH, store=store))
-    rows = store.lights("351", "score:2022-06")
+    rows = store.scores("351", "2022-06")
     assert {r["unit"]: (r["rank"], r["total"]) for r in rows}[PLANNING] == (6, 88)
     assert rows[0]["items"][0]["rule_name"] == "提前完成节点"
-    july = assess_api.SCORE_KEY.format(month="2022-07")
-    assert store.lights("351", july) == []
+    assert store.scores("351", "2022-07") == []
+    assert store.lights("351", "score:2022-06") == []  # scores are not lights
 
 
 def test_workbook_ranking_items_and_rules(ws, store) -> None:

@@ -270,23 +270,43 @@ def test_not_a_database(tmp_path):
 def test_newer_schema_refused_and_migration_hook_runs(tmp_path, monkeypatch):
     db = tmp_path / "s.sqlite"
     open_store(db).close()
+    current = schema.SCHEMA_VERSION
     conn = sqlite3.connect(db)
-    assert conn.execute("SELECT version FROM schema_version").fetchone() == (1,)
+    assert conn.execute("SELECT version FROM schema_version").fetchone() == (current,)
     conn.close()
 
-    def to_v2(c: sqlite3.Connection) -> None:
+    def to_next(c: sqlite3.Connection) -> None:
         c.execute("ALTER TABLE files ADD COLUMN checked_by TEXT")
 
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 2)
-    monkeypatch.setattr(schema, "MIGRATIONS", {2: to_v2})
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", current + 1)
+    monkeypatch.setattr(schema, "MIGRATIONS", {**schema.MIGRATIONS, current + 1: to_next})
     open_store(db).close()
     conn = sqlite3.connect(db)
-    assert conn.execute("SELECT version FROM schema_version").fetchone() == (2,)
+    assert conn.execute("SELECT version FROM schema_version").fetchone() == (current + 1,)
     assert "checked_by" in [r[1] for r in conn.execute("PRAGMA table_info(files)")]
     conn.close()
     monkeypatch.undo()
     with pytest.raises(StoreError, match="升级 ledger"):
         open_store(db)
+
+
+def test_version_1_scores_move_to_their_own_table(tmp_path):
+    """A store written by the previous version kept monthly scores among the lights as
+    ``score:<month>``: opening it moves them to the scores table, in order, and leaves the lights."""
+    db = tmp_path / "v1.sqlite"
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("BEGIN")
+    schema.upgrade(conn, target=1)
+    rows = [("351", "score:2022-06", 0, '{"unit": "市甲局", "rank": 1}'),
+            ("351", "score:2022-06", 1, '{"unit": "市乙局", "rank": 2}'),
+            ("351", "2022-W25", 0, '{"task_id": "T1", "unit": "市甲局", "light": "green"}')]
+    conn.executemany("INSERT INTO lights (programme, period, position, data) VALUES (?, ?, ?, ?)", rows)
+    conn.execute("COMMIT")
+    conn.close()
+    with open_store(db) as store:
+        assert store.scores("351", "2022-06") == [{"unit": "市甲局", "rank": 1}, {"unit": "市乙局", "rank": 2}]
+        assert store.lights("351", "score:2022-06") == []
+        assert store.lights("351", "2022-W25") == [{"task_id": "T1", "unit": "市甲局", "light": "green"}]
 
 
 # --- two processes, one store ----------------------------------------------------------------

@@ -1,7 +1,7 @@
 """``assess``: the month's judgements from the store → scores, ranking, 考核得分.xlsx.
 
-Scores are kept in the store's assessment rows under the key ``score:<month>``
-(``Store.save_lights``), so next month's ranking change needs no schema change.
+Scores are kept in the store's scores table (``Store.save_scores``), so next month's
+ranking shows the change of place.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from ledger.rules import ScoringRules
 from ledger.run import Run
 
 SCORES_FILE = "考核得分.xlsx"
-SCORE_KEY = "score:{month}"
 
 
 class NothingToAssess(LedgerError):
@@ -71,10 +70,10 @@ def assess(run: Run, *, out_dir: Path | None = None) -> Assessment:
     programme_id, month, store, ws = run.programme.id, run.period, run.store, run.ws
     periods, month_rows = month_judgements(run)
     prev = month.previous()
-    prev_rows = store.lights(programme_id, SCORE_KEY.format(month=prev.key))
+    prev_rows = store.scores(programme_id, prev.key)
     prev_ranks = {str(r["unit"]): int(r["rank"]) for r in prev_rows} if prev_rows else None
     scores = score_units(month_rows, ws.scoring, previous_ranks=prev_ranks)
-    store.save_lights(programme_id, SCORE_KEY.format(month=month.key), [s.to_row() for s in scores])
+    store.save_scores(programme_id, month.key, [s.to_row() for s in scores])
     result = Assessment(
         programme=programme_id, month=month, periods=periods, judgements=month_rows, scores=scores,
         rules=ws.scoring, previous_month=prev.key, has_previous=prev_ranks is not None,

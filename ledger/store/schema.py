@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _V1 = (
     """CREATE TABLE files (
@@ -81,9 +81,28 @@ _V1 = (
     )""",
 )
 
+def _to_v2(conn: sqlite3.Connection) -> None:
+    """Monthly scores get a table of their own; they were kept among the lights under ``score:<month>``."""
+    conn.execute("""CREATE TABLE scores (
+        programme TEXT NOT NULL,
+        month TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        unit TEXT NOT NULL,
+        data TEXT NOT NULL,
+        PRIMARY KEY (programme, month, position),
+        UNIQUE (programme, month, unit)
+    )""")
+    conn.execute(
+        "INSERT INTO scores (programme, month, position, unit, data) "
+        "SELECT programme, substr(period, 7), position, json_extract(data, '$.unit'), data "
+        "FROM lights WHERE period LIKE 'score:%'"
+    )
+    conn.execute("DELETE FROM lights WHERE period LIKE 'score:%'")
+
+
 #: version -> step that turns a database of version-1 into this version; runs inside the
-#: opening transaction. Add ``2: _to_v2`` here (and bump SCHEMA_VERSION) when the tables change.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {}
+#: opening transaction. Add the next step here (and bump SCHEMA_VERSION) when the tables change.
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _to_v2}
 
 
 def _create(conn: sqlite3.Connection) -> None:

@@ -136,11 +136,11 @@ class SQLiteStore:
                     "WHERE programme = ? AND period = ? AND unit = ? AND outcome = 'accepted'",
                     (received.programme, received.period, received.unit),
                 ).fetchone()
-                if current and current[1] > when:
+                if current and current["received_at"] > when:
                     outcome, newer = "superseded", current
                 elif current:
                     older = current
-                    conn.execute("UPDATE files SET outcome = 'superseded' WHERE id = ?", (current[0],))
+                    conn.execute("UPDATE files SET outcome = 'superseded' WHERE id = ?", (current["id"],))
             problems = json.dumps([p.as_dict() for p in received.problems], ensure_ascii=False)
             file_id = conn.execute(
                 "INSERT INTO files (sha256, source_name, size, detected_type, received_at, "
@@ -149,12 +149,12 @@ class SQLiteStore:
                 (
                     received.sha256, received.source_name, size, received.detected_type,
                     when, received.received_source, received.sender, received.programme,
-                    received.period, received.unit, outcome, newer[0] if newer else None, rel, problems,
+                    received.period, received.unit, outcome, newer["id"] if newer else None, rel, problems,
                 ),
             ).lastrowid
             assert file_id is not None
             if older:
-                conn.execute("UPDATE files SET superseded_by = ? WHERE id = ?", (file_id, older[0]))
+                conn.execute("UPDATE files SET superseded_by = ? WHERE id = ?", (file_id, older["id"]))
             if received.outcome == "accepted":
                 conn.executemany(_INSERT_ENTRY, [(file_id, *_entry_values(e)) for e in received.entries])
             code, message = _reason(received, older, newer)
@@ -173,10 +173,13 @@ class SQLiteStore:
                 f"无法记录文件“{received.source_name}”：数据不符合数据库约束（{exc}）。"
                 f"数据库 {self.path} 未作任何改动；这是程序错误，请报告。"
             ) from exc
-        return self._submission((file_id, received.sha256, received.programme, received.period, received.unit,
-                                 when, received.received_source, received.source_name, received.sender,
-                                 received.detected_type, size, outcome, rel, problems,
-                                 newer[0] if newer else None))
+        return self._submission({
+            "id": file_id, "sha256": received.sha256, "programme": received.programme, "period": received.period,
+            "unit": received.unit, "received_at": when, "received_source": received.received_source,
+            "source_name": received.source_name, "sender": received.sender,
+            "detected_type": received.detected_type, "size": size, "outcome": outcome, "archived_path": rel,
+            "problems": problems, "superseded_by": newer["id"] if newer else None,
+        })
 
     def submission(self, submission_id: int) -> Submission | None:
         """One stored file by id, with its current outcome."""
@@ -194,11 +197,11 @@ class SQLiteStore:
             "AND outcome IN ('accepted', 'rejected') ORDER BY unit, received_at, id",
             (programme, period),
         ).fetchall()
-        best: dict[str, tuple[Any, ...]] = {}
+        best: dict[str, sqlite3.Row] = {}
         for row in rows:  # oldest first: a later rejected file replaces an earlier one
-            held = best.get(row[4])
-            if row[11] == "accepted" or held is None or held[11] != "accepted":
-                best[row[4]] = row
+            held = best.get(row["unit"])
+            if row["outcome"] == "accepted" or held is None or held["outcome"] != "accepted":
+                best[row["unit"]] = row
         return [self._submission(best[u]) for u in sorted(best)]
 
     def entries(self, submission_id: int) -> list[Entry]:
@@ -207,7 +210,7 @@ class SQLiteStore:
             f"SELECT {', '.join(_ENTRY_FIELDS)} FROM entries WHERE file_id = ? ORDER BY row, task_id",
             (submission_id,),
         ).fetchall()
-        return [Entry(*r) for r in rows]
+        return [Entry(**dict(zip(r.keys(), r, strict=True))) for r in rows]
 
     def last_accepted_before(
         self, programme: str, period_key: str, unit: str
@@ -224,7 +227,7 @@ class SQLiteStore:
         ).fetchone()
         if row is None:
             return None
-        return self._submission(row), self.entries(row[0])
+        return self._submission(row), self.entries(row["id"])
 
     def history(self, programme: str, unit: str | None = None) -> list[Submission]:
         """Every stored file of a programme (or of one unit), oldest first."""
@@ -238,9 +241,7 @@ class SQLiteStore:
 
     def audit(self) -> list[dict[str, Any]]:
         """The audit log, one row per stored file, in the order they were recorded."""
-        cur = self._conn.execute("SELECT * FROM audit ORDER BY id")
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+        return [dict(zip(r.keys(), r, strict=True)) for r in self._conn.execute("SELECT * FROM audit ORDER BY id")]
 
     # --- later stages ---------------------------------------------------------------------
 
@@ -263,7 +264,24 @@ class SQLiteStore:
             "SELECT data FROM lights WHERE programme = ? AND period = ? ORDER BY position",
             (programme, period),
         ).fetchall()
-        return [json.loads(r[0]) for r in rows]
+        return [json.loads(r["data"]) for r in rows]
+
+    def save_scores(self, programme: str, month: str, rows: Sequence[dict[str, Any]]) -> None:
+        """Replace the monthly scores of one programme and month (rows name their ``unit``), in rank order."""
+        encoded = [(r["unit"], json.dumps(r, ensure_ascii=False, default=_json_default)) for r in rows]
+        with self._write() as conn:
+            conn.execute("DELETE FROM scores WHERE programme = ? AND month = ?", (programme, month))
+            conn.executemany(
+                "INSERT INTO scores (programme, month, position, unit, data) VALUES (?, ?, ?, ?, ?)",
+                [(programme, month, i, unit, data) for i, (unit, data) in enumerate(encoded)],
+            )
+
+    def scores(self, programme: str, month: str) -> list[dict[str, Any]]:
+        """The scores last saved for this programme and month, in saved (rank) order."""
+        rows = self._conn.execute(
+            "SELECT data FROM scores WHERE programme = ? AND month = ? ORDER BY position", (programme, month)
+        ).fetchall()
+        return [json.loads(r["data"]) for r in rows]
 
     def next_bulletin_number(self, programme: str, month: str) -> int:
         """The bulletin number (期号) for *month*: the same month always gets the same number,
@@ -273,10 +291,10 @@ class SQLiteStore:
                 "SELECT number FROM bulletins WHERE programme = ? AND month = ?", (programme, month)
             ).fetchone()
             if row:
-                return int(row[0])
-            (number,) = conn.execute(
-                "SELECT COALESCE(MAX(number), 0) + 1 FROM bulletins WHERE programme = ?", (programme,)
-            ).fetchone()
+                return int(row["number"])
+            number = conn.execute(
+                "SELECT COALESCE(MAX(number), 0) + 1 AS next FROM bulletins WHERE programme = ?", (programme,)
+            ).fetchone()["next"]
             conn.execute(
                 "INSERT INTO bulletins (programme, month, number) VALUES (?, ?, ?)",
                 (programme, month, number),
@@ -285,23 +303,23 @@ class SQLiteStore:
 
     # --- helpers --------------------------------------------------------------------------
 
-    def _submission(self, row: tuple[Any, ...], outcome: str | None = None) -> Submission:
+    def _submission(self, row: sqlite3.Row | dict[str, Any], outcome: str | None = None) -> Submission:
         return Submission(
-            id=row[0],
-            sha256=row[1],
-            programme=row[2],
-            period=row[3],
-            unit=row[4],
-            received_at=datetime.fromisoformat(row[5]).astimezone(),
-            received_source=row[6],
-            source_name=row[7],
-            sender=row[8],
-            detected_type=row[9],
-            size=row[10],
-            outcome=outcome or row[11],  # type: ignore[arg-type]
-            archived_path=self.archive_dir / row[12],
-            problems=tuple(Problem(**d) for d in json.loads(row[13])),
-            superseded_by=row[14],
+            id=row["id"],
+            sha256=row["sha256"],
+            programme=row["programme"],
+            period=row["period"],
+            unit=row["unit"],
+            received_at=datetime.fromisoformat(row["received_at"]).astimezone(),
+            received_source=row["received_source"],
+            source_name=row["source_name"],
+            sender=row["sender"],
+            detected_type=row["detected_type"],
+            size=row["size"],
+            outcome=outcome or row["outcome"],  # type: ignore[arg-type]
+            archived_path=self.archive_dir / row["archived_path"],
+            problems=tuple(Problem(**d) for d in json.loads(row["problems"])),
+            superseded_by=row["superseded_by"],
         )
 
 
@@ -309,6 +327,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        conn.row_factory = sqlite3.Row  # rows by column name, never by position
     except (OSError, sqlite3.Error) as exc:
         raise StoreError(f"无法打开数据库 {path}：{exc}。请检查路径和写入权限。") from exc
     try:
@@ -346,9 +365,7 @@ def _check(received: Received) -> None:
         raise ValueError("an accepted file must name its unit")
 
 
-def _reason(
-    received: Received, older: tuple[Any, ...] | None, newer: tuple[Any, ...] | None
-) -> tuple[str, str]:
+def _reason(received: Received, older: sqlite3.Row | None, newer: sqlite3.Row | None) -> tuple[str, str]:
     """Reason code and Chinese message of the audit row."""
     errors = [p for p in received.problems if p.is_error]
     if received.outcome == "rejected":
@@ -358,9 +375,9 @@ def _reason(
         more = f"（另有 {len(received.problems) - 1} 个问题）" if len(received.problems) > 1 else ""
         return first.code, first.message + more
     if newer:
-        return "", f"已有更晚收到的“{newer[2]}”，本文件仅存档"
+        return "", f"已有更晚收到的“{newer['source_name']}”，本文件仅存档"
     if older:
-        return "", f"已采用，取代此前收到的“{older[2]}”"
+        return "", f"已采用，取代此前收到的“{older['source_name']}”"
     return "", "已采用"
 
 
