@@ -11,6 +11,7 @@ import socket
 import sys
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,7 @@ JT, CG, ZJ = "市交通运输局", "市城市管理局", "市住房和城乡建�
 T1, T2, T3 = "351-A1-01", "351-A1-02", "351-A1-03"
 PERIOD = "2022-W23"
 DUE_W23 = datetime(2022, 6, 10, 16, 0, tzinfo=CHINA)
+XLSX_MIME = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 def small_registry() -> Registry:
@@ -114,6 +116,22 @@ def filled(ws: Workspace, unit: str, folder: Path, period: str = PERIOD, **value
     """:func:`generated`, then every task row filled as a unit would (defaults overridden by *values*)."""
     path = generated(ws, unit, folder, period)
     return rt.fill(path, {t.id: dict(values) for t in small_registry().tasks if unit in t.lead_units})
+
+
+def reply_mail(path: Path, attachments: list[tuple[str, bytes]], *, date: str = "Fri, 10 Jun 2022 15:30:00 +0800",
+               sender: str = "市交通运输局 <jt@example.org>", subject: str = "报送第23周工作台账") -> Path:
+    """An e-mail as a unit's mail client writes it (Python's email package), with workbook attachments."""
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = "office@example.org"
+    msg["Subject"] = subject
+    msg["Date"] = date
+    msg.set_content("请查收。")
+    for name, data in attachments:
+        msg.add_attachment(data, maintype=XLSX_MIME[0], subtype=XLSX_MIME[1], filename=name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(msg.as_bytes())
+    return path
 
 
 # --- a real SMTP server on loopback ---------------------------------------------------------------

@@ -8,12 +8,11 @@ import json
 import shutil
 import zipfile
 from datetime import datetime
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import CG, DUE_W23, JT, ZJ, filled
+from conftest import CG, DUE_W23, JT, ZJ, filled, reply_mail
 
 from ledger.cli import main
 from ledger.collect.api import collect
@@ -25,28 +24,13 @@ from ledger.registry.units import UnitDirectory
 from ledger.reporting import period_status
 from ledger.run import Run, open_workspace_store
 
-XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheet.sheet")
-
-
-def _eml(folder: Path, attachment: Path, when: str) -> Path:
-    msg = EmailMessage()
-    msg["From"] = "clerk@example.org"
-    msg["To"] = "office@example.org"
-    msg["Subject"] = "报送工作台账"
-    msg["Date"] = when
-    msg.set_content("请查收")
-    msg.add_attachment(attachment.read_bytes(), maintype=XLSX[0], subtype=XLSX[1], filename=attachment.name)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{attachment.stem}.eml"
-    path.write_bytes(msg.as_bytes())
-    attachment.unlink()
-    return path
-
 
 def test_inbox_verdicts_status_and_receipts(ws: Workspace, tmp_path: Path) -> None:
     inbox = tmp_path / "inbox"
     # 交通运输局 by e-mail before the due time; 城管局 a loose file, collected after it.
-    _eml(inbox, filled(ws, JT, tmp_path / "a"), "Fri, 10 Jun 2022 15:59:00 +0800")
+    attachment = filled(ws, JT, tmp_path / "a")
+    reply_mail(inbox / f"{attachment.stem}.eml", [(attachment.name, attachment.read_bytes())],
+               date="Fri, 10 Jun 2022 15:59:00 +0800", sender="clerk@example.org")
     filled(ws, CG, inbox)
     now = datetime(2022, 6, 10, 18, 30, tzinfo=CHINA)
     with open_workspace_store(ws) as store:

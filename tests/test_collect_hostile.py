@@ -23,13 +23,12 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
-from email.message import EmailMessage
 from pathlib import Path
 
 import hostile as h
 import pytest
 import returned as rt
-from conftest import CG, JT, PERIOD, T1, T2, T3, make_workspace, small_registry
+from conftest import CG, JT, PERIOD, T1, T2, T3, make_workspace, reply_mail, small_registry
 from openpyxl.utils import get_column_letter
 
 from ledger.collect import pool, verdict
@@ -134,16 +133,8 @@ def _part_dropped(kit: Kit) -> Path:
 
 
 def _mail(kit: Kit, attachment: Path) -> Path:
-    msg = EmailMessage()
-    msg["From"] = "clerk@example.org"
-    msg["To"] = "office@example.org"
-    msg["Subject"] = "报送工作台账"
-    msg["Date"] = "Fri, 10 Jun 2022 11:30:00 +0800"
-    msg.set_content("请查收")
-    msg.add_attachment(attachment.read_bytes(), maintype="application",
-                       subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet", filename=attachment.name)
-    path = kit.dir / "交通运输局报送.eml"
-    path.write_bytes(msg.as_bytes())
+    path = reply_mail(kit.dir / "交通运输局报送.eml", [(attachment.name, attachment.read_bytes())],
+                      date="Fri, 10 Jun 2022 11:30:00 +0800", sender="clerk@example.org")
     attachment.unlink()
     return path
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import zipfile
 from datetime import datetime
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from conftest import reply_mail
 
 from ledger.collect.intake import gather
 from ledger.errors import InputError
@@ -29,16 +29,7 @@ def _xlsx_bytes(tmp_path: Path, text: str) -> bytes:
 
 
 def _mail(path: Path, attachments: list[tuple[str, bytes]], date: str = "Fri, 10 Jun 2022 07:30:00 +0000") -> Path:
-    msg = EmailMessage()
-    msg["From"] = "市交通运输局 <jt@example.org>"
-    msg["To"] = "office@example.org"
-    msg["Subject"] = "报送第23周工作台账"
-    msg["Date"] = date
-    msg.set_content("请查收。")
-    for name, data in attachments:
-        msg.add_attachment(data, maintype="application", subtype=XLSX.split("/")[1], filename=name)
-    path.write_bytes(msg.as_bytes())
-    return path
+    return reply_mail(path, attachments, date=date)
 
 
 def test_mail_attachment_takes_date_header_in_beijing_time(tmp_path: Path) -> None:
