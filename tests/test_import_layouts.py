@@ -109,19 +109,21 @@ def pdf_paragraphs() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def pdf_texts(tmp_path_factory) -> dict[bool, str]:
-    """The PDF notice as plain and as -layout pdftotext output (rendered once)."""
+def pdf_texts(tmp_path_factory) -> dict[str, str]:
+    """The PDF notice as pdftotext gives it (plain, -layout) and as copied from a viewer (no form feeds)."""
     root = tmp_path_factory.mktemp("pdf")
     source = notices.word_notice(root / "分解方案.docx", pdf_paragraphs(), header=TITLE, page_numbers=True)
-    return {layout: notices.pdf_text(source, layout, root / "profile") for layout in (False, True)}
+    plain, layout = (notices.pdf_text(source, layout, root / "profile") for layout in (False, True))
+    return {"plain": plain, "layout": layout, "copied": plain.replace("\f", "")}
 
 
-@pytest.mark.parametrize("layout", [False, True], ids=["plain", "layout"])
-def test_pdf_text_notice(tmp_path, pdf_texts, layout):
-    text = pdf_texts[layout]
+@pytest.mark.parametrize("variant", ["plain", "layout", "copied"])
+def test_pdf_text_notice(tmp_path, pdf_texts, variant):
+    text = pdf_texts[variant]
     lines = text.split("\n")
-    pages = text.count("\f")
-    assert pages >= 3  # the page breaks are real: the title repeats at the top of every page
+    pages = sum(1 for line in lines if re.fullmatch(r"\s*—\s*\d+\s*—\s*", line))
+    assert pages >= 3 and text.count("\f") == (0 if variant == "copied" else pages)
+    # The page breaks are real: the running title stands at the top of every page.
     assert sum(1 for line in lines if spaceless(line).replace("\f", "") == TITLE) >= pages
     path = tmp_path / "分解方案.txt"
     path.write_text(text, encoding="utf-8")

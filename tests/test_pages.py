@@ -14,6 +14,7 @@ def test_lines_are_numbered_as_an_editor_numbers_them():
     text = "第一行\n第二行\f第二行续\r\n\f第四行\r第五行\n"
     assert physical_lines(text) == ["第一行", "第二行\f第二行续", "\f第四行", "第五行"]
     assert len(text.splitlines()) == 6  # what shifted every line number after a page break
+    assert physical_lines("1. 修路。\v牵头单位：甲局\u2028完成时限：年底前") == ["1. 修路。", "牵头单位：甲局", "完成时限：年底前"]
 
 
 def three_pages(middle_line: str = "县财政局") -> list[str]:

@@ -15,9 +15,10 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 
-#: Only CR/LF end a line: ``str.splitlines`` also breaks at form feeds, which shifts
-#: every line number after a page break against what an editor shows.
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+#: A form feed ends no line: ``str.splitlines`` breaks there too, which shifts every
+#: line number after a page break against what an editor shows. Word's manual line
+#: break (a vertical tab in copied text) and the Unicode line separators do end one.
+_LINE_BREAK = re.compile(r"\r\n|[\r\n\v\x85\u2028\u2029]")
 FORM_FEED = "\f"
 PAGE_NUMBER = re.compile(
     r"^(?:[-—–－~～_\s]*\d{1,3}[-—–－~～_\s]*|第\s*\d+\s*页(?:\s*[，,/]?\s*共\s*\d+\s*页)?|\d{1,3}\s*/\s*\d{1,3})$"
