@@ -123,8 +123,11 @@ def test_pdf_text_notice(tmp_path, pdf_texts, variant):
     lines = text.split("\n")
     pages = sum(1 for line in lines if re.fullmatch(r"\s*—\s*\d+\s*—\s*", line))
     assert pages >= 3 and text.count("\f") == (0 if variant == "copied" else pages)
-    # The page breaks are real: the running title stands at the top of every page.
+    # The page breaks are real: the running title stands at the top of every page, and it
+    # cuts a unit list and a task's text between their pieces.
     assert sum(1 for line in lines if spaceless(line).replace("\f", "") == TITLE) >= pages
+    assert re.search(rf"县交通运输局、—\d+—{TITLE}县自然资源局", spaceless(text))
+    assert re.search(rf"户外广告设置，—\d+—{TITLE}建成示范街区", spaceless(text))
     path = tmp_path / "分解方案.txt"
     path.write_text(text, encoding="utf-8")
     ws = notices.workspace(tmp_path / "ws", "demo", COUNTY, D(2025, 3, 5), COUNTY_UNITS)

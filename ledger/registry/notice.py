@@ -2,9 +2,12 @@
 
 Text copied out of PDFs and Word files keeps the artefacts of the page: page numbers,
 lines broken inside a sentence or a unit list, markdown debris, full- and half-width
-colons and brackets. This module cleans the lines, joins broken ones back into
+colons and brackets. This module cleans the lines (running titles and page numbers
+are removed first, :mod:`ledger.registry.pages`), joins broken ones back into
 paragraphs, reads the header facts (title, 文号, issuer, date, annexes) and turns every
-numbered item that carries a unit label into a :class:`RawTask`.
+numbered item that carries a unit label into a :class:`RawTask`. Headings pass their
+leaders and deadline down to the tasks under them; every other numbered item that
+looks like a task becomes a problem, so no task is dropped without a word.
 """
 
 from __future__ import annotations
