@@ -1,4 +1,4 @@
-"""完成时限 parsing: the FORMAT.md §3 forms, every deadline in the seeds, grammar properties."""
+"""完成时限 parsing: the forms of docs/registry-import.md, every deadline in the seeds, grammar properties."""
 
 import calendar
 import re

@@ -1,7 +1,7 @@
 """Read a 完成时限 into dates: the deadline, dated milestones, ongoing and done flags.
 
 Notices write deadlines as free Chinese ("2022年12月底前", "6月底前，完成立项；9月底前，
-完成招投标", "长期坚持"). The rules are FORMAT.md §3. What the parser cannot settle
+完成招投标", "长期坚持"). The forms and their meaning are docs/registry-import.md. What the parser cannot settle
 (an empty or unreadable 时限, "10月前") comes back as a Problem for the reviewer.
 
 Recurring duties ("每月底前报送", "每季度通报一次") have no single deadline: they are
