@@ -21,10 +21,10 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from ledger.cnum import cn_int
 from ledger.periods import cn_date
 from ledger.problems import Problem, ProblemType
 from ledger.registry.model import Milestone
-from ledger.registry.notice import cn_int
 
 DEADLINE_AMBIGUOUS = ProblemType(
     "deadline-ambiguous", "warning",

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
+from ledger.cnum import FULLWIDTH_DIGITS, cn_int
 from ledger.errors import InputError
 from ledger.problems import Problem, ProblemType
 from ledger.registry.pages import PAGE_NUMBER, physical_lines, strip_furniture
@@ -40,10 +41,7 @@ DUPLICATE_NUMBER = ProblemType(
 #: What a section heading's labels pass on to the tasks under it that do not name their own.
 INHERITED = (LEADER_FIELDS, ("完成时限",))
 
-_CN_DIGITS = {"零": 0, "〇": 0, "○": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4,
-              "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CN = "一二三四五六七八九十"
-_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 _SPACES = str.maketrans({"\u3000": " ", "\xa0": " ", "\t": " ", "\u2002": " ", "\u2003": " "})
 
 # One pattern per numbering style; the style names order nothing, the stack does.
@@ -122,31 +120,9 @@ class _Item:
         return tuple(p.num for p in self.parents) + (self.num,)
 
 
-def cn_int(text: str) -> int | None:
-    """"十二" → 12, "3" → 3; None when *text* is no number."""
-    text = text.strip().translate(_FULLWIDTH_DIGITS)
-    if text.isdigit():
-        return int(text)
-    if len(text) == 4 and all(c in _CN_DIGITS for c in text):  # years: 二〇二二
-        return int("".join(str(_CN_DIGITS[c]) for c in text))
-    total = current = 0
-    for ch in text:
-        if ch in _CN_DIGITS:
-            current = _CN_DIGITS[ch]
-        elif ch == "十":
-            total += (current or 1) * 10
-            current = 0
-        elif ch == "百":
-            total += (current or 1) * 100
-            current = 0
-        else:
-            return None
-    return total + current if text else None
-
-
 def clean_line(raw: str) -> str | None:
     """Strip markdown/HTML debris; None for a page-number line."""
-    line = raw.translate(_SPACES).translate(_FULLWIDTH_DIGITS).strip()
+    line = raw.translate(_SPACES).translate(FULLWIDTH_DIGITS).strip()
     line = _HTML_TAG.sub("", line)
     if line and PAGE_NUMBER.match(line):
         return None

@@ -24,6 +24,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 from lxml import etree
 
+from ledger.cnum import cn_numeral
 from ledger.errors import InputError
 from ledger.problems import Problem
 from ledger.registry.notice import (
@@ -267,16 +268,6 @@ def _docx_rows(table: Table) -> list[list[str]]:
         return []
 
 
-_CN_COUNT = "一二三四五六七八九"
-
-
-def _cn_numeral(n: int) -> str:
-    if n < 10:
-        return _CN_COUNT[n - 1] if n > 0 else "〇"
-    tens, ones = divmod(n, 10)
-    return ("" if tens == 1 else _CN_COUNT[tens - 1]) + "十" + (_CN_COUNT[ones - 1] if ones else "")
-
-
 class _Numbering:
     """Word's automatic list numbers (1. / （一）), which paragraph text does not contain."""
 
@@ -340,7 +331,7 @@ def _start(lvl: etree._Element | None) -> int:
 
 def _format_number(n: int, fmt: str) -> str:
     if fmt.startswith(("chinese", "ideograph", "japaneseCounting", "taiwanese")):
-        return _cn_numeral(n)
+        return cn_numeral(n)
     if fmt.startswith("decimalEnclosedCircle") and 1 <= n <= 20:
         return chr(0x2460 + n - 1)
     if fmt == "lowerLetter":

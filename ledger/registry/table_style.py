@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
+from ledger.cnum import cn_int
 from ledger.errors import InputError
 from ledger.problems import Problem
-from ledger.registry.notice import clean_value, cn_int, split_number
+from ledger.registry.notice import clean_value, split_number
 from ledger.registry.raw import FIELD_NAMES, LEADER_FIELDS, ROW_WITHOUT_TASK, UNIT_FIELDS, RawTask
 
 #: Canonical column → header names it is written as (compared without spaces, half-width).
