@@ -1,22 +1,22 @@
 """Text templates (e-mails, receipts, bulletins) rendered with jinja2.
 
 The office may reword any template: a file of the same name in ``<workspace>/templates``
-wins over the default shipped in the repository's ``templates/`` folder. Rendering is
+wins over the default shipped in the package (``ledger/templates/``). Rendering is
 strict, so a misspelt variable fails loudly instead of leaving a blank in an official text.
 """
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
-import ledger
 from ledger.config import Workspace
 from ledger.errors import LedgerError
 
-DEFAULT_TEMPLATES = Path(ledger.__file__).resolve().parents[1] / "templates"
+DEFAULT_TEMPLATES = Path(str(resources.files("ledger") / "templates"))
 WORKSPACE_TEMPLATES = "templates"
 
 

@@ -26,7 +26,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("mail", {"mail"}),
     ("consolidate", {"consolidate"}),
     ("assess", {"assess"}),
-    ("top", {"commands", "cli", "__main__", "demo", "simulate"}),
+    ("top", {"commands", "cli", "__main__", "demo", "simulate", "templates"}),
 ]
 #: layers whose members are lower-level modules that may use one another (acyclic by construction)
 SHARED_LAYERS = {"foundation", "shared", "top"}
