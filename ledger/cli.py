@@ -19,7 +19,7 @@ from ledger.commands.common import echo_problems, fail_cleanly, workspace
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--workspace", "-w", type=click.Path(file_okay=False, path_type=Path), envvar="LEDGER_WORKSPACE",
-              help="工作区目录（含 ledger.toml），默认为当前目录，也可用环境变量 LEDGER_WORKSPACE。")
+              help="工作区目录（含 ledger.toml）；默认从当前目录起逐级向上查找，也可用环境变量 LEDGER_WORKSPACE。")
 @click.option("--debug", is_flag=True, help="出错时显示完整的调用栈（供开发人员排查）。")
 @click.version_option(__version__, prog_name="ledger")
 @click.pass_context
