@@ -35,7 +35,7 @@ def registry_import(files: tuple[Path, ...], programme: str | None, output: Path
     from ledger.registry.model import export_json
 
     ws = workspace()
-    outcome = import_registry(ws, list(files), programme, output, force)
+    outcome = import_registry(ws, list(files), programme, output.resolve() if output else None, force)
     problems = outcome.result.problems
     if as_json:
         echo_json(export_json([outcome.result.registry]))
