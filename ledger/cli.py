@@ -14,14 +14,15 @@ import click
 from ledger import __version__
 from ledger.commands import cycle, report
 from ledger.commands import registry as registry_commands
+from ledger.commands.chinese import ChineseGroup
 from ledger.commands.common import echo_problems, fail_cleanly, workspace
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=ChineseGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--workspace", "-w", type=click.Path(file_okay=False, path_type=Path), envvar="LEDGER_WORKSPACE",
               help="工作区目录（含 ledger.toml）；默认从当前目录起逐级向上查找，也可用环境变量 LEDGER_WORKSPACE。")
 @click.option("--debug", is_flag=True, help="出错时显示完整的调用栈（供开发人员排查）。")
-@click.version_option(__version__, prog_name="ledger")
+@click.version_option(__version__, prog_name="ledger", message="%(prog)s 版本 %(version)s", help="显示版本号并退出。")
 @click.pass_context
 def main(ctx: click.Context, workspace: Path | None, debug: bool) -> None:
     """ledger：督查工作台账工具——任务清单、台账生成、收集、汇总和考核通报。"""

@@ -48,7 +48,7 @@ def generate_cmd(programme: str, period: str, units: tuple[str, ...], output: Pa
 
 
 @click.command("collect")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="路径...")
 @programme_period
 @click.option("--no-receipts", is_flag=True, help="不生成回执。")
 @click.option("--jobs", "-j", type=click.IntRange(0, 64), default=0, show_default=True,
