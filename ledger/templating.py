@@ -7,7 +7,6 @@ strict, so a misspelt variable fails loudly instead of leaving a blank in an off
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +14,9 @@ import jinja2
 
 from ledger.config import Workspace
 from ledger.errors import LedgerError
+from ledger.resources import TEMPLATES, shipped
 
-DEFAULT_TEMPLATES = Path(str(resources.files("ledger") / "templates"))
+DEFAULT_TEMPLATES = shipped(TEMPLATES)
 WORKSPACE_TEMPLATES = "templates"
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -10,18 +9,24 @@ from click.testing import CliRunner
 from ledger.cli import main
 from ledger.config import load
 from ledger.periods import periods_in_month
+from ledger.resources import sample_root
 from ledger.run import open_workspace_store
 
-REPO = Path(__file__).resolve().parents[1]
+
+def files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def test_demo_runs_the_month(tmp_path: Path) -> None:
+def test_demo_runs_the_month_in_a_new_workspace(tmp_path: Path, monkeypatch) -> None:
+    """From a subfolder of a workspace just made by `ledger init`: the demo brings its own sample."""
     root = tmp_path / "ws"
-    root.mkdir()
-    shutil.copy(REPO / "ledger.toml", root / "ledger.toml")
-    shutil.copytree(REPO / "source_data", root / "source_data")
-    before = sorted(p.read_bytes() for p in (root / "source_data").rglob("*") if p.is_file())
-    res = CliRunner().invoke(main, ["-w", str(root), "demo"])
+    assert CliRunner().invoke(main, ["init", str(root)]).exit_code == 0
+    before = files(root)
+    sample_before = files(sample_root() / "source_data")
+    (root / "out" / "2024-03").mkdir(parents=True)
+    monkeypatch.delenv("LEDGER_WORKSPACE", raising=False)
+    monkeypatch.chdir(root / "out" / "2024-03")
+    res = CliRunner().invoke(main, ["demo"])
     assert res.exit_code == 0, res.output
     demo = load(root / "out" / "demo")
     weeks = periods_in_month(2022, 6, "weekly")
@@ -41,5 +46,6 @@ def test_demo_runs_the_month(tmp_path: Path) -> None:
     assert signed and all(s.outcome == "accepted" for s in signed)
     for period in weeks:
         assert period.label() in res.output
-    # The reviewed registries of the workspace the demo was started from are untouched.
-    assert sorted(p.read_bytes() for p in (root / "source_data").rglob("*") if p.is_file()) == before
+    # The workspace the demo was started from and the shipped sample are untouched.
+    assert {k: v for k, v in files(root).items() if not k.startswith("out")} == before
+    assert files(sample_root() / "source_data") == sample_before
