@@ -38,6 +38,8 @@ class Reporting:
     email: str = ""
     bulletin: str = "monthly"
     holidays: str = "keep"  # keep | before | after: move a due day that is a public holiday
+    #: the notice's own sentence requiring the reports, quoted by the bulletin ("" → not quoted)
+    requirement: str = ""
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,18 @@ class Programme:
     registry: str = ""
     scope: str = ""
     annexes: dict[str, Reporting] = field(default_factory=dict)
+    #: the bulletin's addressees (主送) and 抄送; "" for 抄送 leaves the line out
+    addressees: str = "各牵头单位"
+    copy_to: str | None = None  # None: the default for the issuer (see bulletin_copy_to)
+
+    @property
+    def bulletin_copy_to(self) -> str:
+        """抄送 of the bulletin: as configured, else the leading group's members when a 领导小组
+        issues it, else nobody (a government office is not a 领导小组)."""
+        if self.copy_to is not None:
+            return self.copy_to
+        issuer = f"{self.issuer}{self.reporting.office}"
+        return "领导小组组长、副组长，领导小组各成员单位" if "领导小组" in issuer else ""
 
     def reporting_for(self, annex: str | None) -> Reporting:
         """The reporting rules of an annex, falling back to the programme's."""
@@ -197,9 +211,10 @@ def parse(raw: dict[str, Any], root: Path) -> Workspace:
 
 
 _REPORTING_KEYS = {"title", "cycle", "due_weekday", "due_time", "office", "contact", "phone", "email", "bulletin",
-                   "holidays"}
+                   "holidays", "requirement"}
 HOLIDAY_RULES = ("keep", "before", "after")
-_PROGRAMME_KEYS = _REPORTING_KEYS | {"doc_number", "issuer", "issued", "default_deadline", "registry", "scope", "annexes"}
+_PROGRAMME_KEYS = _REPORTING_KEYS | {"doc_number", "issuer", "issued", "default_deadline", "registry", "scope", "annexes",
+                                     "addressees", "copy_to"}
 
 
 def _programme(pid: str, body: Any) -> Programme:
@@ -231,6 +246,8 @@ def _programme(pid: str, body: Any) -> Programme:
         registry=_str(body, f"{key}.registry", default=""),
         scope=_str(body, f"{key}.scope", default=""),
         annexes=annexes,
+        addressees=_str(body, f"{key}.addressees", default="各牵头单位"),
+        copy_to=_str(body, f"{key}.copy_to", default="") if "copy_to" in body else None,
     )
 
 
@@ -262,6 +279,7 @@ def _reporting(body: dict[str, Any], key: str, parent: Reporting | None) -> Repo
         phone=_str(body, f"{key}.phone", default=base.phone),
         email=_str(body, f"{key}.email", default=base.email),
         bulletin=bulletin,
+        requirement=_str(body, f"{key}.requirement", default=base.requirement),
     )
 
 

@@ -62,6 +62,15 @@ def test_import_empty_file_exit_1_nothing_written(wsdir, tmp_path, monkeypatch):
     assert not (wsdir / "new").exists()
 
 
+def test_import_prints_items_seen_and_tasks_imported(wsdir, monkeypatch):
+    monkeypatch.chdir(wsdir)  # -o is taken relative to the current folder
+    notice = wsdir / "source_data" / "notices" / "pingtai_洛政2022-17号.txt"
+    res = run(wsdir, "registry", "import", str(notice), "-o", "new/p.xlsx")
+    assert res.exit_code == 0, res.output
+    assert "pingtai_洛政2022-17号.txt：识别编号条目 66 个，导入任务 66 个" in res.output
+    assert (wsdir / "new" / "p.xlsx").is_file()
+
+
 def test_import_refuses_overwrite(wsdir):
     notice = wsdir / "source_data" / "notices" / "pingtai_洛政2022-17号.txt"
     res = run(wsdir, "registry", "import", str(notice))

@@ -215,3 +215,24 @@ def test_explicit_workspace_is_not_searched_upwards(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
     with pytest.raises(ConfigError, match="ledger init"):
         config.load(tmp_path / "sub")
+
+
+def test_bulletin_settings_and_their_defaults(tmp_path):
+    text = MINIMAL + 'requirement = "每月25日前报送工作台账"\naddressees = "各乡镇，县直各单位"\n'
+    (tmp_path / "ledger.toml").write_text(text, encoding="utf-8")
+    prog = config.load(tmp_path).programme("demo")
+    assert prog.reporting.requirement == "每月25日前报送工作台账" and prog.addressees == "各乡镇，县直各单位"
+    assert prog.copy_to is None and prog.bulletin_copy_to == ""  # a government issuer: no 抄送 by default
+    (tmp_path / "ledger.toml").write_text(MINIMAL + 'copy_to = "县委办、县政府办"\n', encoding="utf-8")
+    assert config.load(tmp_path).programme("demo").bulletin_copy_to == "县委办、县政府办"
+
+
+@pytest.mark.parametrize(("table", "line", "key"), [
+    ("lights", "never_reported_red = 1", "lights.never_reported_red"),
+    ("scoring", 'missing_grade_cap = "特优"', "scoring.missing_grade_cap"),
+    ("scoring", 'criticism = "点名"', "scoring.criticism"),
+])
+def test_rule_words_and_switches_are_checked(tmp_path, table: str, line: str, key: str):
+    (tmp_path / "ledger.toml").write_text(MINIMAL + f"\n[{table}]\n{line}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        config.load(tmp_path)

@@ -37,6 +37,8 @@ def registry_import(files: tuple[Path, ...], programme: str | None, output: Path
     ws = workspace()
     outcome = import_registry(ws, list(files), programme, output.resolve() if output else None, force)
     problems = outcome.result.problems
+    for count in outcome.result.counts:  # on stderr with --json, so the JSON stays parseable
+        click.echo(f"{count.source}：识别编号条目 {count.items} 个，导入任务 {count.tasks} 个", err=as_json)
     if as_json:
         echo_json(export_json([outcome.result.registry]))
     else:

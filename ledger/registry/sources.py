@@ -33,6 +33,7 @@ from ledger.registry.notice import (
     finish,
     parse_blocks,
     parse_date,
+    text_lines,
     tidy_title,
 )
 from ledger.registry.raw import RawNotice, RawTask
@@ -141,10 +142,10 @@ def _not_text(name: str) -> InputError:
     )
 
 
-def _text_blocks(text: str, name: str) -> list[str | TableBlock]:
+def _text_blocks(text: str, name: str) -> list[str | TableBlock | None]:
     """Lines of a text notice; a markdown or tab-separated 任务分解表 inside it becomes a table."""
-    lines = text.splitlines()
-    blocks: list[str | TableBlock] = []
+    lines = text_lines(text)
+    blocks: list[str | TableBlock | None] = []
     i = 0
     while i < len(lines):
         j = i
@@ -161,8 +162,10 @@ def _text_blocks(text: str, name: str) -> list[str | TableBlock]:
     return blocks
 
 
-def _table_cells(line: str) -> list[str] | None:
+def _table_cells(line: str | None) -> list[str] | None:
     """``| 序号 | 重点任务 |`` or tab-separated cells; [] for a ``|---|`` rule; None for prose."""
+    if line is None:
+        return None
     stripped = line.strip()
     if stripped.startswith("|") and stripped.count("|") >= 3:
         cells = [c.strip() for c in stripped.strip("|").split("|")]

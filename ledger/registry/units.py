@@ -63,6 +63,14 @@ class Resolved:
     raw: str
     unit: Unit | None
     suggestions: tuple[str, ...] = field(default=())
+    meant: str = ""  # an unknown name with the list's shared prefix: 网信办 after 市委宣传部 → 市委网信办
+
+    def hint(self) -> str:
+        """What an unknown-unit message adds: the name the list meant and likely units."""
+        parts = [f"按前文应为“{self.meant}”"] if self.meant and self.meant != self.raw else []
+        if self.suggestions:
+            parts.append(f"是否为：{'、'.join(self.suggestions)}？")
+        return f"（{'；'.join(parts)}）" if parts else ""
 
 
 UNKNOWN_UNIT = ProblemType(
@@ -232,6 +240,13 @@ def _prefix_of(name: str, scope: str) -> str:
     return ""
 
 
+def _prefix_level(prefix: str, scope: str) -> str:
+    """The level a written prefix names: 市委/市 → 市; the scope's own name → its level."""
+    if scope and prefix.startswith(scope):
+        return _level(scope)
+    return prefix[0] if prefix[:1] in ("市", "区", "县") else ""
+
+
 def _gov_suffix(name: str) -> str:
     return next((s for s in _GOV_SUFFIXES if name.endswith(s) and len(name) > len(s)), "")
 
@@ -364,11 +379,22 @@ class UnitDirectory:
         """Like :meth:`get`, but unknown names come with up to three likely units."""
         return self._resolve(normalize_name(name), scope, "", "")
 
-    def _resolve(self, name: str, scope: str, prefix: str, suffix: str) -> Resolved:
+    def _resolve(self, name: str, scope: str, prefix: str, suffix: str, level: str = "") -> Resolved:
+        """*name* in *scope*, completed by the prefix/suffix its list wrote once.
+
+        With a *level* (the prefix's: 市 for 市委), a name found only bare must be a unit
+        of that level: "市委宣传部、网信办" never makes 网信办 the district's.
+        """
         unit = None
-        if prefix and not _prefix_of(name, scope):
+        shared = prefix and not _prefix_of(name, scope)
+        if shared:
             unit = self.get(prefix + name, scope)
-        unit = unit or self.get(name, scope)
+            if unit is None and prefix.endswith("委"):
+                unit = self.get(prefix[:-1] + name, scope)  # 市委 + 文明办 → 市文明办
+        if unit is None:
+            unit = self.get(name, scope)
+            if unit is not None and shared and level and _level(unit.scope) not in ("", level):
+                unit = None
         if unit is None and suffix and not _gov_suffix(name):
             unit = self.get(name + suffix, scope)
         if unit is None and (tail := _gov_suffix(name)):
@@ -376,7 +402,7 @@ class UnitDirectory:
             unit = base if base is not None and not base.is_group else None
         if unit is not None:
             return Resolved(name, unit)
-        return Resolved(name, None, self.suggest(name, scope))
+        return Resolved(name, None, self.suggest(name, scope), prefix + name if shared else "")
 
     def suggest(self, name: str, scope: str = "", limit: int = 3) -> tuple[str, ...]:
         """Canonical names most similar to *name* among the units visible in *scope*."""
@@ -432,20 +458,30 @@ def resolve_list(directory: UnitDirectory, text: str, scope: str) -> tuple[list[
     """Split a unit list and resolve each name, honouring a shared prefix or suffix written once.
 
     "市自然资源和规划局、财政局、住建局" → 市财政局, 市住建局 (prefix); "洛龙区、涧西区人民政府"
-    → 洛龙区人民政府 (suffix). Returns the names as split and one :class:`Resolved` per name.
+    → 洛龙区人民政府 (suffix). A prefix carries on when the name that wrote it is a unit of
+    that level (市场监管局 in a district is the district's, so its 市 is no prefix), or when
+    it is unknown but plainly a level (市委…); the names after it are then read at that
+    level only, and within the scope of the unit that wrote it when the programme has
+    none. Returns the names as split and one :class:`Resolved` per name.
     """
     raw: list[str] = []
     resolved: list[Resolved] = []
-    prefix = ""
+    prefix = level = ""
+    within = scope
     for group in _groups(text):
         suffix = _gov_suffix(group[-1]) if len(group) > 1 else ""
         for name in group:
-            item = directory._resolve(name, scope, prefix, suffix)
+            item = directory._resolve(name, within, prefix, suffix, level)
             raw.append(name)
             resolved.append(item)
             own = _prefix_of(name, scope)
-            if own and item.unit is not None:
-                prefix = own
+            own_level = _prefix_level(own, scope)
+            unit = item.unit
+            if own and unit is not None and _level(unit.scope) in ("", own_level):
+                prefix, level = own, own_level
+                within = scope or unit.scope
+            elif own.endswith("委") and unit is None:
+                prefix, level = own, own_level
     return raw, resolved
 
 
