@@ -14,6 +14,7 @@ from datetime import date, time
 from pathlib import Path
 from typing import Any
 
+from ledger import toml_errors
 from ledger.errors import ConfigError, UnknownProgramme, WorkspaceError
 from ledger.rules import LightRules, ScoringRules, parse_rules
 
@@ -139,9 +140,20 @@ class Workspace:
 
 
 def find_root(workspace: str | os.PathLike[str] | None = None) -> Path:
-    """The workspace root: *workspace*, else $LEDGER_WORKSPACE, else the current directory."""
-    chosen = workspace or os.environ.get("LEDGER_WORKSPACE") or os.getcwd()
-    return Path(chosen).resolve()
+    """The workspace root: *workspace*, else $LEDGER_WORKSPACE, else the nearest folder from
+    the current one upwards that holds ``ledger.toml`` (as git finds its repository)."""
+    chosen = workspace or os.environ.get("LEDGER_WORKSPACE")
+    if chosen:
+        return Path(chosen).resolve()
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    raise ConfigError(
+        f"当前目录 {here} 及其上级目录中都没有 {CONFIG_NAME}，这里不是 ledger 工作区。"
+        f"新建工作区请运行 ledger init 目录名；已有工作区请进入该目录（或其中任一子目录）再运行，"
+        f"或用 --workspace / 环境变量 LEDGER_WORKSPACE 指定工作区。"
+    )
 
 
 def load(workspace: str | os.PathLike[str] | None = None) -> Workspace:
@@ -149,17 +161,19 @@ def load(workspace: str | os.PathLike[str] | None = None) -> Workspace:
     root = find_root(workspace)
     cfg_path = root / CONFIG_NAME
     if not root.is_dir():
-        raise ConfigError(f"工作区目录 {root} 不存在。请用 --workspace 指定正确的目录。")
+        raise ConfigError(f"工作区目录 {root} 不存在。请用 --workspace 指定正确的目录，或运行 ledger init {root} 新建工作区。")
     if not cfg_path.is_file():
         raise ConfigError(
-            f"在 {root} 中找不到 {CONFIG_NAME}。请在工作区根目录运行，或用 --workspace / LEDGER_WORKSPACE 指定工作区。"
+            f"在 {root} 中找不到 {CONFIG_NAME}，它不是 ledger 工作区。请用 --workspace / LEDGER_WORKSPACE 指定正确的"
+            f"工作区，或运行 ledger init {root} 在这里新建工作区。"
         )
     try:
-        raw = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
+        text = cfg_path.read_text(encoding="utf-8")
+        raw = tomllib.loads(text)
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{cfg_path} 不是 UTF-8 编码，请用 UTF-8 保存。") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{cfg_path} 格式错误：{exc}") from exc
+        raise ConfigError(toml_errors.describe(cfg_path, text, exc)) from exc
     return parse(raw, root)
 
 

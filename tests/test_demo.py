@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -11,30 +11,45 @@ from click.testing import CliRunner
 from ledger.cli import main
 from ledger.config import Workspace, load
 from ledger.periods import periods_in_month
+from ledger.resources import sample_root
 from ledger.run import Run, open_workspace_store
 
-REPO = Path(__file__).resolve().parents[1]
+
+def files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@dataclass
+class Demo:
+    """The demo run once: the workspace it started from, that workspace's and the sample's
+    files before, and what it printed."""
+
+    root: Path
+    before: dict[str, bytes]
+    sample_before: dict[str, bytes]
+    output: str
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[bytes], str]:
-    """The demo run once: the workspace it started from, that workspace's files before, its output."""
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    """From a subfolder of a workspace just made by `ledger init`: the demo brings its own sample."""
     root = tmp_path_factory.mktemp("demo") / "ws"
-    root.mkdir()
-    shutil.copy(REPO / "ledger.toml", root / "ledger.toml")
-    shutil.copytree(REPO / "source_data", root / "source_data")
-    before = sorted(p.read_bytes() for p in (root / "source_data").rglob("*") if p.is_file())
-    res = CliRunner().invoke(main, ["-w", str(root), "demo"])
+    assert CliRunner().invoke(main, ["init", str(root)]).exit_code == 0
+    before, sample_before = files(root), files(sample_root() / "source_data")
+    (root / "out" / "2024-03").mkdir(parents=True)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("LEDGER_WORKSPACE", raising=False)
+        mp.chdir(root / "out" / "2024-03")
+        res = CliRunner().invoke(main, ["demo"])
     assert res.exit_code == 0, res.output
-    return root, before, res.output
+    return Demo(root, before, sample_before, res.output)
 
 
-def _scratch(demo: tuple[Path, list[bytes], str]) -> Workspace:
-    return load(demo[0] / "out" / "demo")
+def _scratch(demo: Demo) -> Workspace:
+    return load(demo.root / "out" / "demo")
 
 
-def test_demo_runs_the_month(demo) -> None:
-    root, before, output = demo
+def test_demo_runs_the_month_in_a_new_workspace(demo: Demo) -> None:
     scratch = _scratch(demo)
     weeks = periods_in_month(2022, 6, "weekly")
     assert [p.key for p in weeks] == ["2022-W22", "2022-W23", "2022-W24", "2022-W25"]
@@ -51,12 +66,13 @@ def test_demo_runs_the_month(demo) -> None:
                   if any(p.code == "note-below-table" for p in s.problems)]
     assert signed and all(s.outcome == "accepted" for s in signed)
     for period in weeks:
-        assert period.label() in output
-    # The reviewed registries of the workspace the demo was started from are untouched.
-    assert sorted(p.read_bytes() for p in (root / "source_data").rglob("*") if p.is_file()) == before
+        assert period.label() in demo.output
+    # The workspace the demo was started from and the shipped sample are untouched.
+    assert {k: v for k, v in files(demo.root).items() if not k.startswith("out")} == demo.before
+    assert files(sample_root() / "source_data") == demo.sample_before
 
 
-def test_demo_bulletin_tells_the_truth(demo) -> None:
+def test_demo_bulletin_tells_the_truth(demo: Demo) -> None:
     """The demo's June: no unit without an accepted report has a green row, and the praised units
     reported every week on time (docs/rules.md)."""
     from ledger.assess import assess

@@ -181,7 +181,7 @@ def test_round_trip_and_determinism(directory, tmp_path):
     back.save(second)
     assert first.read_bytes() == second.read_bytes()
     wb = openpyxl.load_workbook(first)
-    assert wb.sheetnames == [SHEET, "说明"]
+    assert wb.sheetnames == [SHEET, "填写说明"]
     assert [c.value for c in wb[SHEET][1]] == ["单位名称", "层级范围", "简称/别名", "类别", "成员单位", "联系人",
                                                 "电子邮箱", "联系电话"]
     assert wb[SHEET].cell(row=len(units) + 1, column=1).data_type == "s"  # text, not a formula

@@ -101,7 +101,7 @@ def template_path(ws: Workspace | None, name: str = DOCX_TEMPLATE) -> Path:
             return candidate
     where = "、".join(str(p) for p in search_path(ws))
     raise TemplateMissing(f"找不到 Word 模板 {name}（已查找：{where}）。"
-                          "可运行 templates/build_bulletin_template.py 重新生成默认模板。")
+                          "可运行 ledger/templates/build_bulletin_template.py 重新生成默认模板。")
 
 
 def strict_environment() -> jinja2.Environment:

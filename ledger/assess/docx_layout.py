@@ -1,6 +1,6 @@
 """公文 page setup for Word documents (GB/T 9704-2012; docs/rules.md, 考核通报).
 
-Used by ``templates/build_bulletin_template.py`` to build the bulletin template, and
+Used by ``ledger/templates/build_bulletin_template.py`` to build the bulletin template, and
 after rendering to fit the masthead and place the signature, which depend on the
 rendered text. Official font names are kept (仿宋_GB2312, 方正小标宋简体, 黑体,
 楷体_GB2312) and set for East Asian text (``w:eastAsia``), digits in Times New Roman.

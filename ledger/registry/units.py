@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
@@ -90,7 +91,7 @@ UNIT_NAME_MISSING = ProblemType(
 )
 
 SHEET = "单位名录"
-HELP_SHEET = "说明"
+HELP_SHEET = "填写说明"
 LIST_SEP = "、"
 GROUP_KIND = "群组"
 #: Column key → header text; all are required so that load → save never loses data.
@@ -132,9 +133,21 @@ HELP_TEXT = (
     "成员单位填写其包含的具体单位（用“、”分隔，须是本表中同一层级范围的单位）；暂不确定的可留空，由审核人处理。",
     "联系人、电子邮箱、联系电话：台账发送和催报使用。“（待补充）”和 uNNNN@example.org 是占位内容，请改为真实信息。",
     "可以增加行、调整行和列的顺序；请不要修改表头文字和工作表名称。",
-    "本表可由 python -m ledger.registry.units_build 从 source_data/units_seed.toml 重新生成；"
-    "重新生成时会保留本表中已填写的联系人、邮箱和电话。",
 )
+#: for a directory built from a seed file (the sample's), appended to :data:`HELP_TEXT`
+SEED_NOTE = ("本表可由 python -m ledger.registry.units_build 从 source_data/units_seed.toml 重新生成；"
+             "重新生成时会保留本表中已填写的联系人、邮箱和电话。")
+#: a short note on each header cell (shown when the pointer rests on it in Excel/WPS)
+HEADER_NOTES: dict[str, str] = {
+    "name": "规范名称，如“县发展和改革委员会”。台账、通报都用这个名称。",
+    "scope": "所属层级，如 宜阳县；须与 ledger.toml 中项目的 scope 一致。留空表示各层级通用。",
+    "aliases": "通知中出现的其他写法，如“县发改委、发改委”，用“、”分隔。",
+    "kind": "如 县直部门、镇街、企业；通知中的统称（如“各乡镇”）填“群组”。",
+    "members": "仅群组填写：包含的单位，用“、”分隔。",
+    "contact": "联系人姓名。",
+    "email": "接收台账和催报邮件的地址。",
+    "phone": "联系电话。",
+}
 
 _OPEN, _CLOSE = "（〔【《", "）〕】》"
 _EMPTY_NAMES = {"无", "暂无", "/", "-", "—", "——", "－"}
@@ -308,8 +321,11 @@ class UnitDirectory:
             raise InputError(f"单位名录 {path} 有 {len(errors)} 处错误，请改正后再运行：\n{shown}{more}")
         return directory
 
-    def save(self, path: Path) -> None:
-        """Write the workbook atomically; the same units always give the same bytes."""
+    def save(self, path: Path, help_text: Sequence[str] = HELP_TEXT) -> None:
+        """Write the workbook atomically; the same units always give the same bytes.
+
+        The header cells carry :data:`HEADER_NOTES`; *help_text* fills the 填写说明 sheet.
+        """
         wb = openpyxl.Workbook()
         sheet = wb.active
         sheet.title = SHEET
@@ -319,6 +335,7 @@ class UnitDirectory:
             cell.font = Font(bold=True)
             cell.fill = fill
             cell.alignment = Alignment(horizontal="center", vertical="center")
+            cell.comment = Comment(HEADER_NOTES[key], "ledger", width=260, height=90)
             sheet.column_dimensions[get_column_letter(col)].width = _WIDTHS[key]
         wrap = Alignment(wrap_text=True, vertical="top")
         for r, unit in enumerate(self._units, start=2):
@@ -330,7 +347,7 @@ class UnitDirectory:
         sheet.auto_filter.ref = f"A1:{get_column_letter(len(HEADERS))}{len(self._units) + 1}"
         help_sheet = wb.create_sheet(HELP_SHEET)
         help_sheet.column_dimensions["A"].width = 110
-        for i, line in enumerate(HELP_TEXT, start=1):
+        for i, line in enumerate(help_text, start=1):
             help_sheet.cell(row=i, column=1, value=line).alignment = Alignment(wrap_text=True, vertical="top")
         wb.properties.created = FIXED_TIME
         wb.properties.creator = wb.properties.lastModifiedBy = "ledger"

@@ -1,6 +1,6 @@
-"""Build ``templates/bulletin.docx``, the Word template of the monthly bulletin (月度考核通报).
+"""Build ``ledger/templates/bulletin.docx``, the Word template of the monthly bulletin (月度考核通报).
 
-Run ``.venv/bin/python templates/build_bulletin_template.py`` to regenerate it. The
+Run ``.venv/bin/python ledger/templates/build_bulletin_template.py`` to regenerate it. The
 office may then reword the .docx in Word: text outside ``{{ }}`` / ``{% %}`` tags is
 free, styles (公文正文, 一级标题 …) carry the fonts. Variables are listed in
 ``ledger/assess/content.py`` (``bulletin_context``); a misspelt one fails loudly.
@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE.parents[1]))
 
 from docx import Document  # noqa: E402
 from docx.enum.section import WD_SECTION  # noqa: E402
