@@ -84,6 +84,18 @@ class Paths:
     store: Path
 
 
+PAPERS = ("A4", "A3")
+
+
+@dataclass(frozen=True)
+class PrintSettings:
+    """[print]: the paper (landscape) each printed output is laid out for (docs/printing.md)."""
+
+    ledger: str = "A4"  # the 工作台账 units print, sign and stamp
+    summary: str = "A4"  # the 汇总表's sheets
+    registry: str = "A4"  # the registry workbook, printed for review
+
+
 @dataclass(frozen=True)
 class SmtpSettings:
     """[smtp]: where `ledger mail send` delivers. ``ssl``: TLS from the first byte (SMTPS);
@@ -110,6 +122,7 @@ class Workspace:
     smtp: SmtpSettings
     lights: LightRules = field(default_factory=LightRules)
     scoring: ScoringRules = field(default_factory=ScoringRules)
+    printing: PrintSettings = field(default_factory=PrintSettings)
 
     def programme(self, programme_id: str) -> Programme:
         try:
@@ -179,7 +192,7 @@ def load(workspace: str | os.PathLike[str] | None = None) -> Workspace:
 
 def parse(raw: dict[str, Any], root: Path) -> Workspace:
     """Build a :class:`Workspace` from the parsed TOML, checking every key."""
-    _only(raw, "", {"workspace", "programmes", "smtp", "scoring", "lights"})
+    _only(raw, "", {"workspace", "programmes", "smtp", "scoring", "lights", "print"})
     ws_raw = _table(raw, "workspace", required=False)
     _only(ws_raw, "workspace", {"source_data", "out", "units", "store"})
     source_data = root / _str(ws_raw, "workspace.source_data", default="source_data")
@@ -205,6 +218,7 @@ def parse(raw: dict[str, Any], root: Path) -> Workspace:
     )
     return Workspace(
         root=root, paths=paths, programmes=programmes, smtp=smtp,
+        printing=_print_settings(_table(raw, "print", required=False)),
         lights=parse_rules(LightRules, raw.get("lights"), "lights"),
         scoring=parse_rules(ScoringRules, raw.get("scoring"), "scoring"),
     )
@@ -281,6 +295,17 @@ def _reporting(body: dict[str, Any], key: str, parent: Reporting | None) -> Repo
         bulletin=bulletin,
         requirement=_str(body, f"{key}.requirement", default=base.requirement),
     )
+
+
+def _print_settings(body: dict[str, Any]) -> PrintSettings:
+    _only(body, "print", {"ledger", "summary", "registry"})
+    values = {}
+    for key in body:
+        value = _str(body, f"print.{key}", default="A4")
+        if value not in PAPERS:
+            raise ConfigError(f"ledger.toml：print.{key} 的值“{value}”无效，应为 {'、'.join(PAPERS)} 之一（横向）。")
+        values[key] = value
+    return PrintSettings(**values)
 
 
 # ---- typed getters that name the key in their message -------------------------------

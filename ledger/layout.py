@@ -19,10 +19,10 @@ from ledger.fsutil import safe_filename
 from ledger.periods import Period, cn_date
 from ledger.registry.model import Milestone, Task
 
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
 #: versions whose returned workbooks the reader still takes (columns are found by header):
-#: version 2 added the locked 序时进度 column
-READABLE_LAYOUT_VERSIONS = (1, 2)
+#: version 2 added the locked 序时进度 column, version 3 put the reference columns last
+READABLE_LAYOUT_VERSIONS = (1, 2, 3)
 
 LEDGER_SHEET = "工作台账"
 GUIDE_SHEET = "填报说明"
@@ -30,9 +30,9 @@ META_SHEET = "_ledger_meta"
 
 # Zero-based worksheet rows (xlsxwriter convention); +1 for Excel row numbers.
 TITLE_ROW = 0
-INFO_ROW = 1
-HEADER_ROW = 2
-FIRST_TASK_ROW = 3
+INFO_ROW = 1  # 填报单位（盖章）, 填报人, 联系电话; the next row: 填报时间, 分管领导（签字）
+HEADER_ROW = 3
+FIRST_TASK_ROW = 4
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,10 @@ class Column:
 
     ``locked`` columns are filled by the tool and protected; the others are typed by
     the unit. ``aliases`` are other header texts the reader accepts for the column
-    (units retype headers, add line breaks, drop the bracketed part).
+    (units retype headers, add line breaks, drop the bracketed part). ``reference``
+    columns (task details a unit reads but does not need while filling) sit after the
+    others and print on a page of their own when the paper is too narrow for all
+    (docs/printing.md).
     """
 
     key: str
@@ -51,30 +54,33 @@ class Column:
     aliases: tuple[str, ...] = ()
     optional: bool = False
     kind: str = "text"  # text | percent | status
+    reference: bool = False
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("seq", "序号", 5, True),
-    Column("task_id", "任务编号", 11, True),
-    Column("category", "所属类别", 14, True, ("类别", "专项行动")),
-    Column("text", "重点任务", 40, True, ("任务内容", "工作任务", "重点工作")),
-    Column("leaders", "牵头领导", 10, True, ("责任领导",), optional=True),
-    Column("lead", "牵头单位", 14, True),
-    Column("cooperating", "配合单位", 14, True),
-    Column("responsible", "责任单位", 14, True),
-    Column("deadline", "完成时限", 12, True, ("时限",)),
-    Column("milestones", "时间节点", 20, True, ("节点",)),
-    Column("previous", "上期进展", 24, True, ("上期进展情况",)),
-    Column("progress", "本期进展情况", 30, False, ("本期进展", "进展情况", "工作进展")),
-    Column("cumulative", "累计完成情况（形象进度）", 24, False, ("累计完成情况", "形象进度")),
-    Column("schedule", "序时进度", 11, True, ("序时进度（%）",), optional=True),
-    Column("percent", "完成进度（%）", 10, False, ("完成进度", "完成比例", "完成进度%"), kind="percent"),
-    Column("status", "推进状态", 12, False, ("状态", "进展状态"), kind="status"),
-    Column("issues", "存在问题及原因", 20, False, ("存在问题", "存在的问题")),
-    Column("next_steps", "下步工作计划", 20, False, ("下步计划", "下一步工作计划")),
-    Column("coordination", "需协调解决事项", 18, False, ("需协调事项", "需协调解决的问题")),
-    Column("note", "备注", 10, False),
+    Column("seq", "序号", 4, True),
+    Column("task_id", "任务编号", 9, True),
+    Column("text", "重点任务", 26, True, ("任务内容", "工作任务", "重点工作")),
+    Column("schedule", "序时进度", 7, True, ("序时进度（%）",), optional=True),
+    Column("progress", "本期进展情况", 20, False, ("本期进展", "进展情况", "工作进展")),
+    Column("cumulative", "累计完成情况（形象进度）", 9, False, ("累计完成情况", "形象进度")),
+    Column("percent", "完成进度（%）", 6, False, ("完成进度", "完成比例", "完成进度%"), kind="percent"),
+    Column("status", "推进状态", 7, False, ("状态", "进展状态"), kind="status"),
+    Column("issues", "存在问题及原因", 11, False, ("存在问题", "存在的问题")),
+    Column("next_steps", "下步工作计划", 11, False, ("下步计划", "下一步工作计划")),
+    Column("coordination", "需协调解决事项", 10, False, ("需协调事项", "需协调解决的问题")),
+    Column("note", "备注", 5, False),
+    Column("deadline", "完成时限", 12, True, ("时限",), reference=True),
+    Column("lead", "牵头单位", 10, True, reference=True),
+    Column("milestones", "时间节点", 13, True, ("节点",), reference=True),
+    Column("previous", "上期进展", 16, True, ("上期进展情况",), reference=True),
+    Column("category", "所属类别", 10, True, ("类别", "专项行动"), reference=True),
+    Column("leaders", "牵头领导", 8, True, ("责任领导",), optional=True, reference=True),
+    Column("cooperating", "配合单位", 10, True, reference=True),
+    Column("responsible", "责任单位", 10, True, reference=True),
 )
+#: the columns repeated in front of the reference columns when they print on a page of their own
+KEY_COLUMNS = ("seq", "task_id", "text")
 
 BY_KEY = {c.key: c for c in COLUMNS}
 LOCKED_KEYS = tuple(c.key for c in COLUMNS if c.locked)
@@ -82,7 +88,9 @@ INPUT_KEYS = tuple(c.key for c in COLUMNS if not c.locked)
 # Locked content that identifies a row; the checksum covers exactly these.
 CHECKSUM_KEYS = ("task_id", "text", "lead", "deadline", "milestones")
 
-INFO_FIELDS = ("填报单位（盖章）", "填报人", "联系电话", "填报时间", "分管领导（签字）")
+#: the signature rows above the headers, one tuple per row (the unit first, filled in by the tool)
+INFO_LINES = (("填报单位（盖章）", "填报人", "联系电话"), ("填报时间", "分管领导（签字）"))
+INFO_FIELDS = tuple(f for line in INFO_LINES for f in line)
 
 # Metadata keys in the very hidden sheet (column A key, column B value); task rows
 # follow under TASK_ROWS_MARKER as (task id, sheet row, checksum).

@@ -130,11 +130,20 @@ def test_task_rows_match_the_registry_for_each_unit(generated) -> None:
 def test_title_info_row_headers_and_cell_texts(generated) -> None:
     sheet = _ledger(_by_unit(generated)[TRANSPORT].path)
     assert sheet["A1"].value == "洛阳市城市提质“351”工程行动六大专项行动工作台账（2022年第23周 6月6日—6月10日）"
-    assert any(str(r) == f"A1:{get_column_letter(len(layout.COLUMNS))}1"
-               for r in sheet.merged_cells.ranges)
-    info = [c.value for c in sheet[layout.INFO_ROW + 1] if c.value]
-    assert info[:2] == ["填报单位（盖章）：", TRANSPORT]
-    assert [v for v in info if str(v).endswith("：")] == [f"{f}：" for f in layout.INFO_FIELDS]
+    # A4 landscape: the first page carries every column but the reference ones, and the title
+    # spans them on screen; on paper the title is the page header (print area from row 2), since
+    # in the key columns repeated in front of the reference columns it would show cut off
+    band = len([c for c in layout.COLUMNS if not c.reference])
+    merged = {str(r) for r in sheet.merged_cells.ranges}
+    assert f"A1:{get_column_letter(band)}1" in merged
+    assert sheet["A1"].value in sheet.oddHeader.center.text
+    assert sheet.print_area.startswith("'工作台账'!$A$2:")
+    info_rows = range(layout.INFO_ROW + 1, layout.HEADER_ROW + 1)
+    info = [c.value for r in info_rows for c in sheet[r] if c.value]
+    assert info[0] == f"填报单位（盖章）：{TRANSPORT}"
+    assert [v for v in info[1:] if str(v).endswith("：")] == [f"{f}：" for f in layout.INFO_FIELDS[1:]]
+    # the signature rows are on page 1, each field with room for its label
+    assert all(c.column <= band for r in info_rows for c in sheet[r] if c.value)
     assert [c.value for c in sheet[layout.HEADER_ROW + 1]] == [c.header for c in layout.COLUMNS]
     cols = _columns(sheet)
     first = _task_rows(sheet)[0]
@@ -188,12 +197,14 @@ def test_locked_and_unlocked_cells(generated) -> None:
             assert sheet.cell(r, c).protection.locked is (key in layout.LOCKED_KEYS), (key, r)
     for c in range(1, len(cols) + 1):
         assert sheet.cell(layout.HEADER_ROW + 1, c).protection.locked
-    info = [c for c in sheet[layout.INFO_ROW + 1] if c.value and str(c.value).endswith("：")]
+    unit = sheet.cell(layout.INFO_ROW + 1, 1)
+    assert unit.value == f"填报单位（盖章）：{TRANSPORT}" and unit.protection.locked
+    info = [c for r in range(layout.INFO_ROW + 1, layout.HEADER_ROW + 1) for c in sheet[r]
+            if c.value and str(c.value).endswith("：")]
     assert all(c.protection.locked for c in info)
-    # The value cell right of each label but the unit's own name is open for typing.
-    values = [sheet.cell(layout.INFO_ROW + 1, c.column + _merged_width(sheet, c)) for c in info]
-    assert values[0].value == TRANSPORT and values[0].protection.locked
-    assert [v.protection.locked for v in values[1:]] == [False] * (len(layout.INFO_FIELDS) - 1)
+    # The value cell right of each other label is open for typing.
+    values = [sheet.cell(c.row, c.column + _merged_width(sheet, c)) for c in info]
+    assert [v.protection.locked for v in values] == [False] * (len(layout.INFO_FIELDS) - 1)
     below = sheet.cell(_task_rows(sheet)[-1] + 1, cols["progress"])
     assert below.protection.locked  # no rows for units to add
 
@@ -282,15 +293,14 @@ def test_print_setup_fonts_and_fills(generated) -> None:
     sheet = _ledger(path)
     setup = sheet.page_setup
     assert (setup.orientation, int(setup.paperSize)) == ("landscape", 9)
-    assert sheet.sheet_properties.pageSetUpPr.fitToPage
-    assert setup.fitToWidth in (None, 1, "1")  # absent means 1
-    assert int(setup.fitToHeight) == 0
-    assert sheet.print_title_rows == "$1:$3"
+    # a fixed scale that keeps 11 pt text at 9 pt or more, never shrunk to fit one page wide
+    assert not sheet.sheet_properties.pageSetUpPr or not sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert 82 <= int(setup.scale) <= 100
+    band = len([c for c in layout.COLUMNS if not c.reference])
+    assert [b.id for b in sheet.col_breaks.brk] == [band]  # the reference columns on their own page
+    assert sheet.print_title_rows == f"${layout.HEADER_ROW + 1}:${layout.HEADER_ROW + 1}" and sheet.print_title_cols == "$A:$C"
     assert sheet.oddFooter.center.text == "第 &P 页 共 &N 页"
     assert sheet.freeze_panes == f"A{layout.FIRST_TASK_ROW + 1}"
-    with zipfile.ZipFile(path) as z:
-        xml = z.read("xl/worksheets/sheet1.xml").decode()
-    assert re.search(r'<pageSetup[^>]*fitToHeight="0"', xml)
     assert sheet["A1"].font.name == "方正小标宋简体" and sheet["A1"].font.sz == 18
     header = sheet.cell(layout.HEADER_ROW + 1, 1)
     assert header.font.name == "仿宋" and header.font.b and header.alignment.wrap_text

@@ -62,7 +62,7 @@ def generate(
     _refuse_name_clashes(chosen, period)
     target = ws.inside(out_dir) if out_dir else run.out_dir() / TEMPLATES_DIR
     work = [(u, previous_for(u) if previous_for else None) for u in chosen]
-    job = _Job(registry, programme, period, index, target)
+    job = _Job(registry, programme, period, index, target, ws.printing.ledger)
     if jobs <= 0:  # auto: a process per core once there are enough units to pay for it
         jobs = (os.cpu_count() or 1) if len(work) >= AUTO_PARALLEL_UNITS else 1
     workers = min(jobs, len(work), os.cpu_count() or 1)
@@ -106,9 +106,11 @@ class _Job:
     period: Period
     index: RegistryIndex
     target: Path
+    paper: str = "A4"
 
     def write(self, unit: str, previous: Mapping[str, PreviousReport] | None) -> GeneratedWorkbook:
-        data = build_workbook(self.registry, self.programme, self.period, unit, previous, index=self.index)
+        data = build_workbook(self.registry, self.programme, self.period, unit, previous, index=self.index,
+                              paper=self.paper)
         path = write_bytes_atomic(self.target / layout.workbook_name(self.period.key, unit), data)
         return GeneratedWorkbook(unit, path, len(self.index.tasks_by_unit[unit]), hashlib.sha256(data).hexdigest())
 

@@ -17,7 +17,7 @@ from rapidfuzz import fuzz, process
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from ledger import __version__, layout
+from ledger import __version__, layout, printing
 from ledger.config import Programme
 from ledger.errors import InputError
 from ledger.generate.content import RegistryIndex, due_in, guide_lines, index_registry, row_height
@@ -37,7 +37,7 @@ LOCKED_FILL = "#F2F2F2"
 HEADER_FILL = "#D9D9D9"
 DUE_FILL = "#FFF2CC"
 DUE_COLOR = "#C00000"
-FOOTER = "&C第 &P 页 共 &N 页"
+BODY_PT = 11
 # Protection lets units resize rows and columns, nothing else.
 PROTECT_OPTIONS = {"format_columns": True, "format_rows": True}
 # Text starting with these gets Excel's quote prefix so editing it cannot revive a formula.
@@ -49,7 +49,7 @@ class _Formats:
     """Named cell formats of one workbook, with quote-prefixed variants made on demand."""
 
     def __init__(self, wb: xlsxwriter.Workbook) -> None:
-        body = {"font_name": BODY_FONT, "font_size": 11}
+        body = {"font_name": BODY_FONT, "font_size": BODY_PT}
         cell = {**body, "text_wrap": True, "valign": "top", "border": 1}
         self._wb = wb
         self._specs: dict[str, dict[str, Any]] = {
@@ -90,6 +90,7 @@ def build_workbook(
     previous: Mapping[str, PreviousReport] | None = None,
     *,
     index: RegistryIndex | None = None,
+    paper: str = "A4",
 ) -> bytes:
     """The .xlsx bytes of *unit*'s 工作台账 for *period*; the same inputs give the same bytes.
 
@@ -113,7 +114,7 @@ def build_workbook(
     sheet = wb.add_worksheet(layout.LEDGER_SHEET)
     guide = wb.add_worksheet(layout.GUIDE_SHEET)
     meta = wb.add_worksheet(layout.META_SHEET)
-    rows = _write_ledger(sheet, fmt, index.columns, programme, period, unit, tasks, previous or {})
+    rows = _write_ledger(sheet, fmt, index.columns, programme, period, unit, tasks, previous or {}, paper)
     _write_guide(guide, fmt, guide_lines(programme, period, unit, reporting_for_unit(programme, tasks)))
     values: dict[str, Any] = {
         "programme": programme.id, "period": period.key, "cycle": period.cycle, "unit": unit,
@@ -137,18 +138,20 @@ def unknown_unit(unit: str, known: Sequence[str]) -> InputError:
 
 def _write_ledger(
     sheet: Worksheet, fmt: _Formats, columns: Sequence[layout.Column], programme: Programme,
-    period: Period, unit: str, tasks: Sequence[Task], previous: Mapping[str, PreviousReport],
+    period: Period, unit: str, tasks: Sequence[Task], previous: Mapping[str, PreviousReport], paper: str,
 ) -> list[tuple[str, int, str]]:
-    """Title, info row, headers and task rows; return (task id, Excel row, checksum) per task."""
+    """Title, signature rows, headers and task rows; return (task id, Excel row, checksum) per task."""
     last_col = len(columns) - 1
     pos = {c.key: i for i, c in enumerate(columns)}
     for i, col in enumerate(columns):
         sheet.set_column(i, i, col.width)
+    plan = print_plan(columns, paper)
+    first_end = plan.breaks[0] - 1 if plan.breaks else last_col  # the signature rows stay on page 1
     title = layout.title(programme.title, period)
     sheet.set_row(layout.TITLE_ROW, 42)
-    sheet.merge_range(layout.TITLE_ROW, 0, layout.TITLE_ROW, last_col, "", fmt("title"))
+    sheet.merge_range(layout.TITLE_ROW, 0, layout.TITLE_ROW, first_end, "", fmt("title"))
     sheet.write_string(layout.TITLE_ROW, 0, title, fmt("title", title))
-    _write_info_row(sheet, fmt, columns, unit)
+    _write_info_rows(sheet, fmt, columns[:first_end + 1], unit)
     sheet.set_row(layout.HEADER_ROW, row_height([(c.header, c.width) for c in columns], minimum=30))
     for i, col in enumerate(columns):
         sheet.write_string(layout.HEADER_ROW, i, col.header, fmt("header"))
@@ -181,15 +184,20 @@ def _write_ledger(
         rows.append((task.id, r + 1, layout.row_checksum([cells[k] for k in layout.CHECKSUM_KEYS])))
     _validate(sheet, pos, layout.FIRST_TASK_ROW, tasks, unit)
     sheet.freeze_panes(layout.FIRST_TASK_ROW, 0)
-    sheet.set_landscape()
-    sheet.set_paper(9)
-    sheet.fit_to_pages(1, 0)
-    sheet.repeat_rows(layout.TITLE_ROW, layout.HEADER_ROW)
-    sheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.7)
-    sheet.center_horizontally()
-    sheet.set_footer(FOOTER)
+    # On paper the title heads every page (the page header) and the column headers repeat.
+    printing.apply(sheet, plan, repeat_rows=(layout.HEADER_ROW, layout.HEADER_ROW), title=title,
+                   first_row=layout.INFO_ROW, last=(layout.FIRST_TASK_ROW + len(tasks) - 1, last_col))
     sheet.protect("", PROTECT_OPTIONS)
     return rows
+
+
+def print_plan(columns: Sequence[layout.Column], paper: str) -> printing.PrintPlan:
+    """The 工作台账 on *paper*: one page wide when every column fits at 9 pt, else the reference
+    columns on pages of their own behind the key columns (docs/printing.md)."""
+    first_reference = next((i for i, c in enumerate(columns) if c.reference), None)
+    keys = sum(1 for c in columns if c.key in layout.KEY_COLUMNS)
+    return printing.plan([c.width for c in columns], paper, BODY_PT,
+                         bands=(first_reference,) if first_reference else (), repeat=keys)
 
 
 def _write_milestones(
@@ -223,26 +231,31 @@ def _write_milestones(
     sheet.write_comment(r, c, note, {"author": AUTHOR, "x_scale": 2.2, "y_scale": 1.6})
 
 
-def _write_info_row(sheet: Worksheet, fmt: _Formats, columns: Sequence[layout.Column], unit: str) -> None:
-    """Row 2: a label cell and a value cell per layout.INFO_FIELDS entry, left to right.
-
-    Each spans the columns its text needs; the last value runs to the last column.
-    The unit's name is written and locked; the other values are blank and unlocked.
-    """
-    sheet.set_row(layout.INFO_ROW, 26)
+def _write_info_rows(sheet: Worksheet, fmt: _Formats, columns: Sequence[layout.Column], unit: str) -> None:
+    """The signature rows (layout.INFO_LINES) within the first page's *columns*:
+    "填报单位（盖章）：<unit>" locked in one cell, then per other field a label cell and a blank
+    value cell open for typing; each spans the columns its text needs and a row's last value
+    runs to the band's end, so nothing is cut off in print."""
     widths = [c.width for c in columns]
-    col = 0
-    for n, field in enumerate(layout.INFO_FIELDS):
-        if col >= len(columns) - 1:
-            break
-        label, value = f"{field}：", unit if n == 0 else ""
-        label_end = _span(widths, col, 2 * len(label) + 1)
-        value_end = _span(widths, label_end + 1, max(_INFO_VALUE_WIDTH, 2 * len(value) + 2))
-        if n == len(layout.INFO_FIELDS) - 1:
-            value_end = len(columns) - 1
-        _put(sheet, col, label_end, label, fmt("info_label"))
-        _put(sheet, label_end + 1, value_end, value, fmt("info_unit" if n == 0 else "info_value", value))
-        col = value_end + 1
+    last = len(columns) - 1
+    for r, fields in enumerate(layout.INFO_LINES, start=layout.INFO_ROW):
+        sheet.set_row(r, 26)
+        col = 0
+        for n, field in enumerate(fields):
+            if col > last:
+                break
+            if r == layout.INFO_ROW and n == 0:
+                text = f"{field}：{unit}"
+                end = _span(widths, col, 2 * len(text) + 1)
+                _put(sheet, r, col, end, text, fmt("info_unit", text))
+                col = end + 1
+                continue
+            label = f"{field}："
+            label_end = _span(widths, col, 2 * len(label) + 1)
+            value_end = last if n == len(fields) - 1 else _span(widths, label_end + 1, _INFO_VALUE_WIDTH)
+            _put(sheet, r, col, label_end, label, fmt("info_label"))
+            _put(sheet, r, label_end + 1, max(value_end, label_end + 1), "", fmt("info_value"))
+            col = value_end + 1
 
 
 def _span(widths: Sequence[float], start: int, need: float) -> int:
@@ -254,13 +267,13 @@ def _span(widths: Sequence[float], start: int, need: float) -> int:
     return end
 
 
-def _put(sheet: Worksheet, first: int, last: int, text: str, cell_format: Format) -> None:
+def _put(sheet: Worksheet, row: int, first: int, last: int, text: str, cell_format: Format) -> None:
     if last > first:
-        sheet.merge_range(layout.INFO_ROW, first, layout.INFO_ROW, last, "", cell_format)
+        sheet.merge_range(row, first, row, last, "", cell_format)
     if text:
-        sheet.write_string(layout.INFO_ROW, first, text, cell_format)
+        sheet.write_string(row, first, text, cell_format)
     else:
-        sheet.write_blank(layout.INFO_ROW, first, None, cell_format)
+        sheet.write_blank(row, first, None, cell_format)
 
 
 def _validate(sheet: Worksheet, pos: Mapping[str, int], first: int, tasks: Sequence[Task], unit: str) -> None:
@@ -315,7 +328,7 @@ def _runs(flags: Sequence[bool], first: int) -> list[tuple[int, int, bool]]:
 
 
 def _write_guide(sheet: Worksheet, fmt: _Formats, lines: Sequence[tuple[str, str]]) -> None:
-    widths = (16, 96)
+    widths = (14, 80)
     sheet.set_column(0, 0, widths[0])
     sheet.set_column(1, 1, widths[1])
     sheet.set_row(0, 36)
@@ -327,8 +340,7 @@ def _write_guide(sheet: Worksheet, fmt: _Formats, lines: Sequence[tuple[str, str
             sheet.write_string(r, 0, label, fmt("guide_label", label))
         if text:
             sheet.write_string(r, 1, text, fmt("guide_text", text))
-    sheet.set_paper(9)
-    sheet.fit_to_pages(1, 0)
+    printing.apply(sheet, printing.plan(widths, "A4", BODY_PT, landscape=False))
     sheet.protect("", PROTECT_OPTIONS)
 
 

@@ -1,0 +1,112 @@
+"""How a worksheet prints legibly: paper, margins, a fixed print scale, column bands.
+
+Offices print the 工作台账 to sign and stamp it, the 汇总表 for the meeting and the registry
+for review. Every printed page keeps its body text at :data:`MIN_BODY_PT` or more
+(docs/printing.md): a sheet whose columns do not fit the paper at that size is printed in
+bands of columns, page after page, with its key columns repeated on each, instead of being
+shrunk to one page wide. Widths are in Excel's character units; a column of width *w* prints
+7*w* + 5 points wide in LibreOffice (Excel prints the same column narrower, at about 0.75 of
+that), so a layout that fits LibreOffice's page fits Excel's and WPS's too.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+MIN_BODY_PT = 9.0
+#: paper → (xlsxwriter paper code, long side mm, short side mm)
+PAPERS = {"A4": (9, 297.0, 210.0), "A3": (8, 420.0, 297.0)}
+MARGINS_IN = {"left": 0.25, "right": 0.25, "top": 0.55, "bottom": 0.6}
+FOOTER = "&C第 &P 页 共 &N 页"
+#: a title printed in the page header: its size, the header's distance from the edge, the top margin
+TITLE_PT = 14
+HEADER_IN = 0.3
+TITLE_TOP_IN = 0.85
+_MM_PER_PT = 25.4 / 72
+
+
+def column_mm(width: float) -> float:
+    """The printed width (mm, at 100 %) of a column *width* characters wide, as LibreOffice prints it."""
+    return math.floor(width * 7 + 5) * _MM_PER_PT
+
+
+def printable_mm(paper: str, landscape: bool = True) -> float:
+    """Width of the paper between the left and right margins."""
+    _, long_side, short_side = PAPERS[paper]
+    width = long_side if landscape else short_side
+    return width - (MARGINS_IN["left"] + MARGINS_IN["right"]) * 25.4
+
+
+def min_scale(font_pt: float) -> int:
+    """The smallest print scale (%) that keeps *font_pt* text at :data:`MIN_BODY_PT` or more."""
+    return math.ceil(100 * MIN_BODY_PT / font_pt)
+
+
+@dataclass(frozen=True)
+class PrintPlan:
+    """How one sheet prints: paper and scale, and where its column bands begin."""
+
+    paper: str
+    landscape: bool
+    scale: int  # percent
+    breaks: tuple[int, ...]  # zero-based first column of each band after the first
+    repeat: int  # leading columns repeated on every band (0: none)
+
+    @property
+    def bands(self) -> int:
+        return len(self.breaks) + 1
+
+
+def plan(widths: Sequence[float], paper: str, font_pt: float, *, landscape: bool = True,
+         bands: Sequence[int] = (), repeat: int = 0) -> PrintPlan:
+    """The print plan of columns *widths*: one band at the largest scale up to 100 % when
+    they fit at :func:`min_scale`, else the given *bands* (first columns of the bands after
+    the first), each with the first *repeat* columns in front of it."""
+    room = printable_mm(paper, landscape)
+    floor = min_scale(font_pt)
+    whole = sum(column_mm(w) for w in widths)
+    one = min(100, math.floor(100 * room / whole))
+    if one >= floor or not bands:
+        return PrintPlan(paper, landscape, max(one, 10), (), 0)
+    starts = [0, *bands, len(widths)]
+    repeated = sum(column_mm(w) for w in widths[:repeat])
+    widest = max(sum(column_mm(w) for w in widths[a:b]) + (repeated if a else 0)
+                 for a, b in zip(starts, starts[1:], strict=False))
+    scale = min(100, math.floor(100 * room / widest))
+    return PrintPlan(paper, landscape, max(scale, 10), tuple(bands), repeat)
+
+
+def apply(sheet: Any, plan_: PrintPlan, *, repeat_rows: tuple[int, int] | None = None,
+          title: str = "", first_row: int = 0, last: tuple[int, int] | None = None) -> None:
+    """Page setup of an xlsxwriter worksheet from *plan_*: paper, orientation, margins, the fixed
+    scale, the column breaks and repeated columns, *repeat_rows* on each page, the page-number
+    footer (not scaled with the sheet, so it stays readable).
+
+    With *title*, the title prints in the page header of every page instead of from the sheet,
+    and the print area starts at *first_row* (zero-based) and ends at cell *last*: a title
+    merged over the first band's columns would otherwise show cut off in the key columns
+    repeated in front of the next band.
+    """
+    sheet.set_paper(PAPERS[plan_.paper][0])
+    if plan_.landscape:
+        sheet.set_landscape()
+    else:
+        sheet.set_portrait()
+    margins = dict(MARGINS_IN, top=TITLE_TOP_IN) if title else MARGINS_IN
+    sheet.set_margins(**margins)
+    sheet.set_print_scale(plan_.scale)
+    if plan_.breaks:
+        sheet.set_v_pagebreaks(list(plan_.breaks))
+    if plan_.repeat:
+        sheet.repeat_columns(0, plan_.repeat - 1)
+    if repeat_rows is not None:
+        sheet.repeat_rows(*repeat_rows)
+    if title:
+        sheet.set_header(f"&C&B&{TITLE_PT}" + title.replace("&", "&&"),
+                         {"margin": HEADER_IN, "scale_with_doc": False})
+        if last is not None:
+            sheet.print_area(first_row, 0, *last)
+    sheet.set_footer(FOOTER, {"scale_with_doc": False})
