@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ledger.config import Reporting, Workspace
+from ledger.due import moment_text
 from ledger.errors import ConfigError, InputError
 from ledger.fsutil import clean_stale_temp, safe_filename, write_bytes_atomic
 from ledger.mail.message import OUTBOX, SENT, _without_date, build_message, make_message_id
@@ -102,12 +103,6 @@ def _context(run: Run, out_dir: Path | None, annex: str | None) -> _Context:
     )
 
 
-def due_text(due: datetime) -> str:
-    """6月10日16时 (or 6月10日16时30分)."""
-    text = f"{due.month}月{due.day}日{due.hour}时"
-    return text + (f"{due.minute}分" if due.minute else "")
-
-
 def _period_title(period: Period) -> str:
     """2022年第23周 / 2022年6月 / 2023年第二季度: the label without its date range."""
     return period.label().split(" ", 1)[0]
@@ -181,7 +176,7 @@ def _draft(
         programme_title=ctx.reporting.title,
         period_label=ctx.period.label(),
         period_key=ctx.period.key,
-        due_text=due_text(ctx.due),
+        due_text=moment_text(ctx.due),
         office=ctx.reporting.office,
         contact=ctx.reporting.contact,
         phone=ctx.reporting.phone,
@@ -227,7 +222,7 @@ def write_drafts(
     when = datetime.combine(ctx.period.start, DRAFT_HOUR, tzinfo=CHINA)
     title = f"{ctx.reporting.title}{_period_title(ctx.period)}工作台账"
     return _write_all(ctx, run.directory, (
-        (unit, {"template": template, "subject": f"【请于{due_text(ctx.due)}前报送】{title}（{unit}）", "when": when,
+        (unit, {"template": template, "subject": f"【请于{moment_text(ctx.due)}前报送】{title}（{unit}）", "when": when,
                 "attachment": Path(workbook), "attachment_name": Path(workbook).name})
         for unit, workbook in workbooks.items()
     ))
