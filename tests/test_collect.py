@@ -142,8 +142,8 @@ def test_cli_collect_and_status_json(ws: Workspace, tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     units = {u["unit"]: u for u in json.loads(res.output)["units"]}
     assert units[CG]["state"] == "rejected" and units[ZJ]["state"] == "missing"
-    assert units[JT]["state"] == "late"  # collected now, long after 2022
-    assert units[JT]["received_source"] == "collected"
+    assert units[JT]["state"] == "late"  # saved (its modification time) now, long after 2022
+    assert units[JT]["received_source"] == "mtime"
     res = runner.invoke(main, ["-w", str(ws.root), "mail", "reminders", "-p", "351", "--period", "2022-W23"])
     assert res.exit_code == 0, res.output
     outbox = ws.out_dir("351", "2022-W23") / "outbox"

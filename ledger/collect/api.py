@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from ledger.collect.intake import candidates, stream
+from ledger.collect.intake import candidates, clock, stream
 from ledger.collect.pool import Judging
 from ledger.collect.verdict import JudgeContext, Judged, with_data
 from ledger.config import Programme
@@ -63,11 +63,14 @@ class CollectResult:
     problems: list[Problem] = field(default_factory=list)  # about containers, not submissions
 
 
-def collect(run: Run, paths: Sequence[Path], *, jobs: int = 0, unit: str | None = None) -> CollectResult:
+def collect(run: Run, paths: Sequence[Path], *, jobs: int = 0, unit: str | None = None,
+            received_at: datetime | None = None) -> CollectResult:
     """Collect every workbook under *paths* for the run's programme and period into its store.
 
     With *unit*, every file must be that lead unit's ledger (another unit's is sent back):
-    what a unit uploads through its own link.
+    what a unit uploads through its own link. *received_at* is when the office knows the
+    files that did not come in an e-mail were received (``--received-at``; see
+    :class:`~ledger.collect.intake.Clock`).
 
     Files are read and checked in *jobs* worker processes (``0``: :func:`~ledger.collect.pool.auto_workers`
     once there are enough files, else in this process; ``1``: in this process) and stored
@@ -78,7 +81,7 @@ def collect(run: Run, paths: Sequence[Path], *, jobs: int = 0, unit: str | None 
     context = JudgeContext(run.registry, run.programme, run.period, store.archive_dir, unit)
     with tempfile.TemporaryDirectory(prefix="ledger-collect-") as tmp:
         files = candidates(paths)
-        items = stream(files, Path(tmp), now=run.now, problems=result.problems)
+        items = stream(files, Path(tmp), clock=clock(run.now, received_at), problems=result.problems)
         judged = Judging(context, Path(tmp), jobs).judge(items, expected=len(files))
         with contextlib.closing(judged):
             for batch in judged:
