@@ -54,7 +54,7 @@ def test_inbox_verdicts_status_and_receipts(ws: Workspace, tmp_path: Path) -> No
         assert {f.outcome for f in again.files} == {"duplicate"}
         assert len(store.audit()) == audit_rows
     texts = {r.unit: r.text_path.read_text(encoding="utf-8") for r in receipts}
-    assert "已登记（通过）" in texts[JT] and "按邮件发送时间" in texts[JT]
+    assert "已登记（通过）" in texts[JT] and "收到时间：6月10日 15:59（邮件发送时间）" in texts[JT]
     assert sorted(replies) == sorted(r.file for r in receipts) and all(p.is_file() for p in replies.values())
     directory = UnitDirectory.load(ws.paths.units)
     replies = {r.unit: email.message_from_bytes(replies[r.file].read_bytes(), policy=email.policy.default)
@@ -104,8 +104,10 @@ def test_other_period_file_is_refused_but_not_stored(ws: Workspace, tmp_path: Pa
     filled(ws, JT, inbox, period="2022-W24")
     now = datetime(2022, 6, 10, 12, 0, tzinfo=CHINA)
     with open_workspace_store(ws) as store:
-        [wrong] = collect(Run.open(ws, "351", "2022-W23", now=now, store=store), [inbox]).files
-        assert wrong.outcome == "rejected" and "wrong-period" in {p.code for p in wrong.problems}
+        stopped = collect(Run.open(ws, "351", "2022-W23", now=now, store=store), [inbox])
+        assert (stopped.wrong_period, stopped.files, stopped.held) == ("2022-W24", [], 1)  # a typo in --period?
+        [wrong] = collect(Run.open(ws, "351", "2022-W23", now=now, store=store), [inbox], other_periods=True).files
+        assert wrong.outcome == "other_period" and "wrong-period" in {p.code for p in wrong.problems}
         assert store.history("351") == []
         [right] = collect(Run.open(ws, "351", "2022-W24", now=now, store=store), [inbox]).files
         assert right.outcome == "accepted"
