@@ -29,7 +29,7 @@ def _properties(header: bytes, fixed: list[tuple[int, int, int]]) -> bytes:
 
 
 def _text(value: str) -> bytes:
-    return value.encode("utf-16-le") + b"\0\0"
+    return value.encode("utf-16-le")  # no terminating null in the stream ([MS-OXMSG] 2.1.3)
 
 
 def message_tree(*, subject: str, sender_name: str, sender: str, sent: datetime,

@@ -29,12 +29,13 @@ if TYPE_CHECKING:
 @click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path),
               help="输出目录（工作区内），默认 out/<项目>/<周期>/templates/。")
 @click.option("--no-prefill", is_flag=True, help="不从历史记录预填上期进展。")
+@click.option("--force", is_flag=True, help="本期台账已发出、重新生成的内容又有不同时，仍然覆盖（须重新发送）。")
 @click.option("--jobs", "-j", type=click.IntRange(0, 64), default=0, show_default=True,
               help="并行进程数；0 表示自动（单位较多时使用全部 CPU 核）。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出生成的文件。")
 @fail_cleanly
 def generate_cmd(programme: str, period: str, units: tuple[str, ...], output: Path | None, no_prefill: bool,
-                 jobs: int, as_json: bool) -> None:
+                 force: bool, jobs: int, as_json: bool) -> None:
     """为每个牵头单位生成本期工作台账（.xlsx），上期已报的内容自动预填。"""
     from ledger.generate import generate
     from ledger.generate.prefill import previous_from_store
@@ -43,7 +44,7 @@ def generate_cmd(programme: str, period: str, units: tuple[str, ...], output: Pa
         # no history yet: nothing to pre-fill (and no store is created for it)
         previous_for = previous_from_store(run) if not no_prefill and run.has_history else None
         made = generate(run, units=units or None, out_dir=output.resolve() if output else None, jobs=jobs,
-                        previous_for=previous_for)
+                        previous_for=previous_for, force=force)
     if as_json:
         echo_json({"workbooks": [{"unit": g.unit, "path": str(g.path), "tasks": g.tasks, "sha256": g.sha256}
                                   for g in made]})

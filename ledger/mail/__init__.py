@@ -17,8 +17,9 @@ from ledger.mail.drafts import (
     write_drafts,
     write_reminders,
 )
-from ledger.mail.message import OUTBOX, SENT, WIRE_POLICY, build_message, make_message_id, mime_type
+from ledger.mail.message import WIRE_POLICY, build_message, make_message_id, mime_type
 from ledger.mail.send import SEND_FAILED, SENT_NOT_MOVED, send_drafts
+from ledger.run import OUTBOX, SENT
 
 __all__ = [
     "ALREADY_SENT",

@@ -19,11 +19,11 @@ from ledger.config import Reporting, Workspace
 from ledger.due import moment_text
 from ledger.errors import ConfigError, InputError
 from ledger.fsutil import clean_stale_temp, safe_filename, write_bytes_atomic
-from ledger.mail.message import OUTBOX, SENT, build_message, fingerprint, make_message_id
+from ledger.mail.message import build_message, fingerprint, make_message_id
 from ledger.periods import CHINA, Period, cn_date
 from ledger.problems import Problem, ProblemType
 from ledger.reporting import UnitStatus
-from ledger.run import Run
+from ledger.run import OUTBOX, SENT, Run
 from ledger.templating import render
 
 if TYPE_CHECKING:

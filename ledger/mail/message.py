@@ -21,8 +21,6 @@ from pathlib import Path
 
 from ledger.periods import CHINA
 
-OUTBOX = "outbox"
-SENT = "sent"
 # Drafts are stored exactly as they go on the wire: CRLF line ends, 7-bit headers.
 WIRE_POLICY = policy.SMTP
 _MIME_TYPES = {

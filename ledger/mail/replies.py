@@ -13,8 +13,8 @@ from pathlib import Path
 
 from ledger.collect.receipts import Receipt
 from ledger.fsutil import write_bytes_atomic
-from ledger.mail.message import SENT, build_message, make_message_id
-from ledger.run import Run
+from ledger.mail.message import build_message, make_message_id
+from ledger.run import SENT, Run
 
 REPLY_SUFFIX = "_回执.eml"
 
