@@ -46,6 +46,12 @@ class Period:
             last -= timedelta(days=1)
         return first, last
 
+    @property
+    def year(self) -> int:
+        """The year the period's dates are read in (a date of another year shows its year): that of
+        its last working day, so week 52 of 2022 (to Sunday 2023-01-01) is 2022's."""
+        return self.workdays[1].year
+
     def label(self) -> str:
         """Chinese label for titles: 2022年第23周 6月6日—6月10日."""
         if self.cycle == "weekly":

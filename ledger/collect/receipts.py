@@ -101,7 +101,7 @@ def late_text(run: Run, due: datetime, received: datetime) -> str:
     late = lateness_text(due, received)
     if not late:
         return ""
-    year = run.period.end.year
+    year = run.period.year
     text = f"截止{moment_text(due, year)}，收到{moment_text(received, year)}，逾期{late}"
     if run.ws.scoring.late:
         text += f"；按考核办法，逾期报送的当期扣{run.ws.scoring.late:g}分"
@@ -121,7 +121,7 @@ def _render(run: Run, result: CollectResult, item: CollectedFile, first: _Verdic
     reporting = result.programme.reporting
     registry = run.registry
     due = _due(run, result, item)
-    year = result.period.end.year
+    year = result.period.year
     late = late_text(run, due, first.received_at) if due and first.outcome != "rejected" else ""
     return templating.render(
         run.ws,

@@ -136,7 +136,7 @@ def status_cmd(programme: str, period: str, as_json: bool) -> None:
         echo_json({"programme": programme, "period": per.key, "units": [r.as_dict() for r in rows]})
         return
     click.echo(f"{per.label()} 报送情况（共 {len(rows)} 个牵头单位）")
-    year = per.end.year
+    year = per.year
     for r in rows:
         when = received_text(r.received_at, r.received_source, year) if r.received_at else "—"
         label = STATE_SHORT[r.state] + (NOT_YET_DUE if r.state == "missing" and not r.past_due else "")

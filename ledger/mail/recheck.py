@@ -44,7 +44,7 @@ def stale_reminders(run: Run, outbox: Path) -> list[Stale]:
             continue
         current = reminder_basis(row)
         if current == "reported" or (basis and current != basis):
-            stale.append(Stale(path, unit, _what_is_true(row, run.period.end.year)))
+            stale.append(Stale(path, unit, _what_is_true(row, run.period.year)))
     return stale
 
 
