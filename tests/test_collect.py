@@ -312,3 +312,26 @@ def test_collect_for_one_unit_sends_back_another_units_file(ws: Workspace, tmp_p
         files = collect(Run.open(ws, "351", "2022-W23", now=DUE_W23, store=store), [inbox], unit=JT).files
     verdicts = {f.unit: (f.outcome, [p.code for p in f.problems if p.is_error]) for f in files}
     assert verdicts == {JT: ("accepted", []), CG: ("rejected", ["wrong-unit"])}
+
+
+def test_a_period_typo_stores_nothing_and_asks(ws: Workspace, tmp_path: Path) -> None:
+    """Week 23's files collected as week 24: nothing stored, no receipt, a question, exit 1; --yes goes
+    on, and a file of another period is listed as not collected, never sent back to its unit."""
+    inbox = tmp_path / "inbox"
+    for unit in (JT, CG, ZJ):
+        filled(ws, unit, inbox)
+    args = ["-w", str(ws.root), "collect", str(inbox), "-p", "351", "--period", "2022-W24"]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 1, res.output
+    assert "这些文件属于2022年第23周 6月6日—6月10日，是否应为 --period 2022-W23？" in res.output
+    assert "未登记任何文件，也未生成回执" in res.output
+    with open_workspace_store(ws) as store:
+        assert store.history("351") == [] and store.audit() == []
+    assert not (ws.out_dir("351", "2022-W24") / "receipts").exists()
+    assert list((ws.paths.out / "archive").rglob("*.xlsx")) == []
+    res = CliRunner().invoke(main, [*args, "--yes"])
+    assert res.exit_code == 0, res.output
+    assert res.output.count("不属于本期，未登记") >= 3 and "[警告]" in res.output
+    assert not (ws.out_dir("351", "2022-W24") / "receipts").exists()
+    with open_workspace_store(ws) as store:
+        assert store.history("351") == []

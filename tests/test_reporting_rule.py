@@ -84,3 +84,59 @@ def test_registry_import_of_a_monthly_notice_proposes_due_day_25(tmp_path: Path)
     assert "“每月25日前” → 每月25日17时" in res.output
     assert 'due = "weekday"' in res.output  # what ledger.toml says now
     assert "due_day = 25" in res.output  # what it should say
+
+
+def test_the_proposed_rule_is_what_every_text_then_says(tmp_path: Path) -> None:
+    """每月25日前: once ledger.toml says due_day = 25, the workbook, the mail, the receipt, the status
+    and the bulletin all say the 25th (not the month's last Friday, 3月29日)."""
+    import email
+    import email.policy
+
+    import openpyxl
+    import returned
+
+    from ledger.assess.content import due_text
+    from ledger.config import load
+
+    shutil.copy2(REPO / "ledger.toml", tmp_path / "ledger.toml")
+    shutil.copytree(REPO / "source_data", tmp_path / "source_data")
+    config = tmp_path / "ledger.toml"
+    config.write_text(config.read_text(encoding="utf-8") + '\n[programmes.yuebao]\ntitle = "测试月报"\n'
+                      'doc_number = "测政〔2024〕3号"\nissued = 2024-03-01\ncycle = "monthly"\ndue_weekday = 5\n'
+                      'due_time = "17:00"\noffice = "市督查室"\nemail = "dcs@example.org"\n', encoding="utf-8")
+    notice = tmp_path / "notice.txt"
+    notice.write_text(NOTICE_25, encoding="utf-8")
+    runner = CliRunner()
+
+    def ledger(*args: str) -> str:
+        res = runner.invoke(main, ["-w", str(tmp_path), *args])
+        assert "Traceback" not in res.output, res.output
+        return res.output
+
+    assert "due_day = 25" in ledger("registry", "import", str(notice), "-p", "yuebao")
+    config.write_text(config.read_text(encoding="utf-8").replace('cycle = "monthly"\ndue_weekday = 5\n',
+                                                                 'cycle = "monthly"\ndue_day = 25\n'), encoding="utf-8")
+    ledger("generate", "-p", "yuebao", "--period", "2024-03")
+    period_dir = tmp_path / "out" / "yuebao" / "2024-03"
+    workbook = period_dir / "templates" / "2024-03_市交通运输局_工作台账.xlsx"
+    guide = {r[0]: r[1] for r in openpyxl.load_workbook(workbook)["填报说明"].iter_rows(values_only=True) if r[0]}
+    assert guide["报送时限"] == "2024年3月25日（星期一）17:00前（每月25日17时前）"
+    ledger("mail", "drafts", "-p", "yuebao", "--period", "2024-03")
+    draft = email.message_from_bytes((period_dir / "outbox" / "2024-03_市交通运输局.eml").read_bytes(),
+                                     policy=email.policy.default)
+    assert draft["Subject"].startswith("【请于3月25日17时前报送】")
+    assert "请于3月25日17时前" in draft.get_body().get_content()
+    inbox = tmp_path / "inbox"
+    msg = email.message.EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "市交通运输局 <jt@example.org>", "dcs@example.org", "回复"
+    msg["Date"] = "Tue, 26 Mar 2024 10:00:00 +0800"
+    filled = returned.fill(workbook, out=tmp_path / workbook.name)
+    msg.add_attachment(filled.read_bytes(), maintype="application", subtype="octet-stream", filename=workbook.name)
+    inbox.mkdir()
+    (inbox / "reply.eml").write_bytes(msg.as_bytes())
+    ledger("collect", str(inbox), "-p", "yuebao", "--period", "2024-03")
+    [receipt] = (period_dir / "receipts").glob("*_回执.txt")
+    text = receipt.read_text(encoding="utf-8")
+    assert "已登记（通过）" in text and "截止时间：3月25日 17:00" in text and "截止3月25日17时，收到3月26日10时，逾期17小时" in text
+    assert "截止 3月25日 17:00" in ledger("status", "-p", "yuebao", "--period", "2024-03")
+    assert due_text(load(tmp_path).programme("yuebao")) == "每月25日17时"  # the bulletin's 下步工作要求
