@@ -70,7 +70,7 @@ class Incoming:
 
 @dataclass(frozen=True)
 class Clock:
-    """When files of one run were received, by the best evidence there is (docs/rules.md, "报送时间").
+    """When files of one run were received, by the best evidence there is (docs/receiving.md, 二).
 
     An e-mail's Date; else the time the office gave for the whole run (``given``); else a loose
     file's modification time (the time it was saved from the mail client); else the time of
