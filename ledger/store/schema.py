@@ -103,24 +103,11 @@ def _to_v2(conn: sqlite3.Connection) -> None:
 #: where a received time comes from (ledger.reporting.SOURCE_NAMES): an e-mail's Date, a loose
 #: file's modification time, the time the office gave for a run, or the time of collecting
 RECEIVED_SOURCES = ("email", "mtime", "given", "collected")
-_FILES_V3 = f"""CREATE TABLE files_v3 (
-        id INTEGER PRIMARY KEY,
-        sha256 TEXT NOT NULL UNIQUE CHECK (length(sha256) = 64),
-        source_name TEXT NOT NULL,
-        size INTEGER NOT NULL CHECK (size >= 0),
-        detected_type TEXT NOT NULL,
-        received_at TEXT NOT NULL,
-        received_source TEXT NOT NULL CHECK (received_source IN ({", ".join(f"'{s}'" for s in RECEIVED_SOURCES)})),
-        sender TEXT NOT NULL DEFAULT '',
-        programme TEXT NOT NULL,
-        period TEXT NOT NULL,
-        unit TEXT,
-        outcome TEXT NOT NULL CHECK (outcome IN ('accepted', 'rejected', 'superseded')),
-        superseded_by INTEGER REFERENCES files_v3(id),
-        archived_path TEXT NOT NULL,
-        problems TEXT NOT NULL DEFAULT '[]',
-        CHECK (outcome = 'rejected' OR unit IS NOT NULL)
-    )"""
+#: the files table of schema 3: schema 1's (history, never edited) with the new sources, its
+#: self-reference naming the table as it is built (the rename in _to_v3 makes it ``files``)
+_FILES_V3 = (_V1[0].replace("CREATE TABLE files", "CREATE TABLE files_v3")
+             .replace("REFERENCES files(id)", "REFERENCES files_v3(id)")
+             .replace("('email', 'collected')", "(" + ", ".join(f"'{s}'" for s in RECEIVED_SOURCES) + ")"))
 
 
 def _to_v3(conn: sqlite3.Connection) -> None:
