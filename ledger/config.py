@@ -14,6 +14,7 @@ from datetime import date, time
 from pathlib import Path
 from typing import Any
 
+from ledger import toml_errors
 from ledger.errors import ConfigError, UnknownProgramme, WorkspaceError
 from ledger.rules import LightRules, ScoringRules, parse_rules
 
@@ -44,6 +45,8 @@ class Reporting:
     email: str = ""
     bulletin: str = "monthly"
     holidays: str = "keep"  # keep | before | after: move a due day that is a public holiday
+    #: the notice's own sentence requiring the reports, quoted by the bulletin ("" → not quoted)
+    requirement: str = ""
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,18 @@ class Programme:
     registry: str = ""
     scope: str = ""
     annexes: dict[str, Reporting] = field(default_factory=dict)
+    #: the bulletin's addressees (主送) and 抄送; "" for 抄送 leaves the line out
+    addressees: str = "各牵头单位"
+    copy_to: str | None = None  # None: the default for the issuer (see bulletin_copy_to)
+
+    @property
+    def bulletin_copy_to(self) -> str:
+        """抄送 of the bulletin: as configured, else the leading group's members when a 领导小组
+        issues it, else nobody (a government office is not a 领导小组)."""
+        if self.copy_to is not None:
+            return self.copy_to
+        issuer = f"{self.issuer}{self.reporting.office}"
+        return "领导小组组长、副组长，领导小组各成员单位" if "领导小组" in issuer else ""
 
     def reporting_for(self, annex: str | None) -> Reporting:
         """The reporting rules of an annex, falling back to the programme's."""
@@ -132,9 +147,20 @@ class Workspace:
 
 
 def find_root(workspace: str | os.PathLike[str] | None = None) -> Path:
-    """The workspace root: *workspace*, else $LEDGER_WORKSPACE, else the current directory."""
-    chosen = workspace or os.environ.get("LEDGER_WORKSPACE") or os.getcwd()
-    return Path(chosen).resolve()
+    """The workspace root: *workspace*, else $LEDGER_WORKSPACE, else the nearest folder from
+    the current one upwards that holds ``ledger.toml`` (as git finds its repository)."""
+    chosen = workspace or os.environ.get("LEDGER_WORKSPACE")
+    if chosen:
+        return Path(chosen).resolve()
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    raise ConfigError(
+        f"当前目录 {here} 及其上级目录中都没有 {CONFIG_NAME}，这里不是 ledger 工作区。"
+        f"新建工作区请运行 ledger init 目录名；已有工作区请进入该目录（或其中任一子目录）再运行，"
+        f"或用 --workspace / 环境变量 LEDGER_WORKSPACE 指定工作区。"
+    )
 
 
 def load(workspace: str | os.PathLike[str] | None = None) -> Workspace:
@@ -142,17 +168,19 @@ def load(workspace: str | os.PathLike[str] | None = None) -> Workspace:
     root = find_root(workspace)
     cfg_path = root / CONFIG_NAME
     if not root.is_dir():
-        raise ConfigError(f"工作区目录 {root} 不存在。请用 --workspace 指定正确的目录。")
+        raise ConfigError(f"工作区目录 {root} 不存在。请用 --workspace 指定正确的目录，或运行 ledger init {root} 新建工作区。")
     if not cfg_path.is_file():
         raise ConfigError(
-            f"在 {root} 中找不到 {CONFIG_NAME}。请在工作区根目录运行，或用 --workspace / LEDGER_WORKSPACE 指定工作区。"
+            f"在 {root} 中找不到 {CONFIG_NAME}，它不是 ledger 工作区。请用 --workspace / LEDGER_WORKSPACE 指定正确的"
+            f"工作区，或运行 ledger init {root} 在这里新建工作区。"
         )
     try:
-        raw = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
+        text = cfg_path.read_text(encoding="utf-8")
+        raw = tomllib.loads(text)
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{cfg_path} 不是 UTF-8 编码，请用 UTF-8 保存。") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{cfg_path} 格式错误：{exc}") from exc
+        raise ConfigError(toml_errors.describe(cfg_path, text, exc)) from exc
     return parse(raw, root)
 
 
@@ -191,9 +219,10 @@ def parse(raw: dict[str, Any], root: Path) -> Workspace:
 
 _DUE_KEYS = ("due", "due_day", "due_workdays_after", "due_weekday")
 _REPORTING_KEYS = {"title", "cycle", "due_time", "office", "contact", "phone", "email", "bulletin", "holidays",
-                   *_DUE_KEYS}
+                   "requirement", *_DUE_KEYS}
 HOLIDAY_RULES = ("keep", "before", "after")
-_PROGRAMME_KEYS = _REPORTING_KEYS | {"doc_number", "issuer", "issued", "default_deadline", "registry", "scope", "annexes"}
+_PROGRAMME_KEYS = _REPORTING_KEYS | {"doc_number", "issuer", "issued", "default_deadline", "registry", "scope", "annexes",
+                                     "addressees", "copy_to"}
 
 
 def _programme(pid: str, body: Any) -> Programme:
@@ -225,6 +254,8 @@ def _programme(pid: str, body: Any) -> Programme:
         registry=_str(body, f"{key}.registry", default=""),
         scope=_str(body, f"{key}.scope", default=""),
         annexes=annexes,
+        addressees=_str(body, f"{key}.addressees", default="各牵头单位"),
+        copy_to=_str(body, f"{key}.copy_to", default="") if "copy_to" in body else None,
     )
 
 
@@ -265,19 +296,22 @@ def _reporting(body: dict[str, Any], key: str, parent: Reporting | None) -> Repo
         phone=_str(body, f"{key}.phone", default=base.phone),
         email=_str(body, f"{key}.email", default=base.email),
         bulletin=bulletin,
+        requirement=_str(body, f"{key}.requirement", default=base.requirement),
     )
 
 
 def _due_rule(body: dict[str, Any], key: str, cycle: str) -> tuple[str, int, int]:
     """(due, due_day, due_workdays_after) of a table that says how its due day is found.
 
-    ``due_day`` implies ``due = "day"`` and ``due_workdays_after`` implies ``"workdays_after"``;
-    ``due`` may be written as well, but must agree.
+    ``due_day`` (1–31) implies ``due = "day"`` and ``due_workdays_after`` (1–60) implies
+    ``"workdays_after"``; 0 means not used. ``due`` may be written as well, but must agree.
     """
+    day = _int(body, f"{key}.due_day", default=0, lo=0, hi=31)
+    workdays = _int(body, f"{key}.due_workdays_after", default=0, lo=0, hi=60)
     leaves = {"day": "due_day", "workdays_after": "due_workdays_after"}
-    implied = [rule for rule, leaf in leaves.items() if leaf in body]
+    implied = [rule for rule, value in (("day", day), ("workdays_after", workdays)) if value]
     if len(implied) > 1:
-        raise ConfigError(f"ledger.toml：{key} 中 due_day 和 due_workdays_after 只能写一个。")
+        raise ConfigError(f"ledger.toml：{key} 中 due_day 和 due_workdays_after 只能写一个（另一个不写或写 0）。")
     due = _str(body, f"{key}.due", default=implied[0] if implied else "weekday")
     if due not in DUE_RULES:
         raise ConfigError(
@@ -286,10 +320,8 @@ def _due_rule(body: dict[str, Any], key: str, cycle: str) -> tuple[str, int, int
         )
     if implied and implied[0] != due:
         raise ConfigError(f"ledger.toml：{key}.due = \"{due}\" 与 {key}.{leaves[implied[0]]} 矛盾，请只保留一种写法。")
-    if due in leaves and leaves[due] not in body:
-        raise _missing(f"{key}.{leaves[due]}")
-    day = _int(body, f"{key}.due_day", default=0, lo=1, hi=31) if due == "day" else 0
-    workdays = _int(body, f"{key}.due_workdays_after", default=0, lo=1, hi=60) if due == "workdays_after" else 0
+    if due in leaves and not implied:
+        raise ConfigError(f"ledger.toml：{key}.due = \"{due}\" 须同时写明 {key}.{leaves[due]}（不能为 0）。")
     _check_due_rule(due, cycle, key)
     return due, day, workdays
 

@@ -32,7 +32,7 @@ def fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def workspace() -> config.Workspace:
-    """The workspace chosen by --workspace, $LEDGER_WORKSPACE or the current directory."""
+    """The workspace chosen by --workspace or $LEDGER_WORKSPACE, else the one the current directory is in."""
     obj = click.get_current_context().find_root().obj or {}
     return config.load(obj.get("workspace"))
 
