@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ledger.collect.intake import SKIPPED, candidates, clock, stream
-from ledger.collect.pool import Judging
+from ledger.collect.pool import BATCH_MAX, Judging
 from ledger.collect.verdict import JudgeContext, Judged, with_data
 from ledger.config import Programme
 from ledger.periods import Period, PeriodError, parse_period
@@ -115,16 +115,21 @@ def collect(run: Run, paths: Sequence[Path], *, jobs: int = 0, unit: str | None 
         check = _PeriodCheck(len(files), decided=other_periods)
         with contextlib.closing(judged):
             for batch in judged:
-                ready = check.take(batch)
-                if ready:
-                    result.files.extend(_record([with_data(j, context) for j in ready], run.period, store))
+                _store(result, check.take(batch), context, run.period, store)
         result.wrong_period = check.wrong_period()
         if result.wrong_period is not None:
             result.held = len(check.held)
             return result
-        if check.held:
-            result.files.extend(_record([with_data(j, context) for j in check.held], run.period, store))
+        _store(result, check.held, context, run.period, store)
     return result
+
+
+def _store(result: CollectResult, judged: Sequence[Judged], context: JudgeContext, period: Period,
+           store: Store) -> None:
+    """Store *judged* in transactions of at most BATCH_MAX files (held verdicts come all at once)."""
+    for start in range(0, len(judged), BATCH_MAX):
+        chunk = judged[start:start + BATCH_MAX]
+        result.files.extend(_record([with_data(j, context) for j in chunk], period, store))
 
 
 class _PeriodCheck:
