@@ -22,6 +22,10 @@ CONFIG_NAME = "ledger.toml"
 CYCLES = ("daily", "weekly", "monthly", "quarterly")
 BULLETIN_CADENCES = ("weekly", "monthly", "quarterly", "none")
 WEEKDAYS = {"周一": 1, "周二": 2, "周三": 3, "周四": 4, "周五": 5, "周六": 6, "周日": 7}
+#: how a period's due day is found (docs/due-rules.md): a weekday of the week (the last one of a
+#: month or quarter), a day of the month (of a quarter's last month), the period's last working
+#: day, or the N-th working day after the period ends
+DUE_RULES = ("weekday", "day", "last_workday", "workdays_after")
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,9 @@ class Reporting:
     cycle: str = "weekly"
     due_weekday: int = 5
     due_time: time = time(16, 0)
+    due: str = "weekday"  # one of DUE_RULES
+    due_day: int = 0  # the day of the month, for due = "day"
+    due_workdays_after: int = 0  # working days after the period ends, for due = "workdays_after"
     office: str = ""
     contact: str = ""
     phone: str = ""
@@ -224,8 +231,9 @@ def parse(raw: dict[str, Any], root: Path) -> Workspace:
     )
 
 
-_REPORTING_KEYS = {"title", "cycle", "due_weekday", "due_time", "office", "contact", "phone", "email", "bulletin",
-                   "holidays", "requirement"}
+_DUE_KEYS = ("due", "due_day", "due_workdays_after", "due_weekday")
+_REPORTING_KEYS = {"title", "cycle", "due_time", "office", "contact", "phone", "email", "bulletin", "holidays",
+                   "requirement", *_DUE_KEYS}
 HOLIDAY_RULES = ("keep", "before", "after")
 _PROGRAMME_KEYS = _REPORTING_KEYS | {"doc_number", "issuer", "issued", "default_deadline", "registry", "scope", "annexes",
                                      "addressees", "copy_to"}
@@ -282,12 +290,21 @@ def _reporting(body: dict[str, Any], key: str, parent: Reporting | None) -> Repo
             f"ledger.toml：{key}.holidays 的值“{holidays}”无效，应为 keep（不调整）、before（提前到节前最后一个工作日）"
             f"或 after（顺延到节后第一个工作日）。"
         )
+    if any(k in body for k in _DUE_KEYS):
+        due, due_day, workdays = _due_rule(body, key, cycle)
+    else:
+        due, due_day, workdays = base.due, base.due_day, base.due_workdays_after
+        if parent and cycle != parent.cycle:
+            _check_due_rule(due, cycle, key)
     return Reporting(
         title=title,
         cycle=cycle,
         holidays=holidays,
         due_weekday=_weekday(body, f"{key}.due_weekday", base.due_weekday),
         due_time=_time(body, f"{key}.due_time", base.due_time),
+        due=due,
+        due_day=due_day,
+        due_workdays_after=workdays,
         office=_str(body, f"{key}.office", default=base.office),
         contact=_str(body, f"{key}.contact", default=base.contact),
         phone=_str(body, f"{key}.phone", default=base.phone),
@@ -306,6 +323,42 @@ def _print_settings(body: dict[str, Any]) -> PrintSettings:
             raise ConfigError(f"ledger.toml：print.{key} 的值“{value}”无效，应为 {'、'.join(PAPERS)} 之一（横向）。")
         values[key] = value
     return PrintSettings(**values)
+
+
+def _due_rule(body: dict[str, Any], key: str, cycle: str) -> tuple[str, int, int]:
+    """(due, due_day, due_workdays_after) of a table that says how its due day is found.
+
+    ``due_day`` (1–31) implies ``due = "day"`` and ``due_workdays_after`` (1–60) implies
+    ``"workdays_after"``; 0 means not used. ``due`` may be written as well, but must agree.
+    """
+    day = _int(body, f"{key}.due_day", default=0, lo=0, hi=31)
+    workdays = _int(body, f"{key}.due_workdays_after", default=0, lo=0, hi=60)
+    leaves = {"day": "due_day", "workdays_after": "due_workdays_after"}
+    implied = [rule for rule, value in (("day", day), ("workdays_after", workdays)) if value]
+    if len(implied) > 1:
+        raise ConfigError(f"ledger.toml：{key} 中 due_day 和 due_workdays_after 只能写一个（另一个不写或写 0）。")
+    due = _str(body, f"{key}.due", default=implied[0] if implied else "weekday")
+    if due not in DUE_RULES:
+        raise ConfigError(
+            f"ledger.toml：{key}.due 的值“{due}”无效，应为 weekday（每周某日/每月最后一个某日）、day（每月某日）、"
+            "last_workday（最后一个工作日）或 workdays_after（期末后第几个工作日）之一。"
+        )
+    if implied and implied[0] != due:
+        raise ConfigError(f"ledger.toml：{key}.due = \"{due}\" 与 {key}.{leaves[implied[0]]} 矛盾，请只保留一种写法。")
+    if due in leaves and not implied:
+        raise ConfigError(f"ledger.toml：{key}.due = \"{due}\" 须同时写明 {key}.{leaves[due]}（不能为 0）。")
+    _check_due_rule(due, cycle, key)
+    return due, day, workdays
+
+
+def _check_due_rule(due: str, cycle: str, key: str) -> None:
+    if due == "day" and cycle not in ("monthly", "quarterly"):
+        raise ConfigError(
+            f"ledger.toml：{key}.due_day 只适用于按月或按季度报送（cycle = \"monthly\"/\"quarterly\"）；"
+            "按周报送请用 due_weekday。"
+        )
+    if due in ("last_workday", "workdays_after") and cycle == "daily":
+        raise ConfigError(f"ledger.toml：{key}.due = \"{due}\" 不适用于按日报送；按日报送的截止时间是当天的 due_time。")
 
 
 # ---- typed getters that name the key in their message -------------------------------

@@ -89,9 +89,9 @@ def run_month(ws: config.Workspace, programme_id: str, year: int, month: int) ->
     from ledger.consolidate.model import LIGHT_NAMES, LIGHTS
     from ledger.generate import generate
     from ledger.generate.prefill import previous_from_store
-    from ledger.mail import reminder_reasons, write_drafts, write_reminders
+    from ledger.mail import DRAFT_HOUR, reminder_reasons, write_drafts, write_reminders
     from ledger.mail.replies import write_replies
-    from ledger.periods import periods_in_month
+    from ledger.periods import CHINA, periods_in_month
     from ledger.reporting import OUTCOME_NAMES, STATE_NAMES, due_for, period_status
     from ledger.simulate import simulate_inbox
 
@@ -104,6 +104,7 @@ def run_month(ws: config.Workspace, programme_id: str, year: int, month: int) ->
             step = DemoStep(f"{programme_id} {period.label()}：生成台账、发通知、收取、登记")
             made = generate(run, previous_for=previous_from_store(run))
             templates = {g.unit: g.path for g in made}
+            run.now = datetime.combine(period.start, DRAFT_HOUR, tzinfo=CHINA)  # Monday morning: the mails go out
             drafts, problems = write_drafts(run, templates)
             step.problems.extend(problems)
             step.lines.append(f"生成工作台账 {len(made)} 个、通知邮件草稿 {len(drafts)} 封")

@@ -46,6 +46,12 @@ class Period:
             last -= timedelta(days=1)
         return first, last
 
+    @property
+    def year(self) -> int:
+        """The year the period's dates are read in (a date of another year shows its year): that of
+        its last working day, so week 52 of 2022 (to Sunday 2023-01-01) is 2022's."""
+        return self.workdays[1].year
+
     def label(self) -> str:
         """Chinese label for titles: 2022年第23周 6月6日—6月10日."""
         if self.cycle == "weekly":
@@ -69,21 +75,42 @@ class Period:
         return _md(self.start)
 
     def due(self, reporting: Reporting) -> datetime:
-        """When reports for this period are due.
+        """When reports for this period are due: :meth:`due_day` at the configured time."""
+        return datetime.combine(self.due_day(reporting), reporting.due_time)
 
-        Weekly: the configured weekday of that ISO week. Daily: that day. Monthly and
-        quarterly: the last occurrence of the configured weekday in the period.
-        Always at the configured time.
+    def due_day(self, reporting: Reporting) -> date:
+        """The day reports for this period are due, by the rule of *reporting* (docs/due-rules.md).
+
+        Daily: that day. ``weekday``: that weekday of the week, or its last occurrence in a
+        month or quarter. ``day``: that day of the month (of a quarter's last month; the
+        month's last day when it is shorter). ``last_workday``: the period's last working
+        day. ``workdays_after``: the N-th working day after the period ends. A ``weekday`` or
+        ``day`` due day that is a public holiday moves as ``holidays`` says; the working-day
+        rules fall on working days already.
         """
+        rule = reporting.due
         if self.cycle == "daily":
             day = self.start
+        elif rule == "last_workday":
+            day = self.end
+            while not is_workday(day) and day > self.start:
+                day -= timedelta(days=1)
+            return day
+        elif rule == "workdays_after":
+            day, counted = self.end, 0
+            while counted < reporting.due_workdays_after:
+                day += timedelta(days=1)
+                counted += is_workday(day)
+            return day
+        elif rule == "day" and self.cycle in ("monthly", "quarterly"):
+            day = self.end.replace(day=min(reporting.due_day, self.end.day))
         elif self.cycle == "weekly":
             day = self.start + timedelta(days=reporting.due_weekday - 1)
         else:
             day = self.end
             while day.isoweekday() != reporting.due_weekday:
                 day -= timedelta(days=1)
-        return datetime.combine(shift_off_holiday(day, reporting.holidays), reporting.due_time)
+        return shift_off_holiday(day, reporting.holidays)
 
     def previous(self) -> Period:
         return period_containing(self.start - timedelta(days=1), self.cycle)
@@ -193,6 +220,17 @@ def _key(start: date, cycle: str) -> str:
     if cycle == "quarterly":
         return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
     return start.isoformat()
+
+
+def is_workday(day: date) -> bool:
+    """A working day by the State Council's calendar (调休 Saturdays included, holidays not);
+    Monday to Friday in years the chinese-calendar package does not know yet."""
+    import chinese_calendar
+
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        return day.weekday() < 5
 
 
 def shift_off_holiday(day: date, rule: str) -> date:

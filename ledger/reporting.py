@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ledger.config import Programme, Reporting
+from ledger.due import day_and_time
 from ledger.periods import CHINA, Period, to_china_time
 from ledger.registry.model import Registry, Task
 from ledger.run import Run
@@ -20,17 +21,26 @@ from ledger.run import Run
 STATES = ("on_time", "late", "missing", "rejected")
 STATE_NAMES = {"on_time": "按时报送", "late": "逾期报送", "missing": "未报送", "rejected": "退回待改"}
 STATE_SHORT = {"on_time": "按时", "late": "逾期", "missing": "未报", "rejected": "退回"}
-#: where a received time comes from
-SOURCE_NAMES = {"email": "邮件发送时间", "collected": "收集时间"}
+#: where a received time comes from (ledger.store.schema.RECEIVED_SOURCES), best evidence first
+SOURCE_NAMES = {"email": "邮件发送时间", "given": "收集时指定的收到时间", "mtime": "文件修改时间", "collected": "收集时间"}
 #: what became of one received file (collect), short and as a receipt says it
-OUTCOME_NAMES = {"accepted": "通过", "rejected": "退回", "duplicate": "重复", "superseded": "已被替代"}
+OUTCOME_NAMES = {"accepted": "通过", "rejected": "退回", "duplicate": "重复文件，已有回执", "superseded": "已被替代",
+                 "other_period": "不属于本期，未登记"}
+#: what a receipt says of a file's first verdict (a repeat keeps the receipt of the first; a file
+#: of another period gets none)
 OUTCOME_VERDICTS = {
     "accepted": "已登记（通过）",
     "rejected": "退回（请修改后重新报送）",
-    "duplicate": "重复报送（与此前文件相同，未重复登记）",
     "superseded": "已被更新的报送文件替代",
 }
 NOT_YET_DUE = "（未到截止时间）"
+
+
+def received_text(moment: datetime, source: str | None, ref_year: int | None = None) -> str:
+    """2024年3月25日 17:00（文件修改时间）: when a file was received and how that is known (the year
+    left out when it is *ref_year*)."""
+    name = SOURCE_NAMES.get(source or "collected", source or "")
+    return f"{day_and_time(to_china_time(moment), ref_year)}（{name}）"
 
 
 def reporting_for_unit(programme: Programme, tasks: Sequence[Task]) -> Reporting:

@@ -22,6 +22,10 @@ from ledger.store import Store, open_store
 if TYPE_CHECKING:
     from ledger.registry.units import UnitDirectory
 
+#: a period's mail: drafts in ``out/<programme>/<period>/outbox/``, what was sent in its ``sent/``
+OUTBOX = "outbox"
+SENT = "sent"
+
 
 @dataclass
 class Run:
@@ -93,6 +97,10 @@ class Run:
     def out_dir(self) -> Path:
         """``out/<programme>/<period>/``."""
         return self.ws.out_dir(self.programme.id, self.period.key)
+
+    def sent_dir(self) -> Path:
+        """``out/<programme>/<period>/outbox/sent/``: the mail that went out for the period."""
+        return self.out_dir() / OUTBOX / SENT
 
     def for_period(self, period: Period) -> Run:
         """The same run for another period: registry and store shared, the store still owned here."""

@@ -114,6 +114,20 @@ def test_generate_drafts_and_send_through_a_real_smtp_server(root: Path, smtp_se
     outbox = root / "out" / "351" / "2022-W23" / "outbox"
     assert list(outbox.glob("*.eml")) == [] and len(list((outbox / "sent").glob("*.eml"))) == 25
 
+    # Generating the same workbooks again is harmless; different ones replace nothing without --force.
+    before = {p.name: p.read_bytes() for p in templates.iterdir()}
+    assert run(root, "-p", "351", "--period", "2022-W23")[0] == 0
+    config = root / "ledger.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace('phone = "0379-00000000"', 'phone = "0379-11111111"'),
+                      encoding="utf-8")
+    code, output = run(root, "-p", "351", "--period", "2022-W23")
+    assert code == 1, output
+    assert "25 个单位收到工作台账" in output and "--force" in output
+    assert "市交通运输局：2022-W23_市交通运输局_工作台账.xlsx（" in output and "发出，收件人 市交通运输局）" in output
+    assert {p.name: p.read_bytes() for p in templates.iterdir()} == before
+    code, output = run(root, "-p", "351", "--period", "2022-W23", "--force")
+    assert code == 0, output
+    assert {p.name: p.read_bytes() for p in templates.iterdir()} != before
 
 @pytest.mark.parametrize("name", ["市城市管理局", "市城管局", "城管局", "洛阳市城市管理局"])
 def test_unit_may_be_named_by_alias_or_short_name(root: Path, name: str) -> None:

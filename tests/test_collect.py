@@ -54,7 +54,7 @@ def test_inbox_verdicts_status_and_receipts(ws: Workspace, tmp_path: Path) -> No
         assert {f.outcome for f in again.files} == {"duplicate"}
         assert len(store.audit()) == audit_rows
     texts = {r.unit: r.text_path.read_text(encoding="utf-8") for r in receipts}
-    assert "已登记（通过）" in texts[JT] and "按邮件发送时间" in texts[JT]
+    assert "已登记（通过）" in texts[JT] and "收到时间：6月10日 15:59（邮件发送时间）" in texts[JT]
     assert sorted(replies) == sorted(r.file for r in receipts) and all(p.is_file() for p in replies.values())
     directory = UnitDirectory.load(ws.paths.units)
     replies = {r.unit: email.message_from_bytes(replies[r.file].read_bytes(), policy=email.policy.default)
@@ -104,8 +104,10 @@ def test_other_period_file_is_refused_but_not_stored(ws: Workspace, tmp_path: Pa
     filled(ws, JT, inbox, period="2022-W24")
     now = datetime(2022, 6, 10, 12, 0, tzinfo=CHINA)
     with open_workspace_store(ws) as store:
-        [wrong] = collect(Run.open(ws, "351", "2022-W23", now=now, store=store), [inbox]).files
-        assert wrong.outcome == "rejected" and "wrong-period" in {p.code for p in wrong.problems}
+        stopped = collect(Run.open(ws, "351", "2022-W23", now=now, store=store), [inbox])
+        assert (stopped.wrong_period, stopped.files, stopped.held) == ("2022-W24", [], 1)  # a typo in --period?
+        [wrong] = collect(Run.open(ws, "351", "2022-W23", now=now, store=store), [inbox], other_periods=True).files
+        assert wrong.outcome == "other_period" and "wrong-period" in {p.code for p in wrong.problems}
         assert store.history("351") == []
         [right] = collect(Run.open(ws, "351", "2022-W24", now=now, store=store), [inbox]).files
         assert right.outcome == "accepted"
@@ -142,8 +144,8 @@ def test_cli_collect_and_status_json(ws: Workspace, tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     units = {u["unit"]: u for u in json.loads(res.output)["units"]}
     assert units[CG]["state"] == "rejected" and units[ZJ]["state"] == "missing"
-    assert units[JT]["state"] == "late"  # collected now, long after 2022
-    assert units[JT]["received_source"] == "collected"
+    assert units[JT]["state"] == "late"  # saved (its modification time) now, long after 2022
+    assert units[JT]["received_source"] == "mtime"
     res = runner.invoke(main, ["-w", str(ws.root), "mail", "reminders", "-p", "351", "--period", "2022-W23"])
     assert res.exit_code == 0, res.output
     outbox = ws.out_dir("351", "2022-W23") / "outbox"
@@ -310,3 +312,26 @@ def test_collect_for_one_unit_sends_back_another_units_file(ws: Workspace, tmp_p
         files = collect(Run.open(ws, "351", "2022-W23", now=DUE_W23, store=store), [inbox], unit=JT).files
     verdicts = {f.unit: (f.outcome, [p.code for p in f.problems if p.is_error]) for f in files}
     assert verdicts == {JT: ("accepted", []), CG: ("rejected", ["wrong-unit"])}
+
+
+def test_a_period_typo_stores_nothing_and_asks(ws: Workspace, tmp_path: Path) -> None:
+    """Week 23's files collected as week 24: nothing stored, no receipt, a question, exit 1; --yes goes
+    on, and a file of another period is listed as not collected, never sent back to its unit."""
+    inbox = tmp_path / "inbox"
+    for unit in (JT, CG, ZJ):
+        filled(ws, unit, inbox)
+    args = ["-w", str(ws.root), "collect", str(inbox), "-p", "351", "--period", "2022-W24"]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 1, res.output
+    assert "这些文件属于2022年第23周 6月6日—6月10日，是否应为 --period 2022-W23？" in res.output
+    assert "未登记任何文件，也未生成回执" in res.output
+    with open_workspace_store(ws) as store:
+        assert store.history("351") == [] and store.audit() == []
+    assert not (ws.out_dir("351", "2022-W24") / "receipts").exists()
+    assert list((ws.paths.out / "archive").rglob("*.xlsx")) == []
+    res = CliRunner().invoke(main, [*args, "--yes"])
+    assert res.exit_code == 0, res.output
+    assert res.output.count("不属于本期，未登记") >= 3 and "[警告]" in res.output
+    assert not (ws.out_dir("351", "2022-W24") / "receipts").exists()
+    with open_workspace_store(ws) as store:
+        assert store.history("351") == []

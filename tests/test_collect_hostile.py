@@ -261,7 +261,7 @@ CASES: dict[str, Case] = {
     # --- content checks on a real generated ledger
     "wrong-programme": Case(lambda k: k.filled(transform=lambda wb, ws: rt.set_meta(wb, "programme", "pingtai")),
                             ("wrong-programme",), stored=False),
-    "wrong-period": Case(lambda k: k.filled(period="2022-W24"), ("wrong-period",), stored=False),
+    "wrong-period": Case(lambda k: k.filled(period="2022-W24"), ("wrong-period",), "other_period", stored=False),
     "unit-not-a-lead-unit": Case(lambda k: k.filled(transform=lambda wb, ws: rt.set_meta(wb, "unit", "市教育局")),
                                  ("unit-unknown",), unit="市教育局"),
     "locked-content-changed": Case(lambda k: k.filled(transform=_change_locked), ("locked-changed",)),
@@ -321,7 +321,8 @@ def _stored_row(ws: Workspace, sha256: str) -> dict | None:
 def _collect(ws: Workspace, folder: Path, now: datetime) -> tuple[CollectResult, float]:
     with open_workspace_store(ws) as store:
         start = time.perf_counter()
-        result = collect(Run.open(ws, "351", PERIOD, now=now, store=store), [folder])
+        # other_periods: a folder holding only the wrong-period file would stop the run (a typo in --period)
+        result = collect(Run.open(ws, "351", PERIOD, now=now, store=store), [folder], other_periods=True)
         return result, time.perf_counter() - start
 
 
@@ -482,7 +483,7 @@ def _collect_each(root: str, corpus: str) -> dict:
     for folder in sorted(Path(corpus).iterdir()):
         with open_workspace_store(ws) as store:
             start = time.perf_counter()
-            result = collect(Run.open(ws, "351", PERIOD, now=NOW, store=store), [folder])
+            result = collect(Run.open(ws, "351", PERIOD, now=NOW, store=store), [folder], other_periods=True)
             seconds = time.perf_counter() - start
         files = [(f.outcome, [p.code for p in f.problems]) for f in result.files]
         out.append((folder.name, files, [p.code for p in result.problems], seconds))
@@ -592,7 +593,7 @@ def test_workers_give_the_same_verdicts_and_store(fork: bool, ws: Workspace, kit
     assert _collected(two) == _collected(one)
     assert two.problems == one.problems
     assert _store_dump(ws2) == _store_dump(ws)
-    assert {f.outcome for f in two.files} == {"accepted", "rejected", "duplicate"}
+    assert {f.outcome for f in two.files} == {"accepted", "rejected", "duplicate", "other_period"}
     with open_workspace_store(ws2) as store:
         assert "superseded" in {s.outcome for s in store.history("351", JT)}  # the order mattered
     # .xls is read by calamine in a child of the worker process (read_isolated), and read fully

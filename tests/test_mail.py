@@ -117,10 +117,13 @@ def test_workspace_template_overrides_default(tmp_path):
 
 # ---- drafts --------------------------------------------------------------------------
 
+MONDAY_9 = datetime(2022, 6, 6, 9, 0, tzinfo=CHINA)
+
+
 def test_draft_headers_body_and_attachment(tmp_path):
     ws = make_ws(tmp_path)
     books = workbooks(tmp_path, JTJ)
-    drafts, problems = write_drafts(Run.open(ws, "351", PERIOD, directory=directory()), books)
+    drafts, problems = write_drafts(Run.open(ws, "351", PERIOD, directory=directory(), now=MONDAY_9), books)
     assert problems == []
     [draft] = drafts
     assert draft.path == ws.out_dir("351", PERIOD) / "outbox" / f"{PERIOD}_{JTJ}.eml"
@@ -199,7 +202,8 @@ def test_units_without_email_get_problems_and_no_draft(tmp_path):
 def test_reminders(tmp_path):
     ws = make_ws(tmp_path)
     reasons = {JTJ: "截至报送时限仍未报送", WMB: "未报送", ZJJ: "报送的台账中“完成进度”填写为“八成”，已退回"}
-    drafts, problems = write_reminders(Run.open(ws, "351", PERIOD, directory=directory()), reasons)
+    due = datetime(2022, 6, 10, 16, 0, tzinfo=CHINA)
+    drafts, problems = write_reminders(Run.open(ws, "351", PERIOD, directory=directory(), now=due), reasons)
     assert flatten(problems, ("code", "value")) == [("missing-email", WMB)]
     assert [d.unit for d in drafts] == [JTJ, ZJJ]
     assert all(d.attachment is None and d.path.name.endswith("_催报.eml") for d in drafts)
@@ -231,7 +235,7 @@ def test_send_plain_and_no_resend(tmp_path, smtp_server):
     port = smtp_server(handler)
     ws = make_ws(tmp_path, f'host = "127.0.0.1"\nport = {port}\nstarttls = false\n')
     books = workbooks(tmp_path, JTJ, ZJJ)
-    drafts, _ = write_drafts(Run.open(ws, "351", PERIOD, directory=directory()), books)
+    drafts, _ = write_drafts(Run.open(ws, "351", PERIOD, directory=directory(), now=MONDAY_9), books)
     outbox = drafts[0].path.parent
     reviewed = {d.path.name: d.path.read_bytes() for d in drafts}
 
@@ -259,9 +263,11 @@ def test_send_plain_and_no_resend(tmp_path, smtp_server):
     assert undated[0] == undated[1]
     assert data == (outbox / "sent" / f"{PERIOD}_{JTJ}.eml").read_bytes()
 
-    # Sending again sends nothing; regenerating identical drafts does not queue them again.
+    # Sending again sends nothing; drafting the same mails again, even days later (another date
+    # in the header and the 落款), does not queue them again.
     assert send_drafts(ws, outbox) == ([], [])
-    again, problems = write_drafts(Run.open(ws, "351", PERIOD, directory=directory()), books)
+    again, problems = write_drafts(Run.open(ws, "351", PERIOD, directory=directory(),
+                                            now=datetime(2022, 6, 9, 11, tzinfo=CHINA)), books)
     assert again == []
     assert flatten(problems, ("code", "severity")) == [("already-sent", "warning")] * 2
     assert len(handler.received) == 2

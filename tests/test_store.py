@@ -1,3 +1,4 @@
+import dataclasses
 import hashlib
 import multiprocessing
 import sqlite3
@@ -307,6 +308,48 @@ def test_version_1_scores_move_to_their_own_table(tmp_path):
         assert store.scores("351", "2022-06") == [{"unit": "市甲局", "rank": 1}, {"unit": "市乙局", "rank": 2}]
         assert store.lights("351", "score:2022-06") == []
         assert store.lights("351", "2022-W25") == [{"task_id": "T1", "unit": "市甲局", "light": "green"}]
+
+
+def test_version_2_files_take_the_new_received_sources_and_keep_their_ids(tmp_path):
+    """Schema 3 rebuilds ``files`` so that received_source may be 'mtime' or 'given': ids,
+    references (superseded_by, entries, audit), indexes and the other constraints survive."""
+    db = tmp_path / "v2.sqlite"
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("BEGIN")
+    schema.upgrade(conn, target=2)
+    insert = ("INSERT INTO files (id, sha256, source_name, size, detected_type, received_at, received_source, "
+              "programme, period, unit, outcome, superseded_by, archived_path) VALUES (?, ?, ?, 1, 'xlsx', ?, ?, "
+              "'351', '2022-W23', '市交通运输局', ?, NULL, 'x')")
+    conn.execute(insert, (7, "a" * 64, "old.xlsx", "2022-06-09T07:00:00.000000+00:00", "email", "superseded"))
+    conn.execute(insert, (9, "b" * 64, "new.xlsx", "2022-06-10T07:00:00.000000+00:00", "collected", "accepted"))
+    conn.execute("UPDATE files SET superseded_by = 9 WHERE id = 7")
+    conn.execute("INSERT INTO entries VALUES (9, '351-A1-01', 4, '完成', '', 50, '按序时推进', '', '', '', '')")
+    conn.execute("INSERT INTO audit (id, recorded_at, file_id, received_at, received_source, sender, source_name, "
+                 "sha256, size, detected_type, verdict, reason_code, message, tool_version) "
+                 "VALUES (3, 't', 9, 't', 'collected', '', 'new.xlsx', 'b', 1, 'xlsx', 'accepted', '', '已采用', '0')")
+    conn.execute("COMMIT")
+    conn.close()
+    with open_store(db) as store:
+        assert [(s.id, s.outcome, s.superseded_by) for s in store.history("351")] == \
+            [(7, "superseded", 9), (9, "accepted", None)]
+        assert [e.task_id for e in store.entries(9)] == ["351-A1-01"]
+        assert [(a["id"], a["file_id"]) for a in store.audit()] == [(3, 9)]
+        stored = store.ingest(dataclasses.replace(received(b"saved from the inbox", period="2022-W24"),
+                                                  received_source="mtime"))
+        assert store.submission(stored.id).received_source == "mtime"
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA foreign_keys = ON")
+    assert conn.execute("SELECT version FROM schema_version").fetchone() == (3,)
+    assert {"files_by_key", "files_by_unit", "files_one_accepted"} <= {
+        r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'files'")}
+    with pytest.raises(sqlite3.IntegrityError):
+        conn.execute("UPDATE files SET received_source = 'guessed' WHERE id = 9")
+    with pytest.raises(sqlite3.IntegrityError):
+        conn.execute("UPDATE files SET superseded_by = 99 WHERE id = 9")
+    with pytest.raises(sqlite3.IntegrityError):
+        conn.execute("INSERT INTO entries VALUES (99, 'x', 1, '', '', NULL, '', '', '', '', '')")
+    conn.close()
 
 
 # --- two processes, one store ----------------------------------------------------------------

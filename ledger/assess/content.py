@@ -16,7 +16,7 @@ from ledger import layout
 from ledger.assess.api import Assessment
 from ledger.assess.docx_layout import text_width
 from ledger.assess.score import UnitScore, criticised, fmt_points, praised, report_state
-from ledger.cnum import WEEKDAY_NAMES, cn_numeral
+from ledger.cnum import cn_numeral
 from ledger.config import Programme
 from ledger.consolidate.judge import period_name
 from ledger.consolidate.model import (
@@ -29,7 +29,8 @@ from ledger.consolidate.model import (
     Judgement,
     count_rows,
 )
-from ledger.periods import CYCLE_NAMES, Period, cn_date
+from ledger.due import rule_text
+from ledger.periods import Period, cn_date
 from ledger.registry.model import Registry, Task
 from ledger.rules import GRADES, ScoringRules
 
@@ -185,15 +186,17 @@ def as_of(period: Period) -> str:
 
 
 def due_text(programme: Programme) -> str:
-    """每周五16时 / 每月最后一个周五17时: when ledgers are due."""
-    rep = programme.reporting
-    day = WEEKDAY_NAMES[rep.due_weekday - 1]
-    hour = f"{rep.due_time.hour}时" + (f"{rep.due_time.minute}分" if rep.due_time.minute else "")
-    if rep.cycle == "weekly":
-        return f"每周{day}{hour}"
-    if rep.cycle == "daily":
-        return f"每日{hour}"
-    return f"每{CYCLE_NAMES[rep.cycle]}最后一个周{day}{hour}"
+    """每周五16时 / 每月25日17时 …: when ledgers are due, from the rule of ledger.toml (annexes
+    whose rule differs are named: 每周五16时（附件2、4为每周五18时））."""
+    main = rule_text(programme.reporting)
+    others: dict[str, list[str]] = {}
+    for key, reporting in programme.annexes.items():
+        text = rule_text(reporting)
+        if text != main:
+            others.setdefault(text, []).append(key.removeprefix("A"))
+    if not others:
+        return main
+    return main + "（" + "；".join(f"附件{'、'.join(keys)}为{text}" for text, keys in others.items()) + "）"
 
 
 def overview(rows: Sequence[Judgement], assessment: Assessment) -> dict[str, Any]:

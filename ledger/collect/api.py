@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from ledger.collect.intake import candidates, stream
-from ledger.collect.pool import Judging
+from ledger.collect.intake import SKIPPED, candidates, clock, stream
+from ledger.collect.pool import BATCH_MAX, Judging
 from ledger.collect.verdict import JudgeContext, Judged, with_data
 from ledger.config import Programme
-from ledger.periods import Period
+from ledger.periods import Period, PeriodError, parse_period
 from ledger.problems import Problem
 from ledger.run import Run
 from ledger.store import Store, Submission
@@ -34,7 +35,7 @@ class CollectedFile:
     file: str
     unit: str | None
     period: str
-    outcome: str  # accepted | rejected | duplicate | superseded (ledger.reporting.OUTCOME_NAMES)
+    outcome: str  # accepted | rejected | duplicate | superseded | other_period (ledger.reporting.OUTCOME_NAMES)
     problems: list[Problem]
     received_at: datetime
     received_source: str
@@ -61,13 +62,44 @@ class CollectResult:
     period: Period
     files: list[CollectedFile] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)  # about containers, not submissions
+    #: the other period most of the run's files are for ("" when not known): then nothing was
+    #: stored and :attr:`files` is empty (see :func:`collect`)
+    wrong_period: str | None = None
+    held: int = 0  # files judged but not collected because of wrong_period
+
+    @property
+    def skipped(self) -> list[Problem]:
+        """What was received but not collected: skipped files and attachments."""
+        return [p for p in self.problems if p.code in SKIPPED]
+
+    @property
+    def other_period(self) -> list[CollectedFile]:
+        """Files of another period of the programme: not collected, no receipt."""
+        return [f for f in self.files if f.outcome == "other_period"]
+
+    def wrong_period_label(self) -> str:
+        """2024年3月: the period most files are for, as a person reads it ("" when not known)."""
+        if not self.wrong_period:
+            return ""
+        try:
+            return parse_period(self.wrong_period, self.period.cycle).label()
+        except PeriodError:
+            return self.wrong_period
 
 
-def collect(run: Run, paths: Sequence[Path], *, jobs: int = 0, unit: str | None = None) -> CollectResult:
+def collect(run: Run, paths: Sequence[Path], *, jobs: int = 0, unit: str | None = None,
+            received_at: datetime | None = None, other_periods: bool = False) -> CollectResult:
     """Collect every workbook under *paths* for the run's programme and period into its store.
 
     With *unit*, every file must be that lead unit's ledger (another unit's is sent back):
-    what a unit uploads through its own link.
+    what a unit uploads through its own link. *received_at* is when the office knows the
+    files that did not come in an e-mail were received (``--received-at``; see
+    :class:`~ledger.collect.intake.Clock`).
+
+    When most files of the run are for another period of the programme (a typo in
+    ``--period``), nothing is stored: the result names that period (:attr:`CollectResult.wrong_period`)
+    unless *other_periods* says to go on. Either way a file of another period is not stored
+    and gets no receipt (outcome ``other_period``).
 
     Files are read and checked in *jobs* worker processes (``0``: :func:`~ledger.collect.pool.auto_workers`
     once there are enough files, else in this process; ``1``: in this process) and stored
@@ -78,12 +110,57 @@ def collect(run: Run, paths: Sequence[Path], *, jobs: int = 0, unit: str | None 
     context = JudgeContext(run.registry, run.programme, run.period, store.archive_dir, unit)
     with tempfile.TemporaryDirectory(prefix="ledger-collect-") as tmp:
         files = candidates(paths)
-        items = stream(files, Path(tmp), now=run.now, problems=result.problems)
+        items = stream(files, Path(tmp), clock=clock(run.now, received_at), problems=result.problems)
         judged = Judging(context, Path(tmp), jobs).judge(items, expected=len(files))
+        check = _PeriodCheck(len(files), decided=other_periods)
         with contextlib.closing(judged):
             for batch in judged:
-                result.files.extend(_record([with_data(j, context) for j in batch], run.period, store))
+                _store(result, check.take(batch), context, run.period, store)
+        result.wrong_period = check.wrong_period()
+        if result.wrong_period is not None:
+            result.held = len(check.held)
+            return result
+        _store(result, check.held, context, run.period, store)
     return result
+
+
+def _store(result: CollectResult, judged: Sequence[Judged], context: JudgeContext, period: Period,
+           store: Store) -> None:
+    """Store *judged* in transactions of at most BATCH_MAX files (held verdicts come all at once)."""
+    for start in range(0, len(judged), BATCH_MAX):
+        chunk = judged[start:start + BATCH_MAX]
+        result.files.extend(_record([with_data(j, context) for j in chunk], period, store))
+
+
+class _PeriodCheck:
+    """Holds verdicts back until the run is known to be for its period: storing starts once most
+    of the files seen (or expected) are this period's, so a run with a typo in ``--period``
+    stores nothing while a right one stores as it goes."""
+
+    def __init__(self, expected: int, *, decided: bool) -> None:
+        self.expected = expected
+        self.decided = decided
+        self.held: list[Judged] = []
+
+    def take(self, batch: list[Judged]) -> list[Judged]:
+        """The verdicts that may be stored now."""
+        if self.decided:
+            return batch
+        self.held.extend(batch)
+        here = sum(j.other_period is None for j in self.held)
+        if 2 * here > max(self.expected, len(self.held)):
+            self.decided = True
+            ready, self.held = self.held, []
+            return ready
+        return []
+
+    def wrong_period(self) -> str | None:
+        """The other period most held files are for, once all are judged; None to store them."""
+        others = [j.other_period for j in self.held if j.other_period is not None]
+        if self.decided or not others or 2 * len(others) <= len(self.held):
+            return None
+        known = Counter(p for p in others if p)
+        return known.most_common(1)[0][0] if known else ""
 
 
 def _record(batch: Sequence[Judged], period: Period, store: Store) -> list[CollectedFile]:
@@ -93,11 +170,12 @@ def _record(batch: Sequence[Judged], period: Period, store: Store) -> list[Colle
     for judged in batch:
         item = judged.item
         submission: Submission | None = None if judged.not_stored else next(stored)
+        outcome = submission.outcome if submission else "rejected"
         out.append(CollectedFile(
             file=item.name,
             unit=judged.received.unit,
             period=period.key,
-            outcome=submission.outcome if submission else "rejected",
+            outcome="other_period" if judged.other_period is not None else outcome,
             problems=judged.problems,
             received_at=item.received_at,
             received_source=item.received_source,

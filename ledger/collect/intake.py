@@ -1,7 +1,8 @@
 """Turn what the office saved from its inbox into a flat list of incoming files.
 
-Folders are walked, e-mails (.eml) give up their attachments with the received time
-from their Date header, zip archives give up their members. Attachments and members are
+Folders are walked, e-mails (.eml, Outlook .msg) give up their attachments with the
+received time from their Date, zip archives give up their members; a loose file is
+received when it was saved (its modification time) unless the office says otherwise. Attachments and members are
 copied into a private staging folder so that every item is a file on disk whatever
 container it came from; loose files are taken where they are (judging reads each item
 once and hashes, checks and archives those bytes). Nothing is opened by a spreadsheet
@@ -10,9 +11,7 @@ reader here.
 
 from __future__ import annotations
 
-import email
-import email.policy
-import email.utils
+import dataclasses
 import hashlib
 import zipfile
 from collections.abc import Iterable, Iterator
@@ -21,10 +20,12 @@ from datetime import datetime
 from pathlib import Path
 
 from ledger.collect.limits import DEFAULT_LIMITS, Limits
+from ledger.collect.mail import Mail, read_eml
+from ledger.collect.outlook import MsgError, read_msg
 from ledger.collect.safety import precheck
 from ledger.collect.sniff import sniff
 from ledger.errors import InputError
-from ledger.periods import to_china_time
+from ledger.periods import CHINA, to_china_time
 from ledger.problems import Problem, ProblemType
 
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".et", ".xlsb")
@@ -36,10 +37,23 @@ MAIL_NO_ATTACHMENT = ProblemType(
 MAIL_BAD_DATE = ProblemType(
     "mail-bad-date", "warning", "邮件的发送时间“{value}”无法识别，按收集时间计算报送时间"
 )
+MAIL_FUTURE_DATE = ProblemType(
+    "mail-future-date", "warning", "邮件的发送时间（{value}）晚于收集时间，按收集时间计算报送时间；请检查发件方电脑的时钟"
+)
+MAIL_UNREADABLE = ProblemType(
+    "mail-unreadable", "warning", "邮件文件无法读取（{value}），已跳过；请在邮件客户端中把该邮件另存为 .eml 后重新收集"
+)
+ATTACHMENT_SKIPPED = ProblemType(
+    "attachment-skipped", "warning", "邮件的附件“{value}”不是工作簿、邮件或压缩包，已跳过"
+)
 ARCHIVE_NESTED = ProblemType("archive-nested", "warning", "压缩包内的“{value}”是压缩包或邮件，未展开；请解压后单独提交")
 NOT_A_LEDGER_FILE = ProblemType(
     "file-skipped", "warning", "“{value}”不是工作簿、邮件或压缩包，已跳过"
 )
+#: problems that mean something received was not collected: the run lists them as 警告
+SKIPPED = frozenset({"mail-no-attachment", "mail-unreadable", "attachment-skipped", "archive-nested", "file-skipped"})
+#: mail attached to mail (a forward saved as a file) is opened this deep, no deeper
+MAIL_DEPTH = 3
 
 
 @dataclass(frozen=True)
@@ -49,9 +63,32 @@ class Incoming:
     name: str  # what a person recognises: the attachment or file name, with its container
     path: Path  # the file itself, or the staged copy of an attachment or zip member
     received_at: datetime
-    received_source: str  # "email" (Date header) or "collected" (time of this run)
+    received_source: str  # see ledger.reporting.SOURCE_NAMES: email, mtime, given or collected
     sender: str = ""
     container: str = ""
+
+
+@dataclass(frozen=True)
+class Clock:
+    """When files of one run were received, by the best evidence there is (docs/receiving.md, 二).
+
+    An e-mail's Date; else the time the office gave for the whole run (``given``); else a loose
+    file's modification time (the time it was saved from the mail client); else the time of
+    collecting. None of them may be later than the time of collecting.
+    """
+
+    now: datetime
+    given: datetime | None = None
+
+    def loose(self, file: Path) -> tuple[datetime, str]:
+        """The received time of a file found on disk, and its source."""
+        if self.given is not None:
+            return self.given, "given"
+        try:
+            modified = datetime.fromtimestamp(file.stat().st_mtime, CHINA)
+        except OSError:
+            return self.now, "collected"
+        return (modified, "mtime") if modified <= self.now else (self.now, "collected")
 
 
 @dataclass
@@ -60,15 +97,29 @@ class Intake:
     problems: list[Problem] = field(default_factory=list)
 
 
-def gather(paths: Iterable[Path], staging: Path, *, now: datetime, limits: Limits = DEFAULT_LIMITS) -> Intake:
+def gather(paths: Iterable[Path], staging: Path, *, now: datetime, given: datetime | None = None,
+           limits: Limits = DEFAULT_LIMITS) -> Intake:
     """Walk *paths* and stage every workbook found, directly or inside e-mails and zips.
 
     Missing paths are an :class:`InputError` (a typo in the command line); everything
     wrong with a file's content is a problem record.
     """
     intake = Intake()
-    intake.items = list(stream(candidates(paths), staging, now=now, limits=limits, problems=intake.problems))
+    intake.items = list(stream(candidates(paths), staging, clock=clock(now, given), limits=limits,
+                               problems=intake.problems))
     return intake
+
+
+def clock(now: datetime, given: datetime | None = None) -> Clock:
+    """The run's :class:`Clock`; a *given* time later than *now* is an :class:`InputError`."""
+    now = to_china_time(now)
+    if given is not None:
+        given = to_china_time(given)
+        if given > now:
+            raise InputError(
+                f"指定的收到时间 {given:%Y-%m-%d %H:%M} 晚于现在（{now:%Y-%m-%d %H:%M}），请检查 --received-at。"
+            )
+    return Clock(now, given)
 
 
 def candidates(paths: Iterable[Path]) -> list[Path]:
@@ -81,17 +132,16 @@ def candidates(paths: Iterable[Path]) -> list[Path]:
     return list(_walk(paths))
 
 
-def stream(files: Iterable[Path], staging: Path, *, now: datetime, problems: list[Problem],
+def stream(files: Iterable[Path], staging: Path, *, clock: Clock, problems: list[Problem],
            limits: Limits = DEFAULT_LIMITS) -> Iterator[Incoming]:
     """The items of *files* one file at a time, so that judging can start with the first;
     problems with the files themselves are appended to *problems* as they are found."""
     staging.mkdir(parents=True, exist_ok=True)
-    now = to_china_time(now)
-    sink = Intake(problems=problems)
+    sink = _Sink(staging, clock, limits, Intake(problems=problems))
     for file in files:
-        _take(file, file.name, staging, sink, now=now, limits=limits)
-        yield from sink.items
-        sink.items.clear()
+        sink.take(file)
+        yield from sink.intake.items
+        sink.intake.items.clear()
 
 
 def _walk(paths: Iterable[Path]) -> Iterator[Path]:
@@ -108,87 +158,102 @@ def _walk(paths: Iterable[Path]) -> Iterator[Path]:
                 yield p
 
 
-def _take(file: Path, name: str, staging: Path, intake: Intake, *, now: datetime, limits: Limits) -> None:
-    kind = sniff(file).kind if file.stat().st_size else "unknown"
-    if kind == "eml":
-        _take_mail(file, name, staging, intake, now=now, limits=limits)
-    elif kind == "zip":
-        _take_zip(file, name, staging, intake, now=now, limits=limits)
-    elif kind == "unknown" and file.suffix.lower() not in SPREADSHEET_SUFFIXES and file.stat().st_size:
-        intake.problems.append(NOT_A_LEDGER_FILE(file=name, value=name))
-    else:
-        intake.items.append(Incoming(name, file, now, "collected"))
+@dataclass
+class _Sink:
+    """Where one run's files are staged, timed and listed."""
 
+    staging: Path
+    clock: Clock
+    limits: Limits
+    intake: Intake
 
-def _stage(data: bytes, name: str, staging: Path, received_at: datetime, source: str,
-           sender: str = "", container: str = "") -> Incoming:
-    digest = hashlib.sha256(data).hexdigest()
-    suffix = Path(name).suffix.lower()[:8] if Path(name).suffix else ""
-    target = staging / f"{digest}{suffix}"
-    if not target.exists():
-        target.write_bytes(data)
-    return Incoming(name, target, received_at, source, sender, container)
-
-
-def _take_mail(file: Path, name: str, staging: Path, intake: Intake, *, now: datetime, limits: Limits) -> None:
-    with open(file, "rb") as fh:
-        msg = email.message_from_binary_file(fh, policy=email.policy.default)
-    received, source = now, "collected"
-    raw_date = msg.get("Date")
-    if raw_date:
-        try:
-            parsed = email.utils.parsedate_to_datetime(str(raw_date))
-            received, source = to_china_time(parsed), "email"
-        except (TypeError, ValueError):
-            intake.problems.append(MAIL_BAD_DATE(file=name, value=str(raw_date)))
-    sender = str(msg.get("From", ""))
-    found = 0
-    for part in msg.iter_attachments():
-        filename = part.get_filename() or ""
-        payload = part.get_payload(decode=True)
-        if not payload:
-            continue
-        if not filename.lower().endswith(SPREADSHEET_SUFFIXES + (".zip",)):
-            continue
-        found += 1
-        if len(payload) > limits.max_file_bytes:
-            intake.items.append(_stage(payload, f"{name} / {filename}", staging, received, source, sender, name))
-            continue
-        if filename.lower().endswith(".zip"):
-            staged = _stage(payload, filename, staging, received, source, sender, name)
-            _take_zip(staged.path, f"{name} / {filename}", staging, intake, now=now, limits=limits,
-                      received=(received, source, sender))
+    def take(self, file: Path) -> None:
+        name = file.name
+        kind = sniff(file).kind if file.stat().st_size else "unknown"
+        when = self.clock.loose(file)
+        if kind in ("eml", "msg"):
+            self.mail(file.read_bytes(), kind, name, 1)
+        elif kind == "zip":
+            self.zip(file, name, (*when, ""))
+        elif kind == "unknown" and file.suffix.lower() not in SPREADSHEET_SUFFIXES and file.stat().st_size:
+            self.intake.problems.append(NOT_A_LEDGER_FILE(file=name, value=name))
         else:
-            intake.items.append(_stage(payload, f"{name} / {filename}", staging, received, source, sender, name))
-    if not found:
-        subject = str(msg.get("Subject", "")) or name
-        intake.problems.append(MAIL_NO_ATTACHMENT(file=name, value=subject))
+            self.intake.items.append(Incoming(name, file, *when))
 
+    def stage(self, data: bytes, name: str, when: tuple[datetime, str, str], container: str = "") -> Incoming:
+        digest = hashlib.sha256(data).hexdigest()
+        suffix = Path(name).suffix.lower()[:8] if Path(name).suffix else ""
+        target = self.staging / f"{digest}{suffix}"
+        if not target.exists():
+            target.write_bytes(data)
+        return Incoming(name, target, *when, container)
 
-def _take_zip(file: Path, name: str, staging: Path, intake: Intake, *, now: datetime, limits: Limits,
-              received: tuple[datetime, str, str] | None = None) -> None:
-    _sniffed, problems = precheck(file, display_name=name, limits=limits)
-    if any(p.is_error for p in problems):
-        intake.problems.extend(problems)
-        return
-    when, source, sender = received or (now, "collected", "")
-    with zipfile.ZipFile(file) as zf:
-        for info in sorted(zf.infolist(), key=lambda i: i.filename):
-            if info.is_dir():
+    def mail(self, data: bytes, kind: str, name: str, depth: int) -> None:
+        """The workbooks attached to a mail (and to mail attached to it), timed by its Date."""
+        try:
+            mail = read_msg(data) if kind == "msg" else read_eml(data)
+        except MsgError as exc:
+            self.intake.problems.append(MAIL_UNREADABLE(file=name, value=str(exc)[:200]))
+            return
+        received, source = self.clock.now, "collected"
+        if mail.date is not None:
+            sent = to_china_time(mail.date)
+            if sent <= self.clock.now:
+                received, source = sent, "email"
+            else:
+                self.intake.problems.append(MAIL_FUTURE_DATE(file=name, value=f"{sent:%Y-%m-%d %H:%M}"))
+        elif mail.raw_date:
+            self.intake.problems.append(MAIL_BAD_DATE(file=name, value=mail.raw_date))
+        self.attachments(mail, name, (received, source, mail.sender), depth)
+
+    def attachments(self, mail: Mail, name: str, when: tuple[datetime, str, str], depth: int) -> None:
+        found = 0
+        for filename, payload in mail.attachments:
+            lower = filename.lower()
+            shown = f"{name} / {filename}"
+            inner = sniff(payload).kind if payload else "unknown"
+            if inner in ("eml", "msg") and depth < MAIL_DEPTH:
+                found += 1
+                before = len(self.intake.items)
+                self.mail(payload, inner, shown, depth + 1)
+                # a forward keeps the outer mail's time and sender: that is when the office got it
+                self.intake.items[before:] = [dataclasses.replace(i, received_at=when[0], received_source=when[1],
+                                                                  sender=when[2]) for i in self.intake.items[before:]]
                 continue
-            member = _zip_name(info)
-            base = Path(member).name
-            if base.startswith(OWNER_FILE_PREFIXES) or base.startswith(".") or member.startswith("__MACOSX"):
+            if not payload or not (lower.endswith(SPREADSHEET_SUFFIXES + (".zip",)) or inner != "unknown"):
+                self.intake.problems.append(ATTACHMENT_SKIPPED(file=name, value=filename or "（无名附件）"))
                 continue
-            lower = base.lower()
-            if lower.endswith((".zip", ".eml")):
-                intake.problems.append(ARCHIVE_NESTED(file=name, value=member))
-                continue
-            if not lower.endswith(SPREADSHEET_SUFFIXES):
-                intake.problems.append(NOT_A_LEDGER_FILE(file=name, value=member))
-                continue
-            data = zf.read(info)
-            intake.items.append(_stage(data, f"{name} / {member}", staging, when, source, sender, name))
+            found += 1
+            if inner == "zip" and not lower.endswith(SPREADSHEET_SUFFIXES) and len(payload) <= self.limits.max_file_bytes:
+                staged = self.stage(payload, filename, when, name)
+                self.zip(staged.path, shown, when)
+            else:
+                self.intake.items.append(self.stage(payload, shown, when, name))
+        if not found:
+            self.intake.problems.append(MAIL_NO_ATTACHMENT(file=name, value=mail.subject or name))
+
+    def zip(self, file: Path, name: str, when: tuple[datetime, str, str]) -> None:
+        _sniffed, problems = precheck(file, display_name=name, limits=self.limits)
+        if any(p.is_error for p in problems):
+            self.intake.problems.extend(problems)
+            return
+        with zipfile.ZipFile(file) as zf:
+            for info in sorted(zf.infolist(), key=lambda i: i.filename):
+                if info.is_dir():
+                    continue
+                member = _zip_name(info)
+                base = Path(member).name
+                if base.startswith(OWNER_FILE_PREFIXES) or base.startswith(".") or member.startswith("__MACOSX"):
+                    continue
+                lower = base.lower()
+                if lower.endswith((".zip", ".eml", ".msg")):
+                    self.intake.problems.append(ARCHIVE_NESTED(file=name, value=member))
+                    continue
+                if not lower.endswith(SPREADSHEET_SUFFIXES):
+                    self.intake.problems.append(NOT_A_LEDGER_FILE(file=name, value=member))
+                    continue
+                data = zf.read(info)
+                self.intake.items.append(self.stage(data, f"{name} / {member}", when, name))
 
 
 def _zip_name(info: zipfile.ZipInfo) -> str:

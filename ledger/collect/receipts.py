@@ -1,7 +1,9 @@
 """Receipts (回执): what each unit is told about the file it sent.
 
-One text per received file, rendered from ``templates/receipt.txt.j2`` so the office
-can reword it; problems are listed next to their task and cell, errors first. The reply
+One text per received file (per content hash), rendered from ``templates/receipt.txt.j2``
+so the office can reword it, and never rewritten: the same bytes received again keep the
+receipt of their first verdict. Problems are listed next to their task and cell, errors
+first; a late file's receipt says how late it is and what the scoring rules deduct. The reply
 e-mail that carries a receipt is built by :mod:`ledger.mail.replies`.
 """
 
@@ -14,34 +16,40 @@ from pathlib import Path
 
 from ledger import templating
 from ledger.collect.api import CollectedFile, CollectResult
+from ledger.due import day_and_time, lateness_text, moment_text
 from ledger.fsutil import safe_filename, write_text_atomic
-from ledger.periods import cn_date
+from ledger.periods import cn_date, to_china_time
 from ledger.problems import Problem
 from ledger.registry.model import Registry
-from ledger.reporting import OUTCOME_VERDICTS, SOURCE_NAMES, due_for
+from ledger.reporting import OUTCOME_VERDICTS, due_for, received_text
 from ledger.run import Run
 
 RECEIPT_TEMPLATE = "receipt.txt.j2"
 RECEIPTS_DIR = "receipts"
+RECEIPT_SUFFIX = "_回执.txt"
+#: outcomes a receipt is written for: a file of another period was not collected and gets none
+RECEIPT_OUTCOMES = ("accepted", "rejected", "superseded", "duplicate")
 
 
 @dataclass(frozen=True)
 class Receipt:
-    """The receipt written for one received file, and what its reply needs."""
+    """The receipt of one received file, and what its reply needs."""
 
     file: str
     unit: str | None
-    outcome: str
+    outcome: str  # the file's first verdict: accepted | rejected | superseded
     key: str  # the file's content hash (a hash of its name when it could not be read)
     sender: str
     received_at: datetime
     text: str
     text_path: Path
+    late: bool = False
+    written: bool = True  # False: the receipt of these bytes was on disk already and is left as it was
 
     @property
     def stem(self) -> str:
         """File name stem shared by the receipt and its reply: 市交通运输局_1a2b3c4d."""
-        return self.text_path.name.removesuffix("_回执.txt")
+        return self.text_path.name.removesuffix(RECEIPT_SUFFIX)
 
 
 def _line(p: Problem, registry: Registry) -> dict[str, str]:
@@ -66,13 +74,55 @@ def _stem(item: CollectedFile) -> str:
     return f"{safe_filename(base)}_{_key(item)[:8]}"
 
 
+@dataclass(frozen=True)
+class _Verdict:
+    """What a receipt tells: the first verdict on the bytes, when and how they were received."""
+
+    outcome: str
+    received_at: datetime
+    received_source: str
+    problems: tuple[Problem, ...]
+
+
+def _first_verdict(run: Run, item: CollectedFile) -> _Verdict:
+    """This run's verdict, or for bytes stored before (a repeat) the stored one: a receipt
+    written for a repeat, e.g. after a run was killed before its receipts, says what the first
+    run decided, not "duplicate"."""
+    if item.outcome == "duplicate" and item.submission_id is not None:
+        stored = run.store.submission(item.submission_id)
+        if stored is not None:
+            return _Verdict(stored.outcome, to_china_time(stored.received_at), stored.received_source,
+                            stored.problems)
+    return _Verdict(item.outcome, item.received_at, item.received_source, tuple(item.problems))
+
+
+def late_text(run: Run, due: datetime, received: datetime) -> str:
+    """截止6月10日16时，收到6月11日12时，逾期20小时；按考核办法，逾期报送的当期扣1分 ("" when on time)."""
+    late = lateness_text(due, received)
+    if not late:
+        return ""
+    year = run.period.year
+    text = f"截止{moment_text(due, year)}，收到{moment_text(received, year)}，逾期{late}"
+    if run.ws.scoring.late:
+        text += f"；按考核办法，逾期报送的当期扣{run.ws.scoring.late:g}分"
+    return text
+
+
 def receipt_text(run: Run, result: CollectResult, item: CollectedFile) -> str:
     """The receipt for one file, rendered from the office's template."""
+    return _render(run, result, item, _first_verdict(run, item))
+
+
+def _due(run: Run, result: CollectResult, item: CollectedFile) -> datetime | None:
+    return due_for(result.programme, run.registry, item.unit, result.period) if item.unit else None
+
+
+def _render(run: Run, result: CollectResult, item: CollectedFile, first: _Verdict) -> str:
     reporting = result.programme.reporting
     registry = run.registry
-    due = due_for(result.programme, registry, item.unit, result.period) if item.unit else None
-    errors = [_line(p, registry) for p in item.problems if p.is_error]
-    warnings = [_line(p, registry) for p in item.problems if not p.is_error]
+    due = _due(run, result, item)
+    year = result.period.year
+    late = late_text(run, due, first.received_at) if due and first.outcome != "rejected" else ""
     return templating.render(
         run.ws,
         RECEIPT_TEMPLATE,
@@ -80,27 +130,53 @@ def receipt_text(run: Run, result: CollectResult, item: CollectedFile) -> str:
         programme_title=result.programme.title,
         period_label=result.period.label(),
         file=item.file,
-        received_at=item.received_at.strftime("%Y年%-m月%-d日 %H:%M"),
-        received_how="按" + SOURCE_NAMES.get(item.received_source, item.received_source),
-        due=due.strftime("%Y年%-m月%-d日 %H:%M") if due else "—",
-        outcome=item.outcome,
-        verdict=OUTCOME_VERDICTS[item.outcome],
-        errors=errors,
-        warnings=warnings,
+        received_at=received_text(first.received_at, first.received_source, year),
+        due=day_and_time(due, year) if due else "—",
+        past_due=due is not None and run.now > due,
+        outcome=first.outcome,
+        verdict=OUTCOME_VERDICTS[first.outcome],
+        late=late,
+        errors=[_line(p, registry) for p in first.problems if p.is_error],
+        warnings=[_line(p, registry) for p in first.problems if not p.is_error],
         office=reporting.office,
         contact=reporting.contact,
         phone=reporting.phone,
-        today=cn_date(item.received_at.date()),
+        today=cn_date(run.now.date()),
     )
 
 
+def existing_receipt(folder: Path, key: str) -> Path | None:
+    """The receipt already written for the bytes with hash *key*, if any."""
+    return next(iter(sorted(folder.glob(f"*_{key[:8]}{RECEIPT_SUFFIX}"))), None) if folder.is_dir() else None
+
+
 def write_receipts(run: Run, result: CollectResult, out_dir: Path | None = None) -> list[Receipt]:
-    """Write a receipt for every collected file into ``out/<programme>/<period>/receipts/``."""
+    """A receipt per received file into ``out/<programme>/<period>/receipts/``, never rewritten.
+
+    A receipt belongs to the bytes it answers (their hash): bytes whose receipt is on disk
+    already (a repeat, in this run or an earlier one, or after a run that was stopped) keep it
+    as it was (``written`` False). Files of another period get none: they were not collected.
+    """
     folder = out_dir or run.out_dir() / RECEIPTS_DIR
-    written = []
+    written: list[Receipt] = []
+    done: set[str] = set()
     for item in result.files:
-        text = receipt_text(run, result, item)
-        path = write_text_atomic(folder / f"{_stem(item)}_回执.txt", text)
-        written.append(Receipt(item.file, item.unit, item.outcome, _key(item), item.sender, item.received_at,
-                               text, path))
+        if item.outcome not in RECEIPT_OUTCOMES:
+            continue
+        key = _key(item)
+        if key in done:
+            continue
+        done.add(key)
+        first = _first_verdict(run, item)
+        due = _due(run, result, item)
+        late = due is not None and first.outcome != "rejected" and first.received_at > due
+        found = existing_receipt(folder, key)
+        if found is not None:
+            written.append(Receipt(item.file, item.unit, first.outcome, key, item.sender, first.received_at,
+                                   found.read_text(encoding="utf-8"), found, late, written=False))
+            continue
+        text = _render(run, result, item, first)
+        path = write_text_atomic(folder / f"{_stem(item)}{RECEIPT_SUFFIX}", text)
+        written.append(Receipt(item.file, item.unit, first.outcome, key, item.sender, first.received_at,
+                               text, path, late))
     return written

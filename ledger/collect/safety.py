@@ -198,7 +198,7 @@ def _check_ods(data: bytes, sniffed: Sniffed, ck: Check) -> None:
 
 _CHECKS: dict[str, Callable[[bytes, Sniffed, Check], None]] = {
     "xlsx": _check_xlsx, "xlsm": _check_xlsx, "ods": _check_ods, "xls": _check_xls,
-    "zip": _check_archive, "eml": _check_nothing, "encrypted": _check_encrypted,
+    "zip": _check_archive, "eml": _check_nothing, "msg": _check_not_spreadsheet, "encrypted": _check_encrypted,
     "corrupt": _check_corrupt, "xlsb": _check_unsupported, "unknown": _check_not_spreadsheet,
 }
 

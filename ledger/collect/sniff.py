@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal
 
-Kind = Literal["xlsx", "xlsm", "xlsb", "xls", "ods", "zip", "eml", "encrypted", "corrupt", "unknown"]
+Kind = Literal["xlsx", "xlsm", "xlsb", "xls", "ods", "zip", "eml", "msg", "encrypted", "corrupt", "unknown"]
 
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
@@ -30,7 +30,9 @@ MAIL_HEADERS = {
     b"from", b"to", b"subject", b"date", b"received", b"mime-version",
     b"message-id", b"return-path", b"content-type", b"cc", b"reply-to", b"delivered-to",
 }
-_HEADER_LINE = re.compile(rb"^([A-Za-z][A-Za-z0-9-]*):[ \t]")
+#: a header field's first line (RFC 5322 2.2; obsolete syntax allows blanks before the colon);
+#: its value may be empty there and continue on folded lines
+_HEADER_LINE = re.compile(rb"^([!-9;-~]+)[ \t]*:")
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,8 @@ def _sniff_ole2(source: Source) -> Sniffed:
         return Sniffed("encrypted", "password-protected Office file (OLE2 EncryptedPackage)")
     if "Workbook" in names or "Book" in names:
         return Sniffed("xls", "Excel 97-2003 workbook (BIFF)")
+    if "__properties_version1.0" in names and any(n.startswith("__substg1.0_") for n in names):
+        return Sniffed("msg", "Outlook message (.msg)")
     if "WordDocument" in names:
         return Sniffed("unknown", "Word 97-2003 document")
     if "PowerPoint Document" in names:
@@ -282,7 +286,23 @@ def _sniff_other(head: bytes) -> Sniffed:
 
 
 def _looks_like_mail(head: bytes) -> bool:
-    block = head.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
-    names = [m.group(1).lower() for line in block.splitlines() if (m := _HEADER_LINE.match(line))]
-    first = block.splitlines()[0] if block else b""
-    return (bool(_HEADER_LINE.match(first)) or first.startswith(b"From ")) and len(MAIL_HEADERS.intersection(names)) >= 2
+    """A header block (after an mbox ``From `` line, if any): header fields and their folded
+    continuation lines, in any order, with at least two of the usual mail headers."""
+    lines = head.split(b"\n")
+    if lines and lines[0].startswith(b"From "):
+        lines = lines[1:]
+    names: list[bytes] = []
+    for line in lines:
+        line = line.rstrip(b"\r")
+        if not line:
+            break  # the end of the header block
+        if line[:1] in (b" ", b"\t") and names:
+            continue  # a folded line goes on with the field above
+        m = _HEADER_LINE.match(line)
+        if not m:
+            return False
+        names.append(m.group(1).lower())
+    else:
+        if len(lines) < 2:  # a header block cut off by the sniffed head is fine, one line is not
+            return False
+    return len(MAIL_HEADERS.intersection(names)) >= 2

@@ -62,6 +62,9 @@ class Judged:
     #: refused but not stored: another period's or programme's file (see NOT_THIS_PERIOD), or a
     #: file that could not be read from disk at all (nothing to store)
     not_stored: bool
+    #: another period of this programme the file is for ("" when its period is not known), or
+    #: None: such a file is not collected in this run at all
+    other_period: str | None = None
 
 
 def judge_file(item: Incoming, context: JudgeContext) -> Judged:
@@ -140,8 +143,10 @@ def verdict(item: Incoming, context: JudgeContext, data: bytes, detected: str, c
         problems=tuple(problems),
         entries=tuple(checked.entries) if checked and outcome == "accepted" else (),
     )
-    other_period = checked is not None and bool({p.code for p in checked.problems} & NOT_THIS_PERIOD)
-    return Judged(item, problems, received, checked.identified_by if checked else "none", other_period)
+    codes = {p.code for p in checked.problems} if checked is not None else set()
+    period = (checked.period or "") if checked is not None and codes & NOT_THIS_PERIOD == {"wrong-period"} else None
+    return Judged(item, problems, received, checked.identified_by if checked else "none", bool(codes & NOT_THIS_PERIOD),
+                  period)
 
 
 def with_data(judged: Judged, context: JudgeContext) -> Judged:

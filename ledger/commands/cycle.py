@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -15,6 +17,10 @@ from ledger.commands.common import (
     programme_period,
 )
 from ledger.errors import LedgerError
+from ledger.periods import CHINA
+
+if TYPE_CHECKING:
+    from ledger.collect.api import CollectResult
 
 
 @click.command("generate")
@@ -23,12 +29,13 @@ from ledger.errors import LedgerError
 @click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path),
               help="输出目录（工作区内），默认 out/<项目>/<周期>/templates/。")
 @click.option("--no-prefill", is_flag=True, help="不从历史记录预填上期进展。")
+@click.option("--force", is_flag=True, help="本期台账已发出、重新生成的内容又有不同时，仍然覆盖（须重新发送）。")
 @click.option("--jobs", "-j", type=click.IntRange(0, 64), default=0, show_default=True,
               help="并行进程数；0 表示自动（单位较多时使用全部 CPU 核）。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出生成的文件。")
 @fail_cleanly
 def generate_cmd(programme: str, period: str, units: tuple[str, ...], output: Path | None, no_prefill: bool,
-                 jobs: int, as_json: bool) -> None:
+                 force: bool, jobs: int, as_json: bool) -> None:
     """为每个牵头单位生成本期工作台账（.xlsx），上期已报的内容自动预填。"""
     from ledger.generate import generate
     from ledger.generate.prefill import previous_from_store
@@ -37,7 +44,7 @@ def generate_cmd(programme: str, period: str, units: tuple[str, ...], output: Pa
         # no history yet: nothing to pre-fill (and no store is created for it)
         previous_for = previous_from_store(run) if not no_prefill and run.has_history else None
         made = generate(run, units=units or None, out_dir=output.resolve() if output else None, jobs=jobs,
-                        previous_for=previous_for)
+                        previous_for=previous_for, force=force)
     if as_json:
         echo_json({"workbooks": [{"unit": g.unit, "path": str(g.path), "tasks": g.tasks, "sha256": g.sha256}
                                   for g in made]})
@@ -50,21 +57,27 @@ def generate_cmd(programme: str, period: str, units: tuple[str, ...], output: Pa
 @click.command("collect")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="路径...")
 @programme_period
+@click.option("--received-at", type=click.DateTime(["%Y-%m-%d %H:%M", "%Y-%m-%d"]),
+              help="这些文件（邮件除外）的收到时间，如 \"2024-03-25 17:00\"；不填则按文件修改时间。")
+@click.option("--yes", is_flag=True, help="多数文件属于其他期次时仍按 --period 收集（其他期次的文件不登记）。")
 @click.option("--no-receipts", is_flag=True, help="不生成回执。")
 @click.option("--jobs", "-j", type=click.IntRange(0, 64), default=0, show_default=True,
               help="并行读取的进程数；0 表示自动（文件较多时每个 CPU 核两个进程），1 表示不另起进程。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出每个文件的处理结果。")
 @fail_cleanly
-def collect_cmd(paths: tuple[Path, ...], programme: str, period: str, no_receipts: bool, jobs: int,
-                as_json: bool) -> None:
-    """收集各单位报回的工作台账（文件夹、.xlsx/.xls/.ods、.eml 邮件、.zip），校验、登记并生成回执。有退回时退出码为 1。"""
+def collect_cmd(paths: tuple[Path, ...], programme: str, period: str, received_at: datetime | None, yes: bool,
+                no_receipts: bool, jobs: int, as_json: bool) -> None:
+    """收集各单位报回的工作台账（文件夹、.xlsx/.xls/.ods、.eml/.msg 邮件、.zip），校验、登记并生成回执。有退回时退出码为 1。"""
     from ledger.collect.api import collect
     from ledger.collect.receipts import write_receipts
     from ledger.mail.replies import write_replies
     from ledger.reporting import OUTCOME_NAMES
 
     with open_run(programme, period) as run:
-        result = collect(run, list(paths), jobs=jobs)
+        given = received_at.replace(tzinfo=CHINA) if received_at else None
+        result = collect(run, list(paths), jobs=jobs, received_at=given, other_periods=yes)
+        if result.wrong_period is not None:
+            _refuse_wrong_period(result, programme, as_json)
         receipts = [] if no_receipts else write_receipts(run, result)
         write_replies(run, receipts)
     rejected = any(f.outcome == "rejected" for f in result.files)
@@ -73,13 +86,39 @@ def collect_cmd(paths: tuple[Path, ...], programme: str, period: str, no_receipt
                     "problems": [p.as_dict() for p in result.problems]})
         sys.exit(1 if rejected else 0)
     click.echo(f"{result.programme.title} {result.period.label()}：收到 {len(result.files)} 个文件。")
+    by_key = {r.key: r for r in receipts}
     for f in result.files:
-        click.echo(f"{OUTCOME_NAMES[f.outcome]}\t{f.unit or '（单位不明）'}\t{f.file}")
-        echo_problems(p for p in f.problems if f.outcome == "rejected" or not p.is_error)
-    echo_problems(result.problems)
+        outcome = OUTCOME_NAMES[f.outcome]
+        receipt = by_key.get(f.sha256)
+        if f.outcome == "duplicate" and receipt is not None and receipt.written:
+            outcome = f"{OUTCOME_NAMES[receipt.outcome]}（此前已登记，补写回执）"
+        click.echo(f"{outcome}\t{f.unit or '（单位不明）'}\t{f.file}")
+        if f.outcome != "other_period":
+            echo_problems(p for p in f.problems if f.outcome == "rejected" or not p.is_error)
+    echo_problems(p for p in result.problems if p.code not in {s.code for s in result.skipped})
     if receipts:
-        click.echo(f"回执已写入 {receipts[0].text_path.parent}")
+        click.echo(f"回执已写入 {receipts[0].text_path.parent}（新写 {sum(r.written for r in receipts)} 份）")
+    for p in result.skipped:
+        click.echo(f"[警告] {p.where()}：{p.message}")
+    for f in result.other_period:
+        click.echo(f"[警告] {f.file}：不属于本期（{result.period.label()}），未登记，也未生成回执；"
+                   f"请用 --period 指定该文件所属的期次另行收集。")
     sys.exit(1 if rejected else 0)
+
+
+def _refuse_wrong_period(result: CollectResult, programme: str, as_json: bool) -> None:
+    """A run whose files are mostly another period's: nothing was stored; ask, exit 1."""
+    label = result.wrong_period_label()
+    question = (f"这些文件属于{label}，是否应为 --period {result.wrong_period}？" if label else
+                f"这些文件大多不属于{result.period.label()}，请检查 --period。")
+    note = (f"共 {result.held} 个文件，未登记任何文件，也未生成回执。如确需按 --period {result.period.key} 收集，"
+            "请加 --yes（其他期次的文件不会登记）。")
+    if as_json:
+        echo_json({"submissions": [], "wrong_period": result.wrong_period, "question": question, "note": note})
+    else:
+        click.echo(question)
+        click.echo(note)
+    sys.exit(1)
 
 
 @click.command("status")
@@ -88,7 +127,8 @@ def collect_cmd(paths: tuple[Path, ...], programme: str, period: str, no_receipt
 @fail_cleanly
 def status_cmd(programme: str, period: str, as_json: bool) -> None:
     """各牵头单位本期报送情况：按时、逾期、未报、退回，及收到时间。"""
-    from ledger.reporting import NOT_YET_DUE, SOURCE_NAMES, STATE_SHORT, period_status
+    from ledger.due import day_and_time
+    from ledger.reporting import NOT_YET_DUE, STATE_SHORT, period_status, received_text
 
     with open_run(programme, period) as run:
         per, rows = run.period, period_status(run)
@@ -96,10 +136,11 @@ def status_cmd(programme: str, period: str, as_json: bool) -> None:
         echo_json({"programme": programme, "period": per.key, "units": [r.as_dict() for r in rows]})
         return
     click.echo(f"{per.label()} 报送情况（共 {len(rows)} 个牵头单位）")
+    year = per.year
     for r in rows:
-        when = f"{r.received_at:%m-%d %H:%M}（{SOURCE_NAMES[r.received_source or 'collected']}）" if r.received_at else "—"
+        when = received_text(r.received_at, r.received_source, year) if r.received_at else "—"
         label = STATE_SHORT[r.state] + (NOT_YET_DUE if r.state == "missing" and not r.past_due else "")
-        click.echo(f"{label}\t{r.unit}\t{when}\t截止 {r.due:%m-%d %H:%M}")
+        click.echo(f"{label}\t{r.unit}\t{when}\t截止 {day_and_time(r.due, year)}")
     counts = {s: sum(r.state == s for r in rows) for s in STATE_SHORT}
     click.echo("，".join(f"{STATE_SHORT[s]} {n}" for s, n in counts.items()))
 
@@ -135,14 +176,24 @@ def mail_drafts(programme: str, period: str) -> None:
 
 @mail.command("send")
 @programme_period
+@click.option("--receipts", is_flag=True, help="发送本期的回执邮件（receipts/ 中的 .eml），而不是 outbox/ 中的邮件。")
 @click.option("--yes", is_flag=True, help="不再确认，直接发送。")
 @fail_cleanly
-def mail_send(programme: str, period: str, yes: bool) -> None:
-    """通过 ledger.toml 中配置的 SMTP 服务器发送待发邮件（密码取自环境变量），已发的移入 sent/。"""
-    from ledger.mail import send_drafts
+def mail_send(programme: str, period: str, receipts: bool, yes: bool) -> None:
+    """通过 ledger.toml 中配置的 SMTP 服务器发送待发邮件（密码取自环境变量），已发的移入 sent/；发送前逐封核对催报是否仍然属实。"""
+    from ledger.collect.receipts import RECEIPTS_DIR
+    from ledger.mail import OUTBOX, send_drafts
+    from ledger.mail.drafts import withdraw_drafts
+    from ledger.mail.recheck import stale_reminders
 
     with open_run(programme, period) as run:
-        ws, outbox = run.ws, run.out_dir() / "outbox"
+        ws, outbox = run.ws, run.out_dir() / (RECEIPTS_DIR if receipts else OUTBOX)
+        stale = [] if receipts or not outbox.is_dir() else stale_reminders(run, outbox)
+    if stale:
+        moved = withdraw_drafts(outbox, [s.path for s in stale])
+        click.echo(f"以下 {len(stale)} 封催报已不属实，未发送，已移入 {moved[0].parent}：")
+        for s in stale:
+            click.echo(f"   {s.unit}：{s.now}")
     pending = sorted(outbox.glob("*.eml")) if outbox.is_dir() else []
     if not pending:
         click.echo(f"{outbox} 中没有待发送的邮件。")

@@ -14,6 +14,8 @@ from ledger.commands.common import (
     summary_line,
     workspace,
 )
+from ledger.config import Workspace
+from ledger.registry.reporting_rule import Proposal, configured
 
 
 @click.group()
@@ -47,10 +49,32 @@ def registry_import(files: tuple[Path, ...], programme: str | None, output: Path
         click.echo(f"任务清单已写入 {outcome.path}")
         if outcome.backup:
             click.echo(f"原任务清单已备份为 {outcome.backup}")
+        echo_due_rules(ws, reg.programme.id, outcome.proposals)
         echo_problems(problems)
         if problems:
             click.echo(f"需审核：{summary_line(problems)}。请在 Excel 中审核“审核标记”列后运行 ledger registry check。")
     sys.exit(1 if any(p.is_error for p in problems) else 0)
+
+
+def echo_due_rules(ws: Workspace, programme_id: str, proposals: list[Proposal]) -> None:
+    """What the notice says about when to report, and whether ledger.toml says the same."""
+    if not proposals:
+        click.echo("报送时间：通知中未找到报送时间要求（如“每周五16时前”“每月25日前”），"
+                   "请按通知核对 ledger.toml 中的设置（见 docs/due-rules.md）。")
+        return
+    programme = ws.programme(programme_id)
+    for proposal in proposals:
+        table = f"programmes.{programme_id}" + (f".{proposal.table}" if proposal.table else "")
+        where = f"附件{proposal.annex.removeprefix('A')}" if proposal.annex else "通知"
+        current = configured(programme, proposal)
+        click.echo(f"报送时间：{where}要求{proposal.describe(current)}。")
+        differs = proposal.differs(current)
+        if differs:
+            click.echo(f"   ledger.toml [{table}] 目前为 {'，'.join(differs)}；如按通知执行，请改为：")
+            for line in proposal.toml().splitlines():
+                click.echo(f"      {line}")
+        else:
+            click.echo(f"   与 ledger.toml [{table}] 的设置一致。")
 
 
 @registry.command("list")

@@ -9,12 +9,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from ledger import layout
-from ledger.cnum import WEEKDAY_NAMES
 from ledger.config import Programme, Reporting
-from ledger.periods import Period, cn_date
+from ledger.due import due_date_text, rule_sentence
+from ledger.periods import Period
 from ledger.registry.model import Registry, Task
 
 
@@ -45,18 +45,13 @@ def due_in(day: date | None, period: Period) -> bool:
     return day is not None and period.contains(day)
 
 
-def due_date_text(when: datetime) -> str:
-    """2022年6月10日（星期五）16:00前."""
-    return f"{cn_date(when.date())}（星期{WEEKDAY_NAMES[when.weekday()]}）{when:%H:%M}前"
-
-
 def guide_lines(programme: Programme, period: Period, unit: str, reporting: Reporting) -> list[tuple[str, str]]:
     """The 填报说明 sheet as (label, text) rows; an empty label continues the section above."""
     contact = "　".join(x for x in (reporting.contact, f"电话：{reporting.phone}" if reporting.phone else "") if x)
     notice = f"{programme.title}（{programme.doc_number}）" if programme.doc_number else programme.title
     rows = [
         ("项目", notice), ("填报单位", unit), ("报送期次", period.label()),
-        ("报送时限", due_date_text(period.due(reporting))),
+        ("报送时限", f"{due_date_text(period.due(reporting))}（{rule_sentence(reporting)}）"),
         ("接收单位", reporting.office), ("联系人", contact), ("电子邮箱", reporting.email), ("", ""),
     ]
     rows += [("推进状态说明" if i == 0 else "", f"{s}：{layout.STATUS_MEANINGS[s]}")

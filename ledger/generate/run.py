@@ -7,6 +7,9 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
+from email import policy
+from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +20,46 @@ from ledger.fsutil import write_bytes_atomic
 from ledger.generate.content import RegistryIndex, index_registry
 from ledger.generate.xlsx import build_workbook, unknown_unit
 from ledger.layout import PreviousReport
-from ledger.periods import Period
+from ledger.periods import CHINA, Period
 from ledger.processes import worker_context
 from ledger.registry.model import Registry
 from ledger.run import Run
 
 TEMPLATES_DIR = "templates"
+
+
+class AlreadySent(WorkspaceError):
+    """Generating would replace workbooks that were mailed to their units already."""
+
+
+@dataclass(frozen=True)
+class SentWorkbook:
+    """A workbook that went out as an attachment: to whom, when, its bytes' hash."""
+
+    name: str
+    to: str
+    sent: datetime | None
+    sha256: str
+
+
+def sent_workbooks(run: Run) -> dict[str, SentWorkbook]:
+    """The workbooks mailed for the run's period (attachments in ``outbox/sent/``), by file name;
+    the latest sending of a name wins."""
+    found: dict[str, SentWorkbook] = {}
+    folder = run.sent_dir()
+    for path in sorted(folder.glob("*.eml")) if folder.is_dir() else []:
+        try:
+            msg = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+            to = "、".join(a.display_name or a.addr_spec for a in msg["To"].addresses) if msg["To"] else ""
+            when = msg["Date"].datetime if msg["Date"] else None
+        except (OSError, ValueError, TypeError, AttributeError, IndexError):
+            continue
+        for part in msg.iter_attachments():
+            name = part.get_filename() or ""
+            if name.endswith(".xlsx"):
+                data = part.get_payload(decode=True) or b""
+                found[name] = SentWorkbook(name, to, when, hashlib.sha256(data).hexdigest())
+    return found
 
 
 @dataclass(frozen=True)
@@ -45,6 +82,7 @@ def generate(
     out_dir: Path | None = None,
     previous_for: Callable[[str], Mapping[str, PreviousReport]] | None = None,
     jobs: int = 1,
+    force: bool = False,
 ) -> list[GeneratedWorkbook]:
     """Write the workbooks of *units* (default: every lead unit) for the run's period.
 
@@ -55,6 +93,10 @@ def generate(
     last accepted report (see :func:`ledger.generate.prefill.previous_from_store`).
     ``jobs > 1`` spreads the units over that many processes (``0``: every core once there
     are 100 units or more); the files are the same either way.
+
+    A workbook that was mailed already (``outbox/sent/``) is not replaced by a different one
+    without *force*: :class:`AlreadySent` names the units and what they received, and nothing
+    is written.
     """
     ws, programme, period, registry = run.ws, run.programme, run.period, run.registry
     index = index_registry(registry)
@@ -63,6 +105,8 @@ def generate(
     target = ws.inside(out_dir) if out_dir else run.out_dir() / TEMPLATES_DIR
     work = [(u, previous_for(u) if previous_for else None) for u in chosen]
     job = _Job(registry, programme, period, index, target, ws.printing.ledger)
+    if not force:
+        _refuse_to_replace_sent(run, job, work)
     if jobs <= 0:  # auto: a process per core once there are enough units to pay for it
         jobs = (os.cpu_count() or 1) if len(work) >= AUTO_PARALLEL_UNITS else 1
     workers = min(jobs, len(work), os.cpu_count() or 1)
@@ -97,6 +141,28 @@ def _refuse_name_clashes(units: Sequence[str], period: Period) -> None:
         seen[name] = unit
 
 
+def _refuse_to_replace_sent(run: Run, job: _Job, work: Sequence[tuple[str, Mapping[str, PreviousReport] | None]]) -> None:
+    """Raise :class:`AlreadySent` when a unit's new workbook differs from the one mailed to it."""
+    sent = sent_workbooks(run)
+    if not sent:
+        return
+    changed = []
+    for unit, previous in work:
+        mailed = sent.get(layout.workbook_name(job.period.key, unit))
+        if mailed is None:
+            continue
+        data = job.build(unit, previous)
+        if hashlib.sha256(data).hexdigest() != mailed.sha256:
+            when = f"{mailed.sent.astimezone(CHINA):%Y-%m-%d %H:%M} 发出" if mailed.sent else "已发出"
+            changed.append(f"   {unit}：{mailed.name}（{when}，收件人 {mailed.to}）")
+    if changed:
+        raise AlreadySent(
+            f"本期（{job.period.label()}）已有 {len(changed)} 个单位收到工作台账，重新生成的内容与已发出的不同，"
+            "未生成任何文件：\n" + "\n".join(changed)
+            + "\n如确需重新生成（之后须重新发送并告知这些单位以新表为准），请加 --force。"
+        )
+
+
 @dataclass(frozen=True)
 class _Job:
     """What every unit's workbook of one run needs (sent once to each worker process)."""
@@ -108,9 +174,12 @@ class _Job:
     target: Path
     paper: str = "A4"
 
-    def write(self, unit: str, previous: Mapping[str, PreviousReport] | None) -> GeneratedWorkbook:
-        data = build_workbook(self.registry, self.programme, self.period, unit, previous, index=self.index,
+    def build(self, unit: str, previous: Mapping[str, PreviousReport] | None) -> bytes:
+        return build_workbook(self.registry, self.programme, self.period, unit, previous, index=self.index,
                               paper=self.paper)
+
+    def write(self, unit: str, previous: Mapping[str, PreviousReport] | None) -> GeneratedWorkbook:
+        data = self.build(unit, previous)
         path = write_bytes_atomic(self.target / layout.workbook_name(self.period.key, unit), data)
         return GeneratedWorkbook(unit, path, len(self.index.tasks_by_unit[unit]), hashlib.sha256(data).hexdigest())
 

@@ -13,13 +13,13 @@ from ledger.mail.drafts import (
     MISSING_EMAIL,
     REMINDER_TEMPLATE,
     Draft,
-    due_text,
     reminder_reasons,
     write_drafts,
     write_reminders,
 )
-from ledger.mail.message import OUTBOX, SENT, WIRE_POLICY, build_message, make_message_id, mime_type
+from ledger.mail.message import WIRE_POLICY, build_message, make_message_id, mime_type
 from ledger.mail.send import SEND_FAILED, SENT_NOT_MOVED, send_drafts
+from ledger.run import OUTBOX, SENT
 
 __all__ = [
     "ALREADY_SENT",
@@ -35,7 +35,6 @@ __all__ = [
     "WIRE_POLICY",
     "Draft",
     "build_message",
-    "due_text",
     "make_message_id",
     "mime_type",
     "reminder_reasons",

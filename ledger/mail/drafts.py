@@ -16,19 +16,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ledger.config import Reporting, Workspace
+from ledger.due import moment_text
 from ledger.errors import ConfigError, InputError
 from ledger.fsutil import clean_stale_temp, safe_filename, write_bytes_atomic
-from ledger.mail.message import OUTBOX, SENT, _without_date, build_message, make_message_id
+from ledger.mail.message import build_message, fingerprint, make_message_id
 from ledger.periods import CHINA, Period, cn_date
 from ledger.problems import Problem, ProblemType
 from ledger.reporting import UnitStatus
-from ledger.run import Run
+from ledger.run import OUTBOX, SENT, Run
 from ledger.templating import render
 
 if TYPE_CHECKING:
     from ledger.registry.units import UnitDirectory
 
-DRAFT_HOUR = time(9, 0)
+DRAFT_HOUR = time(9, 0)  # a draft is never dated before this hour of the notice's issue day
+REMINDER_SUFFIX = "_催报"
+WITHDRAWN = "withdrawn"
+#: what a 催报 rests on: "missing", or "rejected:<id of the rejected file>"; and whom it is for
+REMINDER_HEADER = "X-Ledger-Reminder"
+UNIT_HEADER = "X-Ledger-Unit"
 LEDGER_TEMPLATE = "mail_ledger.txt.j2"
 REMINDER_TEMPLATE = "mail_reminder.txt.j2"
 _ADDRESS = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
@@ -102,12 +108,6 @@ def _context(run: Run, out_dir: Path | None, annex: str | None) -> _Context:
     )
 
 
-def due_text(due: datetime) -> str:
-    """6月10日16时 (or 6月10日16时30分)."""
-    text = f"{due.month}月{due.day}日{due.hour}时"
-    return text + (f"{due.minute}分" if due.minute else "")
-
-
 def _period_title(period: Period) -> str:
     """2022年第23周 / 2022年6月 / 2023年第二季度: the label without its date range."""
     return period.label().split(" ", 1)[0]
@@ -140,15 +140,16 @@ def _safe_filename(text: str) -> str:
 
 
 def _already_sent(outbox: Path, name: str, data: bytes) -> Path | None:
-    """The same message (its date aside) already in ``sent/`` (also under a de-duplicated name)."""
+    """The same message (see :func:`~ledger.mail.message.fingerprint`) already in ``sent/``
+    (also under a de-duplicated name)."""
     sent_dir = outbox / SENT
     stem = Path(name).stem
     if not sent_dir.is_dir():
         return None
-    wanted = _without_date(data)  # a sent copy carries the time it was sent
+    wanted = fingerprint(data)
     for candidate in sorted(sent_dir.glob(f"{_glob_escape(stem)}*.eml")):
-        with contextlib.suppress(OSError):
-            if _without_date(candidate.read_bytes()) == wanted:
+        with contextlib.suppress(OSError, ValueError):
+            if fingerprint(candidate.read_bytes()) == wanted:
                 return candidate
     return None
 
@@ -167,6 +168,7 @@ def _draft(
     when: datetime,
     attachment: Path | None,
     suffix: str = "",
+    headers: dict[str, str] | None = None,
     **context: str,
 ) -> tuple[Draft | None, list[Problem]]:
     """Render, build and write one unit's draft, unless it cannot be addressed or was sent."""
@@ -181,7 +183,7 @@ def _draft(
         programme_title=ctx.reporting.title,
         period_label=ctx.period.label(),
         period_key=ctx.period.key,
-        due_text=due_text(ctx.due),
+        due_text=moment_text(ctx.due),
         office=ctx.reporting.office,
         contact=ctx.reporting.contact,
         phone=ctx.reporting.phone,
@@ -197,6 +199,7 @@ def _draft(
         attachment=attachment,
         date=when,
         message_id=make_message_id(ctx.programme_id, ctx.period.key, unit, suffix, *context.values(), domain=domain),
+        headers=headers,
     )
     name = f"{ctx.period.key}_{_safe_filename(unit)}{suffix}.eml"
     data = msg.as_bytes()
@@ -215,7 +218,7 @@ def write_drafts(
     template: str = LEDGER_TEMPLATE,
     annex: str | None = None,
 ) -> tuple[list[Draft], list[Problem]]:
-    """Write one draft per unit with its 工作台账 attached, dated 09:00 on the period's first day.
+    """Write one draft per unit with its 工作台账 attached, dated when it is drafted (:func:`draft_time`).
 
     *workbooks* maps unit name to its workbook. Units without a usable e-mail address
     get a Problem and no draft; the others are written anyway.
@@ -224,10 +227,10 @@ def write_drafts(
     missing = [str(p) for p in workbooks.values() if not Path(p).is_file()]
     if missing:
         raise InputError(f"找不到要发送的工作台账：{'、'.join(missing)}。请先生成工作台账再生成邮件。")
-    when = datetime.combine(ctx.period.start, DRAFT_HOUR, tzinfo=CHINA)
+    when = draft_time(run)
     title = f"{ctx.reporting.title}{_period_title(ctx.period)}工作台账"
     return _write_all(ctx, run.directory, (
-        (unit, {"template": template, "subject": f"【请于{due_text(ctx.due)}前报送】{title}（{unit}）", "when": when,
+        (unit, {"template": template, "subject": f"【请于{moment_text(ctx.due)}前报送】{title}（{unit}）", "when": when,
                 "attachment": Path(workbook), "attachment_name": Path(workbook).name})
         for unit, workbook in workbooks.items()
     ))
@@ -235,25 +238,56 @@ def write_drafts(
 
 def write_reminders(
     run: Run,
-    units_and_reasons: Mapping[str, str],
+    units_and_reasons: Mapping[str, Reminder | str],
     out_dir: Path | None = None,
     *,
     template: str = REMINDER_TEMPLATE,
     annex: str | None = None,
 ) -> tuple[list[Draft], list[Problem]]:
-    """Write 催报 drafts for units that did not report or whose report was rejected.
+    """Write 催报 drafts for units that did not report or whose report was rejected, replacing
+    the period's earlier 催报 drafts that were not sent (what they said may no longer be true).
 
-    The reason (未报送, or why the report was sent back) goes into the body; no
-    attachment. Dated at the period's due time.
+    *units_and_reasons* maps a unit to a :class:`Reminder` (or to the reason alone, a unit
+    whose report is missing). The reason (未报送, or why the report was sent back) goes into
+    the body, what it rests on into the ``X-Ledger-Reminder`` header that ``mail send``
+    checks again; no attachment. Dated when drafted.
     """
     ctx = _context(run, out_dir, annex)
-    when = ctx.due.replace(tzinfo=CHINA)
+    for earlier in ctx.outbox.glob(f"*{REMINDER_SUFFIX}.eml") if annex is None else ():
+        earlier.unlink()
+    when = draft_time(run)
     title = f"{ctx.reporting.title}{_period_title(ctx.period)}工作台账"
+    reminders = {u: r if isinstance(r, Reminder) else Reminder(r, "missing") for u, r in units_and_reasons.items()}
     return _write_all(ctx, run.directory, (
         (unit, {"template": template, "subject": f"【催报】{title}（{unit}）", "when": when, "attachment": None,
-                "suffix": "_催报", "reason": reason.strip().rstrip("。；;.")})
-        for unit, reason in units_and_reasons.items()
+                "suffix": REMINDER_SUFFIX, "reason": r.reason.strip().rstrip("。；;."),
+                "headers": {REMINDER_HEADER: r.basis, UNIT_HEADER: unit}})
+        for unit, r in reminders.items()
     ))
+
+
+def draft_time(run: Run) -> datetime:
+    """When a draft of *run* is dated: now, and never before the notice was issued."""
+    issued = datetime.combine(run.programme.issued, DRAFT_HOUR, tzinfo=CHINA)
+    return max(run.now, issued)
+
+
+def withdraw_drafts(outbox: Path, paths: Iterable[Path]) -> list[Path]:
+    """Move drafts out of *outbox* into ``withdrawn/``, kept but never sent; where they went."""
+    folder = outbox / WITHDRAWN
+    moved = []
+    for path in paths:
+        if not path.is_file():
+            continue
+        target = folder / path.name
+        n = 1
+        while target.exists():
+            n += 1
+            target = folder / f"{path.stem}_{n}{path.suffix}"
+        folder.mkdir(parents=True, exist_ok=True)
+        path.replace(target)
+        moved.append(target)
+    return moved
 
 
 def _write_all(ctx: _Context, directory: UnitDirectory,
@@ -271,12 +305,32 @@ def _write_all(ctx: _Context, directory: UnitDirectory,
     return drafts, problems
 
 
-def reminder_reasons(run: Run, rows: Sequence[UnitStatus]) -> dict[str, str]:
+@dataclass(frozen=True)
+class Reminder:
+    """Why a unit is reminded (the words of the 催报 e-mail) and the fact it rests on: its report
+    is ``missing``, or ``rejected:<file id>`` (the file sent back)."""
+
+    reason: str
+    basis: str
+
+
+def reminder_basis(row: UnitStatus) -> str:
+    """The fact a 催报 for *row* rests on, as the ``X-Ledger-Reminder`` header says it; "reported"
+    when the unit has reported (on time or late) and needs none."""
+    if row.state == "missing":
+        return "missing"
+    if row.state == "rejected":
+        return f"rejected:{row.submission_id}"
+    return "reported"
+
+
+def reminder_reasons(run: Run, rows: Sequence[UnitStatus]) -> dict[str, Reminder]:
     """Why each missing or rejected unit is reminded, in the words of the 催报 e-mail."""
-    reasons: dict[str, str] = {}
+    reasons: dict[str, Reminder] = {}
     for row in rows:
         if row.state == "missing":
-            reasons[row.unit] = f"截至目前尚未收到你单位报送的工作台账（截止时间 {row.due:%Y年%-m月%-d日 %H:%M}）"
+            reasons[row.unit] = Reminder(
+                f"截至目前尚未收到你单位报送的工作台账（截止时间 {row.due:%Y年%-m月%-d日 %H:%M}）", reminder_basis(row))
         elif row.state == "rejected":
             detail = ""
             sub = run.store.submission(row.submission_id) if row.submission_id is not None else None
@@ -286,5 +340,6 @@ def reminder_reasons(run: Run, rows: Sequence[UnitStatus]) -> dict[str, str]:
                 where = f"{first.cell}：" if first.cell else ""
                 more = f"等 {len(errors)} 处问题" if len(errors) > 1 else ""
                 detail = f"（{where}{first.message}{more}，详见回执）"
-            reasons[row.unit] = f"你单位报送的工作台账“{row.file}”未通过校验，已退回{detail}"
+            reasons[row.unit] = Reminder(f"你单位报送的工作台账“{row.file}”未通过校验，已退回{detail}",
+                                         reminder_basis(row))
     return reasons

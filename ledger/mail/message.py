@@ -11,17 +11,16 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from email import policy
 from email.message import EmailMessage
+from email.parser import BytesParser
 from email.utils import format_datetime
 from pathlib import Path
 
 from ledger.periods import CHINA
 
-OUTBOX = "outbox"
-SENT = "sent"
 # Drafts are stored exactly as they go on the wire: CRLF line ends, 7-bit headers.
 WIRE_POLICY = policy.SMTP
 _MIME_TYPES = {
@@ -41,11 +40,13 @@ def build_message(
     attachment: Path | None,
     date: datetime,
     message_id: str,
+    headers: Mapping[str, str] | None = None,
 ) -> EmailMessage:
     """Build a message whose bytes depend only on the arguments (fixed MIME boundary).
 
     A naive *date* is taken as Beijing time. The attachment keeps its (Chinese) file
-    name, encoded per RFC 2231.
+    name, encoded per RFC 2231. *headers* are ledger's own (``X-Ledger-…``), read back when
+    the outbox is sent.
     """
     if date.tzinfo is None:
         date = date.replace(tzinfo=CHINA)
@@ -55,6 +56,8 @@ def build_message(
     msg["Subject"] = subject
     msg["Date"] = format_datetime(date)
     msg["Message-ID"] = message_id
+    for name, value in (headers or {}).items():
+        msg[name] = value
     msg.set_content(body, charset="utf-8", cte="base64")
     if attachment is not None:
         maintype, subtype = mime_type(attachment)
@@ -80,6 +83,16 @@ def make_message_id(*parts: str, domain: str) -> str:
     """A Message-ID that is the same for the same parts, so drafts are reproducible."""
     digest = hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:32]
     return f"<{digest}.ledger@{domain}>"
+
+
+def fingerprint(raw: bytes) -> tuple[str, tuple[str, ...]]:
+    """What makes two messages the same one for a unit: the Message-ID (derived from programme,
+    period, unit and purpose) and the attached files' bytes. The Date and the 落款 date in the
+    body are when it was drafted or sent, not what it is."""
+    msg = BytesParser(policy=policy.default).parsebytes(raw)
+    attached = tuple(hashlib.sha256(part.get_payload(decode=True) or b"").hexdigest()
+                     for part in msg.iter_attachments())
+    return str(msg.get("Message-ID", "")).strip(), attached
 
 
 _DATE_HEADER = re.compile(rb"(?mi)^Date:[^\r\n]*(?:\r\n[ \t][^\r\n]*)*\r\n")

@@ -1,7 +1,8 @@
 """Reply e-mails that carry receipts (回执) back to the units.
 
 Each reply goes to the unit's addresses from the units directory and to whoever sent the
-file; it is written next to its receipt as ``<stem>_回执.eml`` for the office to send.
+file; it is written next to its receipt as ``<stem>_回执.eml``, dated when it is drafted, for
+the office to send (``ledger mail send --receipts``, which files each under ``receipts/sent/``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from pathlib import Path
 from ledger.collect.receipts import Receipt
 from ledger.fsutil import write_bytes_atomic
 from ledger.mail.message import build_message, make_message_id
-from ledger.run import Run
+from ledger.run import SENT, Run
+
+REPLY_SUFFIX = "_回执.eml"
 
 
 def recipients(run: Run, receipt: Receipt) -> list[str]:
@@ -27,23 +30,38 @@ def recipients(run: Run, receipt: Receipt) -> list[str]:
     return list(dict.fromkeys(a for a in found if a))
 
 
+def reply_subject(run: Run, receipt: Receipt) -> str:
+    """【回执·已登记】 / 【回执·已登记（逾期）】 / 【回执·退回】 / 【回执·已存档】 …（unit）."""
+    verdict = {"accepted": "已登记", "rejected": "退回", "superseded": "已存档"}[receipt.outcome]
+    if receipt.late and receipt.outcome != "rejected":
+        verdict += "（逾期）"
+    return f"【回执·{verdict}】{run.programme.title}{run.period.label()}工作台账（{receipt.unit or '报送单位'}）"
+
+
 def write_replies(run: Run, receipts: Sequence[Receipt]) -> dict[str, Path]:
-    """A reply draft per receipt that has someone to go to; receipt file → draft path."""
+    """A reply draft per receipt written in this run that has someone to go to; receipt file → draft.
+
+    Like its receipt, a reply is written once: a receipt left as it was (a repeat of the same
+    bytes) gets no new reply, unless its reply was never written (a run stopped in between).
+    A reply already sent (``receipts/sent/``) is never written again.
+    """
     written: dict[str, Path] = {}
-    programme, period = run.programme, run.period
+    programme = run.programme
     for receipt in receipts:
+        target = receipt.text_path.with_name(f"{receipt.stem}{REPLY_SUFFIX}")
+        if (target.parent / SENT / target.name).exists() or (not receipt.written and target.exists()):
+            continue
         to = recipients(run, receipt)
         if not to:
             continue
-        verdict = "已登记" if receipt.outcome in ("accepted", "duplicate") else "退回"
         msg = build_message(
             sender=programme.reporting.email or run.ws.smtp.sender,
             to=to,
-            subject=f"【回执·{verdict}】{programme.title}{period.label()}工作台账（{receipt.unit}）",
+            subject=reply_subject(run, receipt),
             body=receipt.text,
             attachment=None,
-            date=receipt.received_at,
+            date=run.now,
             message_id=make_message_id("receipt", receipt.key, domain="ledger.invalid"),
         )
-        written[receipt.file] = write_bytes_atomic(receipt.text_path.with_name(f"{receipt.stem}_回执.eml"), bytes(msg))
+        written[receipt.file] = write_bytes_atomic(target, bytes(msg))
     return written

@@ -22,9 +22,10 @@ from pathlib import Path
 from ledger.config import SmtpSettings, Workspace
 from ledger.errors import LedgerError
 from ledger.fsutil import write_bytes_atomic
-from ledger.mail.message import SENT, _without_date
+from ledger.mail.message import _without_date
 from ledger.periods import CHINA, to_china_time
 from ledger.problems import Problem, ProblemType
+from ledger.run import SENT
 
 SEND_FAILED = ProblemType(
     "send-failed",

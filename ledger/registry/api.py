@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -13,6 +13,7 @@ from ledger.errors import InputError, LedgerError
 from ledger.problems import Problem
 from ledger.registry.check import check_registry
 from ledger.registry.importer import ImportResult, import_notices
+from ledger.registry.reporting_rule import Proposal, proposals_for
 from ledger.registry.units import UnitDirectory
 from ledger.registry.workbook import load_registry as load  # noqa: F401 - the stage's entry point
 from ledger.registry.workbook import read_registry, read_registry_file, write_registry
@@ -27,6 +28,8 @@ class ImportOutcome:
     result: ImportResult
     path: Path
     backup: Path | None
+    #: the reporting rules the notices state (docs/due-rules.md), for the office to compare
+    proposals: list[Proposal] = field(default_factory=list)
 
 
 def load_directory(ws: Workspace) -> UnitDirectory:
@@ -66,7 +69,7 @@ def import_registry(
         backup = target.with_name(f"{target.stem}.{datetime.now():%Y%m%d-%H%M%S}.bak{target.suffix}")
         shutil.copy2(target, backup)
     write_registry(result.registry, target)
-    return ImportOutcome(result=result, path=target, backup=backup)
+    return ImportOutcome(result=result, path=target, backup=backup, proposals=proposals_for(files))
 
 
 def list_programmes(ws: Workspace) -> list[dict]:

@@ -11,7 +11,7 @@ from typing import Any, Literal, Protocol
 from ledger.errors import LedgerError
 from ledger.problems import Problem
 
-ReceivedSource = Literal["email", "collected"]
+ReceivedSource = Literal["email", "mtime", "given", "collected"]
 #: outcome of a file as collect decided it
 Verdict = Literal["accepted", "rejected"]
 #: outcome of a stored file: a verdict, or "superseded" once a newer accepted file replaced it,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _V1 = (
     """CREATE TABLE files (
@@ -100,9 +100,48 @@ def _to_v2(conn: sqlite3.Connection) -> None:
     conn.execute("DELETE FROM lights WHERE period LIKE 'score:%'")
 
 
+#: where a received time comes from (ledger.reporting.SOURCE_NAMES): an e-mail's Date, a loose
+#: file's modification time, the time the office gave for a run, or the time of collecting
+RECEIVED_SOURCES = ("email", "mtime", "given", "collected")
+#: the files table of schema 3: schema 1's (history, never edited) with the new sources, its
+#: self-reference naming the table as it is built (the rename in _to_v3 makes it ``files``)
+_FILES_V3 = (_V1[0].replace("CREATE TABLE files", "CREATE TABLE files_v3")
+             .replace("REFERENCES files(id)", "REFERENCES files_v3(id)")
+             .replace("('email', 'collected')", "(" + ", ".join(f"'{s}'" for s in RECEIVED_SOURCES) + ")"))
+
+
+def _to_v3(conn: sqlite3.Connection) -> None:
+    """``files.received_source`` also takes 'mtime' and 'given'.
+
+    SQLite cannot change a CHECK constraint, so the table is rebuilt, ids kept. Foreign keys
+    stay on (the pragma cannot change inside the opening transaction), so nothing may point
+    at the old table when it is dropped: the rows of ``entries`` and ``audit`` wait in
+    temporary tables, the new table's self-reference names the new table (the rename makes
+    it ``files``), and a final check proves every reference whole before the commit.
+    """
+    indexes = [row[0] for row in conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'files' AND sql IS NOT NULL")]
+    conn.execute(_FILES_V3)
+    conn.execute("INSERT INTO files_v3 SELECT * FROM files")
+    for table in ("entries", "audit"):
+        conn.execute(f"CREATE TEMP TABLE kept_{table} AS SELECT * FROM {table}")
+        conn.execute(f"DELETE FROM {table}")
+    conn.execute("UPDATE files SET superseded_by = NULL")
+    conn.execute("DROP TABLE files")
+    conn.execute("ALTER TABLE files_v3 RENAME TO files")
+    for statement in indexes:
+        conn.execute(statement)
+    for table in ("entries", "audit"):
+        conn.execute(f"INSERT INTO {table} SELECT * FROM temp.kept_{table}")
+        conn.execute(f"DROP TABLE temp.kept_{table}")
+    broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise sqlite3.IntegrityError(f"schema 3: {len(broken)} references broken by the rebuild of files")
+
+
 #: version -> step that turns a database of version-1 into this version; runs inside the
 #: opening transaction. Add the next step here (and bump SCHEMA_VERSION) when the tables change.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _to_v2}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _to_v2, 3: _to_v3}
 
 
 def _create(conn: sqlite3.Connection) -> None:
