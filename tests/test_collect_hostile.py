@@ -244,6 +244,8 @@ CASES: dict[str, Case] = {
     "row-5000000-small-dimension": Case(lambda k: k.injected(ROW_5M, dimension="A1:S7"), ("cell-out-of-range",)),
     "row-200000": Case(lambda k: k.injected('<row r="200000"><c r="B200000"><v>1</v></c></row>'),
                        ("sheet-too-many-rows",)),
+    "value-at-GR100000": Case(lambda k: k.injected('<row r="100000"><c r="GR100000" t="inlineStr"><is><t>x</t></is>'
+                                                   '</c></row>'), ("sheet-too-spread",)),
     "html-named-xls": Case(lambda k: h.html_named_xls(k.dir, JT_NAME.replace(".xlsx", ".xls")),
                            ("file-not-spreadsheet",)),
     "csv-named-xlsx": Case(lambda k: h.csv_named_xls(k.dir, JT_NAME), ("file-not-spreadsheet",)),
@@ -253,6 +255,8 @@ CASES: dict[str, Case] = {
     # must pass: the format comes from the bytes, the extent from the cells, macros are ignored
     "xlsx-named-xls": Case(_xlsx_named_xls, (), outcome="accepted"),
     "dimension-claims-XFD1048576": Case(lambda k: k.injected(dimension="A1:XFD1048576"), (), outcome="accepted"),
+    "formatting-at-GR100000": Case(lambda k: k.injected('<row r="100000"><c r="GR100000" s="1"/></row>'), (),
+                                   outcome="accepted"),
     "macro-renamed-xlsx": Case(_macro, ("macro-file",), outcome="accepted"),
     "header-retyped": Case(lambda k: k.filled({T1: {"progress": "表头被改写"}}, transform=_retype_header), (),
                            outcome="accepted"),

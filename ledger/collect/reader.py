@@ -30,7 +30,7 @@ from ledger.collect.isolation import ReaderCrashed, read_isolated
 from ledger.collect.limits import DEFAULT_LIMITS, FILE_CORRUPT, Limits, XlsxFacts
 from ledger.collect.numfmt import PercentCells
 from ledger.collect.safety import inspect
-from ledger.collect.sniff import Source, ole2_stream, read_all
+from ledger.collect.sniff import Source, biff_string, ole2_stream, read_all
 from ledger.problems import Problem, ProblemType
 
 READER_CRASHED = ProblemType("reader-crashed", "error", "{detail}")
@@ -403,14 +403,6 @@ def _biff_records(stream: bytes, pos: int = 0) -> Any:
         pos += 4 + rlen
 
 
-def _biff_string(body: bytes, pos: int, cch: int) -> tuple[str, int]:
-    """XLUnicodeStringNoCch at *pos*: flags byte, then 1- or 2-byte characters."""
-    high = body[pos] & 1
-    size = cch * (2 if high else 1)
-    raw = body[pos + 1:pos + 1 + size]
-    return raw.decode("utf-16-le" if high else "latin-1", "replace"), pos + 1 + size
-
-
 def _biff_globals(stream: bytes) -> tuple[dict[str, int], dict[str, str]]:
     """Sheet name → BOF offset (BOUNDSHEET8) and string-constant defined names (NAME)."""
     sheets: dict[str, int] = {}
@@ -418,15 +410,15 @@ def _biff_globals(stream: bytes) -> tuple[dict[str, int], dict[str, str]]:
     for rtype, body in _biff_records(stream):
         try:
             if rtype == 0x0085 and len(body) >= 8:  # BOUNDSHEET8
-                name, _ = _biff_string(body, 7, body[6])
+                name, _ = biff_string(body, 7, body[6])
                 sheets[name] = struct.unpack_from("<I", body, 0)[0]
             elif rtype == 0x0018 and len(body) >= 14:  # NAME
                 flags, _, cch, cce = struct.unpack_from("<HBBH", body, 0)
                 if flags & 0x20:  # built-in name (print area and the like)
                     continue
-                name, pos = _biff_string(body, 14, cch)
+                name, pos = biff_string(body, 14, cch)
                 if cce >= 3 and body[pos] == 0x17:  # tStr: a string constant
-                    names[name], _ = _biff_string(body, pos + 2, body[pos + 1])
+                    names[name], _ = biff_string(body, pos + 2, body[pos + 1])
             elif rtype == 0x000A:  # EOF of the globals
                 break
         except (IndexError, struct.error):

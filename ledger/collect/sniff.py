@@ -286,3 +286,12 @@ def _looks_like_mail(head: bytes) -> bool:
     names = [m.group(1).lower() for line in block.splitlines() if (m := _HEADER_LINE.match(line))]
     first = block.splitlines()[0] if block else b""
     return (bool(_HEADER_LINE.match(first)) or first.startswith(b"From ")) and len(MAIL_HEADERS.intersection(names)) >= 2
+
+
+def biff_string(body: bytes, pos: int, cch: int) -> tuple[str, int]:
+    """XLUnicodeStringNoCch at *pos* of a BIFF record: flags byte, then 1- or 2-byte characters;
+    the text and the position after it."""
+    high = body[pos] & 1
+    size = cch * (2 if high else 1)
+    raw = body[pos + 1:pos + 1 + size]
+    return raw.decode("utf-16-le" if high else "latin-1", "replace"), pos + 1 + size
