@@ -241,6 +241,38 @@ def test_an_unforeseen_reader_failure_rejects_only_that_file(ws: Workspace, tmp_
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
+def test_a_file_stored_before_is_not_read_again(jobs: int, ws: Workspace, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bytes already stored for this period take their stored verdict unread (a duplicate, nothing
+    written), in their place among the files judged; for another period they are judged."""
+    import ledger.collect.verdict as verdict
+
+    inbox = tmp_path / "inbox"
+    filled(ws, JT, inbox)
+    filled(ws, CG, inbox, percent="很多")
+    with open_workspace_store(ws) as store:
+        first = collect(Run.open(ws, "351", "2022-W23", now=DUE_W23, store=store), [inbox], jobs=1).files
+        audit = store.audit()
+        filled(ws, ZJ, inbox)
+        read: list[str] = []
+        real = verdict.read_returned
+        monkeypatch.setattr(verdict, "read_returned",
+                            lambda path, **kw: read.append(kw["display_name"]) or real(path, **kw))
+        again = collect(Run.open(ws, "351", "2022-W23", now=DUE_W23, store=store), [inbox], jobs=jobs).files
+        assert [(f.unit, f.outcome) for f in again] == [(JT, "duplicate"), (ZJ, "accepted"), (CG, "duplicate")]
+        assert [(f.problems, f.submission_id, f.sha256) for f in (again[0], again[2])] == \
+               [(f.problems, f.submission_id, f.sha256) for f in first]
+        assert [a["source_name"] for a in store.audit()] == [a["source_name"] for a in audit] + [again[1].file]
+        if jobs == 1:  # workers keep their own counts
+            assert read == [again[1].file]
+        read.clear()
+        [jt] = [f for f in collect(Run.open(ws, "351", "2022-W24", now=DUE_W23, store=store), [inbox], jobs=1).files
+                if f.unit == JT]
+    assert jt.outcome == "rejected" and "wrong-period" in {p.code for p in jt.problems}
+    assert len(read) == 3
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
 def test_a_file_that_cannot_be_read_is_refused_and_the_rest_goes_on(jobs: int, ws: Workspace, tmp_path: Path,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """A file that vanished or lost its read permission between listing and reading (the OS

@@ -587,7 +587,8 @@ def test_workers_give_the_same_verdicts_and_store(fork: bool, ws: Workspace, kit
     monkeypatch.setattr(pool, "judge_file", lambda item, context: judged_here.append(item.name) or judge(item, context))
 
     one = _run(ws, tmp_path / "inbox", jobs=1)
-    assert len(judged_here) == len(one.files)
+    # the same good file again, 24 files on, takes its stored verdict unread
+    assert judged_here == [f.file for f in one.files if f.outcome != "duplicate"] != names
     judged_here.clear()
     ws2 = _copy_ws(base_root, tmp_path / "ws2")
     two = _run(ws2, tmp_path / "inbox", jobs=2)

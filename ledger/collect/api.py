@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ledger.collect.intake import candidates, stream
 from ledger.collect.pool import Judging
-from ledger.collect.verdict import JudgeContext, Judged, with_data
+from ledger.collect.verdict import JudgeContext, Judged, known, with_data
 from ledger.config import Programme
 from ledger.periods import Period
 from ledger.problems import Problem
@@ -78,7 +78,8 @@ def collect(run: Run, paths: Sequence[Path], *, jobs: int = 0, unit: str | None 
     context = JudgeContext(run.registry, run.programme, run.period, store.archive_dir, unit)
     with tempfile.TemporaryDirectory(prefix="ledger-collect-") as tmp:
         files = candidates(paths)
-        items = stream(files, Path(tmp), now=run.now, problems=result.problems)
+        items = (known(item, context, store.find) for item in stream(files, Path(tmp), now=run.now,
+                                                                       problems=result.problems))
         judged = Judging(context, Path(tmp), jobs).judge(items, expected=len(files))
         with contextlib.closing(judged):
             for batch in judged:

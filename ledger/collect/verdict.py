@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from ledger.config import Programme
 from ledger.periods import Period
 from ledger.problems import Problem, ProblemType
 from ledger.registry.model import Registry
-from ledger.store import Received, StoreError
+from ledger.store import Received, StoreError, Submission
 from ledger.store import archive as archiving
 
 FILE_NOT_READ = ProblemType(
@@ -82,6 +83,30 @@ def judge_file(item: Incoming, context: JudgeContext) -> Judged:
         problems.extend(checked.problems)
     detected = read.format if read is not None else sniff(data).kind
     return archived(verdict(item, context, data, detected, checked, problems), context, data)
+
+
+def known(item: Incoming, context: JudgeContext, find: Callable[[str], Submission | None]) -> Incoming | Judged:
+    """The verdict already stored for the same bytes in this programme and period, so that a
+    file sent again (or collected again) is not parsed again; else *item*, to be judged.
+
+    *find* looks a hash up in the store. The store records the same bytes once, so storing this
+    verdict gives the stored file as a duplicate and writes nothing, as judging it again would.
+    The same bytes stored for another period or programme are judged (and refused as such).
+    """
+    try:
+        data = item.path.read_bytes()
+    except OSError:
+        return item  # judging says what is wrong with it
+    stored = find(hashlib.sha256(data).hexdigest())
+    if stored is None or (stored.programme, stored.period) != (context.programme.id, context.period.key):
+        return item
+    received = Received(
+        sha256=stored.sha256, source_name=item.name, data=b"", detected_type=stored.detected_type,
+        received_at=item.received_at, received_source=item.received_source,  # type: ignore[arg-type]
+        sender=item.sender, programme=stored.programme, period=stored.period, unit=stored.unit,
+        outcome="rejected" if stored.outcome == "rejected" else "accepted", problems=stored.problems,
+    )
+    return archived(Judged(item, list(stored.problems), received, "none", not_stored=False), context, data)
 
 
 def crashed(item: Incoming, context: JudgeContext) -> Judged:

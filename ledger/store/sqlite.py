@@ -187,6 +187,11 @@ class SQLiteStore:
         row = self._conn.execute(sql, (submission_id,)).fetchone()
         return self._submission(row) if row else None
 
+    def find(self, sha256: str) -> Submission | None:
+        """The stored file with these bytes (hex SHA-256), with its current outcome; None if none."""
+        row = self._conn.execute(f"SELECT {_FILE_COLUMNS} FROM files WHERE sha256 = ?", (sha256,)).fetchone()
+        return self._submission(row) if row else None
+
     def current_submissions(self, programme: str, period: str) -> list[Submission]:
         """Per unit the file that counts: the accepted one, else the latest rejected one.
 
