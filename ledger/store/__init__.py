@@ -12,7 +12,8 @@ from urllib.parse import unquote, urlsplit
 from ledger.store.model import Entry, Outcome, Received, Store, StoreError, Submission
 from ledger.store.sqlite import SQLiteStore
 
-__all__ = ["Entry", "Outcome", "Received", "SQLiteStore", "Store", "StoreError", "Submission", "open_store"]
+__all__ = ["Entry", "Outcome", "Received", "SQLiteStore", "Store", "StoreError", "Submission", "open_store",
+           "sqlite_path"]
 
 
 def open_store(target: str | Path, *, archive_dir: Path | None = None) -> Store:
@@ -21,11 +22,12 @@ def open_store(target: str | Path, *, archive_dir: Path | None = None) -> Store:
     Originals are archived under *archive_dir*, by default ``archive/`` next to the
     database file (``out/archive`` for the default ``out/ledger.sqlite``).
     """
-    path = _sqlite_path(target)
+    path = sqlite_path(target)
     return SQLiteStore(path, Path(archive_dir) if archive_dir is not None else path.parent / "archive")
 
 
-def _sqlite_path(target: str | Path) -> Path:
+def sqlite_path(target: str | Path) -> Path:
+    """The database file of *target*: a path, or ``sqlite:///relative`` / ``sqlite:////absolute``."""
     if isinstance(target, Path) or "://" not in target:
         return Path(target)
     parts = urlsplit(target)
