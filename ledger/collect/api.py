@@ -11,6 +11,7 @@ so the store sees the same sequence whatever the number of workers.
 from __future__ import annotations
 
 import contextlib
+import os
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -76,7 +77,8 @@ def collect(run: Run, paths: Sequence[Path], *, jobs: int = 0, unit: str | None 
     result = CollectResult(run.programme, run.period)
     store = run.store
     context = JudgeContext(run.registry, run.programme, run.period, store.archive_dir, unit)
-    with tempfile.TemporaryDirectory(prefix="ledger-collect-") as tmp:
+    # the pid tells a later command's clean-up whether this run is still going (fsutil.clean_leftovers)
+    with tempfile.TemporaryDirectory(prefix=f"ledger-collect-{os.getpid()}-") as tmp:
         files = candidates(paths)
         items = (known(item, context, store.find) for item in stream(files, Path(tmp), now=run.now,
                                                                        problems=result.problems))

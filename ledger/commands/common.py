@@ -11,6 +11,7 @@ import click
 
 from ledger import config
 from ledger.errors import LedgerError
+from ledger.fsutil import clean_leftovers
 from ledger.problems import Problem, count
 from ledger.run import Run
 
@@ -32,9 +33,12 @@ def fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def workspace() -> config.Workspace:
-    """The workspace chosen by --workspace, $LEDGER_WORKSPACE or the current directory."""
+    """The workspace chosen by --workspace, $LEDGER_WORKSPACE or the current directory, with
+    what a killed run left in it removed."""
     obj = click.get_current_context().find_root().obj or {}
-    return config.load(obj.get("workspace"))
+    ws = config.load(obj.get("workspace"))
+    clean_leftovers([ws.paths.out, ws.paths.source_data, ws.paths.store.parent])
+    return ws
 
 
 def open_run(programme: str, period: str) -> Run:
