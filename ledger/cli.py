@@ -14,6 +14,7 @@ import click
 from ledger import __version__
 from ledger.commands import cycle, report
 from ledger.commands import registry as registry_commands
+from ledger.commands import store as store_commands
 from ledger.commands.common import echo_problems, fail_cleanly, workspace
 
 
@@ -48,5 +49,5 @@ def demo() -> None:
 
 
 for command in (registry_commands.registry, cycle.generate_cmd, cycle.collect_cmd, cycle.status_cmd, cycle.mail,
-                report.consolidate_cmd, report.assess_cmd, report.bulletin_cmd):
+                report.consolidate_cmd, report.assess_cmd, report.bulletin_cmd, store_commands.store):
     main.add_command(command)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import shutil
@@ -11,7 +12,7 @@ import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from ledger.errors import WorkspaceError
+from ledger.errors import DiskFull, WorkspaceError
 
 TMP_SUFFIX = ".ledger-tmp"
 _NOT_IN_FILENAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
@@ -23,14 +24,16 @@ os.umask(_UMASK)
 def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path next to *target*; on success fsync and rename it into place.
 
-    On any exception the temporary file is removed and *target* is left untouched.
+    On any exception the temporary file is removed and *target* is left untouched; a failed
+    write (the disk full, no permission, an I/O error) is a :class:`WorkspaceError` naming
+    *target* and saying so.
     """
     target = Path(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TMP_SUFFIX, dir=target.parent)
     except OSError as exc:
-        raise WorkspaceError(f"无法写入目录 {target.parent}：{exc.strerror or exc}。请检查路径和写入权限。") from exc
+        raise write_error(target, exc) from exc
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -45,10 +48,31 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
             raise WorkspaceError(
                 f"无法替换 {target}：文件可能正被 Excel/WPS 打开，请关闭后重试。"
             ) from exc
+    except OSError as exc:  # writing the temporary file (the caller's) or making it durable
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise write_error(target, exc) from exc
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+
+
+#: errno values of a full disk (or a full quota)
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def write_error(target: Path, exc: OSError, kept: str | None = None) -> WorkspaceError:
+    """The error for a write of *target* that failed with *exc*, saying what was kept (*kept*;
+    by default that the file itself is as it was, or was not made)."""
+    if kept is None:
+        kept = f"原来的 {target.name} 保持原样。" if target.exists() else f"{target.name} 未生成，已保存的其他文件未受影响。"
+    if exc.errno in DISK_FULL:
+        return DiskFull(f"磁盘空间不足，无法写入 {target}。{kept}请清理磁盘空间后重试。")
+    reason = exc.strerror or str(exc)
+    if exc.errno == errno.EROFS:
+        reason += "（磁盘或目录为只读）"
+    return WorkspaceError(f"无法写入 {target}：{reason}。{kept}请检查路径、写入权限和磁盘后重试。")
 
 
 def write_bytes_atomic(target: str | os.PathLike[str], data: bytes) -> Path:
@@ -73,6 +97,15 @@ def clean_stale_temp(folder: str | os.PathLike[str]) -> list[Path]:
                 p.unlink()
                 removed.append(p)
     return removed
+
+
+def os_error_text(exc: OSError) -> str:
+    """A Chinese message for a failed read or write that names the file, when the error does."""
+    names = "、".join(str(name) for name in (exc.filename, exc.filename2) if name)
+    where = f" {names} " if names else "文件"
+    if exc.errno in DISK_FULL:
+        return f"磁盘空间不足，无法写入{where.rstrip()}。已保存的内容未受影响；请清理磁盘空间后重试。"
+    return f"读写{where}时出错：{exc.strerror or exc}。请检查该文件、写入权限和磁盘后重试。"
 
 
 #: a temporary file or folder a killed run left is removed once it is this old (seconds): a

@@ -1,3 +1,4 @@
+import errno
 import os
 import signal
 import subprocess
@@ -12,7 +13,14 @@ from click.testing import CliRunner
 from ledger.cli import main
 from ledger.config import Workspace
 from ledger.errors import WorkspaceError
-from ledger.fsutil import STALE_AFTER_S, TMP_SUFFIX, atomic_path, clean_stale_temp, write_bytes_atomic
+from ledger.fsutil import (
+    STALE_AFTER_S,
+    TMP_SUFFIX,
+    atomic_path,
+    clean_stale_temp,
+    os_error_text,
+    write_bytes_atomic,
+)
 
 
 def test_failed_write_keeps_old_file(tmp_path):
@@ -107,3 +115,18 @@ def test_start_up_removes_what_a_killed_run_left(ws: Workspace, tmp_path: Path, 
     assert fresh.exists() and all(p.exists() for p in not_ours)
     assert sorted(p.name for p in systmp.iterdir()) == sorted(
         [f"ledger-collect-{running}-c3d4", f"ledger-collect-{gone}-fresh", "other-g7h8"])
+
+
+def test_a_read_or_write_no_stage_handled_names_the_file(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI's last resort: an OSError is a Chinese message naming the file, never a traceback."""
+    import ledger.reporting
+
+    def failing(run: object) -> None:
+        raise OSError(errno.EIO, "Input/output error", str(ws.paths.out / "坏扇区.xlsx"))
+
+    monkeypatch.setattr(ledger.reporting, "period_status", failing)
+    res = CliRunner().invoke(main, ["-w", str(ws.root), "status", "-p", "351", "--period", "2022-W23"])
+    assert res.exit_code == 1 and "Traceback" not in res.output
+    assert f"读写 {ws.paths.out / '坏扇区.xlsx'} 时出错：Input/output error" in res.output
+    full = OSError(errno.ENOSPC, "No space left on device", "/data/out/a.xlsx")
+    assert os_error_text(full).startswith("磁盘空间不足，无法写入 /data/out/a.xlsx。已保存的内容未受影响")

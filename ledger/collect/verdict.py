@@ -164,6 +164,7 @@ def verdict(item: Incoming, context: JudgeContext, data: bytes, detected: str, c
         outcome=outcome,
         problems=tuple(problems),
         entries=tuple(checked.entries) if checked and outcome == "accepted" else (),
+        expected_unit=context.expected_unit,
     )
     other_period = checked is not None and bool({p.code for p in checked.problems} & NOT_THIS_PERIOD)
     return Judged(item, problems, received, checked.identified_by if checked else "none", other_period)

@@ -11,7 +11,7 @@ import click
 
 from ledger import config
 from ledger.errors import LedgerError
-from ledger.fsutil import clean_leftovers
+from ledger.fsutil import clean_leftovers, os_error_text
 from ledger.problems import Problem, count
 from ledger.run import Run
 
@@ -23,11 +23,12 @@ def fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except LedgerError as exc:
+        except (LedgerError, OSError) as exc:
             ctx = click.get_current_context()
             if ctx.find_root().obj and ctx.find_root().obj.get("debug"):
                 raise
-            raise click.ClickException(str(exc)) from exc
+            # an OSError is a read or write that no stage turned into a LedgerError: say which file
+            raise click.ClickException(str(exc) if isinstance(exc, LedgerError) else os_error_text(exc)) from exc
 
     return wrapper
 
