@@ -4,7 +4,7 @@ from __future__ import annotations
 
 DIGITS = {"零": 0, "〇": 0, "○": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _NAMES = "零一二三四五六七八九"
-_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 #: 周一 … 周日, by ``date.weekday()``
 WEEKDAY_NAMES = "一二三四五六日"
 
@@ -12,7 +12,7 @@ WEEKDAY_NAMES = "一二三四五六日"
 def cn_int(text: str) -> int | None:
     """"十二" → 12, "一百零五" → 105, "二〇二二" → 2022 (digit by digit), "3" or "３" → 3;
     None when *text* is not a number."""
-    text = text.strip().translate(_FULLWIDTH_DIGITS)
+    text = text.strip().translate(FULLWIDTH_DIGITS)
     if text.isdigit():
         return int(text)
     if not text:
@@ -35,10 +35,17 @@ def cn_int(text: str) -> int | None:
 
 
 def cn_numeral(n: int) -> str:
-    """1 → 一, 10 → 十, 12 → 十二, 20 → 二十, 35 → 三十五, 0 → 零 (up to 99)."""
-    if not 0 <= n < 100:
-        raise ValueError(f"{n} is outside 0–99")
+    """1 → 一, 10 → 十, 12 → 十二, 35 → 三十五, 105 → 一百零五, 110 → 一百一十, 0 → 零 (up to 999)."""
+    if not 0 <= n < 1000:
+        raise ValueError(f"{n} is outside 0–999")
     if n < 10:
         return _NAMES[n]
-    tens, ones = divmod(n, 10)
-    return f"{'' if tens == 1 else _NAMES[tens]}十{_NAMES[ones] if ones else ''}"
+    if n < 100:
+        tens, ones = divmod(n, 10)
+        return f"{'' if tens == 1 else _NAMES[tens]}十{_NAMES[ones] if ones else ''}"
+    hundreds, rest = divmod(n, 100)
+    if rest == 0:
+        return f"{_NAMES[hundreds]}百"
+    if rest < 10:
+        return f"{_NAMES[hundreds]}百零{_NAMES[rest]}"
+    return f"{_NAMES[hundreds]}百{_NAMES[rest // 10]}十{_NAMES[rest % 10] if rest % 10 else ''}"

@@ -14,6 +14,7 @@ from datetime import date, time
 from pathlib import Path
 from typing import Any
 
+from ledger import toml_errors
 from ledger.errors import ConfigError, UnknownProgramme, WorkspaceError
 from ledger.rules import LightRules, ScoringRules, parse_rules
 
@@ -37,6 +38,8 @@ class Reporting:
     email: str = ""
     bulletin: str = "monthly"
     holidays: str = "keep"  # keep | before | after: move a due day that is a public holiday
+    #: the notice's own sentence requiring the reports, quoted by the bulletin ("" → not quoted)
+    requirement: str = ""
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,18 @@ class Programme:
     registry: str = ""
     scope: str = ""
     annexes: dict[str, Reporting] = field(default_factory=dict)
+    #: the bulletin's addressees (主送) and 抄送; "" for 抄送 leaves the line out
+    addressees: str = "各牵头单位"
+    copy_to: str | None = None  # None: the default for the issuer (see bulletin_copy_to)
+
+    @property
+    def bulletin_copy_to(self) -> str:
+        """抄送 of the bulletin: as configured, else the leading group's members when a 领导小组
+        issues it, else nobody (a government office is not a 领导小组)."""
+        if self.copy_to is not None:
+            return self.copy_to
+        issuer = f"{self.issuer}{self.reporting.office}"
+        return "领导小组组长、副组长，领导小组各成员单位" if "领导小组" in issuer else ""
 
     def reporting_for(self, annex: str | None) -> Reporting:
         """The reporting rules of an annex, falling back to the programme's."""
@@ -135,9 +150,20 @@ def resolved_inside(root: Path, relative: str | os.PathLike[str]) -> Path | None
 
 
 def find_root(workspace: str | os.PathLike[str] | None = None) -> Path:
-    """The workspace root: *workspace*, else $LEDGER_WORKSPACE, else the current directory."""
-    chosen = workspace or os.environ.get("LEDGER_WORKSPACE") or os.getcwd()
-    return Path(chosen).resolve()
+    """The workspace root: *workspace*, else $LEDGER_WORKSPACE, else the nearest folder from
+    the current one upwards that holds ``ledger.toml`` (as git finds its repository)."""
+    chosen = workspace or os.environ.get("LEDGER_WORKSPACE")
+    if chosen:
+        return Path(chosen).resolve()
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    raise ConfigError(
+        f"当前目录 {here} 及其上级目录中都没有 {CONFIG_NAME}，这里不是 ledger 工作区。"
+        f"新建工作区请运行 ledger init 目录名；已有工作区请进入该目录（或其中任一子目录）再运行，"
+        f"或用 --workspace / 环境变量 LEDGER_WORKSPACE 指定工作区。"
+    )
 
 
 def load(workspace: str | os.PathLike[str] | None = None) -> Workspace:
@@ -145,17 +171,19 @@ def load(workspace: str | os.PathLike[str] | None = None) -> Workspace:
     root = find_root(workspace)
     cfg_path = root / CONFIG_NAME
     if not root.is_dir():
-        raise ConfigError(f"工作区目录 {root} 不存在。请用 --workspace 指定正确的目录。")
+        raise ConfigError(f"工作区目录 {root} 不存在。请用 --workspace 指定正确的目录，或运行 ledger init {root} 新建工作区。")
     if not cfg_path.is_file():
         raise ConfigError(
-            f"在 {root} 中找不到 {CONFIG_NAME}。请在工作区根目录运行，或用 --workspace / LEDGER_WORKSPACE 指定工作区。"
+            f"在 {root} 中找不到 {CONFIG_NAME}，它不是 ledger 工作区。请用 --workspace / LEDGER_WORKSPACE 指定正确的"
+            f"工作区，或运行 ledger init {root} 在这里新建工作区。"
         )
     try:
-        raw = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
+        text = cfg_path.read_text(encoding="utf-8")
+        raw = tomllib.loads(text)
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{cfg_path} 不是 UTF-8 编码，请用 UTF-8 保存。") from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{cfg_path} 格式错误：{exc}") from exc
+        raise ConfigError(toml_errors.describe(cfg_path, text, exc)) from exc
     return parse(raw, root)
 
 
@@ -195,9 +223,10 @@ def parse(raw: dict[str, Any], root: Path) -> Workspace:
 
 
 _REPORTING_KEYS = {"title", "cycle", "due_weekday", "due_time", "office", "contact", "phone", "email", "bulletin",
-                   "holidays"}
+                   "holidays", "requirement"}
 HOLIDAY_RULES = ("keep", "before", "after")
-_PROGRAMME_KEYS = _REPORTING_KEYS | {"doc_number", "issuer", "issued", "default_deadline", "registry", "scope", "annexes"}
+_PROGRAMME_KEYS = _REPORTING_KEYS | {"doc_number", "issuer", "issued", "default_deadline", "registry", "scope", "annexes",
+                                     "addressees", "copy_to"}
 
 
 def _programme(pid: str, body: Any) -> Programme:
@@ -229,6 +258,8 @@ def _programme(pid: str, body: Any) -> Programme:
         registry=_str(body, f"{key}.registry", default=""),
         scope=_str(body, f"{key}.scope", default=""),
         annexes=annexes,
+        addressees=_str(body, f"{key}.addressees", default="各牵头单位"),
+        copy_to=_str(body, f"{key}.copy_to", default="") if "copy_to" in body else None,
     )
 
 
@@ -260,6 +291,7 @@ def _reporting(body: dict[str, Any], key: str, parent: Reporting | None) -> Repo
         phone=_str(body, f"{key}.phone", default=base.phone),
         email=_str(body, f"{key}.email", default=base.email),
         bulletin=bulletin,
+        requirement=_str(body, f"{key}.requirement", default=base.requirement),
     )
 
 

@@ -1,8 +1,10 @@
 """``ledger demo``: the cycle on the shipped sample data, in a scratch workspace.
 
-The demo copies the repository's workspace (ledger.toml, units directory, reviewed
-registries, sample notices) into ``out/demo/`` and works only there, so the reviewed
-``source_data/`` is never touched.
+The demo copies the sample workspace that ships with ledger (ledger.toml, units directory,
+reviewed registries, sample notices; see :func:`ledger.resources.sample_root`) into the
+current workspace's ``out/demo/`` and works only there, so it runs the same in this
+repository and in a workspace just made by ``ledger init``, and touches no one's
+``source_data/``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 
 from ledger import config
 from ledger.problems import Problem
+from ledger.resources import sample_root
 from ledger.run import Run
 
 DEMO_PROGRAMME = "351"
@@ -37,22 +40,23 @@ class DemoStep:
     problems: list[Problem] = field(default_factory=list)
 
 
-def prepare(source: config.Workspace, target: Path) -> config.Workspace:
-    """Make a fresh scratch workspace at *target* from *source*."""
+def prepare(sample: Path, target: Path) -> config.Workspace:
+    """Make a fresh scratch workspace at *target* from the sample workspace at *sample*."""
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
-    shutil.copy2(source.root / config.CONFIG_NAME, target / config.CONFIG_NAME)
-    shutil.copytree(source.paths.source_data, target / "source_data",
+    shutil.copy2(sample / config.CONFIG_NAME, target / config.CONFIG_NAME)
+    shutil.copytree(sample / "source_data", target / "source_data",
                     ignore=shutil.ignore_patterns("*.bak.xlsx", "~$*", ".~lock*"))
     return config.load(target)
 
 
-def run_demo(source: config.Workspace, target: Path | None = None) -> tuple[config.Workspace, list[DemoStep]]:
-    """Run every stage available on the sample data; return the scratch workspace and steps."""
+def run_demo(target: Path, sample: Path | None = None) -> tuple[config.Workspace, list[DemoStep]]:
+    """Run every stage available on the sample data in a scratch workspace at *target*;
+    return that workspace and the steps."""
     from ledger.registry.api import check, import_registry
 
-    ws = prepare(source, target or source.paths.out / "demo")
+    ws = prepare(sample or sample_root(), target)
     steps: list[DemoStep] = []
 
     step = DemoStep("从通知导入任务清单")

@@ -19,7 +19,10 @@ from ledger.fsutil import safe_filename
 from ledger.periods import Period, cn_date
 from ledger.registry.model import Milestone, Task
 
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
+#: versions whose returned workbooks the reader still takes (columns are found by header):
+#: version 2 added the locked 序时进度 column
+READABLE_LAYOUT_VERSIONS = (1, 2)
 
 LEDGER_SHEET = "工作台账"
 GUIDE_SHEET = "填报说明"
@@ -64,6 +67,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("previous", "上期进展", 24, True, ("上期进展情况",)),
     Column("progress", "本期进展情况", 30, False, ("本期进展", "进展情况", "工作进展")),
     Column("cumulative", "累计完成情况（形象进度）", 24, False, ("累计完成情况", "形象进度")),
+    Column("schedule", "序时进度", 11, True, ("序时进度（%）",), optional=True),
     Column("percent", "完成进度（%）", 10, False, ("完成进度", "完成比例", "完成进度%"), kind="percent"),
     Column("status", "推进状态", 12, False, ("状态", "进展状态"), kind="status"),
     Column("issues", "存在问题及原因", 20, False, ("存在问题", "存在的问题")),
@@ -148,10 +152,14 @@ LAGGING = "滞后"
 NOT_STARTED = "未启动"
 OVERDUE = "逾期未完成"
 ONGOING = "常态化推进"
+#: the tool's verdict on a task its lead unit did not report on this period (never a unit's choice)
+UNREPORTED = "未报送"
 
 STATUSES = (DONE, AHEAD, ON_SCHEDULE, LAGGING, NOT_STARTED, OVERDUE, ONGOING)
 # What a unit may choose in the dropdown; 逾期未完成 is set by the tool only.
 UNIT_STATUSES = (DONE, AHEAD, ON_SCHEDULE, LAGGING, NOT_STARTED, ONGOING)
+#: what a unit may write as 完成进度 of an ongoing (常态化) task instead of a number
+NO_PERCENT = ("/", "／", "—", "-", "－", "无", "不适用", "—/—")
 
 STATUS_MEANINGS = {
     DONE: "任务已全部完成（完成进度应为100%）",
@@ -159,7 +167,7 @@ STATUS_MEANINGS = {
     ON_SCHEDULE: "实际进度与序时进度基本一致",
     LAGGING: "实际进度慢于序时进度",
     NOT_STARTED: "尚未开始实施",
-    ONGOING: "长期坚持、常态化开展的任务",
+    ONGOING: "长期坚持、常态化开展的任务（此类任务不设“已完成”，完成进度可不填）",
     OVERDUE: "超过完成时限或时间节点仍未完成（由系统判定，无需选择）",
 }
 
@@ -282,13 +290,14 @@ def deadline_text(task: Task) -> str:
     return "已完成" if task.done else ""
 
 
-def task_cells(task: Task, ref_year: int | None, previous: PreviousReport | None) -> dict[str, Any]:
+def task_cells(task: Task, ref_year: int | None, previous: PreviousReport | None,
+               schedule: str = "") -> dict[str, Any]:
     """The value of every column for *task* except 序号 (numbers for 完成进度).
 
     The writer fills the workbook with these and the reader compares the locked ones
     (:data:`CHECKSUM_KEYS`) with them. Pre-filled input values come from *previous*; a
     status the unit cannot pick (逾期未完成 is the tool's verdict) or a percentage outside
-    0–100 is left blank.
+    0–100 is left blank. *schedule* is the 序时进度 text of the period (:func:`schedule_text`).
     """
     prev = previous or PreviousReport()
     status = normalise_status(prev.status)
@@ -303,6 +312,7 @@ def task_cells(task: Task, ref_year: int | None, previous: PreviousReport | None
         "responsible": LIST_SEP.join(task.responsible_units),
         "deadline": deadline_text(task),
         "milestones": "\n".join(milestone_line(m, ref_year) for m in task.milestones),
+        "schedule": schedule,
         "previous": prev.progress or "",
         "cumulative": prev.cumulative or "",
         "percent": percent,

@@ -1,7 +1,8 @@
 """Thresholds for lights and weights for monthly scores (ledger.toml [lights], [scoring]).
 
-Defaults are FORMAT.md §5–6; every value can be changed in ledger.toml, and a wrong
-key or a value of the wrong type is reported by its dotted name.
+Every rule and its default is explained for the office in docs/rules.md; every value can be
+changed in ledger.toml, and a wrong key or a value of the wrong type is reported by its
+dotted name.
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from ledger.errors import ConfigError
+
+GRADES = ("优秀", "良好", "一般")  # best first
+CRITICISM_LABELS = ("黑榜", "通报批评")
 
 
 @dataclass(frozen=True)
@@ -20,11 +24,16 @@ class LightRules:
     yellow_min_deviation: int = -30  # this ≤ 偏差 < green_min → yellow; below → red
     warn_days: int = 7  # a milestone this close while 未启动/滞后 → yellow
     red_after_yellow_periods: int = 2  # yellow this many periods running → red
+    # A task whose lead unit has no accepted report for the period is never green: yellow, and red
+    # once this many periods run without one (1: red at once).
+    unreported_red_after: int = 2
+    never_reported_red: bool = True  # red at once when the unit never reported on the task
+    self_reported_lagging: bool = True  # a task reported 滞后 (or 未启动 past its 序时) is at least yellow
 
 
 @dataclass(frozen=True)
 class ScoringRules:
-    """Monthly score per lead unit: start, deductions, bonuses, grades, 红榜/黑榜 sizes."""
+    """Monthly score per lead unit: start, deductions, bonuses, grades, praise and criticism."""
 
     start: float = 100
     floor: float = 0
@@ -40,8 +49,16 @@ class ScoringRules:
     bonus_cap: float = 5
     excellent: float = 90  # 优秀 at or above
     good: float = 80  # 良好 at or above; below is 一般
-    honour_size: int = 3  # 红榜
-    shame_size: int = 3  # 黑榜
+    missing_grade_cap: str = "良好"  # best grade of a unit with a missing or rejected-unfixed period
+    no_report_grade: str = "一般"  # grade of a unit with no accepted report in the month
+    praise_grade: str = "优秀"  # praised units have this grade (and every period on time, no red/overdue)
+    honour_size: int = 3  # at most this many units praised (ties kept together)
+    shame_size: int = 3  # the lowest scores criticised (besides every unit that missed a period or has red)
+    criticism: str = "黑榜"  # 黑榜 or 通报批评: how the bulletin names the criticised units
+
+
+_CHOICES = {"missing_grade_cap": GRADES, "no_report_grade": GRADES, "praise_grade": GRADES,
+            "criticism": CRITICISM_LABELS}
 
 
 def parse_rules(cls: type, body: Any, key: str) -> Any:
@@ -55,11 +72,24 @@ def parse_rules(cls: type, body: Any, key: str) -> Any:
     for name, value in body.items():
         if name not in known:
             raise ConfigError(f"ledger.toml：未知的配置项 {key}.{name}。允许的配置项：{'、'.join(known)}。")
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-        if known[name].type in ("int", int):
-            ok = ok and float(value).is_integer()
-            value = int(value) if ok else value
-        if not ok:
-            raise ConfigError(f"ledger.toml：{key}.{name} 应为数字，实际为 {value!r}。")
-        values[name] = value
+        values[name] = _value(known[name].type, value, f"{key}.{name}", _CHOICES.get(name))
     return cls(**values)
+
+
+def _value(kind: Any, value: Any, key: str, choices: tuple[str, ...] | None) -> Any:
+    if kind in ("bool", bool):
+        if not isinstance(value, bool):
+            raise ConfigError(f"ledger.toml：{key} 应为 true 或 false，实际为 {value!r}。")
+        return value
+    if kind in ("str", str):
+        if not isinstance(value, str) or (choices and value not in choices):
+            allowed = f"，可选：{'、'.join(choices)}" if choices else ""
+            raise ConfigError(f"ledger.toml：{key} 应为文字{allowed}，实际为 {value!r}。")
+        return value
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind in ("int", int):
+        ok = ok and float(value).is_integer()
+        value = int(value) if ok else value
+    if not ok:
+        raise ConfigError(f"ledger.toml：{key} 应为数字，实际为 {value!r}。")
+    return value

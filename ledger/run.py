@@ -64,9 +64,9 @@ class Run:
     def registry(self) -> Registry:
         """The programme's reviewed registry, loaded on first use (errors in it stop the run)."""
         if self._registry is None:
-            from ledger.registry.api import load
+            from ledger.registry.workbook import load_registry
 
-            self._registry = load(self.ws, self.programme.id)
+            self._registry = load_registry(self.ws, self.programme.id)
         return self._registry
 
     @property

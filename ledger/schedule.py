@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from ledger.periods import cn_date
 from ledger.registry.model import Task
 
 
@@ -60,3 +61,27 @@ def current_step(plan: list[Step], ref: date) -> Step | None:
 def round_half_up(x: float) -> int:
     """Half up, not banker's rounding: 26.5 → 27."""
     return int(x + 0.5) if x >= 0 else -int(-x + 0.5)
+
+
+def ongoing_now(task: Task, plan: list[Step], ref: date) -> bool:
+    """Whether *task* is in its ongoing (常态化) phase on *ref*: an ongoing task past its first
+    dated step, or one without any."""
+    return task.ongoing and not task.done and (not plan or plan[0].due < ref)
+
+
+def schedule_text(task: Task, issued: date, ref: date, ref_year: int | None = None) -> str:
+    """序时进度 as the workbook shows it on *ref*: "35%" and the share due by the current step
+    ("6月30日前应达33%"), 常态化 for an ongoing task, 已完成 for one done at the notice."""
+    plan = steps(task)
+    if task.done:
+        return "已完成"
+    if ongoing_now(task, plan, ref):
+        return "常态化"
+    if not plan:
+        return "—"
+    percent = schedule_percent(plan, issued, ref)
+    step = current_step(plan, ref)
+    assert step is not None
+    if step.due < ref:
+        return f"{percent}%\n已过完成时限"
+    return f"{percent}%\n{cn_date(step.due, ref_year)}前应达{step.share}%"

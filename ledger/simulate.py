@@ -56,9 +56,10 @@ def behaviour(unit: str, period: Period) -> Behaviour:
 
 def task_values(task: Task, unit: str, period: Period, issued: date) -> dict[str, object]:
     """What the unit writes for one task: progress, %, a status consistent with them."""
-    if task.ongoing:
+    if task.ongoing:  # an ongoing task is reported without a percentage (some units write "/")
         return {"progress": f"{period.short_label()}：持续推进，开展专项检查{1 + _roll(task.id, period.key) % 4}次",
-                "cumulative": "常态化开展", "percent": 100 if task.done else 60, "status": layout.ONGOING}
+                "cumulative": "常态化开展", "percent": "/" if _roll("slash", unit) < 50 else None,
+                "status": layout.ONGOING}
     share = schedule_percent(steps(task), issued, period.end) or 0
     offset = (-35, -15, -5, 0, 0, 0, 5, 10)[_roll("pace", unit, task.id) % 8]
     percent = max(0, min(100, share + offset))

@@ -1,7 +1,7 @@
 """Text templates (e-mails, receipts, bulletins) rendered with jinja2.
 
 The office may reword any template: a file of the same name in ``<workspace>/templates``
-wins over the default shipped in the repository's ``templates/`` folder. Rendering is
+wins over the default shipped in the package (``ledger/templates/``). Rendering is
 strict, so a misspelt variable fails loudly instead of leaving a blank in an official text.
 """
 
@@ -12,11 +12,11 @@ from typing import Any
 
 import jinja2
 
-import ledger
 from ledger.config import Workspace
 from ledger.errors import LedgerError
+from ledger.resources import TEMPLATES, shipped
 
-DEFAULT_TEMPLATES = Path(ledger.__file__).resolve().parents[1] / "templates"
+DEFAULT_TEMPLATES = shipped(TEMPLATES)
 WORKSPACE_TEMPLATES = "templates"
 
 

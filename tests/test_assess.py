@@ -31,8 +31,8 @@ PLANNING = "市自然资源和规划局"
 HRSS = "市人力资源和社会保障局"
 RELICS = "市文物局"
 EDUCATION = "市教育局"
-# Expected totals of the hand-built month (FORMAT.md §6 defaults).
-TOTALS = {RELICS: 105, TRANSPORT: 100, EDUCATION: 100, NDRC: 96, HRSS: 95, PLANNING: 88}
+# Expected totals of the hand-built month (docs/rules.md defaults).
+TOTALS = {RELICS: 105, TRANSPORT: 100, EDUCATION: 100, NDRC: 96, HRSS: 95, PLANNING: 85}
 
 
 def make_registry() -> Registry:
@@ -67,7 +67,8 @@ def _j(week: int, task: str, unit: str, light: str = "green", status: str = "按
 
 
 def month_judgements() -> dict[str, list[Judgement]]:
-    """The hand-built month: every rule of FORMAT.md §6 is hit at least once."""
+    """The hand-built month, judged as consolidate judges (docs/rules.md): every scoring rule is hit
+    at least once."""
     weeks: dict[str, list[Judgement]] = {w: [] for w in WEEKS}
     for i, week in enumerate(WEEKS):
         rows = weeks[week]
@@ -83,14 +84,20 @@ def month_judgements() -> dict[str, list[Judgement]]:
                        reason={"red": "偏差-40", "yellow": "偏差-20"}.get(light, ""),
                        percent=10 if light == "red" else 50))
         # 规划: copied W22 (−1), red W22 (−2), overdue from W23 (−3 once), missing W24 (−3),
-        # rejected W25 (−3) → 88
+        # rejected W25 (−3); its ongoing task unreported: yellow in W24 (−1), red in W25, the second
+        # period running (−2) → 85
         state = {2: "missing", 3: "rejected"}.get(i, "on_time")
-        carried = state != "on_time"
-        rows.append(_j(i, "351-A2-01", PLANNING, status="常态化推进", report_state=state, carried=carried,
-                       copied=i == 0))
-        rows.append(_j(i, "351-A2-02", PLANNING, "red", "滞后" if i == 0 else "逾期未完成", report_state=state,
-                       carried=carried, overdue=i > 0, reason="偏差-35" if i == 0 else "节点逾期",
-                       milestone_due=date(2022, 6, 10), milestone_text="完成方案", percent=40, schedule_percent=90))
+        unreported = state != "on_time"
+        carried = {"carried": unreported, "carried_from": "2022-W23" if unreported else "",
+                   "unreported": unreported, "unreported_periods": i - 1 if unreported else 0}
+        said = {2: "未报送（沿用第23周数据：常态化推进）", 3: "连续2期退回未改（沿用第23周数据：常态化推进）"}
+        rows.append(_j(i, "351-A2-01", PLANNING, {2: "yellow", 3: "red"}.get(i, "green"),
+                       "未报送" if unreported else "常态化推进", report_state=state, copied=i == 0,
+                       reason=said.get(i, "常态化推进"), schedule_percent=None, **carried))
+        rows.append(_j(i, "351-A2-02", PLANNING, "red", "滞后" if i == 0 else "未报送" if unreported else "逾期未完成",
+                       report_state=state, overdue=i > 0, reason="偏差-35" if i == 0 else "节点逾期",
+                       milestone_due=date(2022, 6, 10), milestone_text="完成方案", percent=40, schedule_percent=90,
+                       **carried))
         # 人社: 7 task-periods without real progress, capped at 5 (−5) → 95
         rows.append(_j(i, "351-A3-01", HRSS, progress="同上期" if i == 1 else "", copied=i == 1))
         rows.append(_j(i, "351-A3-03", HRSS, status="已完成" if i == 3 else "按序时推进", progress=""))
@@ -150,7 +157,9 @@ def test_overdue_once_a_month_without_extra_red(ws, store) -> None:
         ("red", WEEKS[0], "351-A2-02", -2),
         ("overdue", WEEKS[1], "351-A2-02", -3),
         ("missing", WEEKS[2], "", -3),
+        ("yellow", WEEKS[2], "351-A2-01", -1),  # not reporting costs the light of the unreported task too
         ("rejected", WEEKS[3], "", -3),
+        ("red", WEEKS[3], "351-A2-01", -2),
     ]
     overdue = next(i for i in next(s for s in result.scores if s.unit == PLANNING).items if i.rule == "overdue")
     assert "完成方案" in overdue.note and "2022年6月10日" in overdue.note
@@ -197,7 +206,7 @@ def test_weights_come_from_ledger_toml(tmp_path: Path) -> None:
         result = assess(Run.open_month(workspace, "351", MONTH, store=st))
     totals = {s.unit: s.total for s in result.scores}
     assert totals[NDRC] == 95  # late 2 instead of 1
-    assert totals[PLANNING] == 81  # missing 10 instead of 3; rejected keeps its own weight
+    assert totals[PLANNING] == 78  # missing 10 instead of 3; rejected keeps its own weight
 
 
 def test_floor(ws) -> None:
@@ -233,7 +242,7 @@ def test_first_month_shows_no_change_and_says_why(ws, store) -> None:
 def test_scores_are_stored_for_next_month(ws, store) -> None:
     assess(Run.open_month(ws, "351", MONTH, store=store))
     rows = store.scores("351", "2022-06")
-    assert {r["unit"]: (r["rank"], r["total"]) for r in rows}[PLANNING] == (6, 88)
+    assert {r["unit"]: (r["rank"], r["total"]) for r in rows}[PLANNING] == (6, 85)
     assert rows[0]["items"][0]["rule_name"] == "提前完成节点"
     assert store.scores("351", "2022-07") == []
     assert store.lights("351", "score:2022-06") == []  # scores are not lights
@@ -247,13 +256,14 @@ def test_workbook_ranking_items_and_rules(ws, store) -> None:
     ranking = wb[RANKING_SHEET]
     assert tuple(c.value for c in ranking[3]) == RANKING_HEADERS
     assert tuple(c.value for c in ranking[4]) == (1, RELICS, 0, 0, 5, 105, "优秀", "—")
-    assert tuple(c.value for c in ranking[9]) == (6, PLANNING, -7, -5, 0, 88, "良好", "—")
+    assert tuple(c.value for c in ranking[9]) == (6, PLANNING, -7, -8, 0, 85, "良好", "—")
     assert ranking.print_title_rows == "$3:$3"
     items = list(wb[ITEMS_SHEET].iter_rows(min_row=2, values_only=True))
     assert len(items) == sum(len(s.items) for s in result.scores)
-    assert (PLANNING, "第23周", "351-A2-02", "逾期未完成", -3) == items[-3][:5]
+    assert (PLANNING, "第23周", "351-A2-02", "逾期未完成", -3) == items[-5][:5]
     rules = {r[1]: r[2] for r in wb[RULES_SHEET].iter_rows(min_row=2, values_only=True)}
     assert rules["scoring.missing"] == 3 and rules["scoring.bonus_cap"] == 5
+    assert rules["scoring.missing_grade_cap"] == "良好" and rules["scoring.criticism"] == "黑榜"
     assert wb.properties.created.date() == date(2022, 6, 1)
 
 

@@ -39,23 +39,33 @@ OFFICE = "洛阳市城市提质工作领导小组办公室"
 PHRASES = (
     "第1期",
     "2022年7月5日",
-    f"（{DOC_NUMBER}）“周督导检查、月考核通报”要求",
-    "截至2022年6月24日（第25周），纳入督导的9项任务中，已完成2项，占22.2%；按序时推进5项，占55.6%；"
-    "进展滞后2项，占22.2%（其中逾期未完成1项）；未启动0项，占0%。",
-    "绿灯任务7项（占77.8%），黄灯任务1项（占11.1%），红灯任务1项（占11.1%）",
+    # the notice's own words (ledger.toml requirement), never a phrase the notice does not contain
+    f"（{DOC_NUMBER}）关于“建立工作台账，实行周督导检查、月考核通报制度”的要求",
+    # the last period's 10 rows (9 tasks, one co-led), counted as its 汇总表 counts them
+    "截至2022年6月24日（第25周），纳入督导的9项任务按牵头单位分解为10项，其中，已完成2项，占20%；"
+    "按序时推进5项，占50%；进展滞后1项，占10%；未启动0项，占0%；牵头单位未报送2项，占20%。"
+    "已过完成时限或时间节点仍未完成的1项。",
+    "绿灯任务7项（占70%），黄灯任务1项（占10%），红灯任务2项（占20%）",
     "本月有1项任务由红灯转为黄灯或绿灯（351-A3-02）",
+    "本月各期工作台账均按时报送、没有红灯和逾期未完成任务、考核等次为优秀的单位中，名次在前3位的（名次并列的一并），"
+    "予以通报表扬。"
+    "本月符合条件的单位有3个：",
     "（一）市文物局。本月按时报送台账4期；牵头的1项任务中已完成1项，提前完成时间节点8个；考核得分105分，等次为优秀。",
     "（三）市教育局。",
-    "共有红灯任务1项、黄灯任务1项",
-    "（一）351-A2-02“老城街区更新方案编制”。牵头单位：市自然资源和规划局；完成时限：2022年6月底前；"
-    "推进状态：逾期未完成；完成进度40%，序时进度90%，时间节点“完成方案”（2022年6月10日）已逾期，节点逾期。",
+    "红灯任务2项、黄灯任务1项（含牵头单位未报送的任务），具体如下：",
+    "（一）【红灯】351-A2-01“城市风貌管控长效机制”。牵头单位：市自然资源和规划局；完成时限：长期坚持；"
+    "推进状态：未报送；连续2期退回未改（沿用第23周数据：常态化推进）。",
+    "（二）【红灯】351-A2-02“老城街区更新方案编制”。牵头单位：市自然资源和规划局；完成时限：2022年6月底前；"
+    "推进状态：未报送；序时进度90%，时间节点“完成方案”（2022年6月10日）已逾期，节点逾期。",
+    "（三）【黄灯】351-A3-02“青年创业扶持资金”。",
     "应报送工作台账24份，按时报送21份，逾期报送1份，未报送2份（其中退回后未重报1份），按时报送率87.5%。",
     "逾期报送的单位：市发展和改革委员会（第23周）。",
     "未报送的单位：市自然资源和规划局（第24周、第25周）。",
     "本期进展未填写或照抄上期的：市人力资源和社会保障局7项次、市自然资源和规划局1项次。",
-    "参加考核的牵头单位6个，平均得分97.3分，其中优秀5个、良好1个、一般0个。",
-    "红榜：市文物局（105分）、市交通运输局（100分）、市教育局（100分）。",
-    "黑榜：市自然资源和规划局（88分）、市人力资源和社会保障局（95分）、市发展和改革委员会（96分）。",
+    "参加考核的牵头单位6个，平均得分96.8分，其中优秀5个、良好1个、一般0个。",
+    "通报表扬：市文物局（105分）、市交通运输局（100分）、市教育局（100分）。",
+    "黑榜：市自然资源和规划局（第24周未报送，第25周退回未改，红灯5项次，逾期未完成任务1项，得分85分、排名靠后）；"
+    "市人力资源和社会保障局（得分95分、排名靠后）；市发展和改革委员会（红灯1项次，得分96分、排名靠后）。",
     "二是严格台账报送。各牵头单位要于每周五16时前按时报送工作台账",
     "附件：1.2022年6月份考核得分及排名表",
     "2.2022年6月份任务进展亮灯明细表",
@@ -132,11 +142,11 @@ def test_docx_tables_rank_and_detail(made) -> None:
     assert rows[0] == ["名次", "单位", "台账分", "任务分", "加分", "总分", "等次", "位次变化"]
     assert rows[1] == ["1", "市文物局", "0", "0", "+5", "105", "优秀", "—"]
     assert [r[0] for r in rows[1:]] == ["1", "2", "2", "4", "5", "6"]
-    assert rows[-1] == ["6", "市自然资源和规划局", "−7", "−5", "0", "88", "良好", "—"]
+    assert rows[-1] == ["6", "市自然资源和规划局", "−7", "−8", "0", "85", "良好", "—"]
     detail_rows = [[c.text for c in r.cells] for r in detail.rows]
     assert len(detail_rows) == 1 + 10  # header + every task and lead unit of 第25周
     red = next(r for r in detail_rows if r[1] == "351-A2-02")
-    assert red[3:] == ["市自然资源和规划局", "2022年6月底前", "40%", "90%", "逾期未完成", "红灯", "节点逾期"]
+    assert red[3:] == ["市自然资源和规划局", "2022年6月底前", "40%（第23周）", "90%", "未报送", "红灯", "节点逾期"]
     cell = next(r for r in detail.rows if r.cells[1].text == "351-A2-02").cells[8]
     assert cell._tc.tcPr.find(qn("w:shd")).get(qn("w:fill")) == "FFC7CE"
     assert ranking.rows[0]._tr.trPr.find(qn("w:tblHeader")) is not None
@@ -278,15 +288,17 @@ def test_pdf_pages_and_text(made) -> None:
     pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
     sizes = ["landscape" if float(w) > float(h) else "portrait"
              for w, h in re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+)", info)]
-    # 5 body pages, 附件1 and 附件2 on landscape pages, the 版记 page.
-    assert pages == 8
-    assert sizes == ["portrait"] * 5 + ["landscape"] * 2 + ["portrait"]
+    # body pages, then 附件1 and 附件2 on landscape pages, then the 版记 page
+    body = sizes.index("landscape")
+    annex = sizes.index("portrait", body) - body
+    assert body >= 3 and annex >= 2 and sizes == ["portrait"] * body + ["landscape"] * annex + ["portrait"]
+    assert len(sizes) == pages
     text = subprocess.run(["pdftotext", "-layout", str(files.pdf), "-"], capture_output=True, text=True,
                           check=True).stdout
     flat = _flat(text)
     assert _flat(TITLE) in flat
     assert DOC_NUMBER.replace("〔", "").replace("〕", "") in flat.replace("〔", "").replace("〕", "")
-    assert "—1—" in flat and "—8—" in flat
+    assert "—1—" in flat and f"—{pages}—" in flat
     last = text.split("\f")[pages - 1]
     assert "抄送" in last and "印发" in last
 
@@ -359,3 +371,29 @@ def test_text_helpers() -> None:
     assert short_text("开展“四清四严”行动，全面整治。") == "开展“四清四严”行动"
     cut = short_text("编制完成《隋唐洛阳城国家遗址公园建设规划（2022—2035年）》并上报国家文物局审批后组织实施" * 2, 30)
     assert cut.endswith("……") and cut.count("《") == cut.count("》")
+
+
+def test_a_government_issuer_without_a_quoted_requirement(made) -> None:
+    """No `requirement` configured: no quotation marks around words the notice may not contain;
+    a county government issuer: no 领导小组 in the 抄送, so the 版记 has no 抄送 row."""
+    import dataclasses
+
+    ws = made[0]
+    programme = ws.programme("351")
+    county = dataclasses.replace(programme, issuer="宜川县人民政府", addressees="各乡镇人民政府，县直各单位",
+                                 reporting=dataclasses.replace(programme.reporting, requirement="",
+                                                               office="县政府督查室"))
+    assert county.bulletin_copy_to == ""
+    ctx = bulletin_context(made[2].assessment, county, make_registry(), number=1, issued=ISSUED)
+    ctx["chart_note"] = ""
+    path = ws.root / "county.docx"
+    path.write_bytes(render_docx(ws, ctx, made[2].chart.read_bytes(), ISSUED))
+    text = _docx_text(path)
+    assert "（洛城提办文〔2022〕11号）要求，县政府督查室对2022年6月份" in _flat(text)
+    assert "关于“" not in text and "抄送" not in text and "领导小组" not in text
+    assert "各乡镇人民政府，县直各单位：" in text
+    assert "县政府督查室\t2022年7月5日印发" in text
+    colophon = docx.Document(str(path)).sections[-1].footer.tables[0]
+    [row] = colophon.rows  # only 印发, under a thick first rule (GB/T 9704 7.4)
+    top = row.cells[0]._tc.tcPr.find(qn("w:tcBorders")).find(qn("w:top"))
+    assert top.get(qn("w:sz")) == "12"

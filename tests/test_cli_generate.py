@@ -30,7 +30,10 @@ def run(root: Path, *args: str) -> tuple[int, str]:
 
 
 def files_under(path: Path) -> list[Path]:
-    return sorted(p for p in path.rglob("*") if p.is_file()) if path.exists() else []
+    """Outputs under *path*; the parsed copy of the registry (out/.cache) is not an output."""
+    if not path.exists():
+        return []
+    return sorted(p for p in path.rglob("*") if p.is_file() and ".cache" not in p.relative_to(path).parts)
 
 
 @pytest.mark.parametrize(
@@ -41,6 +44,8 @@ def files_under(path: Path) -> list[Path]:
         (["-p", "351", "--period", "2022-06"], "2022-W23"),  # a monthly period for a weekly programme
         (["-p", "351", "--period", "2022-W23", "--unit", "伊川县人民政府"], "不是本项目任何任务的牵头单位"),
         (["-p", "351", "--period", "2022-W23", "--unit", "火星局"], "无法生成台账"),
+        # 县住建局 is 洛宁县's: programme 351 is 洛阳市's, so the short name is not taken across scopes
+        (["-p", "351", "--period", "2022-W23", "--unit", "县住建局"], "不是本项目任何任务的牵头单位"),
     ],
 )
 def test_bad_input_is_a_clear_message_and_writes_nothing(root: Path, args: list[str], expected: str) -> None:
@@ -108,3 +113,17 @@ def test_generate_drafts_and_send_through_a_real_smtp_server(root: Path, smtp_se
         assert att.get_filename().endswith("_工作台账.xlsx")
     outbox = root / "out" / "351" / "2022-W23" / "outbox"
     assert list(outbox.glob("*.eml")) == [] and len(list((outbox / "sent").glob("*.eml"))) == 25
+
+
+@pytest.mark.parametrize("name", ["市城市管理局", "市城管局", "城管局", "洛阳市城市管理局"])
+def test_unit_may_be_named_by_alias_or_short_name(root: Path, name: str) -> None:
+    code, output = run(root, "-p", "351", "--period", "2022-W23", "--unit", name, "--unit", "市交通局")
+    assert code == 0, output
+    made = [p.name for p in files_under(root / "out" / "351" / "2022-W23" / "templates")]
+    assert made == ["2022-W23_市交通运输局_工作台账.xlsx", "2022-W23_市城市管理局_工作台账.xlsx"]
+
+
+def test_alias_and_full_name_of_one_unit_give_one_workbook(root: Path) -> None:
+    code, output = run(root, "-p", "351", "--period", "2022-W23", "--unit", "市城管局", "--unit", "市城市管理局")
+    assert code == 0, output
+    assert len(files_under(root / "out" / "351" / "2022-W23" / "templates")) == 1

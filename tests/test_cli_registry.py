@@ -52,13 +52,23 @@ def test_check_clean_then_broken(wsdir):
     assert "市发改委员会" in text.output and "是否为" in text.output
 
 
-def test_import_empty_file_exit_1_nothing_written(wsdir, tmp_path):
+def test_import_empty_file_exit_1_nothing_written(wsdir, tmp_path, monkeypatch):
+    monkeypatch.chdir(wsdir)  # -o is taken relative to the current folder
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")
     res = run(wsdir, "registry", "import", str(empty), "--programme", "351", "-o", "new/r.xlsx")
     assert res.exit_code == 1
     assert "empty.txt" in res.output and "Traceback" not in res.output
     assert not (wsdir / "new").exists()
+
+
+def test_import_prints_items_seen_and_tasks_imported(wsdir, monkeypatch):
+    monkeypatch.chdir(wsdir)  # -o is taken relative to the current folder
+    notice = wsdir / "source_data" / "notices" / "pingtai_洛政2022-17号.txt"
+    res = run(wsdir, "registry", "import", str(notice), "-o", "new/p.xlsx")
+    assert res.exit_code == 0, res.output
+    assert "pingtai_洛政2022-17号.txt：识别编号条目 66 个，导入任务 66 个" in res.output
+    assert (wsdir / "new" / "p.xlsx").is_file()
 
 
 def test_import_refuses_overwrite(wsdir):
@@ -79,3 +89,27 @@ def test_unknown_programme_and_bad_config(wsdir):
 
 def test_usage_error_is_exit_2(wsdir):
     assert run(wsdir, "registry", "import").exit_code == 2
+
+
+def test_commands_run_from_a_subfolder_and_take_paths_relative_to_it(wsdir, monkeypatch):
+    here = wsdir / "out" / "yc2024" / "2024-03"
+    here.mkdir(parents=True)
+    monkeypatch.delenv("LEDGER_WORKSPACE", raising=False)
+    monkeypatch.chdir(here)
+    res = CliRunner().invoke(main, ["registry", "list"])
+    assert res.exit_code == 0 and "洛城提办文〔2022〕11号" in res.output
+    notice = Path("../../../source_data/notices/pingtai_洛政2022-17号.txt")
+    res = CliRunner().invoke(main, ["registry", "import", str(notice), "-p", "pingtai", "-o", "pingtai.xlsx"])
+    assert res.exit_code == 0, res.output
+    assert (here / "pingtai.xlsx").is_file()
+
+
+def test_outside_any_workspace_the_message_says_ledger_init(tmp_path_factory, monkeypatch):
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    if any((p / "ledger.toml").is_file() for p in elsewhere.resolve().parents):
+        pytest.skip("a ledger.toml above the temporary folder")
+    monkeypatch.delenv("LEDGER_WORKSPACE", raising=False)
+    monkeypatch.chdir(elsewhere)
+    res = CliRunner().invoke(main, ["registry", "list"])
+    assert res.exit_code == 1
+    assert res.output.startswith("错误：当前目录") and "ledger init" in res.output

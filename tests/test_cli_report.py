@@ -76,6 +76,7 @@ def test_bulletin_writes_word_and_html(collected: Workspace) -> None:
     assert code == 0, out
     data = json.loads(out)
     assert data["number"] == 1 and data["pdf"] is None
-    assert Path(data["docx"]).is_file() and "考核通报" in Path(data["html"]).read_text(encoding="utf-8")
+    html = Path(data["html"]).read_text(encoding="utf-8")
+    assert Path(data["docx"]).is_file() and "2022年6月份工作推进情况的通报" in html
     code, out = invoke(collected, "bulletin", "-p", "351", "--month", "2022-06", "--date", "2022-07-05", "--no-pdf")
     assert code == 0 and "第 1 期考核通报" in out  # the same month keeps its number

@@ -22,10 +22,11 @@ def test_cn_int_refuses_what_is_no_number(text: str) -> None:
 
 def test_cn_numeral_writes_the_usual_forms() -> None:
     assert [cn_numeral(n) for n in (0, 1, 10, 12, 20, 35, 99)] == ["零", "一", "十", "十二", "二十", "三十五", "九十九"]
+    assert [cn_numeral(n) for n in (100, 105, 110, 119, 999)] == ["一百", "一百零五", "一百一十", "一百一十九", "九百九十九"]
     with pytest.raises(ValueError):
-        cn_numeral(100)
+        cn_numeral(1000)
 
 
-@given(st.integers(min_value=1, max_value=99))
+@given(st.integers(min_value=1, max_value=999))
 def test_round_trip(n: int) -> None:
     assert cn_int(cn_numeral(n)) == n

@@ -77,7 +77,7 @@ def check(env: tuple, path: Path, **kw: object) -> Checked:
 FILLED = {
     T1: {"progress": "完成站房主体结构", "cumulative": "形象进度60%", "percent": 60, "status": "按序时推进",
          "issues": "拆迁进度慢", "next_steps": "加快拆迁", "coordination": "需市自然资源局协调用地", "note": "无"},
-    T2: {"progress": "新开通线路2条", "percent": 100, "status": "已完成"},
+    T2: {"progress": "新开通线路2条", "percent": "/", "status": "常态化推进"},  # ongoing: no percent
     T3: {"progress": "=SUM(1,2) 只是文字", "percent": 30, "status": "滞后", "issues": "+资金未到位",
          "next_steps": "@财政局", "note": "-备注"},
 }
@@ -88,7 +88,7 @@ def expected_entries(rows: dict[str, int] | None = None) -> list[Entry]:
     return [
         Entry(T1, rows[T1], "完成站房主体结构", "形象进度60%", 60, "按序时推进", "拆迁进度慢", "加快拆迁",
               "需市自然资源局协调用地", "无"),
-        Entry(T2, rows[T2], "新开通线路2条", rt.DEFAULTS["cumulative"], 100, "已完成"),
+        Entry(T2, rows[T2], "新开通线路2条", rt.DEFAULTS["cumulative"], None, "常态化推进"),
         Entry(T3, rows[T3], "=SUM(1,2) 只是文字", rt.DEFAULTS["cumulative"], 30, "滞后", "+资金未到位", "@财政局",
               "", "-备注"),
     ]
@@ -115,7 +115,7 @@ def test_reader_sees_metadata_names_and_structure(env: tuple, tmp_path: Path) ->
     assert wb.meta["layout_version"] == str(layout.LAYOUT_VERSION)
     assert [(t, r) for t, r, _ in wb.meta_rows] == [(T1, 4), (T2, 5), (T3, 6)]
     assert wb.defined["LEDGER_UNIT"] == UNIT and wb.defined["LEDGER_PERIOD"] == "2022-W23"
-    assert "A1:R1" in wb.merged
+    assert "A1:S1" in wb.merged  # the title spans every column
     assert wb.formulas == [] and wb.unavailable == []
     assert wb.rows[4][1] == T2
 
@@ -354,13 +354,13 @@ def test_duplicated_task_row(env: tuple, tmp_path: Path) -> None:
 def test_status_checks(env: tuple, tmp_path: Path) -> None:
     values = {T1: {"status": "正常推进"}, T2: {"status": "差不多"}, T3: {"status": None}}
     result = check(env, rt.fill(generated(env, tmp_path), values))
-    assert flatten(result.problems) == [("status-normalised", "N4"), ("status-invalid", "N5"), ("status-missing", "N6")]
+    assert flatten(result.problems) == [("status-normalised", "O4"), ("status-invalid", "O5"), ("status-missing", "O6")]
     assert [e.status for e in result.entries] == ["按序时推进", "", ""]
 
 
 def test_overdue_chosen_by_unit_is_a_warning(env: tuple, tmp_path: Path) -> None:
     result = check(env, rt.fill(generated(env, tmp_path), {T1: {"status": "逾期未完成"}}))
-    assert flatten(result.problems) == [("status-overdue-chosen", "N4")]
+    assert flatten(result.problems) == [("status-overdue-chosen", "O4")]
     assert result.accepted and result.entries[0].status == layout.OVERDUE
 
 
@@ -380,7 +380,7 @@ def test_overdue_chosen_by_unit_is_a_warning(env: tuple, tmp_path: Path) -> None
 )
 def test_percent_forms(env: tuple, tmp_path: Path, raw: object, percent: int | None, codes: list[str]) -> None:
     result = check(env, rt.fill(generated(env, tmp_path), {T1: {"percent": raw}}))
-    assert flatten(result.problems) == [(c, "M4") for c in codes]
+    assert flatten(result.problems) == [(c, "N4") for c in codes]
     assert result.entries[0].percent == percent
 
 
@@ -390,10 +390,30 @@ def test_not_started_with_empty_percent_is_zero(env: tuple, tmp_path: Path) -> N
 
 
 def test_done_must_be_100_and_100_should_be_done(env: tuple, tmp_path: Path) -> None:
-    values = {T1: {"status": "已完成", "percent": 90}, T2: {"status": "按序时推进", "percent": 100}}
+    """…except on an ongoing task (T2), where 100 is a number like any other and never means done."""
+    values = {T1: {"status": "已完成", "percent": 90}, T2: {"status": "常态化推进", "percent": 100},
+              T3: {"status": "按序时推进", "percent": 100}}
     result = check(env, rt.fill(generated(env, tmp_path), values))
     assert flatten(result.problems, ("code", "cell", "severity")) == [
-        ("done-not-100", "M4", "error"), ("percent-100-not-done", "M5", "warning")]
+        ("done-not-100", "N4", "error"), ("percent-100-not-done", "N6", "warning")]
+
+
+@pytest.mark.parametrize("blank", [None, "", "/", "／", "—", "-", "无"])
+def test_an_ongoing_task_may_leave_its_percent_empty(env: tuple, tmp_path: Path, blank: object) -> None:
+    """常态化 (T2) may say nothing about a percentage; a dated task (T3) may not."""
+    values = {T2: {"status": "常态化推进", "percent": blank}, T3: {"status": "按序时推进", "percent": blank}}
+    result = check(env, rt.fill(generated(env, tmp_path), values))
+    [t2] = [e for e in result.entries if e.task_id == T2]
+    assert (t2.percent, t2.status) == (None, "常态化推进")
+    codes = flatten(result.problems, ("code", "task"))
+    assert all(task == T3 for _, task in codes) and codes[0][0] in ("percent-missing", "percent-invalid")
+
+
+def test_done_on_an_ongoing_task_is_taken_as_ongoing(env: tuple, tmp_path: Path) -> None:
+    result = check(env, rt.fill(generated(env, tmp_path), {T2: {"status": "已完成", "percent": 100}}))
+    assert flatten(result.problems, ("code", "cell", "severity")) == [("ongoing-not-done", "O5", "warning")]
+    assert [(e.percent, e.status) for e in result.entries if e.task_id == T2] == [(100, "常态化推进")]
+    assert result.accepted
 
 
 def _percent_format(code: str, tasks: tuple[str, ...]) -> Callable[[object, object], None]:
@@ -409,14 +429,14 @@ def _percent_format(code: str, tasks: tuple[str, ...]) -> Callable[[object, obje
 def test_100_percent_typed_in_excel_is_read_from_the_cell_format(env: tuple, tmp_path: Path) -> None:
     """Excel stores "100%" as the number 1 under a percent format: the format makes it 100 whatever
     the status; a plain 1 stays 1 unless the status is 已完成."""
-    values = {T1: {"status": "已完成", "percent": 1.0}, T2: {"status": "按序时推进", "percent": 1},
+    values = {T1: {"status": "已完成", "percent": 1.0}, T2: {"status": "常态化推进", "percent": 1},
               T3: {"status": "按序时推进", "percent": 1}}
-    path = rt.fill(generated(env, tmp_path), values, transform=_percent_format("0%", (T1, T2)))
+    path = rt.fill(generated(env, tmp_path), values, transform=_percent_format("0%", (T1, T3)))
     result = check(env, path)
     assert flatten(result.problems, ("code", "cell", "severity")) == [
-        ("percent-normalised", "M4", "warning"), ("percent-normalised", "M5", "warning"),
-        ("percent-100-not-done", "M5", "warning")]
-    assert [e.percent for e in result.entries] == [100, 100, 1]
+        ("percent-normalised", "N4", "warning"), ("percent-normalised", "N6", "warning"),
+        ("percent-100-not-done", "N6", "warning")]
+    assert [e.percent for e in result.entries] == [100, 1, 100]
 
 
 @pytest.mark.parametrize(("code", "percent"), [
@@ -429,11 +449,11 @@ def test_custom_number_formats(env: tuple, tmp_path: Path, code: str, percent: i
 
 def test_plain_1_under_done_is_still_100(env: tuple, tmp_path: Path) -> None:
     result = check(env, rt.fill(generated(env, tmp_path), {T1: {"status": "已完成", "percent": 1}}))
-    assert flatten(result.problems) == [("percent-normalised", "M4")] and result.entries[0].percent == 100
+    assert flatten(result.problems) == [("percent-normalised", "N4")] and result.entries[0].percent == 100
 
 
 def test_progress_required_unless_done(env: tuple, tmp_path: Path) -> None:
-    values = {T1: {"progress": None}, T2: {"progress": "  ", "status": "已完成", "percent": 100}}
+    values = {T1: {"progress": None}, T3: {"progress": "  ", "status": "已完成", "percent": 100}}
     result = check(env, rt.fill(generated(env, tmp_path), values))
     assert flatten(result.problems) == [("progress-missing", "K4")]
 
@@ -442,23 +462,23 @@ def test_progress_required_unless_done(env: tuple, tmp_path: Path) -> None:
 
 
 def test_merged_input_cells(env: tuple, tmp_path: Path) -> None:
-    result = check(env, rt.fill(generated(env, tmp_path), FILLED, transform=lambda wb, ws: ws.merge_cells("O5:O6")))
-    assert flatten(result.problems, ("code", "cell", "value")) == [("merged-input", "O5", "O5:O6")]
+    result = check(env, rt.fill(generated(env, tmp_path), FILLED, transform=lambda wb, ws: ws.merge_cells("P5:P6")))
+    assert flatten(result.problems, ("code", "cell", "value")) == [("merged-input", "P5", "P5:P6")]
 
 
 def test_formula_without_cached_value_is_an_error(env: tuple, tmp_path: Path) -> None:
     result = check(env, rt.fill(generated(env, tmp_path), {T1: {"percent": rt.Formula("=40+40")}}))
-    assert ("formula-no-value", "M4") in flatten(result.problems)
+    assert ("formula-no-value", "N4") in flatten(result.problems)
     assert not result.accepted
 
 
 def test_formula_with_cached_value_is_a_warning(env: tuple, tmp_path: Path) -> None:
     path = rt.fill(generated(env, tmp_path), {T1: {"percent": rt.Formula("=40+40")}})
-    rt.set_cached_values(path, {"M4": 80})
+    rt.set_cached_values(path, {"N4": 80})
     wb = read(path)
-    assert wb.formulas == ["M4"] and wb.formulas_without_value == []
+    assert wb.formulas == ["N4"] and wb.formulas_without_value == []
     result = check(env, path)
-    assert flatten(result.problems, ("code", "cell", "value")) == [("formula-value", "M4", "80")]
+    assert flatten(result.problems, ("code", "cell", "value")) == [("formula-value", "N4", "80")]
     assert result.entries[0].percent == 80
 
 
@@ -491,9 +511,9 @@ def test_libreoffice_round_trip(env: tuple, lo_files: dict, fmt: str) -> None:
     assert wb.meta["unit"] == UNIT and [t for t, _, _ in wb.meta_rows] == [T1, T2, T3]
     assert wb.sheet_states[layout.META_SHEET] == "hidden"  # LibreOffice has no "very hidden"
     assert wb.defined.get("LEDGER_UNIT") == UNIT
-    assert "M4" in wb.formulas and wb.formulas_without_value == []
+    assert "N4" in wb.formulas and wb.formulas_without_value == []
     result = check(env, path)
-    assert flatten(result.problems, ("code", "cell", "value")) == [("formula-value", "M4", "60")]
+    assert flatten(result.problems, ("code", "cell", "value")) == [("formula-value", "N4", "60")]
     assert result.identified_by == "metadata"
     assert result.entries == expected_entries()
 
@@ -521,7 +541,7 @@ def test_rows_inserted_above_header_shift_every_cell(env: tuple, tmp_path: Path)
     path = rt.fill(generated(env, tmp_path), {**FILLED, T1: {**FILLED[T1], "percent": "60%"}},
                    transform=lambda wb, ws: ws.insert_rows(1))
     result = check(env, path)
-    assert flatten(result.problems) == [("percent-normalised", "M5")]
+    assert flatten(result.problems) == [("percent-normalised", "N5")]
     assert result.entries == expected_entries({T1: 5, T2: 6, T3: 7})
 
 
@@ -547,7 +567,7 @@ def test_messages_name_what_to_do(env: tuple, tmp_path: Path) -> None:
     result = check(env, rt.fill(generated(env, tmp_path), values))
     rendered = [p.render() for p in result.problems]
     assert all("ledger.xlsx" in line and "工作台账" in line for line in rendered)
-    assert "请填写0到100之间的整数" in rendered[0] and "单元格 M4" in rendered[0] and T1 in rendered[0]
+    assert "请填写0到100之间的整数" in rendered[0] and "单元格 N4" in rendered[0] and T1 in rendered[0]
 
 
 def test_damaged_xls_is_a_problem_not_a_crash(env: tuple, tmp_path: Path) -> None:

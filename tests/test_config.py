@@ -173,3 +173,104 @@ def test_fractional_weights_allowed_but_not_fractional_counts(tmp_path: Path) ->
     text = (Path(__file__).parents[1] / "ledger.toml").read_text(encoding="utf-8")
     (tmp_path / "ledger.toml").write_text(text.replace("late = 1", "late = 0.5"), encoding="utf-8")
     assert config.load(tmp_path).scoring.late == 0.5
+
+
+# ---- TOML syntax errors in Chinese ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(("line", "what", "cause"), [
+    ("title = “洛阳市项目”", "值无效", "全角引号“ ”"),
+    ("title = ‘洛阳市项目’", "值无效", "全角引号‘ ’"),
+    ('title ＝ "洛阳市项目"', "等号", "全角等号＝"),
+    ('title："洛阳市项目"', "等号", "全角冒号："),
+    ("title = 洛阳市项目", "值无效", "没有加引号"),
+    ('title = "洛阳市项目', "引号", "只有一边有引号"),
+    ("due_weekday = ５", "值无效", "全角数字"),
+    ('title "洛阳市项目"', "等号", "缺少等号"),
+])
+def test_toml_error_names_line_column_text_and_cause(tmp_path: Path, line: str, what: str, cause: str) -> None:
+    write(tmp_path, f'[programmes.demo]\nissued = 2022-05-07\n{line}\n')
+    with pytest.raises(ConfigError) as err:
+        config.load(tmp_path)
+    message = str(err.value)
+    first, shown, caret, reason = message.splitlines()
+    assert str(tmp_path / "ledger.toml") in first and "第 3 行第" in first and what in first
+    assert shown.endswith(line) and "3 |" in shown
+    assert caret.strip().endswith("^")
+    assert reason.startswith("可能的原因：") and cause in reason
+    assert "Invalid" not in message and "Expected" not in message
+
+
+def test_toml_error_caret_points_at_the_column_counting_chinese_as_two(tmp_path: Path) -> None:
+    write(tmp_path, '[programmes.demo]\ntitle = "洛阳" extra\n')
+    with pytest.raises(ConfigError) as err:
+        config.load(tmp_path)
+    first, shown, caret = str(err.value).splitlines()[:3]
+    assert "第 2 行第 14 列" in first and "应换行" in first
+    # 'title = "洛阳" ' is 13 characters, 15 terminal columns: the caret sits under "extra"
+    assert caret.index("^") - caret.index("|") == shown.index("extra") + 2 - shown.index("|")
+
+
+def test_full_width_quotes_inside_a_string_are_not_blamed(tmp_path: Path) -> None:
+    write(tmp_path, '[programmes.demo]\ntitle = "洛阳市“351”工程" 多余\n')
+    with pytest.raises(ConfigError) as err:
+        config.load(tmp_path)
+    assert "全角引号" not in str(err.value)
+
+
+def test_toml_error_without_a_likely_cause_still_says_where_in_chinese(tmp_path: Path) -> None:
+    write(tmp_path, '[programmes.demo]\ntitle = "一"\ntitle = "二"\n')
+    with pytest.raises(ConfigError) as err:
+        config.load(tmp_path)
+    assert "第 3 行" in str(err.value) and "写了两次" in str(err.value)
+    assert "可能的原因" not in str(err.value)
+
+
+# ---- finding the workspace -----------------------------------------------------------------
+
+
+def test_workspace_found_from_a_subfolder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path, MINIMAL)
+    deep = tmp_path / "out" / "yc2024" / "2024-03"
+    deep.mkdir(parents=True)
+    monkeypatch.delenv("LEDGER_WORKSPACE", raising=False)
+    monkeypatch.chdir(deep)
+    assert config.load().root == tmp_path.resolve()
+
+
+def test_no_workspace_above_says_how_to_make_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("LEDGER_WORKSPACE", raising=False)
+    monkeypatch.chdir(tmp_path)
+    if any((p / "ledger.toml").is_file() for p in tmp_path.resolve().parents):
+        pytest.skip("a ledger.toml above the temporary folder")
+    with pytest.raises(ConfigError, match="ledger init") as err:
+        config.load()
+    assert str(tmp_path.resolve()) in str(err.value)
+
+
+def test_explicit_workspace_is_not_searched_upwards(tmp_path: Path) -> None:
+    write(tmp_path, MINIMAL)
+    (tmp_path / "sub").mkdir()
+    with pytest.raises(ConfigError, match="ledger init"):
+        config.load(tmp_path / "sub")
+
+
+def test_bulletin_settings_and_their_defaults(tmp_path):
+    text = MINIMAL + 'requirement = "每月25日前报送工作台账"\naddressees = "各乡镇，县直各单位"\n'
+    (tmp_path / "ledger.toml").write_text(text, encoding="utf-8")
+    prog = config.load(tmp_path).programme("demo")
+    assert prog.reporting.requirement == "每月25日前报送工作台账" and prog.addressees == "各乡镇，县直各单位"
+    assert prog.copy_to is None and prog.bulletin_copy_to == ""  # a government issuer: no 抄送 by default
+    (tmp_path / "ledger.toml").write_text(MINIMAL + 'copy_to = "县委办、县政府办"\n', encoding="utf-8")
+    assert config.load(tmp_path).programme("demo").bulletin_copy_to == "县委办、县政府办"
+
+
+@pytest.mark.parametrize(("table", "line", "key"), [
+    ("lights", "never_reported_red = 1", "lights.never_reported_red"),
+    ("scoring", 'missing_grade_cap = "特优"', "scoring.missing_grade_cap"),
+    ("scoring", 'criticism = "点名"', "scoring.criticism"),
+])
+def test_rule_words_and_switches_are_checked(tmp_path, table: str, line: str, key: str):
+    (tmp_path / "ledger.toml").write_text(MINIMAL + f"\n[{table}]\n{line}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        config.load(tmp_path)

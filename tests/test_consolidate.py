@@ -170,9 +170,9 @@ def test_lights_week_24(run):
         ("351-A1-3", TRANSPORT): (YELLOW, "偏差−13个百分点（序时73%，实际60%）", "滞后"),
         ("351-A5-1", CITY): (GREEN, "进度正常（序时80%，实际70%）", "按序时推进"),
         ("351-A5-2", CITY): (GREEN, "进度正常（序时18%，实际10%）", "按序时推进"),
-        ("351-A2-1", PLANNING): (GREEN, "未报送", ""),
-        ("351-A2-2", PLANNING): (GREEN, "未报送", ""),
-        ("351-A2-3", PLANNING): (GREEN, "通知印发时已完成", "已完成"),
+        ("351-A2-1", PLANNING): (RED, "未报送，无进展数据", "未报送"),
+        ("351-A2-2", PLANNING): (RED, "未报送，无进展数据", "未报送"),
+        ("351-A2-3", PLANNING): (RED, "未报送，无进展数据", "未报送"),
     }
 
 
@@ -185,9 +185,9 @@ def test_lights_week_25_escalate_yellow_twice_and_count_early_completion(run):
         ("351-A1-3", TRANSPORT): (RED, "偏差−35个百分点（序时85%，实际50%）", "滞后"),
         ("351-A5-1", CITY): (GREEN, "进度正常（序时93%，实际90%）", "按序时推进"),
         ("351-A5-2", CITY): (GREEN, "进度正常（序时21%，实际20%）", "按序时推进"),
-        ("351-A2-1", PLANNING): (GREEN, "未报送", ""),
-        ("351-A2-2", PLANNING): (YELLOW, "未报送，完成时限6月30日临近", ""),
-        ("351-A2-3", PLANNING): (GREEN, "通知印发时已完成", "已完成"),
+        ("351-A2-1", PLANNING): (RED, "未报送，无进展数据", "未报送"),
+        ("351-A2-2", PLANNING): (RED, "未报送，无进展数据", "未报送"),
+        ("351-A2-3", PLANNING): (RED, "未报送，无进展数据", "未报送"),
     }
     by = {(j.task_id, j.unit): j for j in summary.judgements}
     assert by[("351-A1-2", TRANSPORT)].early_milestones == 1
@@ -202,13 +202,13 @@ def test_lights_week_26_missed_milestone_ongoing_carried_and_missing(run):
     assert lights(summary) == {
         ("351-A1-1", TRANSPORT): (RED, "时间节点6月30日（完成立项）已过仍未完成", "滞后"),
         ("351-A1-2", TRANSPORT): (GREEN, "已完成", "已完成"),
-        ("351-A1-2", NDRC): (RED, "完成时限6月30日已过仍未完成", "逾期未完成"),
+        ("351-A1-2", NDRC): (RED, "未报送，完成时限6月30日已过", "未报送"),
         ("351-A1-3", TRANSPORT): (YELLOW, "完成时限7月5日临近，进展滞后", "滞后"),
-        ("351-A5-1", CITY): (GREEN, "常态化推进", "常态化推进"),
-        ("351-A5-2", CITY): (GREEN, "进度正常（序时24%，实际20%）", "按序时推进"),
-        ("351-A2-1", PLANNING): (GREEN, "未报送", ""),
-        ("351-A2-2", PLANNING): (RED, "未报送，完成时限6月30日已过", "逾期未完成"),
-        ("351-A2-3", PLANNING): (GREEN, "通知印发时已完成", "已完成"),
+        ("351-A5-1", CITY): (YELLOW, "退回未改（沿用第25周数据：实际90%）", "未报送"),
+        ("351-A5-2", CITY): (YELLOW, "退回未改（沿用第25周数据：实际20%）", "未报送"),
+        ("351-A2-1", PLANNING): (RED, "未报送，无进展数据", "未报送"),
+        ("351-A2-2", PLANNING): (RED, "未报送，完成时限6月30日已过", "未报送"),
+        ("351-A2-3", PLANNING): (RED, "未报送，无进展数据", "未报送"),
     }
     by = {(j.task_id, j.unit): j for j in summary.judgements}
     assert all(len(j.reason) <= 30 for j in summary.judgements)
@@ -219,12 +219,14 @@ def test_lights_week_26_missed_milestone_ongoing_carried_and_missing(run):
         "按序时推进", 30, date(2022, 9, 30), "完成招投标")
     ongoing = by[("351-A5-1", CITY)]  # 90% at its passed milestone, yet never overdue
     assert not ongoing.overdue and ongoing.schedule_percent is None and ongoing.carried
+    assert (ongoing.unreported, ongoing.unreported_periods, ongoing.reported_status) == (True, 1, "按序时推进")
     ndrc = by[("351-A1-2", NDRC)]
     assert (ndrc.report_state, ndrc.carried, ndrc.carried_from, ndrc.percent) == ("missing", True, "2022-W25", 70)
     city = by[("351-A5-2", CITY)]
     assert (city.report_state, city.carried, city.copied) == ("rejected", True, False)
     never = by[("351-A2-1", PLANNING)]
     assert (never.report_state, never.carried, never.percent, never.schedule_percent) == ("missing", False, None, 39)
+    assert never.unreported and never.unreported_periods == 9  # no report since the notice (2022-05-07)
     done = by[("351-A1-2", TRANSPORT)]
     assert not done.copied and done.early_milestones == 0  # 全部完成 twice: done, not copied
 
@@ -287,20 +289,22 @@ def test_judge_and_save_saves_lights(tmp_path):
 
 def test_by_unit_counts(run):
     df = run[3]["2022-W26"].by_unit
-    cols = ["unit", "tasks", "completed", "on_schedule", "lagging", "not_started", "overdue",
+    cols = ["unit", "tasks", "completed", "on_schedule", "lagging", "not_started", "unreported", "overdue",
             GREEN, YELLOW, RED, "copied", "report_state"]
+    # a unit without an accepted report has its tasks under 未报送, never under 正常推进, and none green
     assert df[cols].values.tolist() == [
-        [TRANSPORT, 3, 1, 0, 2, 0, 1, 1, 1, 1, 0, "on_time"],
-        [NDRC, 1, 0, 0, 0, 0, 1, 0, 0, 1, 0, "missing"],
-        [CITY, 2, 0, 2, 0, 0, 0, 2, 0, 0, 0, "rejected"],
-        [PLANNING, 3, 1, 0, 0, 0, 1, 2, 0, 1, 0, "missing"],
+        [TRANSPORT, 3, 1, 0, 2, 0, 0, 1, 1, 1, 1, 0, "on_time"],
+        [NDRC, 1, 0, 0, 0, 0, 1, 1, 0, 0, 1, 0, "missing"],
+        [CITY, 2, 0, 0, 0, 0, 2, 0, 0, 2, 0, 0, "rejected"],
+        [PLANNING, 3, 0, 0, 0, 0, 3, 1, 0, 0, 3, 0, "missing"],
     ]
     w25 = run[3]["2022-W25"].by_unit.set_index("unit")
     assert w25.loc[CITY, "copied"] == 1 and w25.loc[NDRC, "report_state"] == "late"
     assert w25.loc[TRANSPORT, "early_milestones"] == 1
     assert run[3]["2022-W26"].counts == {
-        "tasks": 8, "rows": 9, GREEN: 5, YELLOW: 1, RED: 3, "overdue": 3, "completed": 2, "copied": 0,
-        "early_milestones": 0, "units": 4, "on_time": 1, "late": 0, "missing": 2, "rejected": 1}
+        "tasks": 8, "rows": 9, GREEN: 1, YELLOW: 3, RED: 5, "overdue": 3, "completed": 1, "on_track": 0,
+        "lagging": 2, "not_started": 0, "unreported": 6, "copied": 0, "early_milestones": 0, "units": 4,
+        "on_time": 1, "late": 0, "missing": 2, "rejected": 1}
 
 
 def test_changes_rows(run):
@@ -309,17 +313,16 @@ def test_changes_rows(run):
     assert w25 == [
         ["351-A1-2", NDRC, YELLOW, RED, "滞后", "滞后", False, "由黄灯转为红灯"],
         ["351-A1-3", TRANSPORT, YELLOW, RED, "滞后", "滞后", False, "由黄灯转为红灯"],
-        ["351-A2-2", PLANNING, GREEN, YELLOW, "", "", False, "由绿灯转为黄灯"],
         ["351-A1-2", TRANSPORT, GREEN, GREEN, "按序时推进", "已完成", False, "状态由按序时推进变为已完成"],
         ["351-A5-2", CITY, GREEN, GREEN, "按序时推进", "按序时推进", True, "本期进展与上期相同（照抄上期）"],
     ]
     w26 = run[3]["2022-W26"].changes[keep].values.tolist()
     assert w26 == [
         ["351-A1-1", TRANSPORT, GREEN, RED, "按序时推进", "滞后", False, "由绿灯转为红灯；状态由按序时推进变为滞后"],
-        ["351-A2-2", PLANNING, YELLOW, RED, "", "逾期未完成", False, "由黄灯转为红灯；状态由无变为逾期未完成"],
+        ["351-A5-1", CITY, GREEN, YELLOW, "按序时推进", "未报送", False, "由绿灯转为黄灯；状态由按序时推进变为未报送"],
+        ["351-A5-2", CITY, GREEN, YELLOW, "按序时推进", "未报送", False, "由绿灯转为黄灯；状态由按序时推进变为未报送"],
         ["351-A1-3", TRANSPORT, RED, YELLOW, "滞后", "滞后", False, "由红灯转为黄灯"],
-        ["351-A1-2", NDRC, RED, RED, "滞后", "逾期未完成", False, "状态由滞后变为逾期未完成"],
-        ["351-A5-1", CITY, GREEN, GREEN, "按序时推进", "常态化推进", False, "状态由按序时推进变为常态化推进"],
+        ["351-A1-2", NDRC, RED, RED, "滞后", "未报送", False, "状态由滞后变为未报送"],
     ]
     assert run[3]["2022-W24"].changes.empty and run[3]["2022-W24"].previous_period is None
 
@@ -327,8 +330,9 @@ def test_changes_rows(run):
 def test_lagging_sorted_by_severity_and_reporting(run):
     lag = run[3]["2022-W26"].lagging
     assert lag[["task_id", "unit", "light"]].values.tolist() == [
-        ["351-A1-2", NDRC, RED], ["351-A2-2", PLANNING, RED], ["351-A1-1", TRANSPORT, RED],
-        ["351-A1-3", TRANSPORT, YELLOW]]
+        ["351-A1-2", NDRC, RED], ["351-A1-1", TRANSPORT, RED], ["351-A2-2", PLANNING, RED],
+        ["351-A2-1", PLANNING, RED], ["351-A2-3", PLANNING, RED],
+        ["351-A1-3", TRANSPORT, YELLOW], ["351-A5-2", CITY, YELLOW], ["351-A5-1", CITY, YELLOW]]
     rep = run[3]["2022-W26"].reporting
     assert rep[["unit", "state", "due", "received_at", "note"]].values.tolist() == [
         [TRANSPORT, "on_time", "2022-07-01 16:00", "2022-07-01 15:00", ""],
@@ -383,25 +387,26 @@ def test_workbook_sheets_values_and_layout(run):
 
     unit = wb["按单位"]
     uh = [c.value for c in unit[3]]
-    assert uh == ["牵头单位", "任务数", "已完成", "正常推进", "滞后", "未启动", "逾期", "绿灯", "黄灯", "红灯",
-                  "照抄上期", "报送情况"]
+    assert uh == ["牵头单位", "任务数", "已完成", "正常推进", "滞后", "未启动", "未报送", "逾期", "绿灯", "黄灯",
+                  "红灯", "照抄上期", "报送情况"]
     assert _sheet_values(unit)[3:] == [
-        [TRANSPORT, 3, 1, 0, 2, 0, 1, 1, 1, 1, 0, "按时报送"],
-        [NDRC, 1, 0, 0, 0, 0, 1, 0, 0, 1, 0, "未报送"],
-        [CITY, 2, 0, 2, 0, 0, 0, 2, 0, 0, 0, "退回待改"],
-        [PLANNING, 3, 1, 0, 0, 0, 1, 2, 0, 1, 0, "未报送"],
-        ["合计", 9, 2, 2, 2, 0, 3, 5, 1, 3, 0, None],
+        [TRANSPORT, 3, 1, 0, 2, 0, 0, 1, 1, 1, 1, 0, "按时报送"],
+        [NDRC, 1, 0, 0, 0, 0, 1, 1, 0, 0, 1, 0, "未报送"],
+        [CITY, 2, 0, 0, 0, 0, 2, 0, 0, 2, 0, 0, "退回待改"],
+        [PLANNING, 3, 0, 0, 0, 0, 3, 1, 0, 0, 3, 0, "未报送"],
+        ["合计", 9, 1, 0, 2, 0, 6, 3, 1, 3, 5, 0, None],
     ]
-    assert unit.auto_filter.ref == "A3:L7"  # 合计 (row 8) stays out of the filter
+    assert unit.auto_filter.ref == "A3:M7"  # 合计 (row 8) stays out of the filter
     lag = _sheet_values(wb["滞后及逾期"])[3:]
     assert [(r[0], r[1], r[2], r[4]) for r in lag] == [
-        (1, "红灯", "351-A1-2", NDRC), (2, "红灯", "351-A2-2", PLANNING), (3, "红灯", "351-A1-1", TRANSPORT),
-        (4, "黄灯", "351-A1-3", TRANSPORT)]
+        (1, "红灯", "351-A1-2", NDRC), (2, "红灯", "351-A1-1", TRANSPORT), (3, "红灯", "351-A2-2", PLANNING),
+        (4, "红灯", "351-A2-1", PLANNING), (5, "红灯", "351-A2-3", PLANNING), (6, "黄灯", "351-A1-3", TRANSPORT),
+        (7, "黄灯", "351-A5-2", CITY), (8, "黄灯", "351-A5-1", CITY)]
     changes = _sheet_values(wb["本期变化"])
-    assert changes[1][0].startswith("与上期（第25周）相比：灯号变化3项，状态变化4项；照抄上期0项")
+    assert changes[1][0].startswith("与上期（第25周）相比：灯号变化4项，状态变化4项；照抄上期0项")
     assert [(r[1], r[4], r[5], r[6]) for r in changes[3:]][:2] == [
         ("351-A1-1", "由绿灯转为红灯；状态由按序时推进变为滞后", "绿灯", "红灯"),
-        ("351-A2-2", "由黄灯转为红灯；状态由无变为逾期未完成", "黄灯", "红灯")]
+        ("351-A5-1", "由绿灯转为黄灯；状态由按序时推进变为未报送", "绿灯", "黄灯")]
     rep = _sheet_values(wb["报送情况"])
     assert rep[1][0] == "应报送4个单位：按时报送1个，逾期报送0个，未报送2个，退回待改1个。"
     assert [r[:5] for r in rep[3:]] == [
@@ -432,12 +437,11 @@ def test_workbook_conditional_formats_and_charts(run):
         assert all(i.date_time == (1980, 1, 1, 0, 0, 0) for i in z.infolist())
     pie_data = _sheet_values(wb["统计图"])
     assert pie_data[2][:3] == ["推进状态", "任务数", "占比"]
-    assert [r[:2] for r in pie_data[3:9]] == [
-        ["已完成", 2], ["正常推进", 1], ["常态化推进", 1], ["滞后", 2], ["逾期未完成", 2], ["无报送数据", 1]]
-    assert pie_data[10][:2] == ["报送情况", "单位数"] and [r[:2] for r in pie_data[11:14]] == [
+    assert [r[:2] for r in pie_data[3:6]] == [["已完成", 1], ["滞后", 2], ["未报送", 6]]
+    assert pie_data[7][:2] == ["报送情况", "单位数"] and [r[:2] for r in pie_data[8:11]] == [
         ["按时报送", 1], ["未报送", 2], ["退回待改", 1]]
-    assert [r[4:8] for r in pie_data[3:7]] == [[TRANSPORT, 1, 1, 1], [NDRC, 0, 0, 1], [CITY, 2, 0, 0],
-                                               [PLANNING, 2, 0, 1]]
+    assert [r[4:8] for r in pie_data[3:7]] == [[TRANSPORT, 1, 1, 1], [NDRC, 0, 0, 1], [CITY, 0, 2, 0],
+                                               [PLANNING, 0, 0, 3]]
 
 
 def test_text_that_looks_like_a_formula_stays_text(run):
@@ -467,10 +471,11 @@ def test_json_and_default_paths_through_the_workspace(tmp_path):
     summary = consolidate(Run.open(ws, "351", "2022-W26", now=NOW))
     assert summary.path == ws.paths.out / "351" / "2022-W26" / FILE_NAME and summary.path.is_file()
     data = json.loads(json.dumps(summary.to_json(), ensure_ascii=False))
-    assert data["period"] == "2022-W26" and data["counts"]["red"] == 3
+    assert data["period"] == "2022-W26" and data["counts"]["red"] == 5
     assert set(data) >= {"overview", "by_unit", "lagging", "changes", "reporting", "counts"}
     never = next(r for r in data["overview"] if r["task_id"] == "351-A2-1")
-    assert never["percent"] is None and never["schedule"] == 39 and never["light"] == GREEN
+    assert never["percent"] is None and never["schedule"] == 39 and never["light"] == RED
+    assert never["status"] == "未报送" and never["reason"] == "未报送，无进展数据"
     assert len(data["overview"]) == 9 and len(data["by_unit"]) == 4
     assert summary.lines()[0].startswith("351 2022年第26周")
 

@@ -2,44 +2,87 @@
 
 from __future__ import annotations
 
-import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from ledger.cli import main
-from ledger.config import load
+from ledger.config import Workspace, load
 from ledger.periods import periods_in_month
-from ledger.run import open_workspace_store
+from ledger.resources import sample_root
+from ledger.run import Run, open_workspace_store
 
-REPO = Path(__file__).resolve().parents[1]
+
+def files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def test_demo_runs_the_month(tmp_path: Path) -> None:
-    root = tmp_path / "ws"
-    root.mkdir()
-    shutil.copy(REPO / "ledger.toml", root / "ledger.toml")
-    shutil.copytree(REPO / "source_data", root / "source_data")
-    before = sorted(p.read_bytes() for p in (root / "source_data").rglob("*") if p.is_file())
-    res = CliRunner().invoke(main, ["-w", str(root), "demo"])
+@dataclass
+class Demo:
+    """The demo run once: the workspace it started from, that workspace's and the sample's
+    files before, and what it printed."""
+
+    root: Path
+    before: dict[str, bytes]
+    sample_before: dict[str, bytes]
+    output: str
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    """From a subfolder of a workspace just made by `ledger init`: the demo brings its own sample."""
+    root = tmp_path_factory.mktemp("demo") / "ws"
+    assert CliRunner().invoke(main, ["init", str(root)]).exit_code == 0
+    before, sample_before = files(root), files(sample_root() / "source_data")
+    (root / "out" / "2024-03").mkdir(parents=True)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("LEDGER_WORKSPACE", raising=False)
+        mp.chdir(root / "out" / "2024-03")
+        res = CliRunner().invoke(main, ["demo"])
     assert res.exit_code == 0, res.output
-    demo = load(root / "out" / "demo")
+    return Demo(root, before, sample_before, res.output)
+
+
+def _scratch(demo: Demo) -> Workspace:
+    return load(demo.root / "out" / "demo")
+
+
+def test_demo_runs_the_month_in_a_new_workspace(demo: Demo) -> None:
+    scratch = _scratch(demo)
     weeks = periods_in_month(2022, 6, "weekly")
     assert [p.key for p in weeks] == ["2022-W22", "2022-W23", "2022-W24", "2022-W25"]
-    with open_workspace_store(demo) as store:
+    with open_workspace_store(scratch) as store:
         for period in weeks:
             current = store.current_submissions("351", period.key)
             accepted = [s for s in current if s.outcome == "accepted"]
             assert 15 <= len(accepted) <= 25, period.key
-            templates = list((demo.out_dir("351", period.key) / "templates").glob("*.xlsx"))
+            templates = list((scratch.out_dir("351", period.key) / "templates").glob("*.xlsx"))
             assert len(templates) == 25
-            assert len(list((demo.out_dir("351", period.key) / "receipts").glob("*_回执.txt"))) >= len(current)
-    # Some units sign under the table: a warning in their receipt, the report accepted.
-    with open_workspace_store(demo) as store:
+            assert len(list((scratch.out_dir("351", period.key) / "receipts").glob("*_回执.txt"))) >= len(current)
+        # Some units sign under the table: a warning in their receipt, the report accepted.
         signed = [s for period in weeks for s in store.current_submissions("351", period.key)
                   if any(p.code == "note-below-table" for p in s.problems)]
     assert signed and all(s.outcome == "accepted" for s in signed)
     for period in weeks:
-        assert period.label() in res.output
-    # The reviewed registries of the workspace the demo was started from are untouched.
-    assert sorted(p.read_bytes() for p in (root / "source_data").rglob("*") if p.is_file()) == before
+        assert period.label() in demo.output
+    # The workspace the demo was started from and the shipped sample are untouched.
+    assert {k: v for k, v in files(demo.root).items() if not k.startswith("out")} == demo.before
+    assert files(sample_root() / "source_data") == demo.sample_before
+
+
+def test_demo_bulletin_tells_the_truth(demo: Demo) -> None:
+    """The demo's June: no unit without an accepted report has a green row, and the praised units
+    reported every week on time (docs/rules.md)."""
+    from ledger.assess import assess
+    from ledger.assess.score import praised
+
+    with Run.open_month(_scratch(demo), "351", "2022-06") as run:
+        assessment = assess(run)
+    unreported = [j for _, rows in assessment.judgements for j in rows if j.report_state in ("missing", "rejected")]
+    assert unreported and all(j.light != "green" for j in unreported)
+    praise = praised(assessment.scores, assessment.rules)
+    assert praise and all(s.reports == {"on_time": len(assessment.periods)} for s in praise)
+    assert all(s.grade == "一般" for s in assessment.scores if s.reported == 0)
+    assert all(s.grade != "优秀" for s in assessment.scores if s.unreported)

@@ -220,7 +220,14 @@ def test_data_validations(generated) -> None:
     cols = _columns(sheet)
     rows = _task_rows(sheet)
     by_type = {dv.type: dv for dv in sheet.data_validations.dataValidation}
-    assert set(by_type) == {"list", "whole"}
+    assert set(by_type) == {"list", "whole", None}  # None: input message only (共同牵头)
+    co_led = by_type[None]
+    progress = get_column_letter(cols["progress"])
+    assert str(co_led.sqref) == f"{progress}{rows[1]}"  # 351-A1-02 is co-led with 市发改委
+    assert co_led.prompt == "共同牵头：市交通运输局、市发展和改革委员会；请报本单位承担部分。"
+    lead = sheet.cell(rows[1], cols["lead"])
+    assert lead.comment is not None and "请报本单位承担部分" in lead.comment.text
+    assert sheet.cell(rows[0], cols["lead"]).comment is None
 
     status = by_type["list"]
     letter = get_column_letter(cols["status"])
@@ -237,6 +244,37 @@ def test_data_validations(generated) -> None:
     assert percent.showInputMessage and percent.showErrorMessage
     assert "整数" in percent.prompt and percent.promptTitle == "完成进度（%）"
     assert "0到100" in percent.error and percent.errorTitle
+
+
+def test_ongoing_tasks_take_an_empty_percent_and_say_so(generated) -> None:
+    """常态化 rows: no whole-number rule on 完成进度 (empty or "/" is allowed), an input message instead."""
+    sheet = _ledger(_by_unit(generated)[PLANNING].path)
+    cols, rows = _columns(sheet), _task_rows(sheet)
+    ids = [sheet.cell(r, cols["task_id"]).value for r in rows]
+    assert ids == ["351-A2-01", "351-A2-02"]  # ongoing, then a dated task
+    letter = get_column_letter(cols["percent"])
+    rules = {str(dv.sqref): dv for dv in sheet.data_validations.dataValidation if letter in str(dv.sqref)}
+    assert set(rules) == {f"{letter}{rows[0]}", f"{letter}{rows[1]}"}
+    ongoing, dated = rules[f"{letter}{rows[0]}"], rules[f"{letter}{rows[1]}"]
+    assert ongoing.type is None and "可不填" in ongoing.prompt and "常态化推进" in ongoing.prompt
+    assert dated.type == "whole" and (dated.formula1, dated.formula2) == ("0", "100")
+    guide = "\n".join(str(c.value) for row in sheet.parent[layout.GUIDE_SHEET].iter_rows() for c in row if c.value)
+    assert "常态化（长期坚持）任务" in guide and "序时进度" in guide and "共同牵头" in guide
+
+
+def test_schedule_column_gives_the_period_s_expected_progress(generated) -> None:
+    """序时进度 (locked) on 2022-06-12, the last day of week 23: what the unit compares itself with."""
+    sheet = _ledger(_by_unit(generated)[TRANSPORT].path)
+    cols, rows = _columns(sheet), _task_rows(sheet)
+    texts = {sheet.cell(r, cols["task_id"]).value: sheet.cell(r, cols["schedule"]).value for r in rows}
+    # 351-A1-01: steps 6/10 (33), 9/30 (67), 12/31 (100); on 6/12 the second step runs from 6/10.
+    assert texts["351-A1-01"] == "34%\n9月30日前应达67%"
+    # 351-A1-02: milestone 6/20 (50) then deadline 6/30 (100); 36 of 44 days to the first step.
+    assert texts["351-A1-02"] == "41%\n6月20日前应达50%"
+    assert sheet.cell(rows[0], cols["schedule"]).protection.locked
+    planning = _ledger(_by_unit(generated)[PLANNING].path)
+    pcols, prows = _columns(planning), _task_rows(planning)
+    assert planning.cell(prows[0], pcols["schedule"]).value == "常态化"
 
 
 def test_print_setup_fonts_and_fills(generated) -> None:
@@ -398,8 +436,12 @@ def test_same_registry_and_period_give_identical_bytes(ws, generated) -> None:
 
 def test_unknown_unit_names_close_lead_units(ws) -> None:
     with pytest.raises(InputError) as err:
-        generate(Run.open(ws, "351", PERIOD, registry=make_registry()), units=["市交通局"])
-    assert "市交通局" in str(err.value) and TRANSPORT in str(err.value)
+        generate(Run.open(ws, "351", PERIOD, registry=make_registry()), units=["市交通厅"])
+    assert "市交通厅" in str(err.value) and TRANSPORT in str(err.value)
+    # an alias of the units directory is the lead unit it names (the registry's name on the file)
+    [made] = generate(Run.open(ws, "351", PERIOD, registry=make_registry()), units=["市交通局"])
+    assert made.unit == TRANSPORT and TRANSPORT in made.path.name
+    # the workbook builder itself takes only the registry's names
     with pytest.raises(InputError, match="市交通局"):
         build_workbook(make_registry(), ws.programme("351"), parse_period(PERIOD, "weekly"), "市交通局")
 

@@ -10,7 +10,7 @@ from ledger import config
 from ledger.errors import InputError
 from ledger.registry.api import RegistryExists, check, import_registry
 from ledger.registry.importer import ProgrammeNotFound, split_leaders, task_id
-from ledger.registry.raw import RawTask
+from ledger.registry.raw import NOT_IMPORTED, RawTask
 from ledger.registry.workbook import read_registry_file
 
 REPO = Path(__file__).resolve().parents[1]
@@ -46,11 +46,15 @@ def test_task_ids():
     ("351", "351_洛城提办文2022-11号.txt", 66),
     ("pingtai", "pingtai_洛政2022-17号.txt", 66),
     ("yanshi", "yanshi_偃政2023-6号.txt", 98),
+    ("luoning", "luoning_任务分解表.xlsx", 26),
 ])
 def test_seed_counts_and_ids(ws, pid, notice, count):
     out = import_registry(ws, [NOTICES / notice], pid, output=ws.root / "imp" / f"{pid}.xlsx")
     reg = out.result.registry
     assert len(reg.tasks) == count
+    # Every numbered item of the samples is a task: nothing reported as not imported.
+    assert [(c.source, c.items, c.tasks) for c in out.result.counts] == [(notice, count, count)]
+    assert not [p for p in out.result.problems if p.code in NOT_IMPORTED]
     ids = [t.id for t in reg.tasks]
     assert len(set(ids)) == count
     assert all(t.lead_units for t in reg.tasks)

@@ -19,14 +19,14 @@ PACKAGE = Path(__file__).resolve().parents[1] / "ledger"
 #: layers, lowest first; within a layer of several stages (a set of packages) none imports another
 LAYERS: list[tuple[str, set[str]]] = [
     ("foundation", {"errors", "problems", "fsutil", "processes", "rules", "config", "periods", "cnum",
-                    "templating", "store", "__init__"}),
+                    "templating", "store", "toml_errors", "resources", "__init__"}),
     ("registry", {"registry"}),
     ("shared", {"layout", "schedule", "reporting", "run"}),
     ("generate|collect", {"generate", "collect"}),
     ("mail", {"mail"}),
     ("consolidate", {"consolidate"}),
     ("assess", {"assess"}),
-    ("top", {"commands", "cli", "__main__", "demo", "simulate"}),
+    ("top", {"commands", "cli", "__main__", "demo", "simulate", "templates", "workspace_init"}),
 ]
 #: layers whose members are lower-level modules that may use one another (acyclic by construction)
 SHARED_LAYERS = {"foundation", "shared", "top"}

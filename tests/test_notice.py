@@ -18,6 +18,7 @@ from ledger.registry.notice import (
     split_labels,
     split_number,
 )
+from ledger.registry.raw import NOT_IMPORTED
 
 SEEDS = Path("/work/shared/seeds")
 needs_seeds = pytest.mark.skipif(not SEEDS.is_dir(), reason="seed notices not available")
@@ -352,3 +353,117 @@ def test_any_text_parses_or_raises_input_error(pieces):
     keys = [(t.annex, t.key) for t in notice.tasks]
     assert len(keys) == len(set(keys))
     assert all(any(t.fields.get(f) for f in ("牵头单位", "配合单位", "责任单位")) for t in notice.tasks)
+
+
+def test_bracketed_labels_on_a_line_of_their_own():
+    # A Word soft line break (<w:br/>) puts the bracketed labels on their own line.
+    text = ("一、任务\n1. 修路。\n（责任单位：甲局、乙局；完成时限：2025年二季度末）\n2. 建桥。\n(牵头单位:丙局)。\n"
+            "3. 绿化。\n（牵头单位：丁局）（配合单位：戊局）\n")
+    notice = parse_text(text, "br.txt")
+    assert [(t.text, t.fields) for t in notice.tasks] == [
+        ("修路。", {"责任单位": "甲局、乙局", "完成时限": "2025年二季度末"}),
+        ("建桥。", {"牵头单位": "丙局"}),
+        ("绿化。", {"牵头单位": "丁局", "配合单位": "戊局"}),
+    ]
+    assert notice.problems == [] and notice.items == 3
+
+
+def test_labels_closing_a_continuation_paragraph():
+    text = "1. 推进改造\n全年完成100个。（牵头单位：甲局）\n2. 下一项\n完成设计。牵头单位：乙局\n"
+    notice = parse_text(text, "cont.txt")
+    assert [(t.text, t.fields) for t in notice.tasks] == [
+        ("推进改造全年完成100个。", {"牵头单位": "甲局"}), ("下一项完成设计。", {"牵头单位": "乙局"}),
+    ]
+
+
+def test_section_leaders_and_deadline_pass_to_tasks_without_their_own():
+    text = (
+        "一、城市更新\n牵头领导：张三\n（一）改造小区。\n牵头单位：甲局\n（二）建公园。\n牵头单位：乙局\n牵头领导：李四\n"
+        "二、交通建设（牵头领导：王五；完成时限：2025年底前）\n（一）修路。\n牵头单位：丙局\n"
+        "（二）建桥。\n牵头单位：丁局\n完成时限：6月底前\n"
+        "三、其他\n（一）专项\n分管领导：赵六\n1. 甲。\n牵头单位：戊局\n"
+    )
+    notice = parse_text(text, "leaders.txt")
+    assert [(t.text, t.fields.get("牵头领导"), t.fields.get("责任领导"), t.fields.get("完成时限")) for t in notice.tasks] == [
+        ("改造小区。", "张三", None, None),
+        ("建公园。", "李四", None, None),
+        ("修路。", "王五", None, "2025年底前"),
+        ("建桥。", "王五", None, "6月底前"),
+        ("甲。", None, "赵六", None),  # the nearest heading with a leader wins
+    ]
+    assert notice.tasks[2].headings == ["二、交通建设"]
+    assert notice.problems == []  # no "写了领导……但没有牵头单位" for a heading over tasks
+
+
+def test_a_heading_with_a_leader_but_no_task_under_it_is_still_reported():
+    notice = parse_text("一、甲\n牵头领导：张三\n二、乙\n1. 修路。\n牵头单位：甲局\n", "x.txt")
+    assert [p.code for p in notice.problems] == ["notice-item-without-unit"]
+    assert notice.items == 2 and len(notice.tasks) == 1
+
+
+def test_numbered_items_are_tasks_or_reported():
+    text = (
+        "一、工作任务\n（一）修路。\n牵头单位：甲局\n（二）建桥，责任单位为乙局。\n（三）改造。\n牵头单位：丙局\n"
+        "（四）绿化。（责任单位乙局）\n（五）亮化。责任单位：丁局，年内完成\n"
+        "二、保障措施\n（一）加强领导。各牵头单位要明确专人。\n（二）强化督导。\n"
+    )
+    notice = parse_text(text, "items.txt")
+    assert [t.number for t in notice.tasks] == ["（一）", "（三）", "（五）"]
+    reported = [(p.code, p.row, p.value) for p in notice.problems]
+    assert reported == [
+        ("item-not-imported", 4, "（二）建桥，责任单位为乙局"),
+        ("item-not-imported", 7, "（四）绿化"),
+    ]
+    assert "与已导入的任务同级" in notice.problems[0].message
+    assert notice.items == 5  # the 保障措施 prose is structure, not five more lost tasks
+
+
+def test_an_unread_label_in_an_items_text_is_reported_even_alone():
+    notice = parse_text("一、甲\n1. 修路。\n牵头单位：甲局\n二、乙\n1. 建桥（责任单位：乙局）要抓紧。\n", "m.txt")
+    assert [(p.code, p.row) for p in notice.problems] == [("item-not-imported", 5)]
+    assert "责任单位：" in notice.problems[0].message
+
+
+SECTION = st.tuples(
+    st.booleans(),  # a section leader
+    st.lists(st.sampled_from(["line", "inline", "bracket", "none"]), min_size=1, max_size=4),
+)
+
+
+def _notice_text(sections) -> tuple[str, int, int]:
+    """A notice from (leader, item label styles) per section; (text, tasks, items expected)."""
+    lines, tasks, items = ["关于印发某某方案的通知"], 0, 0
+    for s, (leader, styles) in enumerate(sections, start=1):
+        lines.append(f"{_cn(s)}、第{s}部分")
+        if leader:
+            lines.append(f"牵头领导：领导{s}")
+        for k, style in enumerate(styles, start=1):
+            head = f"（{_cn(k)}）任务{s}-{k}。"
+            unit = f"单位{s}{k}"
+            lines += {
+                "line": [head, f"牵头单位：{unit}"],
+                "inline": [f"{head}（牵头单位：{unit}；完成时限：年底前）"],
+                "bracket": [head, f"（责任单位：{unit}）"],
+                "none": [head],
+            }[style]
+        labelled = sum(style != "none" for style in styles)
+        tasks += labelled
+        items += len(styles) if labelled else int(leader)  # a leader over no task: the heading is reported
+    return "\n".join(lines) + "\n", tasks, items
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(SECTION, min_size=1, max_size=4))
+def test_every_labelled_item_is_a_task_and_every_other_one_is_counted(sections):
+    text, tasks, items = _notice_text(sections)
+    if not tasks:
+        with pytest.raises(InputError):
+            parse_text(text, "gen.txt")
+        return
+    notice = parse_text(text, "gen.txt")
+    assert len(notice.tasks) == tasks and notice.items == items
+    assert sum(p.code in NOT_IMPORTED for p in notice.problems) == items - tasks
+    for task in notice.tasks:
+        s = int(re.match(r"任务(\d+)", task.text).group(1))
+        assert any(v.startswith(f"单位{s}") for v in task.fields.values())
+        assert task.fields.get("牵头领导") == (f"领导{s}" if sections[s - 1][0] else None)

@@ -393,3 +393,14 @@ def test_csv_breakdown_in_gbk(tmp_path):
     assert [(t.key, t.text) for t in notice.tasks] == [((1,), "修路。"), ((2,), "建桥，再修路。")]
     path.write_text("名称,数量\n甲,1\n", encoding="utf-8")
     expect_error(path, "表头")
+
+
+def test_docx_section_leader_reaches_the_tasks_of_a_table_under_it(tmp_path):
+    document = docx.Document()
+    document.add_paragraph("一、重点项目（牵头领导：张三）")
+    add_table(document, [["序号", "任务内容", "牵头单位", "牵头领导"], ["1", "修路。", "甲局", ""], ["2", "建桥。", "乙局", "李四"]])
+    path = tmp_path / "分节表.docx"
+    document.save(path)
+    notice = read_notice(path)
+    assert [(t.text, t.fields.get("牵头领导")) for t in notice.tasks] == [("修路。", "张三"), ("建桥。", "李四")]
+    assert notice.problems == [] and notice.items == 2

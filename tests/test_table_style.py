@@ -196,3 +196,55 @@ def test_rows_without_units_are_tasks_unless_they_look_like_headings():
         ("修路，全年完成改造提升道路二十条以上，打通断头路五条。", ["交通建设"], {}),
         ("建桥。", ["交通建设"], {"牵头单位": "甲局"}),
     ]
+
+
+def test_category_rows_merged_over_some_columns_with_the_serial_apart():
+    # As a reader fills merges: 序号 "一" alone, the name over 重点任务…完成时限 (not 备注).
+    rows = [
+        ["序号", "重点任务", "牵头单位", "配合单位", "责任领导", "完成时限", "备注"],
+        ["一", "持续推进城市更新", "持续推进城市更新", "持续推进城市更新", "持续推进城市更新", "持续推进城市更新", ""],
+        ["1", "改造小区。", "市住建局", "市财政局", "张三", "2025.8.31", ""],
+        ["二", "提升治理", "提升治理", "提升治理", "", "", "备注"],  # merged over fewer columns
+        ["2", "整治占道。", "市城管局", "", "李四", "每月底前", ""],
+    ]
+    tasks, problems = tasks_of(rows)
+    assert problems == []
+    assert [(t.text, t.headings, t.fields) for t in tasks] == [
+        ("改造小区。", ["一、持续推进城市更新"],
+         {"牵头单位": "市住建局", "配合单位": "市财政局", "责任领导": "张三", "完成时限": "2025.8.31"}),
+        ("整治占道。", ["二、提升治理"], {"牵头单位": "市城管局", "责任领导": "李四", "完成时限": "每月底前"}),
+    ]
+    assert [t.key for t in tasks] == [(1,), (2,)]
+
+
+def test_numbered_category_rows_merged_beside_their_serial():
+    rows = [
+        ["序号", "重点任务", "牵头单位", "完成时限"],
+        ["1", "数字城管", "数字城管", "数字城管"],
+        ["1.1", "建平台。", "市大数据局", "年底前"],
+        ["1.2", "接数据。", "市大数据局", "6月底前"],
+        ["2", "智慧交通", "智慧交通", ""],
+        ["2.1", "建信号系统。", "市公安局", "年底前"],
+    ]
+    tasks, problems = tasks_of(rows)
+    assert problems == []
+    assert [(t.key, t.headings) for t in tasks] == [
+        ((1, 1), ["1、数字城管"]), ((1, 2), ["1、数字城管"]), ((2, 1), ["2、智慧交通"]),
+    ]
+
+
+def test_a_task_whose_units_repeat_is_no_category():
+    rows = [["序号", "重点任务", "牵头单位", "配合单位"], ["一", "修路。", "甲局", "甲局"], ["二", "建桥。", "乙局", ""]]
+    tasks, _ = tasks_of(rows)
+    assert [(t.text, t.fields) for t in tasks] == [
+        ("修路。", {"牵头单位": "甲局", "配合单位": "甲局"}), ("建桥。", {"牵头单位": "乙局"}),
+    ]
+
+
+def test_label_names_are_one_vocabulary_for_text_and_tables():
+    from ledger.registry.raw import FIELD_NAMES, LABEL_ALIASES
+
+    for canon, names in FIELD_NAMES.items():
+        for name in names:
+            assert match_column(name) == canon
+            assert LABEL_ALIASES[name] == ("完成时限" if canon == "时间节点" else canon)

@@ -181,7 +181,7 @@ def test_round_trip_and_determinism(directory, tmp_path):
     back.save(second)
     assert first.read_bytes() == second.read_bytes()
     wb = openpyxl.load_workbook(first)
-    assert wb.sheetnames == [SHEET, "说明"]
+    assert wb.sheetnames == [SHEET, "填写说明"]
     assert [c.value for c in wb[SHEET][1]] == ["单位名称", "层级范围", "简称/别名", "类别", "成员单位", "联系人",
                                                 "电子邮箱", "联系电话"]
     assert wb[SHEET].cell(row=len(units) + 1, column=1).data_type == "s"  # text, not a formula
@@ -270,3 +270,27 @@ def test_builder_refuses_ambiguous_seed(tmp_path):
     with pytest.raises(InputError, match="财政局"):
         build(seed_file, tmp_path / "u.xlsx")
     assert not (tmp_path / "u.xlsx").exists()
+
+
+LEVELS = UnitDirectory([
+    Unit("市委宣传部", "某市"), Unit("市委网信办", "某市"), Unit("市文明办", "某市"), Unit("市财政局", "某市"),
+    Unit("区委宣传部", "某区", ("宣传部",)), Unit("区委网信办", "某区", ("网信办",)), Unit("区文明办", "某区", ("文明办",)),
+    Unit("区财政局", "某区", ("财政局",)),
+])
+
+
+@pytest.mark.parametrize("scope", ["某市", ""])
+def test_shared_prefix_stays_at_its_level(scope):
+    # 市委宣传部、网信办、文明办: the city's 网信办 and 文明办 (市委 + 文明办 → 市文明办), never the district's.
+    assert names(resolve_list(LEVELS, "市委宣传部、网信办、文明办", scope)[1]) == ["市委宣传部", "市委网信办", "市文明办"]
+    assert names(resolve_list(LEVELS, "市委网信办、宣传部；财政局", scope)[1]) == ["市委网信办", "市委宣传部", "市财政局"]
+
+
+def test_shared_prefix_of_another_level_is_reported_not_guessed():
+    # A district notice naming city units: the prefix still says 市, so the district's units are wrong.
+    raw, resolved = resolve_list(LEVELS, "市委宣传部、网信办、文明办", "某区")
+    assert raw == ["市委宣传部", "网信办", "文明办"]
+    assert names(resolved) == [None, None, None]
+    assert resolved[1].meant == "市委网信办" and "按前文应为“市委网信办”" in resolved[1].hint()
+    # Without a prefix the district's own names resolve as before.
+    assert names(resolve_list(LEVELS, "宣传部、网信办、文明办", "某区")[1]) == ["区委宣传部", "区委网信办", "区文明办"]

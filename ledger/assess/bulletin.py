@@ -101,7 +101,7 @@ def template_path(ws: Workspace | None, name: str = DOCX_TEMPLATE) -> Path:
             return candidate
     where = "、".join(str(p) for p in search_path(ws))
     raise TemplateMissing(f"找不到 Word 模板 {name}（已查找：{where}）。"
-                          "可运行 templates/build_bulletin_template.py 重新生成默认模板。")
+                          "可运行 ledger/templates/build_bulletin_template.py 重新生成默认模板。")
 
 
 def strict_environment() -> jinja2.Environment:
@@ -129,6 +129,7 @@ def render_docx(ws: Workspace | None, ctx: dict[str, Any], chart_png: bytes, iss
     docx_layout.sort_cell_properties(document)
     docx_layout.fit_masthead(document)
     docx_layout.align_signature(document)
+    docx_layout.drop_empty_copy_to(document)
     props = document.core_properties
     props.created = props.modified = datetime.combine(issued, datetime.min.time())
     buf = io.BytesIO()

@@ -9,28 +9,30 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from ledger import layout
 from ledger.assess.api import Assessment
 from ledger.assess.docx_layout import text_width
-from ledger.assess.score import GRADES, UnitScore, fmt_points, report_state
+from ledger.assess.score import UnitScore, criticised, fmt_points, praised, report_state
 from ledger.cnum import WEEKDAY_NAMES, cn_numeral
 from ledger.config import Programme
-from ledger.consolidate.model import GREEN, LIGHT_FILLS, LIGHT_NAMES, RED, YELLOW, Judgement
+from ledger.consolidate.judge import period_name
+from ledger.consolidate.model import (
+    GREEN,
+    LIGHT_FILLS,
+    LIGHT_NAMES,
+    RED,
+    STATUS_GROUPS,
+    YELLOW,
+    Judgement,
+    count_rows,
+)
 from ledger.periods import CYCLE_NAMES, Period, cn_date
 from ledger.registry.model import Registry, Task
-from ledger.rules import ScoringRules
+from ledger.rules import GRADES, ScoringRules
 
-# Status buckets of 一、总体情况 (docs/rules.md, the statuses of ledger.layout).
-BUCKETS = (
-    ("done", "已完成", (layout.DONE,)),
-    ("on_track", "按序时推进", (layout.AHEAD, layout.ON_SCHEDULE, layout.ONGOING)),
-    ("lagging", "进展滞后", (layout.LAGGING, layout.OVERDUE)),
-    ("not_started", "未启动", (layout.NOT_STARTED,)),
-)
 LIGHT_ORDER = {GREEN: 0, YELLOW: 1, RED: 2}
 TITLE_LINE_CHARS = 20  # 2号 characters on a 156 mm line (GB/T 9704: 28 × 3号)
 DOC_WORDS = ("方案", "措施", "意见", "通知", "办法", "计划", "规划", "要点", "报告", "清单")
@@ -41,15 +43,6 @@ MASTHEAD_LINE_CHARS = 15.5  # characters of a 28 pt masthead on a 156 mm line
 NONE_TEXT = "无"
 MINUS = "−"  # U+2212, as printed
 RECOVERED_SHOWN = 5  # task numbers named in the text; more are "等"
-
-
-@dataclass(frozen=True)
-class TaskState:
-    """A task's state at the end of the month: its worst lead unit's judgement."""
-
-    task_id: str
-    judgement: Judgement
-    units: list[str]
 
 
 def percent_text(part: int, whole: int) -> str:
@@ -120,21 +113,6 @@ def deadline_text(task: Task | None) -> str:
     return (layout.deadline_text(task).rstrip("。") or "—") if task is not None else "—"
 
 
-def task_states(rows: Sequence[Judgement], registry: Registry) -> list[TaskState]:
-    """One state per task (worst light among its lead units), in registry order."""
-    grouped: dict[str, list[Judgement]] = {}
-    for j in rows:
-        grouped.setdefault(j.task_id, []).append(j)
-    order = {t.id: i for i, t in enumerate(registry.tasks)}
-    states = []
-    for task_id, js in grouped.items():
-        worst = max(js, key=lambda j: LIGHT_ORDER.get(j.light, 0))
-        units = [j.unit for j in js if j.light == worst.light]
-        states.append(TaskState(task_id, worst, units))
-    states.sort(key=lambda s: (order.get(s.task_id, len(order)), s.task_id))
-    return states
-
-
 def bulletin_context(
     assessment: Assessment,
     programme: Programme,
@@ -143,13 +121,17 @@ def bulletin_context(
     number: int,
     issued: date,
 ) -> dict[str, Any]:
-    """The data of one bulletin; see templates/bulletin.docx and bulletin.html.j2."""
+    """The data of one bulletin; see templates/bulletin.docx and bulletin.html.j2.
+
+    Every figure of 一、总体情况, the chart and 附件2 comes from the judgements of the month's
+    last period, counted as the 汇总表 of that period counts them (:func:`count_rows`).
+    """
     month = assessment.month
     last_period, last_rows = assessment.judgements[-1]
     tasks = {t.id: t for t in registry.tasks}
-    states = task_states(last_rows, registry)
     month_label = f"{month.label()}份"
     office = programme.reporting.office or programme.issuer
+    rules = assessment.rules
     ctx: dict[str, Any] = {
         "programme_title": programme.title,
         "masthead": f"{programme.title}督查通报",
@@ -159,33 +141,38 @@ def bulletin_context(
         "issue_date": cn_date(issued),
         "month_label": month_label,
         "title": f"关于{programme.title}{month_label}工作推进情况的通报",
-        "addressees": "各牵头单位",
+        "addressees": programme.addressees,
         "notice_name": notice_name(programme),
         "doc_number": programme.doc_number,
-        "cadence_phrase": cadence_phrase(programme),
+        "requirement": programme.reporting.requirement.strip().rstrip("。；;"),
         "as_of": as_of(last_period),
         "as_of_date": cn_date(last_period.workdays[1]),
         "due_text": due_text(programme),
     }
     ctx["title_lines"] = balanced_lines(ctx["title"])
     ctx["masthead_lines"] = masthead_lines(ctx["masthead"], programme.title)
-    ctx["overview"] = overview(states, assessment)
-    honour, shame = boards(assessment.scores, assessment.rules)
-    ctx["honour_units"] = [unit_praise(s, assessment, i) for i, s in enumerate(honour, 1)]
-    ctx["shame_units"] = [{"unit": s.unit, "total": fmt_points(s.total), "grade": s.grade} for s in shame]
-    ctx["honour_board"] = board_text(honour)
-    ctx["shame_board"] = board_text(shame)
-    ctx["lagging"] = lagging(states, tasks)
-    ctx["yellow_count"] = sum(1 for s in states if s.judgement.light == YELLOW)
+    ctx["overview"] = overview(last_rows, assessment)
+    praise = praised(assessment.scores, rules)
+    blame = criticised(assessment.scores, rules)
+    ctx["praise_rule"] = praise_rule(rules)
+    ctx["honour_units"] = [unit_praise(s, assessment, i) for i, s in enumerate(praise, 1)]
+    ctx["honour_board"] = board_text(praise)
+    ctx["criticism"] = rules.criticism
+    ctx["shame_units"] = [{"unit": s.unit, "total": fmt_points(s.total), "grade": s.grade,
+                           "reasons": "，".join(reasons)} for s, reasons in blame]
+    ctx["shame_board"] = "；".join(f"{s.unit}（{'，'.join(reasons)}）" for s, reasons in blame) or NONE_TEXT
+    ctx["lagging"] = lagging(last_rows, tasks)
+    ctx["red_count"] = sum(1 for j in last_rows if j.light == RED)
+    ctx["yellow_count"] = sum(1 for j in last_rows if j.light == YELLOW)
     ctx["reporting"] = reporting(assessment)
     ctx["scoring"] = scoring_summary(assessment)
     ctx["ranking"] = [ranking_row(s) for s in assessment.scores]
-    ctx["detail"] = detail_rows(last_rows, registry)
+    ctx["detail"] = detail_rows(last_rows, registry, last_period.cycle)
     ctx["attachments"] = [f"{month_label}考核得分及排名表", f"{month_label}任务进展亮灯明细表"]
     ctx["first_attachment"], ctx["more_attachments"] = ctx["attachments"][0], [
         {"no": i, "name": name} for i, name in enumerate(ctx["attachments"][1:], start=2)
     ]
-    ctx["copy_to"] = "领导小组组长、副组长，领导小组各成员单位"
+    ctx["copy_to"] = programme.bulletin_copy_to
     ctx["chart_units"] = chart_rows(last_rows)
     ctx["chart_title"] = f"各牵头单位任务亮灯情况（截至{ctx['as_of_date']}）"
     return ctx
@@ -195,13 +182,6 @@ def as_of(period: Period) -> str:
     """截至2022年6月24日（第25周）: the period's last working day (its report's week)."""
     day = cn_date(period.workdays[1])
     return f"{day}（{period.short_label()}）" if period.cycle == "weekly" else day
-
-
-def cadence_phrase(programme: Programme) -> str:
-    """周督导检查、月考核通报 from the reporting cycle and bulletin cadence."""
-    cycle = CYCLE_NAMES.get(programme.reporting.cycle, "月")
-    bulletin = CYCLE_NAMES.get(programme.reporting.bulletin, "月")
-    return f"{cycle}督导检查、{bulletin}考核通报"
 
 
 def due_text(programme: Programme) -> str:
@@ -216,21 +196,16 @@ def due_text(programme: Programme) -> str:
     return f"每{CYCLE_NAMES[rep.cycle]}最后一个周{day}{hour}"
 
 
-def overview(states: list[TaskState], assessment: Assessment) -> dict[str, Any]:
-    total = len(states)
-    out: dict[str, Any] = {"total": total}
-    known: set[str] = set()
-    for key, _name, statuses in BUCKETS:
-        count = sum(1 for s in states if s.judgement.status in statuses)
-        known.update(statuses)
-        out[key] = {"count": count, "share": percent_text(count, total)}
-    unknown = sum(1 for s in states if s.judgement.status not in known)
-    out["unknown"] = {"count": unknown, "share": percent_text(unknown, total)}
-    out["overdue"] = sum(1 for s in states if s.judgement.overdue or s.judgement.status == layout.OVERDUE)
+def overview(rows: Sequence[Judgement], assessment: Assessment) -> dict[str, Any]:
+    """一、总体情况: the last period's task rows by status group and light, shares of all rows."""
+    counts = count_rows(rows)
+    total = counts["rows"]
+    out: dict[str, Any] = {"tasks": counts["tasks"], "total": total, "overdue": counts["overdue"]}
+    for key, _name, _statuses in STATUS_GROUPS:
+        out[key] = {"count": counts[key], "share": percent_text(counts[key], total)}
     for light in (GREEN, YELLOW, RED):
-        count = sum(1 for s in states if s.judgement.light == light)
-        out[light] = {"count": count, "share": percent_text(count, total)}
-    out["recovered"] = recovered(assessment, states)
+        out[light] = {"count": counts[light], "share": percent_text(counts[light], total)}
+    out["recovered"] = recovered(assessment, rows)
     out["recovered_count"] = len(out["recovered"])
     shown = out["recovered"][:RECOVERED_SHOWN]
     more = "等" if len(out["recovered"]) > len(shown) else ""
@@ -238,50 +213,47 @@ def overview(states: list[TaskState], assessment: Assessment) -> dict[str, Any]:
     return out
 
 
-def recovered(assessment: Assessment, states: list[TaskState]) -> list[str]:
-    """Tasks red in an earlier period of the month and no longer red at its end."""
-    was_red = {j.task_id for _, rows in assessment.judgements[:-1] for j in rows if j.light == RED}
-    return [s.task_id for s in states if s.task_id in was_red and s.judgement.light != RED]
+def recovered(assessment: Assessment, rows: Sequence[Judgement]) -> list[str]:
+    """Tasks red (for some lead unit) in an earlier period of the month and no row of them red at its end."""
+    was_red = {j.task_id for _, earlier in assessment.judgements[:-1] for j in earlier if j.light == RED}
+    red_now = {j.task_id for j in rows if j.light == RED}
+    return list(dict.fromkeys(j.task_id for j in rows if j.task_id in was_red and j.task_id not in red_now))
 
 
-def boards(scores: list[UnitScore], rules: ScoringRules) -> tuple[list[UnitScore], list[UnitScore]]:
-    """红榜: rank within the first ``honour_size`` (ties kept together) and at least 良好.
-    黑榜: the ``shame_size`` lowest of the other units that lost points (ties kept together)."""
-    honour = [s for s in scores if s.rank <= rules.honour_size and s.total >= rules.good]
-    rest = [s for s in scores if s not in honour and s.total < s.start]
-    shame = [s for s in rest if sum(1 for o in rest if o.total < s.total) < rules.shame_size]
-    shame.sort(key=lambda s: (s.total, -s.rank))
-    return honour, shame
+def praise_rule(rules: ScoringRules) -> str:
+    """The praise rule in one sentence, as the bulletin states it."""
+    return (f"本月各期工作台账均按时报送、没有红灯和逾期未完成任务、考核等次为{rules.praise_grade}的单位中，"
+            f"名次在前{rules.honour_size}位的（名次并列的一并）")
 
 
-def board_text(scores: list[UnitScore]) -> str:
+def board_text(scores: Sequence[UnitScore]) -> str:
     return "、".join(f"{s.unit}（{fmt_points(s.total)}分）" for s in scores) or NONE_TEXT
 
 
 def unit_praise(score: UnitScore, assessment: Assessment, index: int) -> dict[str, Any]:
     """Facts behind one unit's praise: reports, task states at the end of the month, early milestones."""
     last_rows = [j for j in assessment.judgements[-1][1] if j.unit == score.unit]
-    counts = {key: sum(1 for j in last_rows if j.status in statuses) for key, _, statuses in BUCKETS}
-    parts = [f"{name}{counts[key]}项" for key, name, _ in BUCKETS if counts[key]]
-    on_time = score.reports.get("on_time", 0)
-    periods = sum(score.reports.values())
-    report = f"按时报送台账{on_time}期" if on_time == periods else f"按时报送台账{on_time}期（共{periods}期）"
+    counts = count_rows(last_rows)
+    parts = [f"{name}{counts[key]}项" for key, name, _ in STATUS_GROUPS if counts[key]]
     early = sum(j.early_milestones for _, rows in assessment.judgements for j in rows if j.unit == score.unit)
     return {
-        "ordinal": f"（{cn_numeral(index)}）", "unit": score.unit, "report_text": report,
+        "ordinal": f"（{cn_numeral(index)}）", "unit": score.unit, "report_text": f"按时报送台账{score.periods}期",
         "tasks": len(last_rows), "progress_text": "、".join(parts) or "均在推进中", "early": early,
         "total": fmt_points(score.total), "grade": score.grade,
     }
 
 
-def lagging(states: list[TaskState], tasks: dict[str, Task]) -> list[dict[str, Any]]:
-    """Red tasks at the end of the month, with lead unit, deadline and reason."""
+def lagging(rows: Sequence[Judgement], tasks: dict[str, Task]) -> list[dict[str, Any]]:
+    """三、进展滞后的任务: every red and yellow row at the end of the month, red first, registry order
+    within a light; unreported and self-reported lagging tasks among them."""
+    order = {tid: i for i, tid in enumerate(tasks)}
+    shown = sorted((j for j in rows if j.light in (RED, YELLOW)),
+                   key=lambda j: (-LIGHT_ORDER[j.light], order.get(j.task_id, len(order))))
     out = []
-    for s in (s for s in states if s.judgement.light == RED):
-        j = s.judgement
-        task = tasks.get(s.task_id)
+    for j in shown:
+        task = tasks.get(j.task_id)
         facts = []
-        if j.percent is not None:
+        if j.percent is not None and not j.unreported:
             facts.append(f"完成进度{j.percent}%")
         if j.schedule_percent is not None:
             facts.append(f"序时进度{j.schedule_percent}%")
@@ -292,10 +264,10 @@ def lagging(states: list[TaskState], tasks: dict[str, Task]) -> list[dict[str, A
         if reason and not any(reason in f for f in facts):
             facts.append(reason)
         out.append({
-            "ordinal": f"（{cn_numeral(len(out) + 1)}）", "task_id": s.task_id,
-            "short_text": short_text(task.text if task else s.task_id), "unit": "、".join(s.units),
+            "ordinal": f"（{cn_numeral(len(out) + 1)}）", "task_id": j.task_id, "light": LIGHT_NAMES[j.light],
+            "short_text": short_text(task.text if task else j.task_id), "unit": j.unit,
             "deadline": deadline_text(task), "status": j.status or "—",
-            "situation": "，".join(facts) or "进展严重滞后",
+            "situation": "，".join(facts) or "进展滞后",
         })
     return out
 
@@ -366,18 +338,21 @@ def ranking_row(s: UnitScore) -> dict[str, Any]:
     }
 
 
-def detail_rows(rows: Sequence[Judgement], registry: Registry) -> list[dict[str, Any]]:
-    """附件2: every task and lead unit at the end of the month, in registry order."""
+def detail_rows(rows: Sequence[Judgement], registry: Registry, cycle: str) -> list[dict[str, Any]]:
+    """附件2: every task and lead unit at the end of the month, in registry order; a percentage
+    carried from an earlier report names its period."""
     order = {t.id: i for i, t in enumerate(registry.tasks)}
     tasks = {t.id: t for t in registry.tasks}
     ordered = sorted(rows, key=lambda j: (order.get(j.task_id, len(order)), j.task_id))
     out = []
     for n, j in enumerate(ordered, start=1):
         task = tasks.get(j.task_id)
+        percent = f"{j.percent}%" if j.percent is not None else "—"
+        if j.percent is not None and j.carried and j.carried_from:
+            percent += f"（{period_name(j.carried_from, cycle)}）"
         out.append({
             "no": n, "task_id": j.task_id, "text": short_text(task.text, DETAIL_TEXT) if task else "", "unit": j.unit,
-            "deadline": deadline_text(task),
-            "percent": f"{j.percent}%" if j.percent is not None else "—",
+            "deadline": deadline_text(task), "percent": percent,
             "schedule": f"{j.schedule_percent}%" if j.schedule_percent is not None else "—",
             "status": j.status or "—", "light": LIGHT_NAMES.get(j.light, j.light), "light_key": j.light,
             "fill": LIGHT_FILLS[j.light][0] if j.light in LIGHT_FILLS else "FFFFFF", "reason": j.reason or "—",

@@ -1,6 +1,6 @@
-"""公文 page setup for Word documents (GB/T 9704-2012, FORMAT.md §8).
+"""公文 page setup for Word documents (GB/T 9704-2012; docs/rules.md, 考核通报).
 
-Used by ``templates/build_bulletin_template.py`` to build the bulletin template, and
+Used by ``ledger/templates/build_bulletin_template.py`` to build the bulletin template, and
 after rendering to fit the masthead and place the signature, which depend on the
 rendered text. Official font names are kept (仿宋_GB2312, 方正小标宋简体, 黑体,
 楷体_GB2312) and set for East Asian text (``w:eastAsia``), digits in Times New Roman.
@@ -8,6 +8,7 @@ rendered text. Official font names are kept (仿宋_GB2312, 方正小标宋简�
 
 from __future__ import annotations
 
+import copy
 import io
 import math
 import zipfile
@@ -252,3 +253,30 @@ def align_signature(document: Document, indent_chars: float = 4) -> None:
     office.paragraph_format.right_indent = Pt(office_indent * BODY_PT)
     for p in (office, date):
         p.paragraph_format.first_line_indent = Pt(0)
+
+
+EMPTY_COPY_TO = "抄送：。"
+
+
+def drop_empty_copy_to(document: Document) -> None:
+    """版记 without 抄送 when there is no one to copy: the 抄送 row of the colophon goes and the
+    印发 row takes its thick top rule (GB/T 9704 7.4: the first and last rules are thick).
+
+    Works on the footer parts the document's relationships point to: docxtpl renders footers
+    into new parts, which ``section.footer`` does not see.
+    """
+    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    for rel in document.part.rels.values():
+        if not rel.reltype.endswith("/footer") or rel.is_external:
+            continue
+        for table in rel.target_part.element.iter(f"{w}tbl"):
+            rows = table.findall(f"{w}tr")
+            text = "".join(t.text or "" for t in rows[0].iter(f"{w}t")) if rows else ""
+            if len(rows) < 2 or text.strip() != EMPTY_COPY_TO:
+                continue
+            top = rows[0].find(f"{w}tc/{w}tcPr/{w}tcBorders/{w}top")
+            table.remove(rows[0])
+            borders = rows[1].find(f"{w}tc/{w}tcPr/{w}tcBorders")
+            old = borders.find(f"{w}top") if borders is not None else None
+            if top is not None and old is not None:
+                borders.replace(old, copy.deepcopy(top))

@@ -1,7 +1,7 @@
-"""Monthly score per lead unit (FORMAT.md §6), every point explained by one item.
+"""Monthly score per lead unit (docs/rules.md, "月度考核"), every point explained by one item.
 
 Pure functions over :class:`~ledger.consolidate.model.Judgement` records: no store, no
-files. Decisions the format leaves open, taken here and shown in each item's note:
+files. The rules, each shown in the items' notes:
 
 * A period's reporting deduction follows the unit's report state: late −``late``,
   missing −``missing``, rejected (no accepted report) −``rejected``.
@@ -12,6 +12,11 @@ files. Decisions the format leaves open, taken here and shown in each item's not
   red (or yellow) deduction, so one failure is not punished twice.
 * Early milestones earn ``early_bonus`` each, at most ``bonus_cap`` a month.
 * Items past a cap stay listed with 0 points, so the cap itself is visible.
+* Tasks the unit did not report on keep the yellow or red of their unreported light, so
+  not reporting never costs less than reporting a lagging task honestly.
+* Grades follow reporting: a unit with a missing or rejected-unfixed period is at most
+  ``missing_grade_cap``; one with no accepted report in the month is ``no_report_grade``
+  and ranks after every unit that reported.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from typing import Any
 from ledger import layout
 from ledger.consolidate.model import RED, YELLOW, Judgement
 from ledger.periods import Period
-from ledger.rules import ScoringRules
+from ledger.rules import GRADES, ScoringRules
 
 REPORT, TASK, BONUS = "report", "task", "bonus"
 RULE_NAMES = {
@@ -41,7 +46,6 @@ RULE_GROUPS = {
     "yellow": TASK, "red": TASK, "overdue": TASK, "early": BONUS,
 }
 RULE_ORDER = tuple(RULE_NAMES)
-GRADES = ("优秀", "良好", "一般")
 NO_CHANGE, NEW_UNIT = "—", "新"
 # Worst first: the state that counts when a unit's rows of one period disagree.
 _STATE_SEVERITY = ("rejected", "missing", "late", "on_time")
@@ -84,6 +88,27 @@ class UnitScore:
     previous_rank: int | None = None
     change: str = NO_CHANGE
     reports: dict[str, int] = field(default_factory=dict)  # report state -> periods
+    red: int = 0  # red task-periods of the month (an overdue task's periods included)
+    overdue: int = 0  # overdue tasks of the month
+    grade_note: str = ""  # why the grade is below what the points give, if it is
+
+    @property
+    def periods(self) -> int:
+        return sum(self.reports.values())
+
+    @property
+    def reported(self) -> int:
+        """Periods of the month with an accepted report (on time or late)."""
+        return self.reports.get("on_time", 0) + self.reports.get("late", 0)
+
+    @property
+    def unreported(self) -> int:
+        """Periods of the month missing or with only a rejected report."""
+        return self.reports.get("missing", 0) + self.reports.get("rejected", 0)
+
+    @property
+    def all_on_time(self) -> bool:
+        return self.periods > 0 and self.reports.get("on_time", 0) == self.periods
 
     def _sum(self, group: str) -> float:
         return _round(sum(i.points for i in self.items if i.group == group))
@@ -119,8 +144,9 @@ class UnitScore:
         return {
             "unit": self.unit, "rank": self.rank, "previous_rank": self.previous_rank,
             "change": self.change, "total": self.total, "report": self.report, "task": self.task,
-            "bonus": self.bonus, "grade": self.grade, "floored": self.floored,
-            "reports": dict(self.reports), "items": [i.to_row() for i in self.items],
+            "bonus": self.bonus, "grade": self.grade, "grade_note": self.grade_note, "floored": self.floored,
+            "reports": dict(self.reports), "red": self.red, "overdue": self.overdue,
+            "items": [i.to_row() for i in self.items],
         }
 
 
@@ -133,11 +159,23 @@ def fmt_points(value: float, *, signed: bool = False) -> str:
 
 
 def grade_of(total: float, rules: ScoringRules) -> str:
+    """The grade the points give."""
     if total >= rules.excellent:
         return GRADES[0]
     if total >= rules.good:
         return GRADES[1]
     return GRADES[2]
+
+
+def grade(score: UnitScore, rules: ScoringRules) -> tuple[str, str]:
+    """The grade after the reporting rules, and why it is below the points' grade ("" if not)."""
+    by_points = grade_of(score.total, rules)
+    if score.reported == 0:
+        worst = rules.no_report_grade
+        return worst, "" if worst == by_points else f"本月没有合格台账，定为{worst}"
+    if score.unreported and GRADES.index(by_points) < GRADES.index(rules.missing_grade_cap):
+        return rules.missing_grade_cap, f"本月有{score.unreported}期未报送或退回未改，最高为{rules.missing_grade_cap}"
+    return by_points, ""
 
 
 def report_state(rows: Iterable[Judgement]) -> str:
@@ -164,7 +202,7 @@ def score_units(
     scores = [_score_unit(unit, month, rules) for unit in order]
     rank_scores(scores)
     for s in scores:
-        s.grade = grade_of(s.total, rules)
+        s.grade, s.grade_note = grade(s, rules)
         s.previous_rank = previous_ranks.get(s.unit) if previous_ranks is not None else None
         s.change = change_text(s.rank, s.previous_rank, has_previous=previous_ranks is not None)
     return sorted(scores, key=lambda s: s.rank)
@@ -172,11 +210,15 @@ def score_units(
 
 def rank_scores(scores: list[UnitScore]) -> None:
     """Competition ranks (1, 2, 2, 4): equal totals share a rank; order within a tie is
-    the order the units came in."""
-    ordered = sorted(range(len(scores)), key=lambda i: -scores[i].total)
+    the order the units came in. A unit without any accepted report in the month ranks after
+    every unit that reported, whatever its points."""
+    def key(i: int) -> tuple[bool, float]:
+        return (scores[i].periods > 0 and scores[i].reported == 0, -scores[i].total)
+
+    ordered = sorted(range(len(scores)), key=key)
     for position, i in enumerate(ordered):
-        prev = scores[ordered[position - 1]] if position else None
-        scores[i].rank = prev.rank if prev and prev.total == scores[i].total else position + 1
+        prev = ordered[position - 1] if position else None
+        scores[i].rank = scores[prev].rank if prev is not None and key(prev) == key(i) else position + 1
 
 
 def change_text(rank: int, previous: int | None, *, has_previous: bool) -> str:
@@ -217,6 +259,7 @@ def _score_unit(unit: str, month: Sequence[tuple[Period, Sequence[Judgement]]], 
                 why = "本期进展照抄上期" if j.copied else "本期进展未填写"
                 points, note = no_progress.take(rules.no_progress, why)
                 items.append(ScoreItem(rule="no_progress", points=-points, note=note, **base))
+            score.red += j.light == RED
             if j.overdue:
                 overdue_periods.setdefault(j.task_id, []).append(label)
                 if j.task_id not in overdue_seen:
@@ -234,6 +277,7 @@ def _score_unit(unit: str, month: Sequence[tuple[Period, Sequence[Judgement]]], 
                 wanted = j.early_milestones * rules.early_bonus
                 points, note = early.take(wanted, f"提前完成时间节点{j.early_milestones}个")
                 items.append(ScoreItem(rule="early", points=points, note=note, **base))
+    score.overdue = len(overdue_seen)
     score.items = _explain_overdue(items, overdue_periods)
     score.items.sort(key=lambda i: (_period_index(month, i.period), RULE_ORDER.index(i.rule)))
     return score
@@ -300,3 +344,39 @@ def _period_index(month: Sequence[tuple[Period, Sequence[Judgement]]], key: str)
 
 def _round(value: float) -> float:
     return round(value + 0.0, 2)
+
+
+def praised(scores: Sequence[UnitScore], rules: ScoringRules) -> list[UnitScore]:
+    """The units the bulletin praises (docs/rules.md, "表扬与批评"): every period reported on
+    time, no red light and no overdue task in the month, graded ``praise_grade``; the best
+    ``honour_size`` of them by rank, ties kept together."""
+    eligible = sorted((s for s in scores if s.all_on_time and s.red == 0 and s.overdue == 0
+                       and s.grade == rules.praise_grade), key=lambda s: s.rank)
+    if len(eligible) <= rules.honour_size:
+        return eligible
+    last = eligible[rules.honour_size - 1].rank if rules.honour_size > 0 else 0
+    return [s for s in eligible if s.rank <= last]
+
+
+def criticised(scores: Sequence[UnitScore], rules: ScoringRules) -> list[tuple[UnitScore, list[str]]]:
+    """The units the bulletin criticises, worst first, each with its reasons: periods missing or
+    sent back and not fixed, red lights, overdue tasks, and the ``shame_size`` lowest scores
+    (ties kept) among units that lost points."""
+    losing = sorted((s for s in scores if s.total < s.start), key=lambda s: s.total)
+    lowest = {id(s) for s in losing if sum(1 for o in losing if o.total < s.total) < rules.shame_size}
+    out = []
+    for s in sorted(scores, key=lambda s: (-s.rank, s.total)):
+        reasons = []
+        for rule, word in (("missing", "未报送"), ("rejected", "退回未改")):
+            labels = [i.period_label for i in s.items if i.rule == rule]
+            if labels:
+                reasons.append(f"{'、'.join(labels)}{word}")
+        if s.red:
+            reasons.append(f"红灯{s.red}项次")
+        if s.overdue:
+            reasons.append(f"逾期未完成任务{s.overdue}项")
+        if id(s) in lowest:
+            reasons.append(f"得分{fmt_points(s.total)}分、排名靠后")
+        if reasons:
+            out.append((s, reasons))
+    return out

@@ -32,7 +32,10 @@ RULE_LABELS = {
     "rejected": "退回未重报（每期扣）", "no_progress": "无实质进展（每项每期扣）",
     "no_progress_cap": "无实质进展每月最多扣", "yellow": "黄灯（每项每期扣）", "red": "红灯（每项每期扣）",
     "overdue": "逾期未完成（每项每月扣）", "early_bonus": "提前完成节点（每个加）", "bonus_cap": "每月最多加",
-    "excellent": "优秀（不低于）", "good": "良好（不低于）", "honour_size": "红榜单位数", "shame_size": "黑榜单位数",
+    "excellent": "优秀（不低于）", "good": "良好（不低于）",
+    "missing_grade_cap": "有未报送或退回未改期次的单位最高等次", "no_report_grade": "全月没有合格台账的单位等次",
+    "praise_grade": "通报表扬须达到的等次", "honour_size": "通报表扬最多单位数", "shame_size": "得分最低的批评单位数",
+    "criticism": "批评的称谓",
 }
 
 
@@ -121,11 +124,15 @@ def _items(ws: Worksheet, fmt: dict[str, Any], scores: list[UnitScore]) -> None:
 
 
 def _rules(ws: Worksheet, fmt: dict[str, Any], rules: ScoringRules) -> None:
-    _header(ws, 0, ("规则", "ledger.toml 配置项", "分值"), fmt)
+    _header(ws, 0, ("规则", "ledger.toml 配置项", "取值"), fmt)
     for r, f in enumerate(fields(rules), start=1):
         _text(ws, r, 0, RULE_LABELS.get(f.name, f.name), fmt)
         _text(ws, r, 1, f"scoring.{f.name}", fmt)
-        ws.write_number(r, 2, getattr(rules, f.name), fmt["number"])
+        value = getattr(rules, f.name)
+        if isinstance(value, str):
+            _text(ws, r, 2, value, fmt, "center")
+        else:
+            ws.write_number(r, 2, value, fmt["number"])
     ws.set_column(0, 0, 28)
     ws.set_column(1, 1, 26)
     ws.set_column(2, 2, 10)

@@ -85,6 +85,8 @@ DONE_NOT_100 = ProblemType(
     "done-not-100", "error", "推进状态为“已完成”，但完成进度为 {value}，请将完成进度改为100或修改推进状态")
 FULL_NOT_DONE = ProblemType(
     "percent-100-not-done", "warning", "完成进度为100，但推进状态为“{value}”；如已完成请选择“已完成”")
+ONGOING_DONE = ProblemType(
+    "ongoing-not-done", "warning", "本任务为常态化（长期坚持）任务，不设“已完成”，已按“常态化推进”收取；下次请选择“常态化推进”")
 PROGRESS_MISSING = ProblemType(
     "progress-missing", "error", "本期进展情况未填写，请写明本期做了什么、达到什么程度")
 MERGED_INPUT = ProblemType(
@@ -237,7 +239,7 @@ def _by_metadata(ctx: _Ctx, md: dict[str, str]) -> _Ident:
         shown = _period_label(ident.period or "", ctx.read.meta.get("cycle") or ctx.period.cycle)
         ctx.add(WRONG_PERIOD, value=shown or "未知期次", expected=ctx.period.label())
     version = md.get("layout_version")
-    if version and version != str(layout.LAYOUT_VERSION):
+    if version and version not in {str(v) for v in layout.READABLE_LAYOUT_VERSIONS}:
         ctx.add(LAYOUT_VERSION_MISMATCH, value=version, expected=layout.LAYOUT_VERSION)
     return ident
 
@@ -392,7 +394,7 @@ def _check_rows(ctx: _Ctx, header_row: int, cols: dict[str, int], tasks: list[_E
             continue
         row = columns.row(ctx.read.rows, r)
         _check_locked(ctx, r, row, columns, exp)
-        entries.append(_check_inputs(ctx, r, row, columns, exp.task_id))
+        entries.append(_check_inputs(ctx, r, row, columns, exp))
     return entries
 
 
@@ -453,11 +455,13 @@ def _merged_inputs(ctx: _Ctx, cols: dict[str, int], task_rows: set[int]) -> None
             ctx.add(MERGED_INPUT, r=top, c=left, value=rng)
 
 
-def _check_inputs(ctx: _Ctx, r: int, row: Sequence[object], columns: _Columns, task_id: str) -> Entry:
+def _check_inputs(ctx: _Ctx, r: int, row: Sequence[object], columns: _Columns, exp: _Expected) -> Entry:
     """The unit's cells of one task row: formulas, lengths, status, percent, progress."""
+    task_id = exp.task_id
+    ongoing = exp.task is not None and exp.task.ongoing
     _check_input_cells(ctx, r, row, columns.inputs, task_id)
-    status = _check_status(ctx, r, row, columns.at.get("status"), task_id)
-    percent = _check_percent(ctx, r, row, columns.at.get("percent"), task_id, status)
+    status = _check_status(ctx, r, row, columns.at.get("status"), task_id, ongoing)
+    percent = _check_percent(ctx, r, row, columns.at.get("percent"), task_id, status, ongoing)
     texts = {attr: "" if c is None else _cell_text(row[c]) for attr, c in columns.entry}
     progress = texts[_ENTRY_FIELDS["progress"]]
     if "progress" in columns.at and not progress and status != layout.DONE:
@@ -481,7 +485,8 @@ def _check_input_cells(ctx: _Ctx, r: int, row: Sequence[object], inputs: tuple[i
             ctx.add(CELL_TOO_LONG, r=r, c=c, task=task_id, limit=limit)
 
 
-def _check_status(ctx: _Ctx, r: int, row: Sequence[object], c: int | None, task_id: str) -> str | None:
+def _check_status(ctx: _Ctx, r: int, row: Sequence[object], c: int | None, task_id: str,
+                  ongoing: bool = False) -> str | None:
     if c is None:
         return None
     text = _cell_text(row[c])
@@ -494,17 +499,23 @@ def _check_status(ctx: _Ctx, r: int, row: Sequence[object], c: int | None, task_
         return None
     if status == layout.OVERDUE:
         ctx.add(STATUS_OVERDUE_CHOSEN, r=r, c=c, task=task_id, value=text)
+    elif ongoing and status == layout.DONE:  # an ongoing task is never done
+        ctx.add(ONGOING_DONE, r=r, c=c, task=task_id, value=text)
+        return layout.ONGOING
     elif text != status:
         ctx.add(STATUS_NORMALISED, r=r, c=c, task=task_id, value=text, status=status)
     return status
 
 
 def _check_percent(
-    ctx: _Ctx, r: int, row: Sequence[object], c: int | None, task_id: str, status: str | None
+    ctx: _Ctx, r: int, row: Sequence[object], c: int | None, task_id: str, status: str | None,
+    ongoing: bool = False,
 ) -> int | None:
     if c is None:
         return None
     raw = row[c]
+    if ongoing and (raw is None or _cell_text(raw) in ("", *layout.NO_PERCENT)):
+        return None  # an ongoing task may leave 完成进度 empty
     parsed = layout.parse_percent(raw)
     if parsed.empty:
         if status == layout.NOT_STARTED:
@@ -523,6 +534,6 @@ def _check_percent(
         ctx.add(PERCENT_NORMALISED, r=r, c=c, task=task_id, value=_cell_text(raw), percent=parsed.value)
     if status == layout.DONE and parsed.value < 100:
         ctx.add(DONE_NOT_100, r=r, c=c, task=task_id, value=parsed.value)
-    elif parsed.value == 100 and status is not None and status != layout.DONE:
+    elif parsed.value == 100 and status is not None and status != layout.DONE and not ongoing:
         ctx.add(FULL_NOT_DONE, r=r, c=c, task=task_id, value=status)
     return parsed.value

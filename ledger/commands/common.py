@@ -34,8 +34,8 @@ def fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def workspace() -> config.Workspace:
-    """The workspace chosen by --workspace, $LEDGER_WORKSPACE or the current directory, with
-    what a killed run left in it removed."""
+    """The workspace chosen by --workspace or $LEDGER_WORKSPACE, else the one the current directory
+    is in, with what a killed run left in it removed."""
     obj = click.get_current_context().find_root().obj or {}
     ws = config.load(obj.get("workspace"))
     clean_leftovers([ws.paths.out, ws.paths.source_data, ws.paths.store.parent])

@@ -19,7 +19,7 @@ from ledger.errors import LedgerError
 
 @click.command("generate")
 @programme_period
-@click.option("--unit", "units", multiple=True, help="只生成该牵头单位的台账（可重复）；默认全部牵头单位。")
+@click.option("--unit", "units", multiple=True, help="只生成该牵头单位的台账（可重复，可写单位名录中的简称或别名）；默认全部牵头单位。")
 @click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path),
               help="输出目录（工作区内），默认 out/<项目>/<周期>/templates/。")
 @click.option("--no-prefill", is_flag=True, help="不从历史记录预填上期进展。")
@@ -48,7 +48,7 @@ def generate_cmd(programme: str, period: str, units: tuple[str, ...], output: Pa
 
 
 @click.command("collect")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="路径...")
 @programme_period
 @click.option("--no-receipts", is_flag=True, help="不生成回执。")
 @click.option("--jobs", "-j", type=click.IntRange(0, 64), default=0, show_default=True,

@@ -22,7 +22,7 @@ def registry() -> None:
 
 
 @registry.command("import")
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="通知文件...")
 @click.option("--programme", "-p", help="项目编号（ledger.toml 中的 programmes.<编号>）；不填则按文号匹配。")
 @click.option("--output", "-o", type=click.Path(path_type=Path), help="任务清单写到此路径（默认 source_data/<项目>/registry.xlsx）。")
 @click.option("--force", is_flag=True, help="覆盖已有的任务清单（原文件自动备份，已审核的任务编号保留）。")
@@ -35,8 +35,10 @@ def registry_import(files: tuple[Path, ...], programme: str | None, output: Path
     from ledger.registry.model import export_json
 
     ws = workspace()
-    outcome = import_registry(ws, list(files), programme, output, force)
+    outcome = import_registry(ws, list(files), programme, output.resolve() if output else None, force)
     problems = outcome.result.problems
+    for count in outcome.result.counts:  # on stderr with --json, so the JSON stays parseable
+        click.echo(f"{count.source}：识别编号条目 {count.items} 个，导入任务 {count.tasks} 个", err=as_json)
     if as_json:
         echo_json(export_json([outcome.result.registry]))
     else:
@@ -68,7 +70,7 @@ def registry_list(as_json: bool) -> None:
 
 
 @registry.command("check")
-@click.argument("programmes", nargs=-1)
+@click.argument("programmes", nargs=-1, metavar="[项目编号]...")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出问题清单。")
 @fail_cleanly
 def registry_check(programmes: tuple[str, ...], as_json: bool) -> None:
@@ -90,7 +92,7 @@ def registry_check(programmes: tuple[str, ...], as_json: bool) -> None:
 
 
 @registry.command("export")
-@click.argument("programme")
+@click.argument("programme", metavar="项目编号")
 @click.option("--json", "as_json", is_flag=True, default=True, help="以 JSON 输出（默认）。")
 @fail_cleanly
 def registry_export(programme: str, as_json: bool) -> None:

@@ -17,7 +17,7 @@ import pandas as pd
 from ledger.config import Programme
 from ledger.consolidate import tables
 from ledger.consolidate.judge import PeriodJudgement, judge_and_save
-from ledger.consolidate.model import GREEN, LIGHTS, RED, YELLOW, Judgement
+from ledger.consolidate.model import GREEN, LIGHTS, RED, YELLOW, Judgement, count_rows
 from ledger.consolidate.summary import (
     BY_UNIT,
     CHANGES,
@@ -71,7 +71,8 @@ class Summary:
         c = self.counts
         out = [
             f"{self.programme} {self.period.label()}：任务{c['tasks']}项（按牵头单位{c['rows']}行），"
-            f"绿灯{c[GREEN]}、黄灯{c[YELLOW]}、红灯{c[RED]}，逾期{c['overdue']}项，照抄上期{c['copied']}项。",
+            f"绿灯{c[GREEN]}、黄灯{c[YELLOW]}、红灯{c[RED]}，未报送{c['unreported']}项，逾期{c['overdue']}项，"
+            f"照抄上期{c['copied']}项。",
             f"报送：应报{c['units']}个单位，按时{c['on_time']}个，逾期{c['late']}个，"
             f"未报送{c['missing']}个，退回待改{c['rejected']}个。",
             f"本期变化：{len(self.changes)}项。",
@@ -105,14 +106,8 @@ def summarise(programme: Programme, registry: Registry, result: PeriodJudgement)
     overview = tables.overview(registry, result, cycle, programme.issued.year)
     prev = result.previous_period.key if result.previous else None
     js = result.judgements
-    lights = Counter(j.light for j in js)
     states = Counter(r.status.state for r in result.reports.values())
-    counts = {
-        "tasks": len({j.task_id for j in js}), "rows": len(js), **{k: lights[k] for k in LIGHTS},
-        "overdue": sum(j.overdue for j in js), "completed": sum(j.status == "已完成" for j in js),
-        "copied": sum(j.copied for j in js), "early_milestones": sum(j.early_milestones for j in js),
-        "units": len(result.reports), **{s: states[s] for s in STATES},
-    }
+    counts = {**count_rows(js), "units": len(result.reports), **{s: states[s] for s in STATES}}
     return Summary(
         programme=programme.id, period=result.period, previous_period=prev, overview=overview,
         by_unit=tables.by_unit(registry, result), lagging=tables.lagging(overview),
@@ -153,8 +148,9 @@ def _texts(programme: Programme, summary: Summary) -> SheetText:
         changes = f"无上期汇总数据，仅列出照抄上期的任务（{c['copied']}项）。"
     notes = {
         OVERVIEW: (f"共{c['tasks']}项任务（按牵头单位计{c['rows']}行）：绿灯{c[GREEN]}项、黄灯{c[YELLOW]}项、"
-                   f"红灯{c[RED]}项，逾期{c['overdue']}项。序时进度截至{cn_date(period.end)}。"),
-        BY_UNIT: (f"共{c['units']}个牵头单位。正常推进含按序时推进、超序时、常态化推进；"
+                   f"红灯{c[RED]}项；未报送{c['unreported']}项（不亮绿灯），逾期{c['overdue']}项。"
+                   f"序时进度截至{cn_date(period.end)}。"),
+        BY_UNIT: (f"共{c['units']}个牵头单位。正常推进含按序时推进、超序时、常态化推进；未报送为本期没有合格台账的任务；"
                   "逾期含完成时限或时间节点已过仍未完成的任务。"),
         LAGGING: f"红灯{c[RED]}项、黄灯{c[YELLOW]}项，按严重程度排列（逾期在前，偏差大的在前）。",
         CHANGES: changes,

@@ -20,10 +20,11 @@ from ledger.registry.model import Registry, Task
 from ledger.reporting import UnitStatus, period_status
 from ledger.rules import LightRules
 from ledger.run import Run
-from ledger.schedule import Step, current_step, schedule_percent, steps
+from ledger.schedule import Step, current_step, ongoing_now, schedule_percent, steps
 from ledger.store import Entry
 
 REASON_MAX = 30
+MAX_PERIODS_BACK = 400  # how far periods_since counts back (more than seven years of weeks)
 _SPACE = re.compile(r"\s+")
 _ON_TRACK = (layout.ON_SCHEDULE, layout.AHEAD, layout.ONGOING)
 _BEHIND = (layout.LAGGING, layout.NOT_STARTED)
@@ -45,6 +46,7 @@ class UnitReport:
     carried_from: str = ""
     previous: Mapping[str, Entry] = field(default_factory=dict)
     carried: frozenset[str] = frozenset()  # task ids whose entry comes from ``carried_from``
+    unreported_periods: int = 0  # periods running without an accepted report, this one included
 
 
 class Prior(NamedTuple):
@@ -83,32 +85,43 @@ def judge_task(
     period: Period,
     issued: date,
     rules: LightRules,
-    report_state: str = "missing",
+    report_state: str = "on_time",
     carried_from: str = "",
     previous_entry: Entry | None = None,
     previous: Prior | Judgement | None = None,
     plan: list[Step] | None = None,
+    unreported_periods: int = 1,
+    past_due: bool = True,
 ) -> Judgement:
-    """Judge one task of one lead unit; *previous* is last period's judgement of it,
-    *plan* the task's :func:`steps` when the caller has them already."""
+    """Judge one task of one lead unit (docs/rules.md, "灯号").
+
+    *entry* is the unit's report on the task: this period's, or the last one carried over
+    (*carried_from* names its period), or None when the unit never reported on it.
+    *unreported_periods* counts the periods running without an accepted report, this one
+    included; *past_due* is false while the period's due time has not come. *previous* is
+    last period's judgement of the task, *plan* its :func:`steps` when the caller has them.
+    """
     ref = period.end
     plan = steps(task) if plan is None else plan
     year = issued.year
     reported = (layout.normalise_status(entry.status) or "") if entry else ""
+    if task.ongoing and reported == layout.DONE:
+        reported = layout.ONGOING  # an ongoing task is never done
     percent = entry.percent if entry else None
-    done = task.done or reported == layout.DONE or percent == 100
+    done = task.done or (not task.ongoing and (reported == layout.DONE or percent == 100))
     current = current_step(plan, ref)
     schedule = schedule_percent(plan, issued, ref)
     deviation = percent - schedule if percent is not None and schedule is not None else None
     overdue = False
-    ongoing_now = task.ongoing and not task.done and (not plan or plan[0].due < ref)
+    ongoing = ongoing_now(task, plan, ref)
+    unreported = report_state not in REPORTED or bool(carried_from) or entry is None
 
     if done:
         status, light = layout.DONE, GREEN
         reason = "通知印发时已完成" if task.done and entry is None else "已完成"
-    elif ongoing_now:
+    elif ongoing:
         status, schedule, deviation, current = layout.ONGOING, None, None, None
-        light, reason = GREEN, "常态化推进" if entry else "未报送"
+        light, reason = GREEN, "常态化推进"
         if reported in _BEHIND:
             light, reason = YELLOW, f"常态化任务，自报{reported}"
     else:
@@ -118,19 +131,23 @@ def judge_task(
             percent is None or percent < current.share)
         if plan and plan[-1].due < ref:
             status, light, overdue = layout.OVERDUE, RED, True
-            reason = _passed(plan[-1], year, entry is None)
+            reason = _passed(plan[-1], year, unreported)
         elif missed:
             light, overdue = RED, True
             status = layout.NOT_STARTED if status == layout.NOT_STARTED else layout.LAGGING
-            reason = _passed(missed[0], year, entry is None)
+            reason = _passed(missed[0], year, unreported)
         elif entry is None:
-            light, reason = (YELLOW, f"未报送，{_step_name(current, year)}临近") if near else (GREEN, "未报送")
+            light, reason = GREEN, ""  # nothing reported: decided below
         elif deviation is not None and deviation < rules.yellow_min_deviation:
             light, reason = RED, _deviation_reason(deviation, schedule, percent)
         elif deviation is not None and deviation < rules.green_min_deviation:
             light, reason = YELLOW, _deviation_reason(deviation, schedule, percent)
         elif near and status in _BEHIND:
             light, reason = YELLOW, f"{_step_name(current, year)}临近，{_FOOT[status]}"
+        elif rules.self_reported_lagging and (
+                reported == layout.LAGGING or (reported == layout.NOT_STARTED and (schedule or 0) > 0)):
+            light, reason = YELLOW, f"自报{reported}" + (
+                "，未填完成进度" if percent is None else f"（序时{schedule}%，实际{percent}%）")
         elif deviation is not None:
             light, reason = GREEN, f"进度正常（序时{schedule}%，实际{percent}%）"
         elif status in _BEHIND:
@@ -138,13 +155,18 @@ def judge_task(
         else:
             light, reason = GREEN, "未填完成进度" if plan else "无完成时限"
 
+    if unreported:
+        light, reason = _unreported(light, reason, overdue, entry, report_state, carried_from, period, rules,
+                                    unreported_periods, past_due, percent, reported)
+        status = layout.UNREPORTED  # whatever it was: overdue stays in ``overdue`` and the reason
+
     streak = (previous.yellow_streak if previous else 0) + 1 if light == YELLOW else 0
-    if light == YELLOW and streak >= rules.red_after_yellow_periods:
+    if light == YELLOW and streak >= rules.red_after_yellow_periods and past_due:
         light, reason = RED, f"连续{streak}期黄灯：{reason}"
 
     carried = bool(carried_from)
     fresh = entry is not None and not carried
-    prev_done = previous_entry is not None and (
+    prev_done = previous_entry is not None and not task.ongoing and (
         layout.normalise_status(previous_entry.status) == layout.DONE or previous_entry.percent == 100)
     copied = (fresh and previous_entry is not None and not (done and prev_done)
               and bool(_norm(entry.progress)) and _norm(entry.progress) == _norm(previous_entry.progress))
@@ -155,10 +177,41 @@ def judge_task(
         light=light, reason=clip(reason), status=status, reported_status=reported,
         percent=percent, schedule_percent=schedule, deviation=deviation, overdue=overdue,
         milestone_due=current.due if current else None,
-        milestone_text=(current.text or "完成时限") if current else ("常态化推进" if ongoing_now else ""),
+        milestone_text=(current.text or "完成时限") if current else ("常态化推进" if ongoing else ""),
         report_state=report_state, carried=carried, copied=copied, early_milestones=early,
         progress=entry.progress if entry else "", yellow_streak=streak, carried_from=carried_from,
+        unreported=unreported, unreported_periods=unreported_periods if unreported else 0,
     )
+
+
+#: report states in which the unit's accepted file of the period is there
+REPORTED = ("on_time", "late")
+_WORSE = {GREEN: 0, YELLOW: 1, RED: 2}
+
+
+def _unreported(light: str, reason: str, overdue: bool, entry: Entry | None, report_state: str,
+                carried_from: str, period: Period, rules: LightRules, periods: int, past_due: bool,
+                percent: int | None, reported: str) -> tuple[str, str]:
+    """The light of a task its unit did not report on this period: never green (docs/rules.md).
+
+    Yellow the first period; red from ``unreported_red_after`` periods running, when the unit
+    never reported on the task, or when a step passed meanwhile (*overdue*, whose reason
+    stands); the carried data's own light when it is worse. Before the due time, at most yellow.
+    """
+    if overdue:
+        return RED, reason
+    what = {"missing": "未报送", "rejected": "退回未改"}.get(report_state, "本期未报此任务")
+    if not past_due and report_state == "missing":
+        return YELLOW, "尚未报送（未到截止时间）"
+    if entry is None:
+        return (RED if rules.never_reported_red else YELLOW), f"{what}，无进展数据"
+    running = f"连续{periods}期" if periods > 1 and report_state in ("missing", "rejected") else ""
+    shown = f"实际{percent}%" if percent is not None else (reported or "无进度")
+    said = f"{running}{what}（沿用{period_name(carried_from, period.cycle)}数据：{shown}）"
+    own = RED if periods >= rules.unreported_red_after else YELLOW
+    if _WORSE[light] > _WORSE[own]:
+        return light, f"{said}；{reason}"
+    return own, said
 
 
 def _judged_status(reported: str, percent: int | None, deviation: int | None, rules: LightRules) -> str:
@@ -200,6 +253,8 @@ def judge_units(
                 carried_from=report.carried_from if report and task.id in report.carried else "",
                 previous_entry=report.previous.get(task.id) if report else None,
                 previous=previous.get((task.id, unit)), plan=plan,
+                unreported_periods=report.unreported_periods if report else 1,
+                past_due=report.status.past_due if report else True,
             ))
             used.append(entry)
     return judgements, used
@@ -213,14 +268,26 @@ def gather_reports(run: Run) -> dict[str, UnitReport]:
         last = store.last_accepted_before(programme_id, key, st.unit)
         previous = {e.task_id: e for e in last[1]} if last else {}
         last_key = last[0].period if last else ""
-        if st.state in ("on_time", "late") and st.submission_id is not None:
+        if st.state in REPORTED and st.submission_id is not None:
             current = {e.task_id: e for e in store.entries(st.submission_id)}
             # A task missing from this period's file keeps its last accepted values.
             carried = frozenset(k for k in previous if k not in current)
-            out[st.unit] = UnitReport(st, {**previous, **current}, last_key if carried else "", previous, carried)
+            out[st.unit] = UnitReport(st, {**previous, **current}, last_key if carried else "", previous, carried,
+                                      1 if carried else 0)
         else:
-            out[st.unit] = UnitReport(st, previous, last_key, previous, frozenset(previous))
+            out[st.unit] = UnitReport(st, previous, last_key, previous, frozenset(previous),
+                                      periods_since(run.period, last_key, run.programme.issued))
     return out
+
+
+def periods_since(period: Period, last_key: str, issued: date) -> int:
+    """Periods from the one after *last_key* (the unit's last accepted report; "" for none) up to
+    *period*, counting back no further than the notice's issue date."""
+    count, p = 1, period.previous()
+    while p.key != last_key and p.end >= issued and count < MAX_PERIODS_BACK:
+        count += 1
+        p = p.previous()
+    return count
 
 
 def judge(run: Run, *, depth: int | None = None) -> PeriodJudgement:

@@ -7,9 +7,12 @@ that caught up later still shows as red for the period it was red in.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
 from datetime import date
 from typing import Any
+
+from ledger import layout
 
 GREEN, YELLOW, RED = "green", "yellow", "red"
 LIGHTS = (GREEN, YELLOW, RED)
@@ -23,9 +26,10 @@ class Judgement:
     """The light of one task for one lead unit in one period, and why.
 
     ``status`` is the canonical status after the tool's judgement (逾期未完成 when a
-    deadline or milestone has passed unfinished, whatever the unit wrote);
-    ``reported_status`` is what the unit chose. ``carried`` means the unit did not
-    report this period and the values are its last accepted ones.
+    deadline or milestone has passed unfinished, whatever the unit wrote; 未报送 when the
+    unit did not report on the task this period); ``reported_status`` is what the unit chose
+    (this period, or in the period it is carried from). ``carried`` means the values are
+    the unit's last accepted ones, from ``carried_from``.
     """
 
     programme: str
@@ -49,6 +53,8 @@ class Judgement:
     progress: str = ""
     yellow_streak: int = 0  # periods running this task's light was yellow before escalation
     carried_from: str = ""  # period key the carried values come from (with ``carried``)
+    unreported: bool = False  # no accepted report of this period covers the task (status 未报送)
+    unreported_periods: int = 0  # periods running without an accepted report, this one included
 
     def to_row(self) -> dict[str, Any]:
         row = asdict(self)
@@ -61,7 +67,31 @@ class Judgement:
         data = {k: v for k, v in row.items() if k in names}
         if data.get("milestone_due"):
             data["milestone_due"] = date.fromisoformat(str(data["milestone_due"]))
-        for flag in ("overdue", "carried", "copied"):
+        for flag in ("overdue", "carried", "copied", "unreported"):
             if flag in data:
                 data[flag] = bool(data[flag])
         return cls(**data)
+
+
+#: status groups, in the order the 汇总表 and the bulletin list them: key, name, statuses
+STATUS_GROUPS = (
+    ("completed", "已完成", (layout.DONE,)),
+    ("on_track", "按序时推进", (layout.AHEAD, layout.ON_SCHEDULE, layout.ONGOING)),
+    ("lagging", "进展滞后", (layout.LAGGING, layout.OVERDUE)),
+    ("not_started", "未启动", (layout.NOT_STARTED,)),
+    ("unreported", "未报送", (layout.UNREPORTED,)),
+)
+
+
+def count_rows(judgements: Iterable[Judgement]) -> dict[str, int]:
+    """The counts every report of one period shows (汇总表, its JSON, the bulletin): tasks, rows
+    (a co-led task is a row per lead unit), lights, status groups, overdue, copied, early."""
+    rows = list(judgements)
+    out = {"tasks": len({j.task_id for j in rows}), "rows": len(rows)}
+    out.update({light: sum(j.light == light for j in rows) for light in LIGHTS})
+    for key, _name, statuses in STATUS_GROUPS:
+        out[key] = sum(j.status in statuses for j in rows)
+    out.update(overdue=sum(j.overdue for j in rows), copied=sum(j.copied for j in rows),
+               early_milestones=sum(j.early_milestones for j in rows))
+    return out
+

@@ -78,8 +78,8 @@ OVERVIEW_COLS = (
 BY_UNIT_COLS = (
     Col("unit", "牵头单位", 22), Col("tasks", "任务数", 8, "number"), Col("completed", "已完成", 8, "number"),
     Col("on_schedule", "正常推进", 9, "number"), Col("lagging", "滞后", 8, "number"),
-    Col("not_started", "未启动", 8, "number"), Col("overdue", "逾期", 8, "number"),
-    Col(GREEN, "绿灯", 8, "number"), Col(YELLOW, "黄灯", 8, "number"), Col(RED, "红灯", 8, "number"),
+    Col("not_started", "未启动", 8, "number"), Col("unreported", "未报送", 8, "number"),
+    Col("overdue", "逾期", 8, "number"), Col(GREEN, "绿灯", 8, "number"), Col(YELLOW, "黄灯", 8, "number"), Col(RED, "红灯", 8, "number"),
     Col("copied", "照抄上期", 9, "number"), Col("report", "报送情况", 18, "center"),
 )
 LAGGING_COLS = (
@@ -235,7 +235,7 @@ def _table_sheet(sheet, fmt: _Formats, cols: Sequence[Col], title: str, note: st
             for light, cf in fmt.lights.items():
                 sheet.conditional_format(FIRST_ROW, c, last_row, c, {
                     "type": "cell", "criteria": "==", "value": f'"{LIGHT_NAMES[light]}"', "format": cf})
-        elif col.key in (YELLOW, RED, "overdue"):
+        elif col.key in (YELLOW, RED, "overdue", "unreported"):
             sheet.conditional_format(FIRST_ROW, c, last_row, c, {
                 "type": "cell", "criteria": ">", "value": 0, "format": fmt.lights[RED if col.key != YELLOW else YELLOW]})
         elif col.key in ("report", "state_name"):

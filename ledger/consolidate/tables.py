@@ -21,11 +21,11 @@ from ledger.schedule import steps
 
 INT_COLUMNS = ("percent", "schedule", "deviation")
 ON_SCHEDULE = (layout.ON_SCHEDULE, layout.AHEAD, layout.ONGOING)
-# Status shares in a fixed order (统计图); "" is a task nobody ever reported on.
+# Status shares in a fixed order (统计图).
 STATUS_GROUPS = (
     ("已完成", (layout.DONE,)), ("正常推进", (layout.ON_SCHEDULE, layout.AHEAD)),
     ("常态化推进", (layout.ONGOING,)), ("滞后", (layout.LAGGING,)), ("未启动", (layout.NOT_STARTED,)),
-    ("逾期未完成", (layout.OVERDUE,)), ("无报送数据", ("",)),
+    ("逾期未完成", (layout.OVERDUE,)), ("未报送", (layout.UNREPORTED,)),
 )
 _LIGHT_RANK = {RED: 0, YELLOW: 1, GREEN: 2}
 
@@ -64,11 +64,14 @@ def overview(registry: Registry, result: PeriodJudgement, cycle: str, year: int)
         report = result.reports.get(j.unit)
         past_due = report.status.past_due if report else True
         current = plan.get(j.milestone_due) if j.milestone_due else None
+        progress = j.progress
+        if j.carried and j.carried_from and progress:
+            progress = f"（{period_name(j.carried_from, cycle)}报）{progress}"
         row = (
             j.task_id, category, task.text, j.unit,
             layout.LIST_SEP.join(u for u in task.lead_units if u != j.unit) if len(task.lead_units) > 1 else "",
             cooperating, deadline, step_line(current, year) if current else j.milestone_text,
-            j.progress, entry.cumulative if entry else "", j.percent, j.schedule_percent, j.deviation,
+            progress, entry.cumulative if entry else "", j.percent, j.schedule_percent, j.deviation,
             j.reported_status, j.status, j.light, j.reason, entry.problems_text if entry else "",
             entry.next_steps if entry else "", entry.coordination if entry else "", j.report_state,
             report_text(j, j.report_state, past_due, cycle), j.carried, j.carried_from, j.copied, j.overdue,
@@ -89,13 +92,14 @@ def by_unit(registry: Registry, result: PeriodJudgement) -> pd.DataFrame:
         c["on_schedule"] += j.status in ON_SCHEDULE
         c["lagging"] += j.status == layout.LAGGING
         c["not_started"] += j.status == layout.NOT_STARTED
+        c["unreported"] += j.status == layout.UNREPORTED
         c["overdue"] += j.overdue
         c[j.light] += 1
         c["copied"] += j.copied
         c["early_milestones"] += j.early_milestones
     reports = {u: r.status for u, r in result.reports.items()}
     cols: dict[str, list] = {k: [] for k in (
-        "unit", "tasks", "completed", "on_schedule", "lagging", "not_started", "overdue",
+        "unit", "tasks", "completed", "on_schedule", "lagging", "not_started", "unreported", "overdue",
         *LIGHTS, "copied", "early_milestones", "report_state", "report")}
     for unit, c in per.items():
         st = reports.get(unit)

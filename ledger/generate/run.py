@@ -48,6 +48,8 @@ def generate(
 ) -> list[GeneratedWorkbook]:
     """Write the workbooks of *units* (default: every lead unit) for the run's period.
 
+    A unit may be named by its alias or short name in the units directory (see :func:`lead_unit`).
+
     Files go to ``out/<programme>/<period>/templates/`` unless *out_dir* (inside the
     workspace) is given; results come back in unit order. *previous_for* gives a unit's
     last accepted report (see :func:`ledger.generate.prefill.previous_from_store`).
@@ -56,10 +58,7 @@ def generate(
     """
     ws, programme, period, registry = run.ws, run.programme, run.period, run.registry
     index = index_registry(registry)
-    chosen = list(dict.fromkeys(units)) if units else list(index.tasks_by_unit)
-    for unit in chosen:
-        if unit not in index.tasks_by_unit:
-            raise unknown_unit(unit, list(index.tasks_by_unit))
+    chosen = list(dict.fromkeys(lead_unit(run, u, index) for u in units)) if units else list(index.tasks_by_unit)
     _refuse_name_clashes(chosen, period)
     target = ws.inside(out_dir) if out_dir else run.out_dir() / TEMPLATES_DIR
     work = [(u, previous_for(u) if previous_for else None) for u in chosen]
@@ -73,6 +72,17 @@ def generate(
     with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(), initializer=_init_worker,
                              initargs=(job,)) as pool:
         return list(pool.map(_write_in_worker, [u for u, _ in work], [p for _, p in work], chunksize=chunk))
+
+
+def lead_unit(run: Run, name: str, index: RegistryIndex) -> str:
+    """The registry's name of the lead unit *name* stands for: itself, or an alias or short
+    name of the units directory in the programme's scope (县城管局 → 县城市管理局)."""
+    if name in index.tasks_by_unit:
+        return name
+    unit = run.directory.get(name, run.programme.scope)
+    if unit is not None and unit.name in index.tasks_by_unit:
+        return unit.name
+    raise unknown_unit(name, list(index.tasks_by_unit))
 
 
 def _refuse_name_clashes(units: Sequence[str], period: Period) -> None:

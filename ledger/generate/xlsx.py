@@ -25,6 +25,7 @@ from ledger.layout import PreviousReport, milestone_line, task_cells
 from ledger.periods import Period
 from ledger.registry.model import Registry, Task
 from ledger.reporting import reporting_for_unit
+from ledger.schedule import schedule_text
 
 GENERATOR = f"ledger {__version__}"
 AUTHOR = "ledger"
@@ -155,7 +156,8 @@ def _write_ledger(
     rows = []
     for n, task in enumerate(tasks):
         r = layout.FIRST_TASK_ROW + n
-        cells = task_cells(task, ref_year, previous.get(task.id))
+        cells = task_cells(task, ref_year, previous.get(task.id),
+                           schedule_text(task, programme.issued, period.end, ref_year))
         sheet.set_row(r, row_height([(v, c.width) for c in columns if isinstance(v := cells.get(c.key), str)]))
         sheet.write_number(r, pos["seq"], n + 1, fmt("locked_center"))
         for col in columns:
@@ -163,7 +165,8 @@ def _write_ledger(
                 continue
             value = cells.get(col.key)
             if col.locked:
-                base = "due_all" if col.key == "deadline" and due_in(task.deadline, period) else "locked"
+                base = "due_all" if col.key == "deadline" and due_in(task.deadline, period) else (
+                    "locked_center" if col.key == "schedule" else "locked")
             else:
                 base = "input_center" if col.kind in ("percent", "status") else "input"
             if isinstance(value, int):
@@ -173,8 +176,10 @@ def _write_ledger(
             else:
                 sheet.write_blank(r, pos[col.key], None, fmt(base))
         _write_milestones(sheet, fmt, r, pos["milestones"], task, ref_year, period)
+        if len(dict.fromkeys(task.lead_units)) > 1:
+            sheet.write_comment(r, pos["lead"], co_lead_note(task, unit), {"author": AUTHOR, "x_scale": 1.6})
         rows.append((task.id, r + 1, layout.row_checksum([cells[k] for k in layout.CHECKSUM_KEYS])))
-    _validate(sheet, pos, layout.FIRST_TASK_ROW, layout.FIRST_TASK_ROW + len(tasks) - 1)
+    _validate(sheet, pos, layout.FIRST_TASK_ROW, tasks, unit)
     sheet.freeze_panes(layout.FIRST_TASK_ROW, 0)
     sheet.set_landscape()
     sheet.set_paper(9)
@@ -258,8 +263,11 @@ def _put(sheet: Worksheet, first: int, last: int, text: str, cell_format: Format
         sheet.write_blank(layout.INFO_ROW, first, None, cell_format)
 
 
-def _validate(sheet: Worksheet, pos: Mapping[str, int], first: int, last: int) -> None:
-    """A status dropdown (arrow shown: 'dropdown': True) and whole numbers 0–100 on 完成进度."""
+def _validate(sheet: Worksheet, pos: Mapping[str, int], first: int, tasks: Sequence[Task], unit: str) -> None:
+    """A status dropdown (arrow shown: 'dropdown': True); whole numbers 0–100 on 完成进度, except
+    on ongoing tasks, whose cell may stay empty or hold "/" (an input message says so); and on
+    the 本期进展 cell of a co-led task, a message naming the other lead units."""
+    last = first + len(tasks) - 1
     c = pos["status"]
     sheet.data_validation(first, c, last, c, {
         "validate": "list", "source": list(layout.UNIT_STATUSES), "dropdown": True,
@@ -267,11 +275,43 @@ def _validate(sheet: Worksheet, pos: Mapping[str, int], first: int, last: int) -
         "error_title": "推进状态无效", "error_message": f"请从下拉列表中选择：{'、'.join(layout.UNIT_STATUSES)}。",
     })
     c = pos["percent"]
-    sheet.data_validation(first, c, last, c, {
-        "validate": "integer", "criteria": "between", "minimum": 0, "maximum": 100,
-        "input_title": "完成进度（%）", "input_message": "请填写0到100之间的整数，不带百分号，如：80。",
-        "error_title": "完成进度无效", "error_message": "完成进度应为0到100之间的整数（不带百分号），如：80。",
-    })
+    for start, end, ongoing in _runs([t.ongoing for t in tasks], first):
+        if ongoing:
+            sheet.data_validation(start, c, end, c, {
+                "validate": "any", "input_title": "常态化任务",
+                "input_message": ONGOING_PERCENT_MESSAGE,
+            })
+            continue
+        sheet.data_validation(start, c, end, c, {
+            "validate": "integer", "criteria": "between", "minimum": 0, "maximum": 100,
+            "input_title": "完成进度（%）", "input_message": "请填写0到100之间的整数，不带百分号，如：80。",
+            "error_title": "完成进度无效", "error_message": "完成进度应为0到100之间的整数（不带百分号），如：80。",
+        })
+    c = pos["progress"]
+    for r, task in enumerate(tasks, start=first):
+        others = [u for u in dict.fromkeys(task.lead_units) if u != unit]
+        if others:
+            sheet.data_validation(r, c, r, c, {
+                "validate": "any", "input_title": "共同牵头", "input_message": co_lead_note(task, unit)[:255]})
+
+
+ONGOING_PERCENT_MESSAGE = "常态化任务：完成进度可不填（或填“/”），推进状态请选“常态化推进”；此类任务不设“已完成”。"
+
+
+def co_lead_note(task: Task, unit: str) -> str:
+    """共同牵头：市文明办、市教育局；请报本单位承担部分."""
+    return f"共同牵头：{'、'.join(dict.fromkeys(task.lead_units))}；请报本单位承担部分。"
+
+
+def _runs(flags: Sequence[bool], first: int) -> list[tuple[int, int, bool]]:
+    """(first row, last row, flag) of each run of equal *flags*, rows counted from *first*."""
+    out: list[tuple[int, int, bool]] = []
+    for i, flag in enumerate(flags):
+        if out and out[-1][2] == flag:
+            out[-1] = (out[-1][0], first + i, flag)
+        else:
+            out.append((first + i, first + i, flag))
+    return out
 
 
 def _write_guide(sheet: Worksheet, fmt: _Formats, lines: Sequence[tuple[str, str]]) -> None:

@@ -13,8 +13,8 @@ from ledger.errors import InputError, LedgerError
 from ledger.problems import Problem
 from ledger.registry.check import check_registry
 from ledger.registry.importer import ImportResult, import_notices
-from ledger.registry.model import Registry
 from ledger.registry.units import UnitDirectory
+from ledger.registry.workbook import load_registry as load  # noqa: F401 - the stage's entry point
 from ledger.registry.workbook import read_registry, read_registry_file, write_registry
 
 
@@ -98,17 +98,3 @@ def check(ws: Workspace, programme_ids: Sequence[str] | None = None) -> dict[str
         problems += check_registry(registry, directory, ws.programme(pid).scope, file=path.name)
         out[pid] = problems
     return out
-
-
-def load(ws: Workspace, programme_id: str) -> Registry:
-    """The registry of *programme_id*; raise if it has structural errors."""
-    registry, problems = read_registry(ws, programme_id)
-    errors = [p for p in problems if p.is_error]
-    if errors:
-        lines = "\n".join(p.render() for p in errors[:20])
-        more = f"\n……共 {len(errors)} 个错误。" if len(errors) > 20 else ""
-        raise InputError(
-            f"任务清单 {ws.registry_path(programme_id)} 有错误，请先改正"
-            f"（ledger registry check {programme_id}）：\n{lines}{more}"
-        )
-    return registry

@@ -1,8 +1,13 @@
 """Read a 完成时限 into dates: the deadline, dated milestones, ongoing and done flags.
 
 Notices write deadlines as free Chinese ("2022年12月底前", "6月底前，完成立项；9月底前，
-完成招投标", "长期坚持"). The rules are FORMAT.md §3. What the parser cannot settle
+完成招投标", "长期坚持"). The forms and their meaning are docs/registry-import.md. What the parser cannot settle
 (an empty or unreadable 时限, "10月前") comes back as a Problem for the reviewer.
+
+Recurring duties ("每月底前报送", "每季度通报一次") have no single deadline: they are
+ongoing. Approximate dates (上旬, 中旬, "8.3" that may be a number cell's 8.30) take the
+last day they can mean and are flagged for the reviewer; docs/registry-import.md lists
+every form.
 
 Two reading modes: the 完成时限 field itself is read leniently (any date phrase counts),
 task prose strictly (a date counts only at the start of a clause, as in "，6月底前，完成…"),
@@ -16,10 +21,10 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from ledger.cnum import cn_int
 from ledger.periods import cn_date
 from ledger.problems import Problem, ProblemType
 from ledger.registry.model import Milestone
-from ledger.registry.notice import cn_int
 
 DEADLINE_AMBIGUOUS = ProblemType(
     "deadline-ambiguous", "warning",
@@ -29,6 +34,10 @@ DEADLINE_AMBIGUOUS = ProblemType(
 DEADLINE_DEFAULTED = ProblemType(
     "deadline-defaulted", "warning",
     "未写完成时限，已采用本方案的默认完成时限{value}，请审核确认。",
+)
+DEADLINE_APPROXIMATE = ProblemType(
+    "deadline-approximate", "warning",
+    "完成时限中的“{value}”{rule}，已暂按{date}处理，请核对并改为具体日期。",
 )
 DEADLINE_UNPARSED = ProblemType(
     "deadline-unparsed", "warning",
@@ -55,6 +64,9 @@ _DATE = re.compile(
     rf"""
     (?P<range>(?P<ya>{_Y4})年?[—–\-－~～至到](?P<yb>{_Y4})年(?:底|末)?)
     |
+    (?P<numeric>(?<![0-9.])(?P<ny>[12][0-9]{{3}})(?P<sep>[./\-])(?P<nm>1[0-2]|0?[1-9])(?P=sep)
+        (?P<nd>3[01]|[12][0-9]|0?[1-9])(?![0-9])[日号]?)
+    |
     (?:(?P<year>{_Y4})年|(?P<rel>今年|本年|明年|次年))?
     (?:
         (?P<month>{_MONTH})月(?!度)份?
@@ -67,8 +79,18 @@ _DATE = re.compile(
     """,
     re.VERBOSE,
 )
+#: "8.31" / "8/31" as the whole 完成时限 (a table cell): month and day of the notice's year.
+_SHORT = re.compile(r"(?P<month>1[0-2]|0?[1-9])[./](?P<day>3[01]|[12][0-9]|0?[1-9])[日号]?(?:以前|之前|前)?[。.]?")
+#: A duty repeated every period: ongoing, and a date right after it is no deadline.
+_RECURRING = re.compile(r"每(?:个)?(?:半年|年度?|季度?|月|旬|周|星期|工作日|日|天)|逐月|按月|按季度?|按周|定期")
 _YEAR_ONLY_ENDS = ("底", "末", "内", "度")  # "2023年底"; without a year these are no date
-_PART_DAY = {"上旬": 10, "初": 10, "中旬": 15, "中": 15}
+#: Part of a month → (day taken, why it is flagged): the last day the part can mean.
+_PART_DAY = {
+    "上旬": (10, "只写到上旬（按上旬最后一天10日计）"),
+    "初": (10, "只写到月初（按10日计）"),
+    "中旬": (20, "只写到中旬（按中旬最后一天20日计）"),
+    "中": (20, "只写到月中（按20日计）"),
+}
 _HARD_SEPS = "。；;\n！!？?"
 _SEPS = _HARD_SEPS + "，,、：:"
 _START_WORDS = ("起", "以来", "开始", "始")
@@ -78,6 +100,7 @@ _ONGOING_ONLY = re.compile(
     r"(?:并|且|并且|其他|其余|之后|此后|以后)?(?:长期|持续|常态化|长效)(?:坚持|保持|开展|推进|进行|实施)?"
     r"(?:推进|开展)?[。.]?"
 )
+_RECURRING_CLAUSE = re.compile(rf"(?:并|且|此后|之后|以后|其后|其余)?(?:{_RECURRING.pattern})")
 _DONE = re.compile(r"已(?:经)?(?:完成|办结)")
 _SPACE = re.compile(r"\s+")
 _FULLWIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
@@ -92,6 +115,7 @@ class _Hit:
     due: date
     phrase: str
     ambiguous: bool = False
+    rule: str = ""  # why an approximate date was flagged ("" when exact)
     year_only: bool = False
     text: str = ""
 
@@ -108,7 +132,13 @@ def parse_deadline(
     raw = (text or "").strip()
     field = _normalize(raw)
     field_hits = _drop_fragments(_scan(field, issued.year, strict=False))
-    ongoing = _ONGOING.search(field) is not None
+    recurring = list(_RECURRING.finditer(field))
+    if recurring:
+        field_hits = [h for h in field_hits if not any(r.end() == h.start for r in recurring)]
+    short = None if field_hits else _short_date(field, issued.year)
+    if short is not None:
+        field_hits = [short]
+    ongoing = bool(recurring) or _ONGOING.search(field) is not None
     done = _DONE.search(field) is not None
     task_hits = [] if done or not task_text else _scan(_normalize(task_text), issued.year, strict=True)
     if field_hits:
@@ -119,6 +149,7 @@ def parse_deadline(
     hits = task_hits + [h for h in field_hits if h.due not in task_dates]
 
     problems = [DEADLINE_AMBIGUOUS(value=h.phrase, date=cn_date(h.due)) for h in hits if h.ambiguous]
+    problems += [DEADLINE_APPROXIMATE(value=h.phrase, rule=h.rule, date=cn_date(h.due)) for h in hits if h.rule]
     due = max((h.due for h in hits), default=None)
     milestones: tuple[Milestone, ...] = ()
     if len(hits) >= 2 or (ongoing and hits):
@@ -166,7 +197,8 @@ def _scan(text: str, base_year: int, *, strict: bool) -> list[_Hit]:
             continue
         if explicit is not None:
             year = explicit
-        hits.append(_Hit(m.start(), m.end(), due, m.group(0), ambiguous, _is_year_only(m)))
+        rule = _PART_DAY[m.group("part")][1] if m.group("part") in _PART_DAY else ""
+        hits.append(_Hit(m.start(), m.end(), due, m.group(0), ambiguous, rule, _is_year_only(m)))
         floor = m.end()
     _attach_texts(text, hits)
     return hits
@@ -180,6 +212,11 @@ def _resolve(m: re.Match[str], year: int, base_year: int, text: str) -> tuple[da
         if ya is None or yb is None or not _sane_year(yb):
             return None
         return date(max(ya, yb), 12, 31), False, None
+    if g("numeric"):
+        try:
+            return date(int(g("ny")), int(g("nm")), int(g("nd"))), False, int(g("ny"))
+        except ValueError:
+            return None  # 2025.2.30
     explicit: int | None = None
     if g("year"):
         explicit = cn_int(g("year"))
@@ -203,7 +240,7 @@ def _resolve(m: re.Match[str], year: int, base_year: int, text: str) -> tuple[da
                 return None
             return date(y, month, day), False, explicit
         if g("part"):
-            return date(y, month, _PART_DAY.get(g("part"), last)), False, explicit
+            return date(y, month, _PART_DAY[g("part")][0] if g("part") in _PART_DAY else last), False, explicit
         if g("before"):
             return date(y, month, 1) - timedelta(days=1), True, explicit
         return date(y, month, last), False, explicit
@@ -223,6 +260,26 @@ def _resolve(m: re.Match[str], year: int, base_year: int, text: str) -> tuple[da
     return None
 
 
+def _short_date(field: str, year: int) -> _Hit | None:
+    """A 完成时限 that is only "8.31" (a cell typed as text or as the number 8.31).
+
+    A one-digit day of 1–3 may be a number cell that dropped its trailing zero
+    ("8.30" stored as 8.3): taken as written and flagged.
+    """
+    m = _SHORT.fullmatch(field)
+    if m is None:
+        return None
+    month, day = int(m.group("month")), int(m.group("day"))
+    try:
+        due = date(year, month, day)
+    except ValueError:
+        return None
+    rule = ""
+    if len(m.group("day")) == 1 and day <= 3:
+        rule = f"可能是表格把“{month}.{day}0”存成了数字“{month}.{day}”"
+    return _Hit(0, len(field), due, field, rule=rule)
+
+
 def _sane_year(year: int) -> bool:
     return 1900 <= year <= 2200
 
@@ -232,7 +289,7 @@ def _free_standing(text: str, start: int) -> bool:
 
 
 def _is_year_only(m: re.Match[str]) -> bool:
-    return not any(m.group(k) for k in ("range", "month", "quarter", "half", "yend"))
+    return not any(m.group(k) for k in ("range", "numeric", "month", "quarter", "half", "yend"))
 
 
 def _clause_start(text: str, m: re.Match[str], floor: int) -> bool:
@@ -241,7 +298,7 @@ def _clause_start(text: str, m: re.Match[str], floor: int) -> bool:
     lead = text[max(floor, sep + 1 if sep is not None else floor):m.start()]
     if not _STRICT_LEAD.fullmatch(lead):
         return False
-    specific = any(m.group(k) for k in ("range", "day", "part", "quarter", "half", "yend"))
+    specific = any(m.group(k) for k in ("range", "numeric", "day", "part", "quarter", "half", "yend"))
     return bool(m.group("before")) or specific or m.end() == len(text) or text[m.end()] in _SEPS
 
 
@@ -270,7 +327,7 @@ def _attach_texts(text: str, hits: list[_Hit]) -> None:
         prefix = _trim(text[starts[i]:h.start])
         body = _trim(text[h.end:stop])
         parts = re.split(r"[，,]", body)
-        kept = [p for p in parts if not _ONGOING_ONLY.fullmatch(p)]
+        kept = [p for p in parts if not _ONGOING_ONLY.fullmatch(p) and not _RECURRING_CLAUSE.match(p)]
         if len(kept) != len(parts):
             body = "，".join(kept)
         h.text = prefix + body

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rapidfuzz import fuzz
@@ -31,6 +31,18 @@ class ProgrammeNotFound(LedgerError):
     """A notice's 文号 matches no configured programme and none was named."""
 
 
+@dataclass(frozen=True)
+class NoticeCount:
+    """One notice's numbered items (table rows) and how many of them became tasks.
+
+    Every item not imported has a problem saying so (:data:`ledger.registry.raw.NOT_IMPORTED`).
+    """
+
+    source: str
+    items: int
+    tasks: int
+
+
 @dataclass
 class ImportResult:
     """What one ``registry import`` produced, before it is written."""
@@ -38,6 +50,7 @@ class ImportResult:
     registry: Registry
     problems: list[Problem]
     sources: list[str]
+    counts: list[NoticeCount] = field(default_factory=list)
 
 
 def match_programme(ws: Workspace, notice: RawNotice, programme_id: str | None) -> Programme:
@@ -95,7 +108,8 @@ def import_notices(
         issuer=prog.issuer or first.issuer,
         issued=prog.issued or first.issued,
     )
-    return ImportResult(Registry(info, tasks, annexes), problems, [n.source for n in notices])
+    counts = [NoticeCount(n.source, n.items, len(n.tasks)) for n in notices]
+    return ImportResult(Registry(info, tasks, annexes), problems, [n.source for n in notices], counts)
 
 
 def task_id(programme_id: str, raw: RawTask) -> str:
@@ -135,8 +149,7 @@ def build_task(
         canonical = []
         for item in resolved:
             if item.unit is None:
-                hint = f"（是否为：{'、'.join(item.suggestions)}？）" if item.suggestions else ""
-                problems.append(UNKNOWN_UNIT(value=item.raw, hint=hint, **where))
+                problems.append(UNKNOWN_UNIT(value=item.raw, hint=item.hint(), **where))
                 canonical.append(item.raw)
             else:
                 canonical.append(item.unit.name)

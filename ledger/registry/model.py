@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Milestone:
     """A dated step inside a task (时间节点), e.g. 2022-06-30 完成立项."""
 
@@ -17,7 +17,7 @@ class Milestone:
     text: str
 
 
-@dataclass
+@dataclass(slots=True)
 class Task:
     """One task of a programme, as reviewed in the registry workbook."""
 

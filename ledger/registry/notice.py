@@ -2,9 +2,12 @@
 
 Text copied out of PDFs and Word files keeps the artefacts of the page: page numbers,
 lines broken inside a sentence or a unit list, markdown debris, full- and half-width
-colons and brackets. This module cleans the lines, joins broken ones back into
+colons and brackets. This module cleans the lines (running titles and page numbers
+are removed first, :mod:`ledger.registry.pages`), joins broken ones back into
 paragraphs, reads the header facts (title, 文号, issuer, date, annexes) and turns every
-numbered item that carries a unit label into a :class:`RawTask`.
+numbered item that carries a unit label into a :class:`RawTask`. Headings pass their
+leaders and deadline down to the tasks under them; every other numbered item that
+looks like a task becomes a problem, so no task is dropped without a word.
 """
 
 from __future__ import annotations
@@ -15,9 +18,19 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
+from ledger.cnum import FULLWIDTH_DIGITS, cn_int
 from ledger.errors import InputError
 from ledger.problems import Problem, ProblemType
-from ledger.registry.raw import RawNotice, RawTask
+from ledger.registry.pages import PAGE_NUMBER, physical_lines, strip_furniture
+from ledger.registry.raw import (
+    ITEM_NOT_IMPORTED,
+    ITEM_WITHOUT_UNIT,
+    LABEL_ALIASES,
+    LEADER_FIELDS,
+    UNIT_FIELDS,
+    RawNotice,
+    RawTask,
+)
 
 ORPHAN_LABEL = ProblemType(
     "notice-orphan-label", "warning", "“{value}”不属于任何编号条目，已忽略；请核对这一行上方的任务编号。"
@@ -25,41 +38,10 @@ ORPHAN_LABEL = ProblemType(
 DUPLICATE_NUMBER = ProblemType(
     "notice-duplicate-number", "warning", "任务编号“{value}”在同一附件中重复，已自动区分；请核对原文编号。"
 )
-ITEM_WITHOUT_UNIT = ProblemType(
-    "notice-item-without-unit",
-    "warning",
-    "条目“{value}”写了领导或完成时限，但没有牵头单位、责任单位或配合单位，未作为任务导入；请核对。",
-)
+#: What a section heading's labels pass on to the tasks under it that do not name their own.
+INHERITED = (LEADER_FIELDS, ("完成时限",))
 
-#: Label as written → field of :data:`ledger.registry.raw.FIELD_LABELS`.
-LABEL_ALIASES = {
-    "牵头领导": "牵头领导",
-    "牵头市领导": "牵头领导",
-    "牵头区领导": "牵头领导",
-    "牵头县领导": "牵头领导",
-    "责任领导": "责任领导",
-    "责任市领导": "责任领导",
-    "分管领导": "责任领导",
-    "牵头单位": "牵头单位",
-    "牵头部门": "牵头单位",
-    "主责单位": "牵头单位",
-    "配合单位": "配合单位",
-    "配合部门": "配合单位",
-    "协办单位": "配合单位",
-    "责任单位": "责任单位",
-    "责任部门": "责任单位",
-    "完成时限": "完成时限",
-    "完成时间": "完成时限",
-    "时间节点": "完成时限",
-    "时限要求": "完成时限",
-    "办结时限": "完成时限",
-}
-UNIT_FIELDS = ("牵头单位", "配合单位", "责任单位")
-
-_CN_DIGITS = {"零": 0, "〇": 0, "○": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4,
-              "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CN = "一二三四五六七八九十"
-_FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 _SPACES = str.maketrans({"\u3000": " ", "\xa0": " ", "\t": " ", "\u2002": " ", "\u2003": " "})
 
 # One pattern per numbering style; the style names order nothing, the stack does.
@@ -72,7 +54,8 @@ _NUMBER_PATTERNS = (
 )
 
 _LABEL_WORD = "|".join(r"\s*".join(map(re.escape, k)) for k in sorted(LABEL_ALIASES, key=len, reverse=True))
-_LABEL_LINE = re.compile(rf"^[【\[]?\s*({_LABEL_WORD})\s*[】\]]?\s*[：:]\s*")
+_LABEL_LINE = re.compile(rf"^[【\[（(]?\s*({_LABEL_WORD})\s*[】\]]?\s*[：:]\s*")
+_LABEL_MENTION = re.compile(rf"(?:{_LABEL_WORD})\s*[：:]")
 _LABEL_ANY = re.compile(rf"(?:^|(?<=[\s；;，,。、）)]))[【\[]?({_LABEL_WORD})[】\]]?\s*[：:]")
 _INLINE_OPEN = re.compile(rf"[（(]\s*(?=(?:{_LABEL_WORD})\s*[：:])")
 
@@ -84,9 +67,6 @@ _DOC_LEAD_WORDS = ("根据", "依据", "按照", "详见", "参照", "印发", "
 _DATE = re.compile(
     r"^[（(]?\s*(\d{4}|[〇零○一二三四五六七八九]{4})\s*年\s*(\d{1,2}|[一二三四五六七八九十]{1,3})\s*月"
     r"\s*(\d{1,2}|[一二三四五六七八九十]{1,3})\s*日\s*[）)]?$"
-)
-_PAGE_NUMBER = re.compile(
-    r"^(?:[-—–－~～_\s]*\d{1,3}[-—–－~～_\s]*|第\s*\d+\s*页(?:\s*[，,/]?\s*共\s*\d+\s*页)?|\d{1,3}\s*/\s*\d{1,3})$"
 )
 _HTML_TAG = re.compile(r"</?(?:sub|sup|b|i|u|strong|em|span|font|p|br|div)\b[^>]*>", re.I)
 _MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|])")
@@ -140,33 +120,11 @@ class _Item:
         return tuple(p.num for p in self.parents) + (self.num,)
 
 
-def cn_int(text: str) -> int | None:
-    """"十二" → 12, "3" → 3; None when *text* is no number."""
-    text = text.strip().translate(_FULLWIDTH_DIGITS)
-    if text.isdigit():
-        return int(text)
-    if len(text) == 4 and all(c in _CN_DIGITS for c in text):  # years: 二〇二二
-        return int("".join(str(_CN_DIGITS[c]) for c in text))
-    total = current = 0
-    for ch in text:
-        if ch in _CN_DIGITS:
-            current = _CN_DIGITS[ch]
-        elif ch == "十":
-            total += (current or 1) * 10
-            current = 0
-        elif ch == "百":
-            total += (current or 1) * 100
-            current = 0
-        else:
-            return None
-    return total + current if text else None
-
-
 def clean_line(raw: str) -> str | None:
     """Strip markdown/HTML debris; None for a page-number line."""
-    line = raw.translate(_SPACES).translate(_FULLWIDTH_DIGITS).strip()
+    line = raw.translate(_SPACES).translate(FULLWIDTH_DIGITS).strip()
     line = _HTML_TAG.sub("", line)
-    if line and _PAGE_NUMBER.match(line):
+    if line and PAGE_NUMBER.match(line):
         return None
     if _RULE.match(line):
         return ""
@@ -233,13 +191,24 @@ def find_doc_number(texts: Iterable[str], whole_line_only: bool = False) -> str:
 
 
 def tidy_title(text: str) -> str:
-    """Remove the spaces that justified titles put between Chinese characters."""
+    """Remove the spaces that justified titles (and PDF text) put around Chinese characters.
+
+    Between two Chinese characters, and between a Chinese character and a digit
+    ("某某县 2025 年" → "某某县2025年"); spaces inside Latin text stay.
+    """
     text = re.sub(r"\s+", " ", text).strip()
-    return re.sub(r"(?<=[^\x00-\xff])\s+(?=[^\x00-\xff])", "", text)
+    return re.sub(r"(?<=[^\x00-\xff])\s+(?=[^\x00-\xff0-9])|(?<=[^\x00-\xff0-9])\s+(?=[0-9])"
+                  r"|(?<=[0-9])\s+(?=[^\x00-\xff])", "", text)
 
 
 def split_labels(text: str) -> list[tuple[str, str]]:
-    """``"牵头单位：A；责任单位：B"`` → ``[("牵头单位", "A"), ("责任单位", "B")]``."""
+    """``"牵头单位：A；责任单位：B"`` → ``[("牵头单位", "A"), ("责任单位", "B")]``.
+
+    A whole bracketed group, ``（责任单位：A；完成时限：B）``, loses its brackets.
+    """
+    bracketed = re.fullmatch(r"\s*[（(](.*)[）)]\s*[。.]?\s*", text)
+    if bracketed and _LABEL_LINE.match(bracketed.group(1).strip()):
+        text = re.sub(r"[）)]\s*[（(]", "；", bracketed.group(1))  # （牵头单位：A）（配合单位：B）
     matches = list(_LABEL_ANY.finditer(text))
     out = []
     for i, m in enumerate(matches):
@@ -296,11 +265,17 @@ def _join(left: str, right: str, joiner: str = "") -> str:
     return left + joiner + right
 
 
-def paragraphs(blocks: Iterable[str | TableBlock]) -> list[Paragraph]:
-    """Clean every line and join wrapped ones; blank lines do not end a paragraph by themselves."""
+def paragraphs(blocks: Iterable[str | TableBlock | None]) -> list[Paragraph]:
+    """Clean every line and join wrapped ones; blank lines do not end a paragraph by themselves.
+
+    A None block is a line removed as page furniture: it keeps its line number but is
+    neither text nor a blank line.
+    """
     paras: list[Paragraph] = []
     blank_before = False
     for number, block in enumerate(blocks, start=1):
+        if block is None:
+            continue
         if not isinstance(block, str):
             paras.append(Paragraph(number, "", "", block))
             continue
@@ -353,6 +328,7 @@ class _Reader:
         self.current: _Item | None = None
         self.problems: list[Problem] = []
         self.want_annex_title = False
+        self.table_parents: dict[int, list[_Item]] = {}
 
     def feed(self, para: Paragraph) -> None:
         if para.table is not None:
@@ -379,8 +355,11 @@ class _Reader:
         elif self.current is None:
             return
         elif not self.current.fields:
+            text, inline = _inline_labels(text)
             self.current.parts.append(text)
             self.current.head = self.current.head or _sentence_head(text)
+            for name, value in inline:
+                _add_field(self.current.fields, name, value)
         elif not _FIELD_LIKE.match(text):
             self.current = None  # prose after the labels: the item is over
 
@@ -422,36 +401,88 @@ class _Reader:
     def _table(self, table: TableBlock) -> None:
         headings = [p.label + p.head for p in self.stack]
         tasks, problems = table.tasks(self.annex, headings)
+        for task in tasks:
+            self.table_parents[id(task)] = list(self.stack)
         self.entries.extend(tasks)
         self.problems.extend(problems)
         self.current = None
 
     def tasks(self) -> list[RawTask]:
-        """Items that carry a unit label, keyed by their full numbering path for now."""
-        tasks = []
+        """Items that carry a unit label, keyed by their full numbering path for now.
+
+        Tasks take the leaders and deadline of the nearest heading above them that has
+        them, unless they name their own; every other numbered item that looks like a
+        task is reported (:meth:`_not_imported`), so none is lost without a word.
+        """
+        done: list[tuple[RawTask, _Item | None, list[_Item]]] = []
         for entry in self.entries:
             if isinstance(entry, RawTask):
-                tasks.append(entry)
-            elif entry.folded:
+                done.append((entry, None, self.table_parents.get(id(entry), [])))
+            elif not entry.folded and any(entry.fields.get(f) for f in UNIT_FIELDS):
+                done.append((self._raw_task(entry), entry, entry.parents))
+        for task, _, parents in done:
+            _inherit(task, parents)
+        self.problems.extend(self._not_imported(done))
+        return [task for task, _, _ in done]
+
+    def _raw_task(self, item: _Item) -> RawTask:
+        return RawTask(
+            annex=item.annex,
+            headings=[p.label + p.head for p in item.parents],
+            number=item.label,
+            key=item.path(),
+            text=item.text.strip(),
+            fields=dict(item.fields),
+            line=item.line,
+            source=self.source,
+        )
+
+    def _not_imported(self, done: list[tuple[RawTask, _Item | None, list[_Item]]]) -> list[Problem]:
+        """One problem per numbered item that is neither a task nor a heading over tasks.
+
+        Reported: items with labels but no unit, items at the level of imported tasks
+        (same annex, same top section, same numbering styles) and items whose text holds
+        a label it could not read. Prose sections without any task (总体要求, 保障措施)
+        are structure, not lost tasks.
+        """
+        headings = {id(p) for _, _, parents in done for p in parents}
+        settled = headings | {id(item) for _, item, _ in done if item is not None}
+        levels = {_level(item) for _, item, _ in done if item is not None}
+        flagged: set[int] = set()
+        problems = []
+        for item in self.entries:
+            if not isinstance(item, _Item) or item.folded or id(item) in settled:
                 continue
-            elif any(entry.fields.get(f) for f in UNIT_FIELDS):
-                tasks.append(
-                    RawTask(
-                        annex=entry.annex,
-                        headings=[p.label + p.head for p in entry.parents],
-                        number=entry.label,
-                        key=entry.path(),
-                        text=entry.text.strip(),
-                        fields=dict(entry.fields),
-                        line=entry.line,
-                        source=self.source,
-                    )
-                )
-            elif entry.fields:
-                self.problems.append(
-                    ITEM_WITHOUT_UNIT(file=self.source, row=entry.line, value=entry.label + entry.head[:30])
-                )
-        return tasks
+            where = {"file": self.source, "row": item.line, "value": item.label + item.head[:30]}
+            if item.fields:
+                problems.append(ITEM_WITHOUT_UNIT(**where))
+            elif any(id(p) in flagged for p in item.parents):
+                continue
+            elif mention := _LABEL_MENTION.search(item.text):
+                problems.append(ITEM_NOT_IMPORTED(reason=f"的正文中写有“{mention.group(0)}”", **where))
+            elif _level(item) in levels:
+                problems.append(ITEM_NOT_IMPORTED(reason="与已导入的任务同级", **where))
+            else:
+                continue
+            flagged.add(id(item))
+        return problems
+
+
+def _level(item: _Item) -> tuple[int | None, tuple[str, ...], int | None]:
+    """Where an item stands: annex, numbering styles down to it, and its top section."""
+    return item.annex, (*(p.style for p in item.parents), item.style), id(item.parents[0]) if item.parents else None
+
+
+def _inherit(task: RawTask, parents: Sequence[_Item]) -> None:
+    """Fill the task's leaders / deadline from the nearest heading that names them."""
+    for names in INHERITED:
+        if any(task.fields.get(n) for n in names):
+            continue
+        for parent in reversed(parents):
+            given = {n: parent.fields[n] for n in names if parent.fields.get(n)}
+            if given:
+                task.fields.update(given)
+                break
 
 
 def _add_field(fields: dict[str, str], name: str, value: str) -> None:
@@ -561,7 +592,7 @@ def _programme_title(rest: str) -> str:
     return m.group(1) if m else ""
 
 
-def parse_blocks(blocks: Iterable[str | TableBlock], source: str) -> RawNotice:
+def parse_blocks(blocks: Iterable[str | TableBlock | None], source: str) -> RawNotice:
     """Everything the lines (and tables) say; keys are still full paths (see :func:`finish`)."""
     paras = paragraphs(blocks)
     notice = RawNotice(source=source)
@@ -591,6 +622,15 @@ def no_tasks_error(source: str) -> InputError:
     )
 
 
+def text_lines(text: str) -> list[str | None]:
+    """A text notice's lines as an editor numbers them, page furniture set to None."""
+    return strip_furniture(physical_lines(text), _is_body_line)
+
+
+def _is_body_line(text: str) -> bool:
+    return bool(split_number(text) or _LABEL_LINE.match(text))
+
+
 def parse_text(text: str, source: str) -> RawNotice:
     """Parse a paragraph-style notice; raise :class:`InputError` when it holds no task."""
-    return finish(parse_blocks(text.splitlines(), source))
+    return finish(parse_blocks(text_lines(text), source))

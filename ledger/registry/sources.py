@@ -24,6 +24,7 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 from lxml import etree
 
+from ledger.cnum import cn_numeral
 from ledger.errors import InputError
 from ledger.problems import Problem
 from ledger.registry.notice import (
@@ -33,6 +34,7 @@ from ledger.registry.notice import (
     finish,
     parse_blocks,
     parse_date,
+    text_lines,
     tidy_title,
 )
 from ledger.registry.raw import RawNotice, RawTask
@@ -141,10 +143,10 @@ def _not_text(name: str) -> InputError:
     )
 
 
-def _text_blocks(text: str, name: str) -> list[str | TableBlock]:
+def _text_blocks(text: str, name: str) -> list[str | TableBlock | None]:
     """Lines of a text notice; a markdown or tab-separated 任务分解表 inside it becomes a table."""
-    lines = text.splitlines()
-    blocks: list[str | TableBlock] = []
+    lines = text_lines(text)
+    blocks: list[str | TableBlock | None] = []
     i = 0
     while i < len(lines):
         j = i
@@ -161,8 +163,10 @@ def _text_blocks(text: str, name: str) -> list[str | TableBlock]:
     return blocks
 
 
-def _table_cells(line: str) -> list[str] | None:
+def _table_cells(line: str | None) -> list[str] | None:
     """``| 序号 | 重点任务 |`` or tab-separated cells; [] for a ``|---|`` rule; None for prose."""
+    if line is None:
+        return None
     stripped = line.strip()
     if stripped.startswith("|") and stripped.count("|") >= 3:
         cells = [c.strip() for c in stripped.strip("|").split("|")]
@@ -264,16 +268,6 @@ def _docx_rows(table: Table) -> list[list[str]]:
         return []
 
 
-_CN_COUNT = "一二三四五六七八九"
-
-
-def _cn_numeral(n: int) -> str:
-    if n < 10:
-        return _CN_COUNT[n - 1] if n > 0 else "〇"
-    tens, ones = divmod(n, 10)
-    return ("" if tens == 1 else _CN_COUNT[tens - 1]) + "十" + (_CN_COUNT[ones - 1] if ones else "")
-
-
 class _Numbering:
     """Word's automatic list numbers (1. / （一）), which paragraph text does not contain."""
 
@@ -337,7 +331,7 @@ def _start(lvl: etree._Element | None) -> int:
 
 def _format_number(n: int, fmt: str) -> str:
     if fmt.startswith(("chinese", "ideograph", "japaneseCounting", "taiwanese")):
-        return _cn_numeral(n)
+        return cn_numeral(n)
     if fmt.startswith("decimalEnclosedCircle") and 1 <= n <= 20:
         return chr(0x2460 + n - 1)
     if fmt == "lowerLetter":

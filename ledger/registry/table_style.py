@@ -14,14 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
+from ledger.cnum import cn_int
 from ledger.errors import InputError
-from ledger.problems import Problem, ProblemType
-from ledger.registry.notice import clean_value, cn_int, split_number
-from ledger.registry.raw import RawTask
-
-ROW_WITHOUT_TASK = ProblemType(
-    "table-row-without-task", "warning", "这一行写了单位或时限，但“重点任务”一栏是空的，已跳过；请核对。"
-)
+from ledger.problems import Problem
+from ledger.registry.notice import clean_value, split_number
+from ledger.registry.raw import FIELD_NAMES, LEADER_FIELDS, ROW_WITHOUT_TASK, UNIT_FIELDS, RawTask
 
 #: Canonical column → header names it is written as (compared without spaces, half-width).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -30,16 +27,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
              "任务事项", "工作事项", "重点事项", "重点工作任务", "任务"),
     "措施": ("具体措施", "工作措施", "主要措施", "推进措施", "落实措施", "细化措施", "工作举措", "工作目标",
              "目标任务", "任务目标", "具体内容", "年度目标"),
-    "牵头领导": ("牵头领导", "牵头市领导", "牵头区领导", "牵头县领导", "分包领导"),
-    "责任领导": ("责任领导", "分管领导", "责任市领导", "责任区领导", "责任县领导"),
-    "牵头单位": ("牵头单位", "牵头部门", "主责单位", "牵头责任单位"),
-    "配合单位": ("配合单位", "配合部门", "协办单位", "参与单位"),
-    "责任单位": ("责任单位", "责任部门", "责任主体", "承办单位"),
-    "完成时限": ("完成时限", "完成时间", "时限要求", "办结时限", "完成期限", "时限"),
-    "时间节点": ("时间节点", "节点要求", "进度安排"),
+    **FIELD_NAMES,
 }
-FIELD_COLUMNS = ("牵头领导", "责任领导", "牵头单位", "配合单位", "责任单位")
-UNIT_COLUMNS = ("牵头单位", "配合单位", "责任单位")
+FIELD_COLUMNS = (*LEADER_FIELDS, *UNIT_FIELDS)
+_VALUE_COLUMNS = (*FIELD_COLUMNS, "完成时限", "时间节点")
 #: How many rows from the top the header row may be found in.
 HEADER_SCAN = 10
 EXPECTED = "序号、重点任务（或任务内容/工作任务/具体任务）、牵头单位、配合单位、责任单位、牵头领导、完成时限"
@@ -106,7 +97,7 @@ def _map_row(row: Sequence[str]) -> dict[str, int]:
 
 
 def _usable(columns: dict[str, int]) -> bool:
-    return ("任务" in columns or "措施" in columns) and any(c in columns for c in UNIT_COLUMNS)
+    return ("任务" in columns or "措施" in columns) and any(c in columns for c in UNIT_FIELDS)
 
 
 def find_header(rows: Sequence[Sequence[str]], scan: int = HEADER_SCAN) -> TableHeader | None:
@@ -230,8 +221,8 @@ def read_table(
             continue
         serial = _cell(row, cols.get("序号"))
         text = _cell(row, text_col)
-        values = {c: _cell(row, cols.get(c), units=c in FIELD_COLUMNS) for c in (*FIELD_COLUMNS, "完成时限", "时间节点")}
-        if _is_category_row(cells, cols) or (
+        values = {c: _cell(row, cols.get(c), units=c in FIELD_COLUMNS) for c in _VALUE_COLUMNS}
+        if _is_category_row(cells, cols, text_col) or (
             not any(values.values()) and _is_category_serial(serial) and (serial or _looks_like_heading(text))
         ):
             label = serial if serial and not text.startswith(serial) else ""
@@ -268,16 +259,24 @@ def read_table(
     return tasks, problems
 
 
-def _is_category_row(cells: Sequence[str], cols: dict[str, int]) -> bool:
-    """One text spanning the row (merged), not a lone unit or a task still without units."""
+def _is_category_row(cells: Sequence[str], cols: dict[str, int], text_col: int) -> bool:
+    """One text spanning the row (merged), not a lone unit or a task still without units.
+
+    The 序号 may stand apart ("一" | name merged over some columns) and a 备注 may be
+    filled: a task's text never equals its own unit, leader or deadline, so the task
+    column's text repeated in every filled field column is a merged category name,
+    however many columns the merge covers.
+    """
     filled = {i: c for i, c in enumerate(cells) if c}
     values = set(filled.values())
     if len(values) != 1:
-        return False
+        text = filled.get(text_col, "")
+        spread = [filled[cols[c]] for c in _VALUE_COLUMNS if c in cols and cols[c] in filled]
+        return bool(text and spread) and all(v == text for v in spread)
     if len(filled) > 1:
         return True
     (index, text), = filled.items()
-    if index in {cols[c] for c in (*FIELD_COLUMNS, "完成时限", "时间节点") if c in cols}:
+    if index in {cols[c] for c in _VALUE_COLUMNS if c in cols}:
         return False
     if index in (cols.get("任务"), cols.get("措施")):
         return _looks_like_heading(text)

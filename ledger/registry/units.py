@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
@@ -62,6 +63,14 @@ class Resolved:
     raw: str
     unit: Unit | None
     suggestions: tuple[str, ...] = field(default=())
+    meant: str = ""  # an unknown name with the list's shared prefix: 网信办 after 市委宣传部 → 市委网信办
+
+    def hint(self) -> str:
+        """What an unknown-unit message adds: the name the list meant and likely units."""
+        parts = [f"按前文应为“{self.meant}”"] if self.meant and self.meant != self.raw else []
+        if self.suggestions:
+            parts.append(f"是否为：{'、'.join(self.suggestions)}？")
+        return f"（{'；'.join(parts)}）" if parts else ""
 
 
 UNKNOWN_UNIT = ProblemType(
@@ -82,7 +91,7 @@ UNIT_NAME_MISSING = ProblemType(
 )
 
 SHEET = "单位名录"
-HELP_SHEET = "说明"
+HELP_SHEET = "填写说明"
 LIST_SEP = "、"
 GROUP_KIND = "群组"
 #: Column key → header text; all are required so that load → save never loses data.
@@ -124,9 +133,21 @@ HELP_TEXT = (
     "成员单位填写其包含的具体单位（用“、”分隔，须是本表中同一层级范围的单位）；暂不确定的可留空，由审核人处理。",
     "联系人、电子邮箱、联系电话：台账发送和催报使用。“（待补充）”和 uNNNN@example.org 是占位内容，请改为真实信息。",
     "可以增加行、调整行和列的顺序；请不要修改表头文字和工作表名称。",
-    "本表可由 python -m ledger.registry.units_build 从 source_data/units_seed.toml 重新生成；"
-    "重新生成时会保留本表中已填写的联系人、邮箱和电话。",
 )
+#: for a directory built from a seed file (the sample's), appended to :data:`HELP_TEXT`
+SEED_NOTE = ("本表可由 python -m ledger.registry.units_build 从 source_data/units_seed.toml 重新生成；"
+             "重新生成时会保留本表中已填写的联系人、邮箱和电话。")
+#: a short note on each header cell (shown when the pointer rests on it in Excel/WPS)
+HEADER_NOTES: dict[str, str] = {
+    "name": "规范名称，如“县发展和改革委员会”。台账、通报都用这个名称。",
+    "scope": "所属层级，如 宜阳县；须与 ledger.toml 中项目的 scope 一致。留空表示各层级通用。",
+    "aliases": "通知中出现的其他写法，如“县发改委、发改委”，用“、”分隔。",
+    "kind": "如 县直部门、镇街、企业；通知中的统称（如“各乡镇”）填“群组”。",
+    "members": "仅群组填写：包含的单位，用“、”分隔。",
+    "contact": "联系人姓名。",
+    "email": "接收台账和催报邮件的地址。",
+    "phone": "联系电话。",
+}
 
 _OPEN, _CLOSE = "（〔【《", "）〕】》"
 _EMPTY_NAMES = {"无", "暂无", "/", "-", "—", "——", "－"}
@@ -219,6 +240,13 @@ def _prefix_of(name: str, scope: str) -> str:
     return ""
 
 
+def _prefix_level(prefix: str, scope: str) -> str:
+    """The level a written prefix names: 市委/市 → 市; the scope's own name → its level."""
+    if scope and prefix.startswith(scope):
+        return _level(scope)
+    return prefix[0] if prefix[:1] in ("市", "区", "县") else ""
+
+
 def _gov_suffix(name: str) -> str:
     return next((s for s in _GOV_SUFFIXES if name.endswith(s) and len(name) > len(s)), "")
 
@@ -293,8 +321,11 @@ class UnitDirectory:
             raise InputError(f"单位名录 {path} 有 {len(errors)} 处错误，请改正后再运行：\n{shown}{more}")
         return directory
 
-    def save(self, path: Path) -> None:
-        """Write the workbook atomically; the same units always give the same bytes."""
+    def save(self, path: Path, help_text: Sequence[str] = HELP_TEXT) -> None:
+        """Write the workbook atomically; the same units always give the same bytes.
+
+        The header cells carry :data:`HEADER_NOTES`; *help_text* fills the 填写说明 sheet.
+        """
         wb = openpyxl.Workbook()
         sheet = wb.active
         sheet.title = SHEET
@@ -304,6 +335,7 @@ class UnitDirectory:
             cell.font = Font(bold=True)
             cell.fill = fill
             cell.alignment = Alignment(horizontal="center", vertical="center")
+            cell.comment = Comment(HEADER_NOTES[key], "ledger", width=260, height=90)
             sheet.column_dimensions[get_column_letter(col)].width = _WIDTHS[key]
         wrap = Alignment(wrap_text=True, vertical="top")
         for r, unit in enumerate(self._units, start=2):
@@ -315,7 +347,7 @@ class UnitDirectory:
         sheet.auto_filter.ref = f"A1:{get_column_letter(len(HEADERS))}{len(self._units) + 1}"
         help_sheet = wb.create_sheet(HELP_SHEET)
         help_sheet.column_dimensions["A"].width = 110
-        for i, line in enumerate(HELP_TEXT, start=1):
+        for i, line in enumerate(help_text, start=1):
             help_sheet.cell(row=i, column=1, value=line).alignment = Alignment(wrap_text=True, vertical="top")
         wb.properties.created = FIXED_TIME
         wb.properties.creator = wb.properties.lastModifiedBy = "ledger"
@@ -347,11 +379,22 @@ class UnitDirectory:
         """Like :meth:`get`, but unknown names come with up to three likely units."""
         return self._resolve(normalize_name(name), scope, "", "")
 
-    def _resolve(self, name: str, scope: str, prefix: str, suffix: str) -> Resolved:
+    def _resolve(self, name: str, scope: str, prefix: str, suffix: str, level: str = "") -> Resolved:
+        """*name* in *scope*, completed by the prefix/suffix its list wrote once.
+
+        With a *level* (the prefix's: 市 for 市委), a name found only bare must be a unit
+        of that level: "市委宣传部、网信办" never makes 网信办 the district's.
+        """
         unit = None
-        if prefix and not _prefix_of(name, scope):
+        shared = prefix and not _prefix_of(name, scope)
+        if shared:
             unit = self.get(prefix + name, scope)
-        unit = unit or self.get(name, scope)
+            if unit is None and prefix.endswith("委"):
+                unit = self.get(prefix[:-1] + name, scope)  # 市委 + 文明办 → 市文明办
+        if unit is None:
+            unit = self.get(name, scope)
+            if unit is not None and shared and level and _level(unit.scope) not in ("", level):
+                unit = None
         if unit is None and suffix and not _gov_suffix(name):
             unit = self.get(name + suffix, scope)
         if unit is None and (tail := _gov_suffix(name)):
@@ -359,7 +402,7 @@ class UnitDirectory:
             unit = base if base is not None and not base.is_group else None
         if unit is not None:
             return Resolved(name, unit)
-        return Resolved(name, None, self.suggest(name, scope))
+        return Resolved(name, None, self.suggest(name, scope), prefix + name if shared else "")
 
     def suggest(self, name: str, scope: str = "", limit: int = 3) -> tuple[str, ...]:
         """Canonical names most similar to *name* among the units visible in *scope*."""
@@ -415,20 +458,30 @@ def resolve_list(directory: UnitDirectory, text: str, scope: str) -> tuple[list[
     """Split a unit list and resolve each name, honouring a shared prefix or suffix written once.
 
     "市自然资源和规划局、财政局、住建局" → 市财政局, 市住建局 (prefix); "洛龙区、涧西区人民政府"
-    → 洛龙区人民政府 (suffix). Returns the names as split and one :class:`Resolved` per name.
+    → 洛龙区人民政府 (suffix). A prefix carries on when the name that wrote it is a unit of
+    that level (市场监管局 in a district is the district's, so its 市 is no prefix), or when
+    it is unknown but plainly a level (市委…); the names after it are then read at that
+    level only, and within the scope of the unit that wrote it when the programme has
+    none. Returns the names as split and one :class:`Resolved` per name.
     """
     raw: list[str] = []
     resolved: list[Resolved] = []
-    prefix = ""
+    prefix = level = ""
+    within = scope
     for group in _groups(text):
         suffix = _gov_suffix(group[-1]) if len(group) > 1 else ""
         for name in group:
-            item = directory._resolve(name, scope, prefix, suffix)
+            item = directory._resolve(name, within, prefix, suffix, level)
             raw.append(name)
             resolved.append(item)
             own = _prefix_of(name, scope)
-            if own and item.unit is not None:
-                prefix = own
+            own_level = _prefix_level(own, scope)
+            unit = item.unit
+            if own and unit is not None and _level(unit.scope) in ("", own_level):
+                prefix, level = own, own_level
+                within = scope or unit.scope
+            elif own.endswith("委") and unit is None:
+                prefix, level = own, own_level
     return raw, resolved
 
 

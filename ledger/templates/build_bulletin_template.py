@@ -1,6 +1,6 @@
-"""Build ``templates/bulletin.docx``, the Word template of the monthly bulletin (月度考核通报).
+"""Build ``ledger/templates/bulletin.docx``, the Word template of the monthly bulletin (月度考核通报).
 
-Run ``.venv/bin/python templates/build_bulletin_template.py`` to regenerate it. The
+Run ``.venv/bin/python ledger/templates/build_bulletin_template.py`` to regenerate it. The
 office may then reword the .docx in Word: text outside ``{{ }}`` / ``{% %}`` tags is
 free, styles (公文正文, 一级标题 …) carry the fonts. Variables are listed in
 ``ledger/assess/content.py`` (``bulletin_context``); a misspelt one fails loudly.
@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE.parents[1]))
 
 from docx import Document  # noqa: E402
 from docx.enum.section import WD_SECTION  # noqa: E402
@@ -215,17 +215,17 @@ def _body(doc) -> None:
     _p(doc, "", "GwPlain")
     _p(doc, "{{ addressees }}：", "GwPlain")
     _p(doc, "为推动{{ programme_title }}各项任务落地见效，根据《{{ notice_name }}》（{{ doc_number }}）"
-            "“{{ cadence_phrase }}”要求，{{ office }}对{{ month_label }}各牵头单位工作台账报送和任务推进情况"
+            "{% if requirement %}关于“{{ requirement }}”的{% endif %}要求，{{ office }}对{{ month_label }}各牵头单位工作台账报送和任务推进情况"
             "进行了督导考核。现将有关情况通报如下：")
 
     _p(doc, "一、总体情况", "GwH1")
-    _p(doc, "截至{{ as_of }}，纳入督导的{{ overview.total }}项任务中，已完成{{ overview.done.count }}项，"
-            "占{{ overview.done.share }}；按序时推进{{ overview.on_track.count }}项，占{{ overview.on_track.share }}；"
-            "进展滞后{{ overview.lagging.count }}项，占{{ overview.lagging.share }}"
-            "{% if overview.overdue %}（其中逾期未完成{{ overview.overdue }}项）{% endif %}；"
-            "未启动{{ overview.not_started.count }}项，占{{ overview.not_started.share }}"
-            "{% if overview.unknown.count %}；未报送进展{{ overview.unknown.count }}项，"
-            "占{{ overview.unknown.share }}{% endif %}。")
+    _p(doc, "截至{{ as_of }}，纳入督导的{{ overview.tasks }}项任务{% if overview.total != overview.tasks %}"
+            "按牵头单位分解为{{ overview.total }}项，其{% endif %}中，已完成{{ overview.completed.count }}项，"
+            "占{{ overview.completed.share }}；按序时推进{{ overview.on_track.count }}项，占{{ overview.on_track.share }}；"
+            "进展滞后{{ overview.lagging.count }}项，占{{ overview.lagging.share }}；"
+            "未启动{{ overview.not_started.count }}项，占{{ overview.not_started.share }}；"
+            "牵头单位未报送{{ overview.unreported.count }}项，占{{ overview.unreported.share }}。"
+            "{% if overview.overdue %}已过完成时限或时间节点仍未完成的{{ overview.overdue }}项。{% endif %}")
     _p(doc, "从亮灯情况看，绿灯任务{{ overview.green.count }}项（占{{ overview.green.share }}），"
             "黄灯任务{{ overview.yellow.count }}项（占{{ overview.yellow.share }}），"
             "红灯任务{{ overview.red.count }}项（占{{ overview.red.share }}）。"
@@ -239,7 +239,7 @@ def _body(doc) -> None:
 
     _p(doc, "二、进展较好的单位", "GwH1")
     _p(doc, "{%p if honour_units %}")
-    _p(doc, "本月考核得分位居前列、任务推进有力的单位有{{ honour_units|length }}个，予以通报表扬：")
+    _p(doc, "{{ praise_rule }}，予以通报表扬。本月符合条件的单位有{{ honour_units|length }}个：")
     _p(doc, "{%p for u in honour_units %}")
     _p(doc, runs=[("{{ u.ordinal }}{{ u.unit }}。", "GwKai"),
                   ("本月{{ u.report_text }}；牵头的{{ u.tasks }}项任务中{{ u.progress_text }}"
@@ -247,23 +247,21 @@ def _body(doc) -> None:
                    "考核得分{{ u.total }}分，等次为{{ u.grade }}。", None)])
     _p(doc, "{%p endfor %}")
     _p(doc, "{%p else %}")
-    _p(doc, "本月没有考核得分达到良好以上并位居前列的单位。")
+    _p(doc, "{{ praise_rule }}，予以通报表扬。本月没有符合条件的单位。")
     _p(doc, "{%p endif %}")
 
     _p(doc, "三、进展滞后的任务", "GwH1")
     _p(doc, "{%p if lagging %}")
-    _p(doc, "截至{{ as_of }}，共有红灯任务{{ lagging|length }}项{% if yellow_count %}、"
-            "黄灯任务{{ yellow_count }}项{% endif %}。红灯任务如下：")
+    _p(doc, "截至{{ as_of }}，{% if red_count %}红灯任务{{ red_count }}项{% else %}没有红灯任务{% endif %}"
+            "{% if yellow_count %}{% if red_count %}、{% else %}，{% endif %}黄灯任务{{ yellow_count }}项{% endif %}"
+            "（含牵头单位未报送的任务），具体如下：")
     _p(doc, "{%p for t in lagging %}")
-    _p(doc, runs=[("{{ t.ordinal }}{{ t.task_id }}“{{ t.short_text }}”。", "GwKai"),
+    _p(doc, runs=[("{{ t.ordinal }}【{{ t.light }}】{{ t.task_id }}“{{ t.short_text }}”。", "GwKai"),
                   ("牵头单位：{{ t.unit }}；完成时限：{{ t.deadline }}；推进状态：{{ t.status }}；"
                    "{{ t.situation }}。", None)])
     _p(doc, "{%p endfor %}")
     _p(doc, "{%p else %}")
-    _p(doc, "截至{{ as_of }}，没有红灯任务{% if yellow_count %}，黄灯任务{{ yellow_count }}项{% endif %}。")
-    _p(doc, "{%p endif %}")
-    _p(doc, "{%p if yellow_count %}")
-    _p(doc, "黄灯任务的具体情况见附件2。")
+    _p(doc, "截至{{ as_of }}，没有红灯和黄灯任务。")
     _p(doc, "{%p endif %}")
 
     _p(doc, "四、台账报送情况", "GwH1")
@@ -285,8 +283,8 @@ def _body(doc) -> None:
     _p(doc, "按照考核办法（基础分{{ scoring.start }}分，按台账报送和任务推进情况扣分，提前完成时间节点加分），"
             "{{ month_label }}参加考核的牵头单位{{ scoring.units }}个，平均得分{{ scoring.average }}分，"
             "其中优秀{{ scoring.excellent }}个、良好{{ scoring.good }}个、一般{{ scoring.fair }}个。")
-    _p(doc, runs=[("红榜：", "GwHeiChar"), ("{{ honour_board }}。", None)])
-    _p(doc, runs=[("黑榜：", "GwHeiChar"), ("{{ shame_board }}。", None)])
+    _p(doc, runs=[("通报表扬：", "GwHeiChar"), ("{{ honour_board }}。", None)])
+    _p(doc, runs=[("{{ criticism }}：", "GwHeiChar"), ("{{ shame_board }}。", None)])
     _p(doc, "各单位得分及排名见附件1。")
 
     _p(doc, "六、下步工作要求", "GwH1")

@@ -1,0 +1,66 @@
+"""The parsed copy of a registry: used while the workbook is unchanged, rebuilt when it changes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import make_workspace, small_registry
+
+from ledger.config import Workspace
+from ledger.errors import WorkspaceError
+from ledger.registry import cache, workbook
+from ledger.registry.workbook import read_registry, write_registry
+
+
+@pytest.fixture()
+def ws(tmp_path: Path) -> Workspace:
+    return make_workspace(tmp_path / "ws", small_registry())
+
+
+def test_second_read_comes_from_the_copy(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    first, problems = read_registry(ws, "351")
+    assert cache.cache_path(ws, "351").is_file() and problems == []
+    parsed: list[Path] = []
+    real = workbook.read_registry_file
+    monkeypatch.setattr(workbook, "read_registry_file", lambda path, pid=None: parsed.append(path) or real(path, pid))
+    again, _ = read_registry(ws, "351")
+    assert parsed == [] and [t.to_json() for t in again.tasks] == [t.to_json() for t in first.tasks]
+
+
+def test_an_edited_workbook_is_read_again(ws: Workspace) -> None:
+    read_registry(ws, "351")
+    edited = small_registry()
+    edited.tasks[0].text = "建设综合交通枢纽（修订）"
+    write_registry(edited, ws.registry_path("351"))
+    registry, _ = read_registry(ws, "351")
+    assert registry.tasks[0].text == "建设综合交通枢纽（修订）"
+
+
+def test_a_damaged_or_foreign_copy_is_not_used(ws: Workspace) -> None:
+    read_registry(ws, "351")
+    copy = cache.cache_path(ws, "351")
+    for junk in (b"not a pickle", b"\x80\x05N."):  # garbage; a pickled None
+        copy.write_bytes(junk)
+        registry, _ = read_registry(ws, "351")
+        assert [t.id for t in registry.tasks] == [t.id for t in small_registry().tasks]
+
+
+def test_new_parsing_code_invalidates_the_copy(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    read_registry(ws, "351")
+    monkeypatch.setattr(cache, "parser_fingerprint", lambda: "another version of the parser")
+    parsed = []
+    real = workbook.read_registry_file
+    monkeypatch.setattr(workbook, "read_registry_file", lambda path, pid=None: parsed.append(path) or real(path, pid))
+    read_registry(ws, "351")
+    assert parsed == [ws.registry_path("351")]
+
+
+def test_a_copy_that_cannot_be_written_only_costs_the_copy(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read-only out/ or a full disk (injected: tests run as root, who may write anywhere)."""
+    def refuse(path, data):
+        raise WorkspaceError(f"无法写入目录 {path.parent}：Read-only file system。")
+
+    monkeypatch.setattr(cache, "write_bytes_atomic", refuse)
+    registry, _ = read_registry(ws, "351")
+    assert len(registry.tasks) == 5 and not cache.cache_path(ws, "351").exists()
