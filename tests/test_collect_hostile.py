@@ -252,6 +252,8 @@ CASES: dict[str, Case] = {
     "xfd-in-mail": Case(lambda k: _mail(k, k.injected(XFD.replace("<v>1</v>", "<v>2</v>"))), ("sheet-too-wide",)),
     "bomb-in-zip": Case(lambda k: _zipped(k, h.zip_bomb(k.dir, JT_NAME)), ("zip-bomb",)),
     "zip-archive-bomb": Case(_archive_bomb, ("zip-bomb",), outcome="refused"),
+    # a member named .xlsx that is itself a zip archive (it was "文件已损坏")
+    "zip-named-xlsx-in-zip": Case(lambda k: _zipped(k, h.plain_zip(k.dir, JT_NAME)), ("file-not-spreadsheet",)),
     # must pass: the format comes from the bytes, the extent from the cells, macros are ignored
     "xlsx-named-xls": Case(_xlsx_named_xls, (), outcome="accepted"),
     "dimension-claims-XFD1048576": Case(lambda k: k.injected(dimension="A1:XFD1048576"), (), outcome="accepted"),

@@ -27,13 +27,15 @@ from defusedxml import ElementTree as SafeET
 from ledger import layout
 from ledger.collect.a1 import cell_ref, parse_ref
 from ledger.collect.isolation import ReaderCrashed, read_isolated
-from ledger.collect.limits import DEFAULT_LIMITS, FILE_CORRUPT, Limits, XlsxFacts
+from ledger.collect.limits import DEFAULT_LIMITS, FILE_CORRUPT, FILE_NOT_SPREADSHEET, Limits, XlsxFacts
 from ledger.collect.numfmt import PercentCells
 from ledger.collect.safety import inspect
 from ledger.collect.sniff import Source, biff_string, ole2_stream, read_all
 from ledger.problems import Problem, ProblemType
 
 READER_CRASHED = ProblemType("reader-crashed", "error", "{detail}")
+#: kinds that intake opens as containers, named for a unit when one comes where a workbook should
+CONTAINERS = {"zip": "压缩包（.zip）", "eml": "邮件（.eml）"}
 
 MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -136,6 +138,9 @@ def read_returned(
     problems = found.problems
     if any(p.is_error for p in problems):
         return None, problems
+    if found.sniffed.kind in CONTAINERS:  # a zip or an e-mail where a workbook was expected (inside a zip)
+        what = CONTAINERS[found.sniffed.kind]
+        return None, [*problems, FILE_NOT_SPREADSHEET(file=name, value=found.sniffed.detail, what=what)]
     try:
         return read_workbook(source, found.sniffed.kind, facts=found.facts), problems
     except ReaderCrashed as exc:
