@@ -94,12 +94,15 @@ def known(item: Incoming, context: JudgeContext, find: Callable[[str], Submissio
     The same bytes stored for another period or programme are judged (and refused as such).
     """
     try:
+        with open(item.path, "rb") as fh:
+            stored = find(hashlib.file_digest(fh, "sha256").hexdigest())
+        if stored is None or (stored.programme, stored.period) != (context.programme.id, context.period.key):
+            return item
         data = item.path.read_bytes()
     except OSError:
         return item  # judging says what is wrong with it
-    stored = find(hashlib.sha256(data).hexdigest())
-    if stored is None or (stored.programme, stored.period) != (context.programme.id, context.period.key):
-        return item
+    if hashlib.sha256(data).hexdigest() != stored.sha256:
+        return item  # changed meanwhile: judged as it is now
     received = Received(
         sha256=stored.sha256, source_name=item.name, data=b"", detected_type=stored.detected_type,
         received_at=item.received_at, received_source=item.received_source,  # type: ignore[arg-type]
