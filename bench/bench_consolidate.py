@@ -169,14 +169,14 @@ def history(ws: config.Workspace, root: Path, units: int, tasks: int, periods: i
     registry = make_registry(units, tasks)
     keys = week_keys("2023-W20", periods)
     now = datetime(2023, 6, 1, 9, tzinfo=CST)
-    path = root / "history.sqlite"
-    with open_store(path) as store:
+    path, archive = root / "history.sqlite", root / "history-archive"  # not one.sqlite's archive
+    with open_store(path, archive_dir=archive) as store:
         t = time.perf_counter()
         files = fill(store, registry, keys, units)
         print(f"{'fill store (not part of the figure)':<46} {time.perf_counter() - t:7.2f} s  {files} files")
     fresh = root / "history-nolights.sqlite"
     shutil.copy(path, fresh)  # closed, so the WAL is checkpointed into the file
-    with open_store(path) as store:
+    with open_store(path, archive_dir=archive) as store:
         t = time.perf_counter()
         for key in keys:
             last = consolidate(Run.open(ws, PROGRAMME, key, store=store, registry=registry, now=now), out_dir=root / "h" / key)
@@ -186,7 +186,7 @@ def history(ws: config.Workspace, root: Path, units: int, tasks: int, periods: i
         t = time.perf_counter()
         consolidate(Run.open(ws, PROGRAMME, keys[-1], store=store, registry=registry, now=now), out_dir=root / "h2")
         print(f"{'last period again (lights stored)':<46} {time.perf_counter() - t:7.2f} s")
-    with open_store(fresh, archive_dir=root / "archive") as store:
+    with open_store(fresh, archive_dir=archive) as store:
         t = time.perf_counter()
         consolidate(Run.open(ws, PROGRAMME, keys[-1], store=store, registry=registry, now=now), out_dir=root / "h3")
         print(f"{'last period, no stored lights (judged back)':<46} {time.perf_counter() - t:7.2f} s")

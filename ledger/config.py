@@ -148,15 +148,25 @@ class Workspace:
 
     def inside(self, relative: str | os.PathLike[str]) -> Path:
         """Resolve *relative* against the root and refuse paths that leave the workspace."""
-        p = Path(relative)
-        full = (p if p.is_absolute() else self.root / p).resolve()
-        root = self.root.resolve()
-        if full != root and root not in full.parents:
+        full = resolved_inside(self.root, relative)
+        if full is None:
             raise WorkspaceError(f"路径 {relative} 不在工作区 {self.root} 之内，请改用工作区内的路径。")
         return full
 
     def out_dir(self, programme_id: str, period: str) -> Path:
         return self.paths.out / programme_id / period
+
+
+def resolve(root: Path, relative: str | os.PathLike[str]) -> Path:
+    """*relative* against *root* (an absolute path as it is), symlinks followed."""
+    p = Path(relative)
+    return (p if p.is_absolute() else root / p).resolve()
+
+
+def resolved_inside(root: Path, relative: str | os.PathLike[str]) -> Path | None:
+    """:func:`resolve`, or None if the path leaves the workspace."""
+    full, top = resolve(root, relative), root.resolve()
+    return full if full == top or top in full.parents else None
 
 
 def find_root(workspace: str | os.PathLike[str] | None = None) -> Path:
@@ -202,15 +212,17 @@ def parse(raw: dict[str, Any], root: Path) -> Workspace:
     _only(raw, "", {"workspace", "programmes", "smtp", "scoring", "lights", "print"})
     ws_raw = _table(raw, "workspace", required=False)
     _only(ws_raw, "workspace", {"source_data", "out", "units", "store"})
-    source_data = root / _str(ws_raw, "workspace.source_data", default="source_data")
     paths = Paths(
-        source_data=source_data,
-        out=root / _str(ws_raw, "workspace.out", default="out"),
-        units=root / _str(ws_raw, "workspace.units", default=str(Path("source_data") / "units.xlsx")),
-        store=root / _str(ws_raw, "workspace.store", default=str(Path("out") / "ledger.sqlite")),
+        source_data=_path(ws_raw, "workspace.source_data", "source_data", root),
+        out=_path(ws_raw, "workspace.out", "out", root),
+        units=_path(ws_raw, "workspace.units", str(Path("source_data") / "units.xlsx"), root),
+        store=_path(ws_raw, "workspace.store", str(Path("out") / "ledger.sqlite"), root),
     )
     progs_raw = _table(raw, "programmes", required=True)
     programmes = {pid: _programme(pid, body) for pid, body in progs_raw.items()}
+    for pid, prog in programmes.items():
+        if prog.registry:
+            _path(progs_raw[pid], f"programmes.{pid}.registry", "", root)
     smtp_raw = _table(raw, "smtp", required=False)
     _only(smtp_raw, "smtp", {"host", "port", "starttls", "ssl", "timeout", "username", "password_env", "sender"})
     smtp = SmtpSettings(
@@ -401,6 +413,26 @@ def _str(body: dict[str, Any], key: str, *, default: str | None) -> str:
     if not isinstance(value, str):
         raise ConfigError(f"ledger.toml：{key} 应为字符串，实际为 {value!r}。")
     return value
+
+
+def _path(body: dict[str, Any], key: str, default: str, root: Path) -> Path:
+    """A path key: relative to the root (or ``sqlite:///…`` for the store), refused when it
+    leads out of the workspace, symlinks followed: everything ledger writes stays inside."""
+    text = written = _str(body, key, default=default)
+    if "://" in text:
+        from ledger.store import StoreError, sqlite_path
+
+        try:
+            text = str(sqlite_path(text))
+        except StoreError as exc:
+            raise ConfigError(f"ledger.toml：{key}：{exc}") from exc
+    if resolved_inside(root, text) is None:
+        raise ConfigError(
+            f"ledger.toml：{key}{'' if _leaf(key) in body else '（默认值）'} = \"{written}\" 指向工作区 {root} 之外"
+            f"（{resolve(root, text)}）。ledger 只在工作区内读写，请改用工作区内的路径（相对于 ledger.toml 所在目录），"
+            "也不要用指向工作区外的符号链接。"
+        )
+    return root / text
 
 
 def _int(body: dict[str, Any], key: str, *, default: int, lo: int, hi: int) -> int:

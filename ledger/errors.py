@@ -17,6 +17,10 @@ class WorkspaceError(LedgerError):
     """A path escapes the workspace or cannot be written."""
 
 
+class DiskFull(WorkspaceError):
+    """A write failed because the disk (or the user's quota) is full."""
+
+
 class InputError(LedgerError):
     """An input file cannot be read at all (wrong type, encoding, empty)."""
 

@@ -18,6 +18,7 @@ from ledger.config import Programme, Workspace
 from ledger.periods import CHINA, Period, parse_month, parse_period, to_china_time
 from ledger.registry.model import Registry
 from ledger.store import Store, open_store
+from ledger.store.archive import originals
 
 if TYPE_CHECKING:
     from ledger.registry.units import UnitDirectory
@@ -91,8 +92,10 @@ class Run:
 
     @property
     def has_history(self) -> bool:
-        """Whether there is a store to read history from (given, or on disk) without creating one."""
-        return self._store is not None or self.ws.paths.store.is_file()
+        """Whether there is history to read (a store given or on disk, or archived originals whose
+        store is missing: opening it then says so) without creating a store."""
+        return (self._store is not None or self.ws.paths.store.is_file()
+                or next(originals(archive_dir(self.ws)), None) is not None)
 
     def out_dir(self) -> Path:
         """``out/<programme>/<period>/``."""
@@ -122,4 +125,9 @@ class Run:
 
 def open_workspace_store(ws: Workspace) -> Store:
     """The history store configured in ledger.toml, originals archived under out/archive."""
-    return open_store(ws.paths.store, archive_dir=ws.paths.out / "archive")
+    return open_store(ws.paths.store, archive_dir=archive_dir(ws))
+
+
+def archive_dir(ws: Workspace) -> Path:
+    """Where the workspace's received originals are archived."""
+    return ws.paths.out / "archive"

@@ -355,6 +355,22 @@ def xls(directory: Path, name: str = "old.xls", password: bool = False) -> Path:
     return dest
 
 
+def xls_with_cells(directory: Path, name: str, cells: list[tuple[int, int]], sheet: str = "工作台账") -> Path:
+    """A BIFF8 workbook with one sheet holding the number 1 at each zero-based (row, column)."""
+    def bof(kind: int) -> bytes:
+        return _biff(0x0809, struct.pack("<HHHHII", 0x0600, kind, 0, 0, 0, 0))
+
+    raw = sheet.encode("utf-16-le")
+    boundsheet_len = 4 + 8 + len(raw)
+    sheet_offset = len(bof(0x0005)) + boundsheet_len + 4  # globals: BOF, BOUNDSHEET8, EOF
+    globals_ = bof(0x0005) + _biff(0x0085, struct.pack("<IBBBB", sheet_offset, 0, 0, len(sheet), 1) + raw)
+    globals_ += _biff(0x000A, b"")
+    body = b"".join(_biff(0x0203, struct.pack("<HHHd", r, c, 0, 1.0)) for r, c in cells)
+    dest = directory / name
+    dest.write_bytes(cfb({"Workbook": globals_ + bof(0x0010) + body + _biff(0x000A, b"")}))
+    return dest
+
+
 # --- ODS --------------------------------------------------------------------------------------
 
 ODS_HEAD = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content '
@@ -399,6 +415,14 @@ def measure_corpus(paths: list[str]) -> dict[str, object]:
         precheck(Path(path))
         times.append((Path(path).name, time.perf_counter() - start))
     return {"times": times, "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+
+
+def read_codes(path: str) -> tuple[bool, list[str]]:
+    """Pre-check and read *path* as collect does: whether it was read, and its problem codes."""
+    from ledger.collect.reader import read_returned
+
+    read, problems = read_returned(Path(path))
+    return read is not None, [p.code for p in problems]
 
 
 def calamine_sheet(path: str) -> int:

@@ -16,6 +16,7 @@ CASES = {
     "bench_collect.py": (["--units", "4", "--tasks", "3"], "faster than the baseline"),
     "bench_consolidate.py": (["--units", "4", "--tasks", "3", "--history-units", "3", "--periods", "2"],
                              "peak RSS"),
+    "bench_hostile.py": (["--files", "2", "--entries", "500", "--archive", "100"], "start-up clean-up"),
 }
 
 

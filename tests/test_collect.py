@@ -23,6 +23,7 @@ from ledger.periods import CHINA, to_china_time
 from ledger.registry.units import UnitDirectory
 from ledger.reporting import period_status
 from ledger.run import Run, open_workspace_store
+from ledger.store.archive import count_originals
 
 
 def test_inbox_verdicts_status_and_receipts(ws: Workspace, tmp_path: Path) -> None:
@@ -67,7 +68,8 @@ def test_inbox_verdicts_status_and_receipts(ws: Workspace, tmp_path: Path) -> No
 
 
 def archived(ws: Workspace) -> int:
-    return sum(1 for p in (ws.paths.out / "archive").rglob("*") if p.is_file())
+    """Originals in the archive (its journal aside)."""
+    return count_originals(ws.paths.out / "archive")
 
 
 def test_rejected_then_corrected_supersedes(ws: Workspace, tmp_path: Path) -> None:
@@ -240,6 +242,38 @@ def test_an_unforeseen_reader_failure_rejects_only_that_file(ws: Workspace, tmp_
         files = collect(Run.open(ws, "351", "2022-W23", now=DUE_W23, store=store), [inbox], jobs=1).files
     verdicts = {f.unit: (f.outcome, [p.code for p in f.problems]) for f in files}
     assert verdicts == {JT: ("accepted", []), CG: ("rejected", ["file-unreadable"])}
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_file_stored_before_is_not_read_again(jobs: int, ws: Workspace, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bytes already stored for this period take their stored verdict unread (a duplicate, nothing
+    written), in their place among the files judged; for another period they are judged."""
+    import ledger.collect.verdict as verdict
+
+    inbox = tmp_path / "inbox"
+    filled(ws, JT, inbox)
+    filled(ws, CG, inbox, percent="很多")
+    with open_workspace_store(ws) as store:
+        first = collect(Run.open(ws, "351", "2022-W23", now=DUE_W23, store=store), [inbox], jobs=1).files
+        audit = store.audit()
+        filled(ws, ZJ, inbox)
+        read: list[str] = []
+        real = verdict.read_returned
+        monkeypatch.setattr(verdict, "read_returned",
+                            lambda path, **kw: read.append(kw["display_name"]) or real(path, **kw))
+        again = collect(Run.open(ws, "351", "2022-W23", now=DUE_W23, store=store), [inbox], jobs=jobs).files
+        assert [(f.unit, f.outcome) for f in again] == [(JT, "duplicate"), (ZJ, "accepted"), (CG, "duplicate")]
+        assert [(f.problems, f.submission_id, f.sha256) for f in (again[0], again[2])] == \
+               [(f.problems, f.submission_id, f.sha256) for f in first]
+        assert [a["source_name"] for a in store.audit()] == [a["source_name"] for a in audit] + [again[1].file]
+        if jobs == 1:  # workers keep their own counts
+            assert read == [again[1].file]
+        read.clear()
+        [jt] = [f for f in collect(Run.open(ws, "351", "2022-W24", now=DUE_W23, store=store), [inbox], jobs=1,
+                                   other_periods=True).files if f.unit == JT]
+    assert jt.outcome == "other_period" and "wrong-period" in {p.code for p in jt.problems}
+    assert len(read) == 3
 
 
 @pytest.mark.parametrize("jobs", [1, 2])

@@ -244,15 +244,21 @@ CASES: dict[str, Case] = {
     "row-5000000-small-dimension": Case(lambda k: k.injected(ROW_5M, dimension="A1:S7"), ("cell-out-of-range",)),
     "row-200000": Case(lambda k: k.injected('<row r="200000"><c r="B200000"><v>1</v></c></row>'),
                        ("sheet-too-many-rows",)),
+    "value-at-GR100000": Case(lambda k: k.injected('<row r="100000"><c r="GR100000" t="inlineStr"><is><t>x</t></is>'
+                                                   '</c></row>'), ("sheet-too-spread",)),
     "html-named-xls": Case(lambda k: h.html_named_xls(k.dir, JT_NAME.replace(".xlsx", ".xls")),
                            ("file-not-spreadsheet",)),
     "csv-named-xlsx": Case(lambda k: h.csv_named_xls(k.dir, JT_NAME), ("file-not-spreadsheet",)),
     "xfd-in-mail": Case(lambda k: _mail(k, k.injected(XFD.replace("<v>1</v>", "<v>2</v>"))), ("sheet-too-wide",)),
     "bomb-in-zip": Case(lambda k: _zipped(k, h.zip_bomb(k.dir, JT_NAME)), ("zip-bomb",)),
     "zip-archive-bomb": Case(_archive_bomb, ("zip-bomb",), outcome="refused"),
+    # a member named .xlsx that is itself a zip archive (it was "文件已损坏")
+    "zip-named-xlsx-in-zip": Case(lambda k: _zipped(k, h.plain_zip(k.dir, JT_NAME)), ("file-not-spreadsheet",)),
     # must pass: the format comes from the bytes, the extent from the cells, macros are ignored
     "xlsx-named-xls": Case(_xlsx_named_xls, (), outcome="accepted"),
     "dimension-claims-XFD1048576": Case(lambda k: k.injected(dimension="A1:XFD1048576"), (), outcome="accepted"),
+    "formatting-at-GR100000": Case(lambda k: k.injected('<row r="100000"><c r="GR100000" s="1"/></row>'), (),
+                                   outcome="accepted"),
     "macro-renamed-xlsx": Case(_macro, ("macro-file",), outcome="accepted"),
     "header-retyped": Case(lambda k: k.filled({T1: {"progress": "表头被改写"}}, transform=_retype_header), (),
                            outcome="accepted"),
@@ -584,7 +590,9 @@ def test_workers_give_the_same_verdicts_and_store(fork: bool, ws: Workspace, kit
     monkeypatch.setattr(pool, "judge_file", lambda item, context: judged_here.append(item.name) or judge(item, context))
 
     one = _run(ws, tmp_path / "inbox", jobs=1)
-    assert len(judged_here) == len(one.files)
+    # the same good file again, 24 files on, is judged again: only a copy stored by an earlier run
+    # gives its verdict unread, so how far the workers have got cannot change a verdict
+    assert judged_here == [f.file for f in one.files] and "duplicate" in {f.outcome for f in one.files}
     judged_here.clear()
     ws2 = _copy_ws(base_root, tmp_path / "ws2")
     two = _run(ws2, tmp_path / "inbox", jobs=2)

@@ -104,6 +104,44 @@ def test_paths_stay_inside_workspace(tmp_path):
         ws.inside("../elsewhere.xlsx")
 
 
+@pytest.mark.parametrize(("extra", "key"), [
+    ('[workspace]\nout = "{outside}"', "workspace.out"),
+    ('[workspace]\nstore = "../x.sqlite"', "workspace.store"),
+    ('[workspace]\nstore = "sqlite:///../x.sqlite"', "workspace.store"),
+    ('[workspace]\nstore = "sqlite:///{outside}/x.sqlite"', "workspace.store"),
+    ('[workspace]\nsource_data = "linked"', "workspace.source_data"),
+    ('[workspace]\nunits = "linked/units.xlsx"', "workspace.units"),
+    ('registry = "../registry.xlsx"', "programmes.demo.registry"),  # MINIMAL ends in [programmes.demo]
+])
+def test_paths_from_the_config_stay_inside_the_workspace(tmp_path: Path, extra: str, key: str) -> None:
+    """Absolute, ../ and symlinked paths that lead out of the workspace are refused by key."""
+    root, outside = tmp_path / "ws", tmp_path / "elsewhere"
+    root.mkdir()
+    outside.mkdir()
+    (root / "linked").symlink_to(outside)
+    with pytest.raises(ConfigError, match=f"ledger.toml：{key}") as caught:
+        config.load(write(root, MINIMAL + extra.format(outside=outside) + "\n"))
+    assert "之外" in str(caught.value) and str(tmp_path) in str(caught.value)
+
+
+def test_paths_inside_the_workspace_are_taken(tmp_path: Path) -> None:
+    text = (MINIMAL + '\n[workspace]\nout = "build/out"\nstore = "sqlite:///build/history.sqlite"\n'
+            f'units = "{tmp_path / "dir" / "units.xlsx"}"\n')
+    ws = config.load(write(tmp_path, text))
+    assert ws.paths.out == tmp_path / "build" / "out"
+    assert ws.paths.store == tmp_path / "build" / "history.sqlite"
+    assert ws.paths.units == tmp_path / "dir" / "units.xlsx"
+
+
+def test_a_default_path_symlinked_out_of_the_workspace_is_refused(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    root.mkdir()
+    (tmp_path / "disk").mkdir()
+    (root / "out").symlink_to(tmp_path / "disk")
+    with pytest.raises(ConfigError, match="workspace.out（默认值）"):
+        config.load(write(root, MINIMAL))
+
+
 def test_rules_defaults_and_overrides(tmp_path: Path) -> None:
     from ledger import config
 

@@ -1,7 +1,26 @@
-import pytest
+import errno
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+
+from ledger.cli import main
+from ledger.config import Workspace
 from ledger.errors import WorkspaceError
-from ledger.fsutil import TMP_SUFFIX, atomic_path, clean_stale_temp, write_bytes_atomic
+from ledger.fsutil import (
+    STALE_AFTER_S,
+    TMP_SUFFIX,
+    atomic_path,
+    clean_stale_temp,
+    os_error_text,
+    write_bytes_atomic,
+)
 
 
 def test_failed_write_keeps_old_file(tmp_path):
@@ -33,3 +52,81 @@ def test_stale_temp_cleaned(tmp_path):
     stale.write_text("x")
     assert clean_stale_temp(tmp_path) == [stale]
     assert not stale.exists()
+
+
+# --- what a killed run leaves behind ---------------------------------------------------------------
+
+_KILLED_WRITER = """
+import os, signal, sys
+from ledger.fsutil import atomic_path
+with atomic_path(sys.argv[1]) as tmp:
+    tmp.write_bytes(b"half a workbook")
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def _killed_write(target: Path) -> Path:
+    """The temporary file that kill -9 in the middle of an atomic write leaves next to *target*."""
+    done = subprocess.run([sys.executable, "-c", _KILLED_WRITER, str(target)], capture_output=True, timeout=60)
+    assert done.returncode == -signal.SIGKILL
+    [left] = target.parent.glob(f".{target.name}.*{TMP_SUFFIX}")
+    return left
+
+
+def _age(path: Path, seconds: float) -> Path:
+    then = time.time() - seconds
+    os.utime(path, (then, then))
+    return path
+
+
+def _dead_pid() -> int:
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          timeout=60)
+    return int(proc.stdout)
+
+
+def test_start_up_removes_what_a_killed_run_left(ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any command first removes ledger's own temporary files older than an hour under out/ and
+    source_data/ (the archive's fan-out folders included) and its temporary folders whose process
+    is gone; fresh ones, a running process's folder and anything not named as ledger names its
+    own stay."""
+    systmp = tmp_path / "systmp"
+    systmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(systmp))
+    out = ws.paths.out
+    old = [_age(_killed_write(out / "351" / "2022-W23" / "汇总表.xlsx"), 2 * STALE_AFTER_S),
+           _age(_killed_write(out / "archive" / "ab" / f"{'ab' * 32}.xlsx"), 2 * STALE_AFTER_S),
+           _age(_killed_write(ws.paths.source_data / "351" / "registry.xlsx"), 2 * STALE_AFTER_S)]
+    fresh = _killed_write(out / "351" / "2022-W23" / "考核得分.xlsx")
+    not_ours = [out / "notes.ledger-tmp", out / ".x.ledger-tmp"]
+    for path in not_ours:
+        path.write_text("mine")
+        _age(path, 2 * STALE_AFTER_S)
+    gone, running = _dead_pid(), os.getpid()
+    folders = {name: systmp / name for name in (f"ledger-collect-{gone}-a1b2", f"ledger-collect-{running}-c3d4",
+                                                f"ledger-collect-{gone}-fresh", "ledger-pdf-e5f6", "other-g7h8")}
+    for name, folder in folders.items():
+        (folder / "staged").mkdir(parents=True)
+        if "fresh" not in name:
+            _age(folder, 2 * STALE_AFTER_S)
+    res = CliRunner().invoke(main, ["-w", str(ws.root), "registry", "list"])
+    assert res.exit_code == 0, res.output
+    assert not any(p.exists() for p in old)
+    assert fresh.exists() and all(p.exists() for p in not_ours)
+    assert sorted(p.name for p in systmp.iterdir()) == sorted(
+        [f"ledger-collect-{running}-c3d4", f"ledger-collect-{gone}-fresh", "other-g7h8"])
+
+
+def test_a_read_or_write_no_stage_handled_names_the_file(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI's last resort: an OSError is a Chinese message naming the file, never a traceback."""
+    import ledger.reporting
+
+    def failing(run: object) -> None:
+        raise OSError(errno.EIO, "Input/output error", str(ws.paths.out / "坏扇区.xlsx"))
+
+    monkeypatch.setattr(ledger.reporting, "period_status", failing)
+    res = CliRunner().invoke(main, ["-w", str(ws.root), "status", "-p", "351", "--period", "2022-W23"])
+    assert res.exit_code == 1 and "Traceback" not in res.output
+    assert f"读写 {ws.paths.out / '坏扇区.xlsx'} 时出错：Input/output error" in res.output
+    full = OSError(errno.ENOSPC, "No space left on device", "/data/out/a.xlsx")
+    assert os_error_text(full).startswith("磁盘空间不足，无法写入 /data/out/a.xlsx。已保存的内容未受影响")

@@ -11,6 +11,7 @@ so the store sees the same sequence whatever the number of workers.
 from __future__ import annotations
 
 import contextlib
+import os
 import tempfile
 from collections import Counter
 from collections.abc import Sequence
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from ledger.collect.intake import SKIPPED, candidates, clock, stream
 from ledger.collect.pool import BATCH_MAX, Judging
-from ledger.collect.verdict import JudgeContext, Judged, with_data
+from ledger.collect.verdict import JudgeContext, Judged, known, with_data
 from ledger.config import Programme
 from ledger.periods import Period, PeriodError, parse_period
 from ledger.problems import Problem
@@ -108,13 +109,23 @@ def collect(run: Run, paths: Sequence[Path], *, jobs: int = 0, unit: str | None 
     result = CollectResult(run.programme, run.period)
     store = run.store
     context = JudgeContext(run.registry, run.programme, run.period, store.archive_dir, unit)
-    with tempfile.TemporaryDirectory(prefix="ledger-collect-") as tmp:
+    # the pid tells a later command's clean-up whether this run is still going (fsutil.clean_leftovers)
+    with tempfile.TemporaryDirectory(prefix=f"ledger-collect-{os.getpid()}-") as tmp:
         files = candidates(paths)
-        items = stream(files, Path(tmp), clock=clock(run.now, received_at), problems=result.problems)
+        # Only files stored by earlier runs take their stored verdict: whether a copy stored in
+        # this run is found depends on how far the workers have got, and the verdict must not.
+        stored_here: set[str] = set()
+
+        def stored_before(sha256: str) -> Submission | None:
+            return None if sha256 in stored_here else store.find(sha256)
+
+        items = (known(item, context, stored_before)
+                 for item in stream(files, Path(tmp), clock=clock(run.now, received_at), problems=result.problems))
         judged = Judging(context, Path(tmp), jobs).judge(items, expected=len(files))
         check = _PeriodCheck(len(files), decided=other_periods)
         with contextlib.closing(judged):
             for batch in judged:
+                stored_here.update(j.received.sha256 for j in batch)
                 _store(result, check.take(batch), context, run.period, store)
         result.wrong_period = check.wrong_period()
         if result.wrong_period is not None:

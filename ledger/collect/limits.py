@@ -31,6 +31,9 @@ class Limits:
     max_rows: int = 100_000
     max_cols: int = 200
     max_cells: int = 2_000_000
+    #: rows × columns from A1 to a sheet's farthest cell with content: what a reader holds in
+    #: memory for the sheet however few cells have content (calamine keeps the whole rectangle).
+    max_area: int = 2_000_000
     max_cell_chars: int = 32_767
     #: workbook.xml, its rels: parsed whole, so kept small.
     max_meta_bytes: int = 4 * MiB
@@ -55,6 +58,10 @@ XML_DTD_FORBIDDEN = ProblemType("xml-dtd-forbidden", "error", "文件内部部�
 SHEET_TOO_MANY_ROWS = ProblemType("sheet-too-many-rows", "error", "工作表用到第 {value} 行，超过上限 {limit} 行，请删除多余的行后重新报送")
 SHEET_TOO_WIDE = ProblemType("sheet-too-wide", "error", "工作表用到第 {value} 列，超过上限 {limit} 列，请删除多余的列后重新报送")
 SHEET_TOO_MANY_CELLS = ProblemType("sheet-too-many-cells", "error", "工作簿的单元格超过 {limit} 个，请删除多余内容后重新报送")
+SHEET_TOO_SPREAD = ProblemType(
+    "sheet-too-spread", "error",
+    "工作表有内容的单元格一直延伸到第 {rows} 行、第 {cols} 列（最远处：{value}），读取时要占用 {area} 个单元格的范围，"
+    "超过上限 {limit} 个；多半是远处的单元格有多余内容，请删除这些内容（在 Excel 中按 Ctrl+End 可跳到最远处）后重新报送")
 CELL_OUT_OF_RANGE = ProblemType("cell-out-of-range", "error", "单元格位置“{value}”超出 Excel 表格范围或无效，文件可能被篡改，请重新保存为 .xlsx 后报送")
 CELL_TOO_LONG = ProblemType("cell-too-long", "error", "单元格文字超过 {limit} 个字符，请精简后重新报送")
 SHEET_PART_MISSING = ProblemType("sheet-part-missing", "error", "工作表的数据部件 {value} 缺失，文件不完整，请在 Excel 中重新保存为 .xlsx 后报送")

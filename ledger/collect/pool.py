@@ -25,6 +25,8 @@ from ledger.collect.verdict import JudgeContext, Judged, crashed, judge_file
 from ledger.processes import can_fork, fresh_context, worker_context
 
 T = TypeVar("T")
+#: a file to judge, or one whose verdict is known already (it passes through in its place)
+Item = Incoming | Judged
 
 #: auto mode judges in worker processes from this many files on. Forked workers start in
 #: milliseconds and pay from 25–50 files on (2 cores, files of bench/bench_collect.py);
@@ -63,12 +65,13 @@ class Judging:
             return 1  # a daemonic process may not start processes
         return max(1, min(jobs, files))
 
-    def judge(self, items: Iterable[Incoming], expected: int) -> Iterator[list[Judged]]:
+    def judge(self, items: Iterable[Item], expected: int) -> Iterator[list[Judged]]:
         """Every item's verdict, in input order, in batches of the verdicts that are ready.
 
         *items* may be a stream (taken as judging needs them, so the first files are judged
-        while later ones are still being found); *expected*, about how many there are, sets
-        the number of workers.
+        while later ones are still being found); an item that is a verdict already (a file
+        stored before: :func:`~ledger.collect.verdict.known`) passes through in its place;
+        *expected*, about how many there are, sets the number of workers.
         """
         workers = self.workers(expected)
         if workers <= 1:
@@ -93,7 +96,7 @@ class Judging:
         return ProcessPoolExecutor(max_workers=workers, mp_context=mp, initializer=_init_worker,
                                    initargs=(None, str(self.file)))
 
-    def _in_pool(self, items: Iterable[Incoming], pool: ProcessPoolExecutor, workers: int,
+    def _in_pool(self, items: Iterable[Item], pool: ProcessPoolExecutor, workers: int,
                  restarts: int) -> Iterator[list[Judged]]:
         """Judge in *pool*, yielding in input order with a bounded window of files out.
 
@@ -103,8 +106,8 @@ class Judging:
         pool (or, after *restarts* deaths, to this process). Every file gets a verdict.
         """
         source = iter(items)
-        todo: deque[Incoming] = deque()
-        window: deque[tuple[Incoming, Future[Judged]]] = deque()
+        todo: deque[Item] = deque()
+        window: deque[tuple[Item, Future[Judged]]] = deque()
         try:
             yield from _in_order(todo, source, window, lambda item: pool.submit(_judge_in_worker, item),
                                  WINDOW_PER_WORKER * workers)
@@ -121,7 +124,7 @@ class Judging:
         else:
             yield from _judge_ahead(rest, self.context)
 
-    def _alone(self, window: Iterable[tuple[Incoming, Future[Judged]]]) -> Iterator[Judged]:
+    def _alone(self, window: Iterable[tuple[Item, Future[Judged]]]) -> Iterator[Judged]:
         """The files out when a pool broke: a result already in is kept, the others are judged
         again, each alone in a one-worker pool; one that breaks that pool too is rejected."""
         pool: ProcessPoolExecutor | None = None
@@ -143,7 +146,7 @@ class Judging:
                 pool.shutdown()
 
 
-def _in_order(todo: deque[Incoming], source: Iterator[Incoming], window: deque[tuple[Incoming, Future[Judged]]],
+def _in_order(todo: deque[Item], source: Iterator[Item], window: deque[tuple[Item, Future[Judged]]],
               submit: Callable[[Incoming], Future[Judged]], size: int) -> Iterator[list[Judged]]:
     """Keep up to *size* files out, taken from *source*; yield in input order the oldest verdict
     and every verdict ready right behind it (at most :data:`BATCH_MAX`), so that a parent that
@@ -157,7 +160,8 @@ def _in_order(todo: deque[Incoming], source: Iterator[Incoming], window: deque[t
                 if item is None:
                     break
                 todo.append(item)
-            window.append((todo[0], submit(todo[0])))
+            item = todo[0]
+            window.append((item, _passed(item) if isinstance(item, Judged) else submit(item)))
             todo.popleft()
         if not window:
             return
@@ -166,6 +170,13 @@ def _in_order(todo: deque[Incoming], source: Iterator[Incoming], window: deque[t
         while window and len(batch) < BATCH_MAX and window[0][1].done() and window[0][1].exception() is None:
             batch.append(window.popleft()[1].result())
         yield batch
+
+
+def _passed(judged: Judged) -> Future[Judged]:
+    """A verdict known before judging, in the window like those being judged."""
+    future: Future[Judged] = Future()
+    future.set_result(judged)
+    return future
 
 
 def auto_workers() -> int:
@@ -183,7 +194,7 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def _judge_ahead(items: Iterable[Incoming], context: JudgeContext) -> Iterator[list[Judged]]:
+def _judge_ahead(items: Iterable[Item], context: JudgeContext) -> Iterator[list[Judged]]:
     """Judge in a thread ahead of the caller: storing waits on fsync (with the GIL released)
     while reading and checking need the CPU."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-collect") as pool:

@@ -27,13 +27,15 @@ from defusedxml import ElementTree as SafeET
 from ledger import layout
 from ledger.collect.a1 import cell_ref, parse_ref
 from ledger.collect.isolation import ReaderCrashed, read_isolated
-from ledger.collect.limits import DEFAULT_LIMITS, FILE_CORRUPT, Limits, XlsxFacts
+from ledger.collect.limits import DEFAULT_LIMITS, FILE_CORRUPT, FILE_NOT_SPREADSHEET, Limits, XlsxFacts
 from ledger.collect.numfmt import PercentCells
 from ledger.collect.safety import inspect
-from ledger.collect.sniff import Source, ole2_stream, read_all
+from ledger.collect.sniff import Source, biff_string, ole2_stream, read_all
 from ledger.problems import Problem, ProblemType
 
 READER_CRASHED = ProblemType("reader-crashed", "error", "{detail}")
+#: kinds that intake opens as containers, named for a unit when one comes where a workbook should
+CONTAINERS = {"zip": "压缩包（.zip）", "eml": "邮件（.eml）"}
 
 MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -136,6 +138,9 @@ def read_returned(
     problems = found.problems
     if any(p.is_error for p in problems):
         return None, problems
+    if found.sniffed.kind in CONTAINERS:  # a zip or an e-mail where a workbook was expected (inside a zip)
+        what = CONTAINERS[found.sniffed.kind]
+        return None, [*problems, FILE_NOT_SPREADSHEET(file=name, value=found.sniffed.detail, what=what)]
     try:
         return read_workbook(source, found.sniffed.kind, facts=found.facts), problems
     except ReaderCrashed as exc:
@@ -403,14 +408,6 @@ def _biff_records(stream: bytes, pos: int = 0) -> Any:
         pos += 4 + rlen
 
 
-def _biff_string(body: bytes, pos: int, cch: int) -> tuple[str, int]:
-    """XLUnicodeStringNoCch at *pos*: flags byte, then 1- or 2-byte characters."""
-    high = body[pos] & 1
-    size = cch * (2 if high else 1)
-    raw = body[pos + 1:pos + 1 + size]
-    return raw.decode("utf-16-le" if high else "latin-1", "replace"), pos + 1 + size
-
-
 def _biff_globals(stream: bytes) -> tuple[dict[str, int], dict[str, str]]:
     """Sheet name → BOF offset (BOUNDSHEET8) and string-constant defined names (NAME)."""
     sheets: dict[str, int] = {}
@@ -418,15 +415,15 @@ def _biff_globals(stream: bytes) -> tuple[dict[str, int], dict[str, str]]:
     for rtype, body in _biff_records(stream):
         try:
             if rtype == 0x0085 and len(body) >= 8:  # BOUNDSHEET8
-                name, _ = _biff_string(body, 7, body[6])
+                name, _ = biff_string(body, 7, body[6])
                 sheets[name] = struct.unpack_from("<I", body, 0)[0]
             elif rtype == 0x0018 and len(body) >= 14:  # NAME
                 flags, _, cch, cce = struct.unpack_from("<HBBH", body, 0)
                 if flags & 0x20:  # built-in name (print area and the like)
                     continue
-                name, pos = _biff_string(body, 14, cch)
+                name, pos = biff_string(body, 14, cch)
                 if cce >= 3 and body[pos] == 0x17:  # tStr: a string constant
-                    names[name], _ = _biff_string(body, pos + 2, body[pos + 1])
+                    names[name], _ = biff_string(body, pos + 2, body[pos + 1])
             elif rtype == 0x000A:  # EOF of the globals
                 break
         except (IndexError, struct.error):

@@ -11,14 +11,15 @@ a file, :func:`precheck` looks at it cheaply and with bounded memory:
   and CRC when a part is read, so a lying header surfaces as ``file-corrupt``);
 * the prolog of every XML part: no DTD or entity declarations, UTF-8 only;
 * the real extent of each worksheet, from the cell references found by a streaming
-  byte scan (the declared ``<dimension>`` is ignored), against :class:`Limits`.
+  byte scan (the declared ``<dimension>`` is ignored), against :class:`Limits`, and the
+  rectangle a reader would hold for it (rows × columns up to its farthest value).
 
 Text length per cell is bounded here only roughly (one text node); the exact 32,767
 character limit is checked per input cell by :mod:`ledger.collect.checks`, which has the
 decoded strings. ``.xls`` files
-(BIFF) get the size limit and an encryption check only: they are read by calamine in a
-child process through :func:`read_isolated`, which survives an abort, a memory
-blow-up or a hang.
+(BIFF) get the size limit, an encryption check and the rectangle of each sheet from its
+cell records only: they are read by calamine in a child process through :func:`read_isolated`,
+which survives an abort, a memory blow-up or a hang.
 
 This module holds the pre-check itself (:func:`precheck`, :func:`inspect`), the checks per
 kind of file, the zip-level checks and the reading of the workbook structure. The limits and
@@ -61,7 +62,7 @@ from ledger.collect.limits import (
     XlsxFacts,
     format_size,
 )
-from ledger.collect.scan import scan_ods_content, scan_text_nodes, scan_xlsx_sheet
+from ledger.collect.scan import scan_ods_content, scan_text_nodes, scan_xls_workbook, scan_xlsx_sheet
 from ledger.collect.sniff import Sniffed, Source, ole2_stream, read_all, sniff, zip_directory_size
 from ledger.errors import InputError
 from ledger.problems import Problem
@@ -157,20 +158,16 @@ def _check_archive(data: bytes, sniffed: Sniffed, ck: Check) -> None:
 
 
 def _check_xls(data: bytes, sniffed: Sniffed, ck: Check) -> None:
-    """BIFF: size is checked already; FILEPASS means a password. Read only via read_isolated."""
-    try:
-        stream = ole2_stream(data, "Workbook")
-    except ValueError:
-        return  # old "Book" stream or odd layout: calamine in a child process will judge
-    pos = 0
-    while pos + 4 <= len(stream):
-        rtype = int.from_bytes(stream[pos:pos + 2], "little")
-        rlen = int.from_bytes(stream[pos + 2:pos + 4], "little")
-        if rtype == 0x002F:  # FILEPASS
-            ck.stop(FILE_ENCRYPTED, value="BIFF FILEPASS")
-        if rtype == 0x000A:  # EOF of the workbook globals
-            return
-        pos += 4 + rlen
+    """BIFF: size is checked already; FILEPASS means a password; the cell records give each
+    sheet's extent. Read only via read_isolated."""
+    for name in ("Workbook", "Book"):
+        try:
+            stream = ole2_stream(data, name)
+        except ValueError:
+            continue
+        scan_xls_workbook(stream, ck)
+        return
+    # odd layout: calamine in a child process will judge
 
 
 def _check_xlsx(data: bytes, sniffed: Sniffed, ck: Check) -> None:

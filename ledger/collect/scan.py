@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import re
+import struct
 import zipfile
 from dataclasses import dataclass
 from operator import itemgetter
@@ -25,14 +26,17 @@ from ledger.collect.limits import (
     EXCEL_MAX_COLS,
     EXCEL_MAX_ROWS,
     FILE_CORRUPT,
+    FILE_ENCRYPTED,
     SHEET_TOO_MANY_CELLS,
     SHEET_TOO_MANY_ROWS,
+    SHEET_TOO_SPREAD,
     SHEET_TOO_WIDE,
     Check,
     KiB,
     MiB,
     XlsxFacts,
 )
+from ledger.collect.sniff import biff_string
 
 # --- .xlsx worksheets -------------------------------------------------------------------------
 
@@ -100,10 +104,14 @@ def _long_text(region: bytes, sheet: str | None, ck: Check) -> None:
 
 @dataclass
 class _Cursor:
-    """Where a cell without ``r=`` lands: an upper bound of what calamine computes."""
+    """Where a cell without ``r=`` lands (an upper bound of what calamine computes), and the
+    farthest row and column any cell of the sheet reaches."""
 
     row: int = 0
     next_col: int = 1
+    max_row: int = 0
+    max_col: int = 0
+    positional: bool = False  # a cell without r=: its place follows from the cells before it
 
 
 def scan_xlsx_sheet(zf: zipfile.ZipFile, part: str, sheet: str | None, ck: Check) -> None:
@@ -125,6 +133,8 @@ def scan_xlsx_sheet(zf: zipfile.ZipFile, part: str, sheet: str | None, ck: Check
         _long_text(region, label, ck)
         if ck.facts is not None:
             note_structure(region, part, ck.facts)
+    if cursor.max_row * cursor.max_col > ck.limits.max_area:
+        _check_spread(zf, part, label, ck, cursor)
 
 
 #: a formula element (``<f>``, ``<x:f …/>``) and a merged range's reference, in sheet XML
@@ -174,6 +184,8 @@ def _fast_extent(refs: list[tuple[bytes, bytes]], sheet: str, ck: Check, cursor:
         for letters, digits in refs:
             _check_cell(_col_number(letters), int(digits), sheet, ck)
     cursor.row = max(cursor.row, max_row)
+    cursor.max_row = max(cursor.max_row, max_row)
+    cursor.max_col = max(cursor.max_col, max_col)
     cursor.next_col = _col_number(refs[-1][0]) + 1
 
 
@@ -192,13 +204,73 @@ def _positional_extent(region: bytes, sheet: str, ck: Check, cursor: _Cursor) ->
             continue
         if r is None:
             col, row = cursor.next_col, cursor.row
+            cursor.positional = True
         else:
             m = _REF.fullmatch(r)
             if m is None:
                 ck.stop(CELL_OUT_OF_RANGE, sheet=sheet, value=r.decode("ascii", "replace")[:20])
             col, row = _col_number(m.group(1)), int(m.group(2))
         _check_cell(col, row, sheet, ck)
+        cursor.max_row, cursor.max_col = max(cursor.max_row, row), max(cursor.max_col, col)
         cursor.next_col = col + 1
+
+
+#: the end of a cell's start tag, with what follows when the cell holds no value: ``/>``,
+#: ``></c>``, ``><v></v></c>`` or ``><v/></c>`` (formatting only; calamine skips such cells)
+_NO_VALUE = rb"\s*(?:(/>|>(?:<(?:[A-Za-z_][\w.-]*:)?v\s*/>|<(?:[A-Za-z_][\w.-]*:)?v></(?:[A-Za-z_][\w.-]*:)?v>)?" \
+            rb"</(?:[A-Za-z_][\w.-]*:)?c>)|>)"
+#: a cell's start tag in the form every known writer uses (r first), and the cell's end if it has no value
+SIMPLE_CELL_TAG = re.compile(rb'<c r="([A-Z]{1,3})([1-9][0-9]{0,6})"' + _ATTRS + _NO_VALUE)
+CELL_TAG = re.compile(_P + rb"c" + _ATTRS + _NO_VALUE)
+
+
+def _check_spread(zf: zipfile.ZipFile, part: str, sheet: str, ck: Check, cursor: _Cursor) -> None:
+    """Refuse a sheet whose cells with content span more than ``max_area`` cells from A1.
+
+    calamine holds a sheet as the whole rectangle up to its farthest cell with a value, so one
+    value at GR100000 costs 20 million cells. A cell written without a value (``<c r="X9" s="1"/>``,
+    ``<c …></c>``, ``<c …><v></v></c>``: formatting only) does not count; any other cell does,
+    whatever it holds. With cells placed without ``r=`` every cell counts.
+    """
+    far_row = far_col = (cursor.max_row, cursor.max_col)
+    if not cursor.positional:
+        far_row = far_col = (0, 0)
+        for region in _chunks(zf, part, ck, sheet):
+            for row, col in _valued_cells(region, sheet, ck):
+                if row > far_row[0]:
+                    far_row = (row, col)
+                if col > far_col[1]:
+                    far_col = (row, col)
+    check_area(far_row, far_col, sheet, ck)
+
+
+def check_area(far_row: tuple[int, int], far_col: tuple[int, int], sheet: str | None, ck: Check) -> None:
+    """Stop if the rectangle from A1 to the farthest row and column is over ``max_area`` cells.
+
+    *far_row* is (row, column) of a cell on the farthest row, *far_col* of one in the farthest
+    column (one-based); the problem names both cells.
+    """
+    rows, cols = far_row[0], far_col[1]
+    if rows * cols > ck.limits.max_area:
+        cells = dict.fromkeys(cell_ref(r - 1, c - 1) for r, c in (far_row, far_col))
+        ck.stop(SHEET_TOO_SPREAD, sheet=sheet, cell=next(iter(cells)), value="、".join(cells), rows=rows, cols=cols,
+                area=f"{rows * cols:,}", limit=f"{ck.limits.max_area:,}")
+
+
+def _valued_cells(region: bytes, sheet: str, ck: Check) -> list[tuple[int, int]]:
+    """(row, column) of every cell of *region* that may hold a value."""
+    tags = SIMPLE_CELL_TAG.findall(region)
+    if len(tags) == _count_cells(region):
+        return [(int(digits), _col_number(letters)) for letters, digits, _, closed in tags if not closed]
+    found = []
+    for attrs, closed in CELL_TAG.findall(region):
+        if closed:
+            continue
+        m = _REF.fullmatch(_attr(attrs, b"r", sheet, ck) or b"")
+        if m is None:  # checked by the first pass: cells without r= do not come here
+            ck.stop(FILE_CORRUPT, sheet=sheet, value="cell without a reference")
+        found.append((int(m.group(2)), _col_number(m.group(1))))
+    return found
 
 
 def _attr(attrs: bytes, name: bytes, sheet: str, ck: Check) -> bytes | None:
@@ -250,6 +322,7 @@ def scan_ods_content(zf: zipfile.ZipFile, ck: Check) -> None:
     """
     lim = ck.limits
     sheet, row, row_rep, col, row_cells, row_width = "", 0, 1, 0, 0, 0
+    far_row = far_col = (0, 0)  # of the current table, as for check_area
     for region in _chunks(zf, "content.xml", ck, None):
         tags = ODS_TAG.findall(region)
         if len(tags) != len(ODS_START.findall(region)):
@@ -259,13 +332,16 @@ def scan_ods_content(zf: zipfile.ZipFile, ck: Check) -> None:
                 if kind == b"table-row" and row_cells:
                     ck.cells += row_cells * row_rep
                     _check_ods_extent(row + row_rep, row_width, sheet, ck)
+                    far_row = (row + row_rep, row_width)
+                    far_col = far_col if far_col[1] >= row_width else (row + row_rep, row_width)
+                    check_area(far_row, far_col, sheet, ck)
                 if kind == b"table-row":
                     row += row_rep
                 continue
             attrs = _local_attrs(raw_attrs)
             if kind == b"table":
                 sheet = attrs.get(b"name", b"").decode("utf-8", "replace")
-                row = 0
+                row, far_row, far_col = 0, (0, 0), (0, 0)
             elif kind == b"table-row":
                 row_rep = _repeat(attrs, b"number-rows-repeated", sheet, ck)
                 col, row_cells, row_width = 0, 0, 0
@@ -291,3 +367,48 @@ def _check_ods_extent(rows: int, cols: int, sheet: str, ck: Check) -> None:
         ck.stop(SHEET_TOO_MANY_ROWS, sheet=sheet, value=rows, limit=lim.max_rows)
     if ck.cells > lim.max_cells:
         ck.stop(SHEET_TOO_MANY_CELLS, sheet=sheet, limit=lim.max_cells)
+
+
+# --- BIFF (.xls) ------------------------------------------------------------------------------
+
+#: records of one cell with a value, (row, column) first: FORMULA, LABELSST, NUMBER, RK,
+#: BOOLERR, LABEL, RSTRING. BLANK and MULBLANK hold formatting only.
+_BIFF_CELLS = frozenset({0x0006, 0x00FD, 0x0203, 0x027E, 0x0205, 0x0204, 0x00D6})
+_BIFF_MULRK, _BIFF_BOF, _BIFF_EOF, _BIFF_BOUNDSHEET, _BIFF_FILEPASS = 0x00BD, 0x0809, 0x000A, 0x0085, 0x002F
+
+
+def scan_xls_workbook(stream: bytes, ck: Check) -> None:
+    """A password (FILEPASS in the workbook globals), and the extent of each sheet from its cell
+    records, record by record without decoding a value (see :func:`check_area`)."""
+    names: dict[int, str] = {}  # BOF offset -> sheet name, from BOUNDSHEET8
+    sheet: str | None = None
+    in_globals = True
+    far_row = far_col = (0, 0)
+    pos, end = 0, len(stream)
+    unpack = struct.unpack_from
+    while pos + 4 <= end:
+        rtype, rlen = unpack("<HH", stream, pos)
+        body = pos + 4
+        if rtype in _BIFF_CELLS and rlen >= 4:
+            row, col = unpack("<HH", stream, body)
+            if row >= far_row[0]:
+                far_row = (row + 1, col + 1)
+            if col >= far_col[1]:
+                far_col = (row + 1, col + 1)
+        elif rtype == _BIFF_MULRK and rlen >= 6:
+            row, last = unpack("<H", stream, body)[0], unpack("<H", stream, body + rlen - 2)[0]
+            if row >= far_row[0]:
+                far_row = (row + 1, last + 1)
+            if last >= far_col[1]:
+                far_col = (row + 1, last + 1)
+        elif rtype == _BIFF_BOF:
+            sheet, far_row, far_col = names.get(pos), (0, 0), (0, 0)
+        elif rtype == _BIFF_EOF:
+            check_area(far_row, far_col, sheet, ck)
+            in_globals = False
+        elif rtype == _BIFF_FILEPASS and in_globals:
+            ck.stop(FILE_ENCRYPTED, value="BIFF FILEPASS")
+        elif rtype == _BIFF_BOUNDSHEET and rlen >= 8 and in_globals:
+            names[unpack("<I", stream, body)[0]] = biff_string(stream[body:body + rlen], 7, stream[body + 6])[0]
+        pos = body + rlen
+    check_area(far_row, far_col, sheet, ck)

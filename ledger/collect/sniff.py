@@ -306,3 +306,12 @@ def _looks_like_mail(head: bytes) -> bool:
         if len(lines) < 2:  # a header block cut off by the sniffed head is fine, one line is not
             return False
     return len(MAIL_HEADERS.intersection(names)) >= 2
+
+
+def biff_string(body: bytes, pos: int, cch: int) -> tuple[str, int]:
+    """XLUnicodeStringNoCch at *pos* of a BIFF record: flags byte, then 1- or 2-byte characters;
+    the text and the position after it."""
+    high = body[pos] & 1
+    size = cch * (2 if high else 1)
+    raw = body[pos + 1:pos + 1 + size]
+    return raw.decode("utf-16-le" if high else "latin-1", "replace"), pos + 1 + size

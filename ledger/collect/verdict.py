@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from ledger.config import Programme
 from ledger.periods import Period
 from ledger.problems import Problem, ProblemType
 from ledger.registry.model import Registry
-from ledger.store import Received, StoreError
+from ledger.store import Received, StoreError, Submission
 from ledger.store import archive as archiving
 
 FILE_NOT_READ = ProblemType(
@@ -87,6 +88,33 @@ def judge_file(item: Incoming, context: JudgeContext) -> Judged:
     return archived(verdict(item, context, data, detected, checked, problems), context, data)
 
 
+def known(item: Incoming, context: JudgeContext, find: Callable[[str], Submission | None]) -> Incoming | Judged:
+    """The verdict already stored for the same bytes in this programme and period, so that a
+    file sent again (or collected again) is not parsed again; else *item*, to be judged.
+
+    *find* looks a hash up in the store. The store records the same bytes once, so storing this
+    verdict gives the stored file as a duplicate and writes nothing, as judging it again would.
+    The same bytes stored for another period or programme are judged (and refused as such).
+    """
+    try:
+        with open(item.path, "rb") as fh:
+            stored = find(hashlib.file_digest(fh, "sha256").hexdigest())
+        if stored is None or (stored.programme, stored.period) != (context.programme.id, context.period.key):
+            return item
+        data = item.path.read_bytes()
+    except OSError:
+        return item  # judging says what is wrong with it
+    if hashlib.sha256(data).hexdigest() != stored.sha256:
+        return item  # changed meanwhile: judged as it is now
+    received = Received(
+        sha256=stored.sha256, source_name=item.name, data=b"", detected_type=stored.detected_type,
+        received_at=item.received_at, received_source=item.received_source,  # type: ignore[arg-type]
+        sender=item.sender, programme=stored.programme, period=stored.period, unit=stored.unit,
+        outcome="rejected" if stored.outcome == "rejected" else "accepted", problems=stored.problems,
+    )
+    return archived(Judged(item, list(stored.problems), received, "none", not_stored=False), context, data)
+
+
 def crashed(item: Incoming, context: JudgeContext) -> Judged:
     """The verdict on a file whose reader killed its process twice."""
     try:
@@ -142,6 +170,7 @@ def verdict(item: Incoming, context: JudgeContext, data: bytes, detected: str, c
         outcome=outcome,
         problems=tuple(problems),
         entries=tuple(checked.entries) if checked and outcome == "accepted" else (),
+        expected_unit=context.expected_unit,
     )
     codes = {p.code for p in checked.problems} if checked is not None else set()
     period = (checked.period or "") if checked is not None and codes & NOT_THIS_PERIOD == {"wrong-period"} else None

@@ -11,6 +11,7 @@ import click
 
 from ledger import config
 from ledger.errors import LedgerError
+from ledger.fsutil import clean_leftovers, os_error_text
 from ledger.problems import Problem, count
 from ledger.run import Run
 
@@ -22,19 +23,23 @@ def fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except LedgerError as exc:
+        except (LedgerError, OSError) as exc:
             ctx = click.get_current_context()
             if ctx.find_root().obj and ctx.find_root().obj.get("debug"):
                 raise
-            raise click.ClickException(str(exc)) from exc
+            # an OSError is a read or write that no stage turned into a LedgerError: say which file
+            raise click.ClickException(str(exc) if isinstance(exc, LedgerError) else os_error_text(exc)) from exc
 
     return wrapper
 
 
 def workspace() -> config.Workspace:
-    """The workspace chosen by --workspace or $LEDGER_WORKSPACE, else the one the current directory is in."""
+    """The workspace chosen by --workspace or $LEDGER_WORKSPACE, else the one the current directory
+    is in, with what a killed run left in it removed."""
     obj = click.get_current_context().find_root().obj or {}
-    return config.load(obj.get("workspace"))
+    ws = config.load(obj.get("workspace"))
+    clean_leftovers([ws.paths.out, ws.paths.source_data, ws.paths.store.parent])
+    return ws
 
 
 def open_run(programme: str, period: str) -> Run:

@@ -9,23 +9,40 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from ledger.store.model import Entry, Outcome, Received, Store, StoreError, Submission
+from ledger.store.model import (
+    Entry,
+    Outcome,
+    Received,
+    Store,
+    StoreBusy,
+    StoreDamaged,
+    StoreError,
+    StoreFull,
+    StoreMissing,
+    StoreReadOnly,
+    Submission,
+)
 from ledger.store.sqlite import SQLiteStore
 
-__all__ = ["Entry", "Outcome", "Received", "SQLiteStore", "Store", "StoreError", "Submission", "open_store"]
+__all__ = ["Entry", "Outcome", "Received", "SQLiteStore", "Store", "StoreBusy", "StoreDamaged", "StoreError",
+           "StoreFull", "StoreMissing", "StoreReadOnly", "Submission", "open_store", "sqlite_path"]
 
 
-def open_store(target: str | Path, *, archive_dir: Path | None = None) -> Store:
+def open_store(target: str | Path, *, archive_dir: Path | None = None, rebuilding: bool = False) -> Store:
     """Open (creating if needed) the store at *target*: a file path or ``sqlite:///path``.
 
     Originals are archived under *archive_dir*, by default ``archive/`` next to the
-    database file (``out/archive`` for the default ``out/ledger.sqlite``).
+    database file (``out/archive`` for the default ``out/ledger.sqlite``). A missing or empty
+    database while the archive holds files is refused (:class:`StoreMissing`) unless *rebuilding*
+    (see :class:`SQLiteStore`).
     """
-    path = _sqlite_path(target)
-    return SQLiteStore(path, Path(archive_dir) if archive_dir is not None else path.parent / "archive")
+    path = sqlite_path(target)
+    archive = Path(archive_dir) if archive_dir is not None else path.parent / "archive"
+    return SQLiteStore(path, archive, rebuilding=rebuilding)
 
 
-def _sqlite_path(target: str | Path) -> Path:
+def sqlite_path(target: str | Path) -> Path:
+    """The database file of *target*: a path, or ``sqlite:///relative`` / ``sqlite:////absolute``."""
     if isinstance(target, Path) or "://" not in target:
         return Path(target)
     parts = urlsplit(target)

@@ -11,10 +11,12 @@ import hashlib
 import os
 import re
 import stat
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
-from ledger.fsutil import write_bytes_atomic
-from ledger.store.model import Received, StoreError
+from ledger.errors import DiskFull, WorkspaceError
+from ledger.fsutil import DISK_FULL, write_bytes_atomic
+from ledger.store.model import Received, StoreError, StoreFull
 
 _EXT = re.compile(r"^[a-z0-9]{1,8}$")
 #: detected types that name a real file format; other verdicts (corrupt, encrypted, unknown)
@@ -49,9 +51,18 @@ def archive(root: Path, sha256: str, ext: str, data: bytes) -> str:
                 os.chmod(target, stat.S_IRUSR | stat.S_IWUSR)
         write_bytes_atomic(target, data)
         os.chmod(target, 0o444)
-    except OSError as exc:
-        raise StoreError(f"无法存档收到的文件到 {target}：{exc.strerror or exc}。请检查该目录的写入权限。") from exc
+    except (OSError, WorkspaceError) as exc:
+        raise archive_error(target, exc) from exc
     return rel
+
+
+def archive_error(target: Path, exc: OSError | WorkspaceError) -> StoreError:
+    """The error for an original that could not be archived at *target*: the file is not recorded."""
+    kept = "该文件未登记，此前登记的内容未受影响；"
+    if isinstance(exc, DiskFull) or (isinstance(exc, OSError) and exc.errno in DISK_FULL):
+        return StoreFull(f"磁盘空间不足，无法存档收到的文件 {target}。{kept}请清理磁盘空间后重新收集。")
+    detail = (exc.strerror or str(exc)) if isinstance(exc, OSError) else str(exc)
+    return StoreError(f"无法存档收到的文件 {target}：{detail}。{kept}请检查该目录的写入权限和磁盘后重新收集。")
 
 
 def archive_received(root: Path, received: Received, data: bytes) -> str:
@@ -71,6 +82,22 @@ def verified_size(root: Path, rel: str, sha256: str) -> int:
     if not _intact(path, sha256):
         raise StoreError(f"存档文件 {path} 缺失或与收到的文件不一致，未记录。请重新收集该文件。")
     return path.stat().st_size
+
+
+_ORIGINAL = re.compile(r"^[0-9a-f]{64}\.[a-z0-9]{1,8}$")
+
+
+def originals(root: Path) -> Iterator[Path]:
+    """Every original archived under *root* (``ab/ab12….xlsx``), in name order."""
+    if not root.is_dir():
+        return
+    for folder in sorted(root.iterdir()):
+        if len(folder.name) == 2 and folder.is_dir():
+            yield from (p for p in sorted(folder.iterdir()) if _ORIGINAL.match(p.name) and p.name[:2] == folder.name)
+
+
+def count_originals(root: Path) -> int:
+    return sum(1 for _ in originals(root))
 
 
 def _intact(path: Path, sha256: str) -> bool:

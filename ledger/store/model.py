@@ -23,6 +23,26 @@ class StoreError(LedgerError):
     """The history database cannot be opened, read or written."""
 
 
+class StoreFull(StoreError):
+    """The disk is full: nothing of the write was stored."""
+
+
+class StoreDamaged(StoreError):
+    """The database file is damaged (or is not a ledger database, or the disk fails)."""
+
+
+class StoreReadOnly(StoreError):
+    """The database or its folder cannot be written."""
+
+
+class StoreBusy(StoreError):
+    """Another process holds the write lock for longer than the busy timeout."""
+
+
+class StoreMissing(StoreError):
+    """The database is missing or empty while the archive holds received files."""
+
+
 @dataclass(frozen=True)
 class Entry:
     """One task row of an accepted submission, as the unit filled it in."""
@@ -66,6 +86,8 @@ class Received:
     problems: tuple[Problem, ...] = ()
     entries: tuple[Entry, ...] = ()
     archived: str = ""  # path relative to the store's archive folder, when data is not given
+    #: the unit whose own link the file came through (its verdict depends on it), if any
+    expected_unit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +122,8 @@ class Store(Protocol):
 
     def submission(self, submission_id: int) -> Submission | None: ...
 
+    def find(self, sha256: str) -> Submission | None: ...
+
     def current_submissions(self, programme: str, period: str) -> list[Submission]: ...
 
     def entries(self, submission_id: int) -> list[Entry]: ...
@@ -121,6 +145,10 @@ class Store(Protocol):
     def scores(self, programme: str, month: str) -> list[dict[str, Any]]: ...
 
     def next_bulletin_number(self, programme: str, month: str) -> int: ...
+
+    def restore_bulletin_number(self, programme: str, month: str, number: int) -> None: ...
+
+    def backup(self, target: Path) -> None: ...
 
     def close(self) -> None: ...
 

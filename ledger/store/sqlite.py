@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from ledger import __version__
+from ledger.fsutil import atomic_path
 from ledger.problems import Problem
 from ledger.store import archive as archiving
-from ledger.store import schema
-from ledger.store.model import Entry, Received, StoreError, Submission
+from ledger.store import health, journal, schema
+from ledger.store.model import Entry, Received, StoreError, StoreFull, StoreReadOnly, Submission
 
-BUSY_TIMEOUT_S = 10.0
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _ENTRY_FIELDS = (
     "task_id", "row", "progress", "cumulative", "percent", "status",
@@ -44,13 +44,26 @@ _FILE_COLUMNS = (
 class SQLiteStore:
     """History store in one SQLite file; originals archived under *archive_dir*."""
 
-    def __init__(self, path: Path, archive_dir: Path) -> None:
+    def __init__(self, path: Path, archive_dir: Path, *, rebuilding: bool = False) -> None:
+        """Open (creating if needed) the database at *path*, checked page by page (see
+        :mod:`ledger.store.health`); a missing or empty one while *archive_dir* holds received
+        files is refused. *rebuilding*: a new database replaying the archive's journal, which
+        it neither refuses to start nor appends to."""
         self.path = path
         self.archive_dir = archive_dir
+        self._journaled = not rebuilding
+        if not rebuilding:
+            health.refuse_fresh_start(path, archive_dir)
         self._conn = _connect(path)
         try:
+            health.quick_check(self._conn, path)
             with self._write():
                 found = schema.upgrade(self._conn)
+            if self._journaled and found <= schema.SCHEMA_VERSION:
+                self._start_journal()
+        except sqlite3.Error as exc:
+            self._conn.close()
+            raise health.store_error(path, exc) from exc
         except BaseException:
             self._conn.close()
             raise
@@ -63,6 +76,7 @@ class SQLiteStore:
 
     # --- lifecycle ------------------------------------------------------------------------
 
+    @health.guarded
     def close(self) -> None:
         self._conn.close()
 
@@ -78,8 +92,8 @@ class SQLiteStore:
         conn = self._conn
         try:
             conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            raise _busy_or_broken(self.path, exc) from exc
+        except sqlite3.Error as exc:
+            raise health.store_error(self.path, exc) from exc
         try:
             yield conn
             conn.execute("COMMIT")
@@ -94,6 +108,7 @@ class SQLiteStore:
         """Record one received file, its entries and its audit row in one transaction."""
         return self.ingest_many([received])[0]
 
+    @health.guarded
     def ingest_many(self, batch: Sequence[Received]) -> list[Submission]:
         """Record files in order, each with its entries and its audit row, in one transaction.
 
@@ -107,11 +122,26 @@ class SQLiteStore:
         the inserts.
         """
         placed = [self._place(r) for r in batch]
-        try:
-            with self._write() as conn:
-                return [self._record(conn, r, rel, size) for r, (rel, size) in zip(batch, placed, strict=True)]
-        except sqlite3.OperationalError as exc:
-            raise _busy_or_broken(self.path, exc) from exc
+        with self._write() as conn:
+            stored = [self._record(conn, r, rel, size) for r, (rel, size) in zip(batch, placed, strict=True)]
+            if self._journaled:
+                journal.append(self.archive_dir, (_journal_line(r, s) for r, s in zip(batch, stored, strict=True)
+                                                  if s.outcome != "duplicate"))
+            return stored
+
+    def _start_journal(self) -> None:
+        """Write the journal of a database that has history but no journal yet (one kept
+        before there was a journal): every file in the order recorded, and the bulletin numbers."""
+        if journal.exists(self.archive_dir) or not self._conn.execute("SELECT 1 FROM files LIMIT 1").fetchone():
+            return
+        with self._write() as conn:
+            if journal.exists(self.archive_dir):
+                return  # another process wrote it meanwhile
+            files = conn.execute(f"SELECT {_FILE_COLUMNS} FROM files ORDER BY id").fetchall()
+            lines = [_journal_line(None, self._submission(row)) for row in files]
+            lines += [_bulletin_line(r["programme"], r["month"], r["number"])
+                      for r in conn.execute("SELECT programme, month, number FROM bulletins ORDER BY number")]
+            journal.append(self.archive_dir, lines)
 
     def _place(self, received: Received) -> tuple[str, int]:
         """The original's path under the archive and its size: archived now, or checked."""
@@ -181,12 +211,20 @@ class SQLiteStore:
             "problems": problems, "superseded_by": newer["id"] if newer else None,
         })
 
+    @health.guarded
     def submission(self, submission_id: int) -> Submission | None:
         """One stored file by id, with its current outcome."""
         sql = f"SELECT {_FILE_COLUMNS} FROM files WHERE id = ?"
         row = self._conn.execute(sql, (submission_id,)).fetchone()
         return self._submission(row) if row else None
 
+    @health.guarded
+    def find(self, sha256: str) -> Submission | None:
+        """The stored file with these bytes (hex SHA-256), with its current outcome; None if none."""
+        row = self._conn.execute(f"SELECT {_FILE_COLUMNS} FROM files WHERE sha256 = ?", (sha256,)).fetchone()
+        return self._submission(row) if row else None
+
+    @health.guarded
     def current_submissions(self, programme: str, period: str) -> list[Submission]:
         """Per unit the file that counts: the accepted one, else the latest rejected one.
 
@@ -204,6 +242,7 @@ class SQLiteStore:
                 best[row["unit"]] = row
         return [self._submission(best[u]) for u in sorted(best)]
 
+    @health.guarded
     def entries(self, submission_id: int) -> list[Entry]:
         """The task rows of a stored file in sheet order (none for rejected files)."""
         rows = self._conn.execute(
@@ -212,6 +251,7 @@ class SQLiteStore:
         ).fetchall()
         return [Entry(**dict(zip(r.keys(), r, strict=True))) for r in rows]
 
+    @health.guarded
     def last_accepted_before(
         self, programme: str, period_key: str, unit: str
     ) -> tuple[Submission, list[Entry]] | None:
@@ -229,6 +269,7 @@ class SQLiteStore:
             return None
         return self._submission(row), self.entries(row["id"])
 
+    @health.guarded
     def history(self, programme: str, unit: str | None = None) -> list[Submission]:
         """Every stored file of a programme (or of one unit), oldest first."""
         sql = f"SELECT {_FILE_COLUMNS} FROM files WHERE programme = ?"
@@ -239,12 +280,14 @@ class SQLiteStore:
         rows = self._conn.execute(sql + " ORDER BY received_at, id", args).fetchall()
         return [self._submission(r) for r in rows]
 
+    @health.guarded
     def audit(self) -> list[dict[str, Any]]:
         """The audit log, one row per stored file, in the order they were recorded."""
         return [dict(zip(r.keys(), r, strict=True)) for r in self._conn.execute("SELECT * FROM audit ORDER BY id")]
 
     # --- later stages ---------------------------------------------------------------------
 
+    @health.guarded
     def save_lights(self, programme: str, period: str, rows: Iterable[dict[str, Any]]) -> None:
         """Replace the assessment rows of one programme and period (a re-run overwrites)."""
         try:
@@ -258,6 +301,7 @@ class SQLiteStore:
                 [(programme, period, i, data) for i, data in enumerate(encoded)],
             )
 
+    @health.guarded
     def lights(self, programme: str, period: str) -> list[dict[str, Any]]:
         """The rows last saved for this programme and period, in saved order (dates as text)."""
         rows = self._conn.execute(
@@ -266,6 +310,7 @@ class SQLiteStore:
         ).fetchall()
         return [json.loads(r["data"]) for r in rows]
 
+    @health.guarded
     def save_scores(self, programme: str, month: str, rows: Sequence[dict[str, Any]]) -> None:
         """Replace the monthly scores of one programme and month (rows name their ``unit``), in rank order."""
         encoded = [(r["unit"], json.dumps(r, ensure_ascii=False, default=_json_default)) for r in rows]
@@ -276,6 +321,7 @@ class SQLiteStore:
                 [(programme, month, i, unit, data) for i, (unit, data) in enumerate(encoded)],
             )
 
+    @health.guarded
     def scores(self, programme: str, month: str) -> list[dict[str, Any]]:
         """The scores last saved for this programme and month, in saved (rank) order."""
         rows = self._conn.execute(
@@ -283,6 +329,7 @@ class SQLiteStore:
         ).fetchall()
         return [json.loads(r["data"]) for r in rows]
 
+    @health.guarded
     def next_bulletin_number(self, programme: str, month: str) -> int:
         """The bulletin number (期号) for *month*: the same month always gets the same number,
         a new month gets the programme's highest number plus one."""
@@ -299,7 +346,31 @@ class SQLiteStore:
                 "INSERT INTO bulletins (programme, month, number) VALUES (?, ?, ?)",
                 (programme, month, number),
             )
+            if self._journaled:
+                journal.append(self.archive_dir, [_bulletin_line(programme, month, int(number))])
             return int(number)
+
+    @health.guarded
+    def restore_bulletin_number(self, programme: str, month: str, number: int) -> None:
+        """Record the bulletin number a month was given before (a rebuild from the journal)."""
+        with self._write() as conn:
+            conn.execute("INSERT OR REPLACE INTO bulletins (programme, month, number) VALUES (?, ?, ?)",
+                         (programme, month, number))
+
+    @health.guarded
+    def backup(self, target: Path) -> None:
+        """A consistent copy of the database at *target* (SQLite's online backup: other
+        processes may go on writing), written atomically."""
+        with atomic_path(target) as tmp:
+            copy = sqlite3.connect(tmp)
+            try:
+                self._conn.backup(copy)
+            except sqlite3.Error as exc:
+                if getattr(exc, "sqlite_errorname", "") == "SQLITE_FULL" or "full" in str(exc):
+                    raise StoreFull(f"磁盘空间不足，无法把历史库备份到 {target}。原历史库未受影响；请换一个空间足够的位置。") from exc
+                raise StoreError(f"无法把历史库备份到 {target}（{exc}）。原历史库未受影响。") from exc
+            finally:
+                copy.close()
 
     # --- helpers --------------------------------------------------------------------------
 
@@ -326,33 +397,41 @@ class SQLiteStore:
 def _connect(path: Path) -> sqlite3.Connection:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        conn = sqlite3.connect(path, timeout=health.BUSY_TIMEOUT_S, isolation_level=None)
         conn.row_factory = sqlite3.Row  # rows by column name, never by position
-    except (OSError, sqlite3.Error) as exc:
-        raise StoreError(f"无法打开数据库 {path}：{exc}。请检查路径和写入权限。") from exc
+    except OSError as exc:
+        raise StoreReadOnly(f"无法打开历史库 {path}：{exc.strerror or exc}。请检查路径和写入权限。") from exc
+    except sqlite3.Error as exc:
+        raise health.store_error(path, exc) from exc
     try:
         conn.execute("PRAGMA foreign_keys = ON")
         mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
         if str(mode).lower() != "wal":
             raise StoreError(f"数据库 {path} 无法使用 WAL 模式（当前为 {mode}）。请把数据库放在本机磁盘上，不要放在网络共享目录。")
-    except sqlite3.DatabaseError as exc:
+    except sqlite3.Error as exc:
         conn.close()
-        raise _busy_or_broken(path, exc) from exc
+        raise health.store_error(path, exc) from exc
     except BaseException:
         conn.close()
         raise
     return conn
 
 
-def _busy_or_broken(path: Path, exc: sqlite3.Error) -> StoreError:
-    text = str(exc)
-    if "locked" in text or "busy" in text:
-        return StoreError(
-            f"数据库 {path} 正被另一个 ledger 进程占用，等待 {BUSY_TIMEOUT_S:.0f} 秒后仍未释放。请稍后重试。"
-        )
-    if "not a database" in text or "malformed" in text:
-        return StoreError(f"{path} 不是可用的 ledger 数据库（{text}）。请检查 ledger.toml 中的 store 路径。")
-    return StoreError(f"读写数据库 {path} 出错：{text}。")
+def _journal_line(received: Received | None, stored: Submission) -> dict[str, Any]:
+    """The journal line of a file just recorded (*received*), or recorded before the journal."""
+    return {
+        "kind": journal.FILE, "sha256": stored.sha256,
+        "archived": f"{stored.sha256[:2]}/{stored.archived_path.name}",
+        "source_name": stored.source_name, "detected_type": stored.detected_type,
+        "received_at": _ts(received.received_at if received else stored.received_at),
+        "received_source": stored.received_source, "sender": stored.sender,
+        "programme": stored.programme, "period": stored.period, "unit": stored.unit, "outcome": stored.outcome,
+        "expected_unit": received.expected_unit if received else None,
+    }
+
+
+def _bulletin_line(programme: str, month: str, number: int) -> dict[str, Any]:
+    return {"kind": journal.BULLETIN, "programme": programme, "month": month, "number": number}
 
 
 def _check(received: Received) -> None:
