@@ -150,6 +150,15 @@ def existing_receipt(folder: Path, key: str) -> Path | None:
     return next(iter(sorted(folder.glob(f"*_{key[:8]}{RECEIPT_SUFFIX}"))), None) if folder.is_dir() else None
 
 
+def receipts_by_key(folder: Path) -> dict[str, Path]:
+    """Every receipt in *folder* by the first eight characters of the hash it answers (as
+    :func:`write_receipts` names them): one listing for a whole period's status board."""
+    found: dict[str, Path] = {}
+    for path in sorted(folder.glob(f"*{RECEIPT_SUFFIX}")) if folder.is_dir() else ():
+        found.setdefault(path.name.removesuffix(RECEIPT_SUFFIX).rsplit("_", 1)[-1], path)
+    return found
+
+
 def write_receipts(run: Run, result: CollectResult, out_dir: Path | None = None) -> list[Receipt]:
     """A receipt per received file into ``out/<programme>/<period>/receipts/``, never rewritten.
 

@@ -69,9 +69,9 @@ def collect_cmd(paths: tuple[Path, ...], programme: str, period: str, received_a
                 no_receipts: bool, jobs: int, as_json: bool) -> None:
     """收集各单位报回的工作台账（文件夹、.xlsx/.xls/.ods、.eml/.msg 邮件、.zip），校验、登记并生成回执。有退回时退出码为 1。"""
     from ledger.collect.api import collect
+    from ledger.collect.outcome import outcome_text, run_problems, shown_problems
     from ledger.collect.receipts import write_receipts
     from ledger.mail.replies import write_replies
-    from ledger.reporting import OUTCOME_NAMES
 
     with open_run(programme, period) as run:
         given = received_at.replace(tzinfo=CHINA) if received_at else None
@@ -88,14 +88,9 @@ def collect_cmd(paths: tuple[Path, ...], programme: str, period: str, received_a
     click.echo(f"{result.programme.title} {result.period.label()}：收到 {len(result.files)} 个文件。")
     by_key = {r.key: r for r in receipts}
     for f in result.files:
-        outcome = OUTCOME_NAMES[f.outcome]
-        receipt = by_key.get(f.sha256)
-        if f.outcome == "duplicate" and receipt is not None and receipt.written:
-            outcome = f"{OUTCOME_NAMES[receipt.outcome]}（此前已登记，补写回执）"
-        click.echo(f"{outcome}\t{f.unit or '（单位不明）'}\t{f.file}")
-        if f.outcome != "other_period":
-            echo_problems(p for p in f.problems if f.outcome == "rejected" or not p.is_error)
-    echo_problems(p for p in result.problems if p.code not in {s.code for s in result.skipped})
+        click.echo(f"{outcome_text(f, by_key)}\t{f.unit or '（单位不明）'}\t{f.file}")
+        echo_problems(shown_problems(f))
+    echo_problems(run_problems(result))
     if receipts:
         click.echo(f"回执已写入 {receipts[0].text_path.parent}（新写 {sum(r.written for r in receipts)} 份）")
     for p in result.skipped:
@@ -155,19 +150,18 @@ def mail() -> None:
 @fail_cleanly
 def mail_drafts(programme: str, period: str) -> None:
     """为本期已生成的工作台账各写一封报送通知邮件草稿（附件为该单位的台账）。"""
-    from ledger import layout
-    from ledger.generate import TEMPLATES_DIR
+    from ledger.generate import TEMPLATES_DIR, generated_workbooks
     from ledger.mail import write_drafts
 
     with open_run(programme, period) as run:
-        folder = run.out_dir() / TEMPLATES_DIR
-        workbooks = {u: folder / layout.workbook_name(run.period.key, u) for u in run.registry.lead_units()}
-        made = {u: p for u, p in workbooks.items() if p.is_file()}
+        made = generated_workbooks(run)
         if not made:
-            raise LedgerError(f"{folder} 中没有本期工作台账。请先运行 ledger generate -p {programme} --period {run.period.key}。")
+            raise LedgerError(f"{run.out_dir() / TEMPLATES_DIR} 中没有本期工作台账。"
+                              f"请先运行 ledger generate -p {programme} --period {run.period.key}。")
+        lead_units = run.registry.lead_units()
         drafts, problems = write_drafts(run, made)
     click.echo(f"已写邮件草稿 {len(drafts)} 封 → {drafts[0].path.parent if drafts else '—'}")
-    missing = sorted(set(workbooks) - set(made))
+    missing = sorted(set(lead_units) - set(made))
     if missing:
         click.echo(f"以下单位尚无工作台账，未写草稿：{'、'.join(missing)}")
     echo_problems(problems)

@@ -75,6 +75,14 @@ class GeneratedWorkbook:
 AUTO_PARALLEL_UNITS = 100
 
 
+def generated_workbooks(run: Run) -> dict[str, Path]:
+    """The period's workbooks that are in ``out/<programme>/<period>/templates/``, by lead unit,
+    in registry order: what mail drafts attach and the web page offers for download."""
+    folder = run.out_dir() / TEMPLATES_DIR
+    paths = ((u, folder / layout.workbook_name(run.period.key, u)) for u in run.registry.lead_units())
+    return {u: p for u, p in paths if p.is_file()}
+
+
 def generate(
     run: Run,
     *,
