@@ -86,3 +86,21 @@ def test_demo_bulletin_tells_the_truth(demo: Demo) -> None:
     assert praise and all(s.reports == {"on_time": len(assessment.periods)} for s in praise)
     assert all(s.grade == "一般" for s in assessment.scores if s.reported == 0)
     assert all(s.grade != "优秀" for s in assessment.scores if s.unreported)
+
+
+def test_demo_says_how_to_see_it_in_the_browser_and_the_page_shows_it(demo: Demo) -> None:
+    from starlette.testclient import TestClient
+
+    from ledger.reporting import period_status
+    from ledger.web.app import create_app
+
+    scratch = _scratch(demo)
+    assert f"ledger --workspace {scratch.root} serve --open" in demo.output
+    with Run.open(scratch, "351", "2022-W25") as run:
+        on_time = sum(r.state == "on_time" for r in period_status(run))
+    with TestClient(create_app(scratch.root, ["testserver"])) as client:
+        home = client.get("/")
+        assert "2022年第25周" in home.text
+        page = client.get("/p/351/period/2022-W25")
+    assert page.status_code == 200
+    assert f"按时 {on_time}" in page.text and "下载汇总表" in page.text

@@ -43,5 +43,6 @@ def demo_cmd() -> None:
         echo_problems(step.problems)
         for path in step.paths:
             click.echo(f"   → {path.relative_to(ws.root) if path.is_relative_to(ws.root) else path}")
+    click.echo(f"\n在浏览器中查看演示结果（首页、各期报送情况、汇总、考核通报）：\n   ledger --workspace {ws.root} serve --open")
     failed = any(p.is_error for s in steps for p in s.problems)
     sys.exit(1 if failed else 0)
