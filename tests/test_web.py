@@ -472,3 +472,58 @@ def test_ledger_serve_answers_on_loopback_and_refuses_a_foreign_host(small: Path
         # a second server on the same port says so in Chinese
         taken = CliRunner().invoke(main, ["-w", str(small), "serve", "--port", port])
         assert taken.exit_code == 1 and "端口可能已被占用" in taken.output
+
+
+def test_the_registry_page_filters_and_pages(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    def ids(path: str) -> list[str]:
+        page = client.get(path)
+        assert page.status_code == 200
+        body = page.text[page.text.index('<table class="registry">'):]
+        return re.findall(r'<td class="nowrap"><a href="/p/\w+/task/([^"]+)">', body)
+
+    everything = ids(f"{P}/tasks")
+    assert len(everything) == 66
+    a1 = ids(f"{P}/tasks?annex=A1")
+    assert a1 and all("-A1-" in t for t in a1) and len(a1) < len(everything)
+    unit = ids(f"{P}/tasks?unit={quote('市商务局')}")
+    assert unit == ["351-A1-02", "351-A1-03"]
+    june = ids(f"{P}/tasks?due=month")  # the page's clock is in June 2022: a deadline or milestone in June
+    assert "351-A1-02" in june and "351-A1-01" not in june
+    green = client.get(f"{P}/tasks?light=green").text
+    assert "灯号取自最近一次汇总" in green and "light-green" in green and "light-red" not in green
+    monkeypatch.setattr("ledger.web.pages.tasks.PAGE", 10)
+    first, second = ids("/p/yanshi/tasks"), ids("/p/yanshi/tasks?page=2")
+    assert len(first) == len(second) == 10 and not set(first) & set(second)
+    assert "第 2/10 页" in client.get("/p/yanshi/tasks?page=2").text
+
+
+def test_next_steps_follow_the_cycle() -> None:
+    from ledger.web.overview import Glance, next_steps
+
+    def steps(counts: dict[str, int], **kw: object) -> list[str]:
+        base = {"generated": 0, "drafted": False, "consolidated": False, "past_due": False}
+        view = Glance("351", PERIOD, "", sum(counts.values()), counts, "", "", **{**base, **kw})  # type: ignore[arg-type]
+        return [f"{s.text} → {s.action}" for s in next_steps(view)]
+
+    assert steps({"missing": 3}) == ["尚未生成本期工作台账 → 生成台账"]
+    assert steps({"missing": 3}, generated=3) == ["已生成 3 个工作台账，尚未写通知邮件 → 生成邮件草稿",
+                                                  "还有3个单位未报送（未到截止时间） → 上传收到的台账"]
+    assert steps({"missing": 1, "on_time": 2}, generated=3, drafted=True, past_due=True) == [
+        "还有1个单位未报送 → 生成催报", "已收到2个单位的台账，尚未汇总 → 汇总"]
+    assert steps({"rejected": 1, "late": 2}, generated=3, drafted=True) == [
+        "1个单位的台账被退回待改 → 生成催报", "已收到2个单位的台账，尚未汇总 → 汇总"]
+    assert steps({"on_time": 3}, generated=3, drafted=True, consolidated=True) == ["本期已汇总 → 下载汇总表"]
+
+
+def test_serve_opens_the_browser_once_the_server_is_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ledger.commands import serve
+
+    opened: list[str] = []
+    monkeypatch.setattr(serve.webbrowser, "open", opened.append)
+
+    class Started:
+        started = True
+
+    serve._open_when_started(Started(), "http://127.0.0.1:8000/")
+    serve._open_when_started(object(), "http://127.0.0.1:8001/", wait_s=0.3)  # never up: no browser
+    assert opened == ["http://127.0.0.1:8000/"]

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import jinja2
@@ -23,15 +23,21 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
 
 from ledger import config
+from ledger.errors import LedgerError
 from ledger.periods import CHINA, Period
 from ledger.problems import Problem
 from ledger.registry.model import Registry
 from ledger.resources import shipped
 from ledger.run import Run
+from ledger.store import Store
 from ledger.templating import WORKSPACE_TEMPLATES
 from ledger.web.security import CSRF_FIELD, Refused, bounded, check_csrf, csrf_token
+
+if TYPE_CHECKING:
+    from ledger.registry.units import UnitDirectory
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -94,15 +100,42 @@ class Site:
         self.env = template_environment(root)
         self._kept_values: dict[tuple[str, str], tuple[tuple[Any, ...], Any]] = {}
         self._lock = threading.Lock()
+        self._local = threading.local()
 
     def workspace(self) -> config.Workspace:
         return config.load(self.root)
 
     def run(self, programme_id: str, period: str | Period, ws: config.Workspace | None = None) -> Run:
-        """A run of *programme_id* for *period* at the site's clock, its registry shared between requests."""
+        """A run of *programme_id* for *period* at the site's clock: the registry and the units
+        directory shared between requests, the store this thread's."""
         ws = ws or self.workspace()
         programme = ws.programme(programme_id)
-        return Run.open(ws, programme.id, period, registry=self.registry(ws, programme.id), now=self.clock())
+        return Run.open(ws, programme.id, period, registry=self.registry(ws, programme.id), store=self.store(ws),
+                        directory=self.directory(ws), now=self.clock())
+
+    def store(self, ws: config.Workspace) -> Store:
+        """This thread's connection to the history store, opened (and checked) once per worker
+        thread, and again when the database file is replaced (``ledger store rebuild``)."""
+        from ledger.run import open_workspace_store
+
+        held = getattr(self._local, "store", None)
+        if held is not None and held[0] == _identity(ws.paths.store):
+            return held[1]
+        if held is not None:
+            held[1].close()
+        opened = open_workspace_store(ws)
+        self._local.store = (_identity(ws.paths.store), opened)
+        return opened
+
+    def directory(self, ws: config.Workspace) -> UnitDirectory | None:
+        """The units directory, read again only when its workbook changed; None when it cannot be
+        read (the run then says why, should a stage need it)."""
+        from ledger.registry.api import load_directory
+
+        try:
+            return self._kept(("units", ""), (_stamp(ws.paths.units),), lambda: load_directory(ws))
+        except LedgerError:
+            return None
 
     def month_run(self, programme_id: str, month: str) -> Run:
         from ledger.periods import parse_month
@@ -137,6 +170,14 @@ class Site:
         return value
 
 
+def _identity(path: Path) -> tuple[str, int] | None:
+    """Which file is at *path* (its inode), None when there is none."""
+    try:
+        return str(path), path.stat().st_ino
+    except OSError:
+        return None
+
+
 def _stamp(path: Path) -> tuple[Any, ...] | None:
     """A file's identity: path, inode, size and modification time (None when it is missing)."""
     try:
@@ -163,8 +204,17 @@ def site_of(request: Request) -> Site:
 
 def url(request: Request, name: str, **params: Any) -> str:
     """The path of route *name*, each parameter percent-encoded (unit names are Chinese)."""
-    quoted = {k: quote(str(v), safe="") for k, v in params.items()}
-    return str(request.app.url_path_for(name, **quoted))
+    return route_paths(request.app)[name].format(**{k: quote(str(v), safe="") for k, v in params.items()})
+
+
+def route_paths(app: Any) -> dict[str, str]:
+    """Each named route's path with ``{parameter}`` places, looked up once per app (a page of a
+    thousand rows builds thousands of links)."""
+    paths = getattr(app.state, "route_paths", None)
+    if paths is None:
+        paths = {r.name: r.path_format for r in app.routes if isinstance(r, Route)}
+        app.state.route_paths = paths
+    return paths
 
 
 def render(request: Request, template: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:

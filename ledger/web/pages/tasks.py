@@ -16,6 +16,7 @@ from ledger.web import known
 from ledger.web.site import Site, page
 
 PAGE = 100
+SHOWN_PROBLEMS = 200  # errors first; `ledger registry check` lists them all
 
 
 @dataclass(frozen=True)
@@ -70,15 +71,18 @@ def task_list(site: Site, programme_id: str, filters: Filters) -> dict[str, Any]
             if (ws.out_dir(programme.id, period.key) / FILE_NAME).is_file():
                 lights_period = period
                 break
-        if lights_period is not None:
+        if lights_period is not None and filters.light:  # a period's every light is read only to filter by them
             with site.run(programme.id, lights_period, ws) as run:
                 lights = {(str(r["task_id"]), str(r["unit"])): str(r["light"])
                           for r in run.store.lights(programme.id, lights_period.key)}
         tasks = [t for t in registry.tasks if _keep(t, filters, lights, today)]
     pages = max(1, -(-len(tasks) // PAGE))
     number = min(filters.page, pages)
+    errors = sum(p.is_error for p in problems)
     return {
-        "programme": programme, "problems": problems, "filters": filters, "registry": registry,
+        "programme": programme, "errors": errors, "warnings": len(problems) - errors,
+        "problems": sorted(problems, key=lambda p: not p.is_error)[:SHOWN_PROBLEMS], "filters": filters,
+        "registry": registry,
         "tasks": tasks[(number - 1) * PAGE:number * PAGE], "matched": len(tasks), "page_number": number,
         "pages": pages, "lights": lights, "lights_period": lights_period, "light_names": LIGHT_NAMES,
         "annexes": {k: r.title for k, r in programme.annexes.items()},
