@@ -267,8 +267,17 @@ def test_a_far_value_costs_what_the_content_costs(tmp_path: Path, cell: str, rea
     assert read_isolated(h.read_codes, str(path), timeout=60, memory_mb=300) == (read, codes)
 
 
-def test_corpus_memory(tmp_path: Path, heavy_dir: Path) -> None:
-    """Every file of the corpus pre-checked in one fresh child: its peak RSS (times are printed)."""
+def test_corpus_memory(tmp_path: Path, heavy_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every file of the corpus pre-checked in one fresh child: its peak RSS (times are printed).
+
+    The child is started afresh (from a fork server), not forked from the test process: a fork's RSS counts the pages it shares with
+    the test process, which grows with every test that ran before in it.
+    """
+    import multiprocessing
+
+    from ledger.collect import isolation
+
+    monkeypatch.setattr(isolation, "worker_context", lambda *_: multiprocessing.get_context("forkserver"))
     paths = []
     for name, (builder, _, _) in CASES.items():
         (tmp_path / name).mkdir()
