@@ -100,6 +100,8 @@ def test_a_clerk_takes_in_three_files_consolidates_and_reads_the_bulletin(server
             bulletin.get_by_text("考核通报").first.wait_for()
             assert page.locator("table.scores tbody tr").count() >= len(o.units)
             page.screenshot(path=str(server.shots / "5-月度.png"))
+            page.locator("iframe.bulletin").scroll_into_view_if_needed()
+            bulletin.locator("h1.title").first.wait_for()
             page.locator("iframe.bulletin").screenshot(path=str(server.shots / "6-通报预览.png"))
             assert errors == []  # no script error, nothing the Content-Security-Policy had to block
         finally:
