@@ -66,6 +66,8 @@ class Programme:
     #: the bulletin's addressees (主送) and 抄送; "" for 抄送 leaves the line out
     addressees: str = "各牵头单位"
     copy_to: str | None = None  # None: the default for the issuer (see bulletin_copy_to)
+    #: the bulletin's 版头 on one line ("" → the programme's title over 督查通报, each line fitted)
+    masthead: str = ""
 
     @property
     def bulletin_copy_to(self) -> str:
@@ -248,7 +250,7 @@ _REPORTING_KEYS = {"title", "cycle", "due_time", "office", "contact", "phone", "
                    "requirement", *_DUE_KEYS}
 HOLIDAY_RULES = ("keep", "before", "after")
 _PROGRAMME_KEYS = _REPORTING_KEYS | {"doc_number", "issuer", "issued", "default_deadline", "registry", "scope", "annexes",
-                                     "addressees", "copy_to"}
+                                     "addressees", "copy_to", "masthead"}
 
 
 def _programme(pid: str, body: Any) -> Programme:
@@ -282,6 +284,7 @@ def _programme(pid: str, body: Any) -> Programme:
         annexes=annexes,
         addressees=_str(body, f"{key}.addressees", default="各牵头单位"),
         copy_to=_str(body, f"{key}.copy_to", default="") if "copy_to" in body else None,
+        masthead=_str(body, f"{key}.masthead", default=""),
     )
 
 

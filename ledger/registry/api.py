@@ -68,7 +68,7 @@ def import_registry(
         result = import_notices(ws, files, directory, programme_id, previous=previous)
         backup = target.with_name(f"{target.stem}.{datetime.now():%Y%m%d-%H%M%S}.bak{target.suffix}")
         shutil.copy2(target, backup)
-    write_registry(result.registry, target)
+    write_registry(result.registry, target, paper=ws.printing.registry)
     return ImportOutcome(result=result, path=target, backup=backup, proposals=proposals_for(files))
 
 
