@@ -330,7 +330,7 @@ PAGE_ROWS = 30  # rows of 15 pt that fit below the repeated title on an A4 lands
 
 
 def _bar_height(n_units: int) -> int:
-    return max(288, n_units * 18 + 120)
+    return max(288, n_units * 20 + 120)
 
 
 def _place_charts(wb: Any, sheet: Any, charts: ChartData, status: Sequence[tuple[str, int]],
@@ -351,7 +351,7 @@ def _place_charts(wb: Any, sheet: Any, charts: ChartData, status: Sequence[tuple
             "fill": {"color": CHART_COLOURS[key]}, "gap": 60,
         })
     bar.set_title({"name": charts_title(n_units, charts.units_total), "name_font": {"size": 12, "bold": True}})
-    bar.set_y_axis({"reverse": True, "num_font": {"size": 9}})
+    bar.set_y_axis({"reverse": True, "num_font": {"size": 9}, "interval_unit": 1})  # every unit's name
     most = int(charts.units[[GREEN, YELLOW, RED]].sum(axis=1).max()) if n_units else 0  # longest stacked bar
     bar.set_x_axis({"num_format": "0", "major_unit": max(1, -(-most // 10)), "min": 0, "num_font": {"size": 9}})
     bar.set_legend({"position": "bottom", "font": {"size": 10}})

@@ -65,7 +65,7 @@ RANKING = (("名次", "rank", 18), ("单位", "unit", 79), ("台账分", "report
            ("加分", "bonus", 21), ("总分", "total", 21), ("等次", "grade", 20), ("位次变化", "change", 24))
 # Column widths (mm) by content: texts wide, numbers narrow; each table spans the text block
 # (156 mm portrait, 225 mm on a landscape page).
-DETAIL = (("序号", "no", 8), ("任务编号", "task_id", 20), ("重点任务", "text", 52), ("牵头单位", "unit", 28),
+DETAIL = (("序号", "no", 8), ("任务编号", "task_id", 23), ("重点任务", "text", 49), ("牵头单位", "unit", 28),
           ("完成时限", "deadline", 26), ("完成进度", "percent", 12), ("序时进度", "schedule", 12),
           ("推进状态", "status", 16), ("亮灯", "light", 10), ("说明", "reason", 41))
 CELL_MARGIN_MM = 1.0
