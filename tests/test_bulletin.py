@@ -19,7 +19,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml.ns import qn
 from docx.shared import Length, Pt
 from lxml import etree
-from test_assess import REPO_CONFIG, make_registry, month_judgements  # the same hand-built month
+from month import REPO_CONFIG, make_registry, month_judgements  # the hand-built month
 
 from ledger import config
 from ledger.assess import chart, write_bulletin
