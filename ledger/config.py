@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ledger import toml_errors
+from ledger.areas import area_of
 from ledger.errors import ConfigError, UnknownProgramme, WorkspaceError
 from ledger.rules import LightRules, ScoringRules, parse_rules
 
@@ -61,6 +62,7 @@ class Programme:
     reporting: Reporting
     default_deadline: date | None = None
     registry: str = ""
+    #: whose short unit names the notice uses (宜川县); not configured: the issuer's area
     scope: str = ""
     annexes: dict[str, Reporting] = field(default_factory=dict)
     #: the bulletin's addressees (主送) and 抄送; "" for 抄送 leaves the line out
@@ -152,6 +154,13 @@ class Workspace:
         if full is None:
             raise WorkspaceError(f"路径 {relative} 不在工作区 {self.root} 之内，请改用工作区内的路径。")
         return full
+
+    def shown(self, path: Path) -> str:
+        """*path* as messages name it: relative to the workspace when inside it (source_data/units.xlsx)."""
+        try:
+            return Path(path).relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
 
     def out_dir(self, programme_id: str, period: str) -> Path:
         return self.paths.out / programme_id / period
@@ -269,16 +278,17 @@ def _programme(pid: str, body: Any) -> Programme:
             raise ConfigError(f"ledger.toml：{akey_full} 应为一个表。")
         _only(abody, akey_full, _REPORTING_KEYS)
         annexes[akey] = _reporting(abody, akey_full, reporting)
+    issuer = _str(body, f"{key}.issuer", default="")
     return Programme(
         id=pid,
         title=reporting.title,
         doc_number=_str(body, f"{key}.doc_number", default=""),
-        issuer=_str(body, f"{key}.issuer", default=""),
+        issuer=issuer,
         issued=_date(body, f"{key}.issued", required=True),
         reporting=reporting,
         default_deadline=_date(body, f"{key}.default_deadline", required=False),
         registry=_str(body, f"{key}.registry", default=""),
-        scope=_str(body, f"{key}.scope", default=""),
+        scope=_str(body, f"{key}.scope", default=area_of(issuer)),  # not written: the issuer's area
         annexes=annexes,
         addressees=_str(body, f"{key}.addressees", default="各牵头单位"),
         copy_to=_str(body, f"{key}.copy_to", default="") if "copy_to" in body else None,

@@ -173,7 +173,8 @@ def test_shipped_directory_is_clean(directory):
 
 
 def test_round_trip_and_determinism(directory, tmp_path):
-    units = [*directory.units(), Unit("=市某局+1", "某市", ("-1",), "企业", (), "张三", "a@b.cn", "13800000000")]
+    units = [*directory.units(), Unit("=市某局+1", "某市", ("-1",), "企业", (), "张三", "a@b.cn", "13800000000",
+                                             "待核实")]
     first, second = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
     UnitDirectory(units).save(first)
     back = UnitDirectory.load(first)
@@ -183,7 +184,7 @@ def test_round_trip_and_determinism(directory, tmp_path):
     wb = openpyxl.load_workbook(first)
     assert wb.sheetnames == [SHEET, "填写说明"]
     assert [c.value for c in wb[SHEET][1]] == ["单位名称", "层级范围", "简称/别名", "类别", "成员单位", "联系人",
-                                                "电子邮箱", "联系电话"]
+                                                "电子邮箱", "联系电话", "备注"]
     assert wb[SHEET].cell(row=len(units) + 1, column=1).data_type == "s"  # text, not a formula
 
 

@@ -6,6 +6,7 @@ decides what it means for the registry and records every doubt as a review flag.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
+from ledger.areas import area_of
 from ledger.config import Programme, Workspace
 from ledger.errors import LedgerError
 from ledger.problems import Problem, ProblemType
@@ -20,7 +22,7 @@ from ledger.registry.deadlines import parse_deadline
 from ledger.registry.model import ProgrammeInfo, Registry, Task
 from ledger.registry.raw import RawNotice, RawTask
 from ledger.registry.sources import read_notice
-from ledger.registry.units import UNKNOWN_UNIT, UnitDirectory, resolve_list
+from ledger.registry.units import UnitDirectory, resolve_list, unknown_problem
 
 LEAD_FROM_RESPONSIBLE = ProblemType(
     "lead-from-responsible", "warning", "未写牵头单位，按惯例由列第一位的责任单位“{value}”牵头，请确认。"
@@ -87,6 +89,8 @@ def import_notices(
             f"这些文件属于不同的项目（{'、'.join(sorted(programmes))}），请分别导入，或用 --programme 指定一个项目。"
         )
     prog = ws.programme(programmes.pop())
+    if not prog.scope:  # neither configured nor the configured issuer's: the notice's issuer's area
+        prog = dataclasses.replace(prog, scope=next((s for n in notices if (s := area_of(n.issuer))), ""))
     problems: list[Problem] = []
     tasks: list[Task] = []
     annexes: dict[str, str] = {}
@@ -149,7 +153,7 @@ def build_task(
         canonical = []
         for item in resolved:
             if item.unit is None:
-                problems.append(UNKNOWN_UNIT(value=item.raw, hint=item.hint(), **where))
+                problems.append(unknown_problem(item, prog.scope, **where))
                 canonical.append(item.raw)
             else:
                 canonical.append(item.unit.name)
