@@ -264,8 +264,7 @@ def _programme(pid: str, body: Any) -> Programme:
     key = f"programmes.{pid}"
     if not isinstance(body, dict):
         raise ConfigError(f"ledger.toml：{key} 应为一个表（[{key}]）。")
-    if not pid.replace("-", "").replace("_", "").isalnum() or not pid.isascii():
-        raise ConfigError(f"ledger.toml：项目编号“{pid}”只能包含英文字母、数字、- 和 _。")
+    check_programme_id(pid)
     _only(body, key, _PROGRAMME_KEYS)
     reporting = _reporting(body, key, None)
     annexes_raw = body.get("annexes", {})
@@ -293,6 +292,12 @@ def _programme(pid: str, body: Any) -> Programme:
         addressees=_str(body, f"{key}.addressees", default="各牵头单位"),
         copy_to=_str(body, f"{key}.copy_to", default="") if "copy_to" in body else None,
     )
+
+
+def check_programme_id(pid: str) -> None:
+    """A programme id is what commands take after -p: ASCII letters, digits, - and _."""
+    if not pid or not pid.replace("-", "").replace("_", "").isalnum() or not pid.isascii():
+        raise ConfigError(f"ledger.toml：项目编号“{pid}”只能包含英文字母、数字、- 和 _。")
 
 
 def _reporting(body: dict[str, Any], key: str, parent: Reporting | None) -> Reporting:

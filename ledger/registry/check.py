@@ -21,8 +21,8 @@ NO_DEADLINE = ProblemType(
 REVIEW_PENDING = ProblemType("review-pending", "warning", "待审核：{value}")
 UNIT_PENDING = ProblemType(
     "unit-pending", "warning",
-    "单位“{value}”是从通知中自动添加的，尚未核实（备注：{note}）。请核对单位名称、简称和类别，填写联系人和邮箱，"
-    "核实后删去备注中的“待核实”。",
+    "单位“{value}”尚未核实（备注为“{note}”：这一行是从通知中自动添加的）。请核对单位名称、简称和类别，"
+    "填写联系人和邮箱，核实后删去备注中的“待核实”。",
 )
 NO_SCOPE = ProblemType(
     "programme-no-scope", "warning",

@@ -59,9 +59,9 @@ def match_programme(ws: Workspace, notice: RawNotice, programme_id: str | None) 
     """The programme a notice belongs to: named, or found by its 文号."""
     if programme_id:
         return ws.programme(programme_id)
-    doc = _norm_doc(notice.doc_number)
+    doc = norm_doc(notice.doc_number)
     for prog in ws.programmes.values():
-        if doc and _norm_doc(prog.doc_number) == doc:
+        if doc and norm_doc(prog.doc_number) == doc:
             return prog
     known = "；".join(f"{p.id}（{p.doc_number or '无文号'}）" for p in ws.programmes.values())
     found = f"文号“{notice.doc_number}”" if notice.doc_number else "未识别出文号"
@@ -70,7 +70,8 @@ def match_programme(ws: Workspace, notice: RawNotice, programme_id: str | None) 
     )
 
 
-def _norm_doc(doc: str) -> str:
+def norm_doc(doc: str) -> str:
+    """A 文号 compared without brackets and spaces: 宜政办〔2024〕9号 = 宜政办[2024]9号."""
     return re.sub(r"[\s〔〕\[\]()（）]", "", doc)
 
 

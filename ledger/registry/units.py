@@ -630,12 +630,14 @@ def _header_columns(row: Sequence[object]) -> dict[str, int]:
     return cols
 
 
-def _read_rows(path: Path) -> tuple[list[Unit], list[int], list[Problem]]:
-    """Units of the workbook with their row numbers; structural damage raises InputError."""
+def open_directory(path: Path, *, data_only: bool = True) -> tuple[Any, list[tuple[Any, ...]], int, dict[str, int]]:
+    """The workbook at *path*, the rows of its 单位名录 sheet, the header's index among them and
+    the columns it names; a missing file, sheet or column raises :class:`InputError`."""
     if not path.is_file():
-        raise InputError(f"找不到单位名录 {path}。请先建立单位名录（source_data/units.xlsx）。")
+        raise InputError(f"找不到单位名录 {path}。新建工作区请运行 ledger init；从通知添加单位请运行 "
+                         "ledger units add --from 通知文件。")
     try:
-        wb = openpyxl.load_workbook(path, data_only=True)
+        wb = openpyxl.load_workbook(path, data_only=data_only)
     except (zipfile.BadZipFile, InvalidFileException, OSError, KeyError, ValueError, TypeError) as exc:
         raise InputError(f"无法打开单位名录 {path}：{exc}。请确认它是 .xlsx 文件且未损坏。") from exc
     if SHEET not in wb.sheetnames:
@@ -654,6 +656,12 @@ def _read_rows(path: Path) -> tuple[list[Unit], list[int], list[Problem]]:
             f"单位名录 {path} 的工作表“{SHEET}”{where}的表头缺少列：{'、'.join(missing)}。"
             f"表头应为：{'、'.join(HEADERS.values())}（顺序不限，“备注”可以没有），请恢复表头文字。"
         )
+    return wb, rows, header_at, cols
+
+
+def _read_rows(path: Path) -> tuple[list[Unit], list[int], list[Problem]]:
+    """Units of the workbook with their row numbers; structural damage raises InputError."""
+    _, rows, header_at, cols = open_directory(path)
     units: list[Unit] = []
     numbers: list[int] = []
     problems: list[Problem] = []
