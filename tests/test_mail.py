@@ -201,6 +201,26 @@ def test_units_without_email_get_problems_and_no_draft(tmp_path):
     assert sorted(p.name for p in outbox.iterdir()) == [f"{PERIOD}_{JTJ}.eml"]
 
 
+def test_placeholder_addresses_are_reported_and_other_scopes_addresses_refused(tmp_path):
+    ws = make_ws(tmp_path)
+    units = UnitDirectory([
+        Unit(name=JTJ, scope="洛阳市", email="u0027@example.org"),
+        Unit(name=ZJJ, scope="洛阳市", email="zjj@luoyang.gov.cn；zjj@luoning.gov.cn"),
+        Unit(name="县住房和城乡建设局", scope="洛宁县", email="zjj@luoning.gov.cn"),
+        Unit(name="县城市管理局", scope="洛宁县", aliases=("县城管局",), email="cgj@luoning.gov.cn"),
+    ])
+    books = workbooks(tmp_path, JTJ, ZJJ, "县城管局")
+    drafts, problems = write_drafts(Run.open(ws, "351", PERIOD, directory=units), books)
+    assert flatten(problems, ("code", "severity", "value")) == [
+        ("placeholder-email", "warning", "u0027@example.org"),  # drafted, but it will not arrive: said so
+        ("address-other-scope", "error", "zjj@luoning.gov.cn"),  # 洛宁县's address: not used for 洛阳市
+        ("missing-email", "error", "县城管局"),  # 洛宁县's unit: no draft to it from a 洛阳市 programme
+    ]
+    assert {d.unit: d.to for d in drafts} == {JTJ: ("u0027@example.org",), ZJJ: ("zjj@luoyang.gov.cn",)}
+    assert "层级范围“洛宁县”的“县住房和城乡建设局”" in problems[1].message
+    assert "洛宁县" in problems[2].message and "不向其他层级范围的单位发送" in problems[2].message
+
+
 def test_reminders(tmp_path):
     ws = make_ws(tmp_path)
     reasons = {JTJ: "截至报送时限仍未报送", WMB: "未报送", ZJJ: "报送的台账中“完成进度”填写为“八成”，已退回"}
