@@ -287,7 +287,7 @@ def _programme(pid: str, body: Any) -> Programme:
         reporting=reporting,
         default_deadline=_date(body, f"{key}.default_deadline", required=False),
         registry=_str(body, f"{key}.registry", default=""),
-        scope=_str(body, f"{key}.scope", default=area_of(issuer)),  # not written: the issuer's area
+        scope=_str(body, f"{key}.scope", default="") or area_of(issuer),  # not written (or ""): the issuer's area
         annexes=annexes,
         addressees=_str(body, f"{key}.addressees", default="各牵头单位"),
         copy_to=_str(body, f"{key}.copy_to", default="") if "copy_to" in body else None,

@@ -48,7 +48,9 @@ def test_scope_defaults_to_the_issuers_area(tmp_path: Path) -> None:
     assert config.load(tmp_path).programme("a").scope == "宜川县"
     (tmp_path / "ledger.toml").write_text(base + 'scope = "洛川县"\n', encoding="utf-8")
     assert config.load(tmp_path).programme("a").scope == "洛川县"
-    (tmp_path / "ledger.toml").write_text(base + 'scope = ""\n', encoding="utf-8")  # written empty: no scope
+    (tmp_path / "ledger.toml").write_text(base + 'scope = ""\n', encoding="utf-8")  # written empty: not written
+    assert config.load(tmp_path).programme("a").scope == "宜川县"
+    (tmp_path / "ledger.toml").write_text(base.replace("宜川县人民政府办公室", "县政府办公室"), encoding="utf-8")
     assert config.load(tmp_path).programme("a").scope == ""
 
 

@@ -35,8 +35,7 @@ def programme() -> None:
 @click.option("--units", "with_units", is_flag=True, help="同时把通知中的单位加入单位名录（同 ledger units add --from 通知文件）。")
 @fail_cleanly
 def programme_add(notice: Path, programme_id: str | None, scope: str, issued: object, with_units: bool) -> None:
-    """从新通知添加项目：读出文号、发文机关、成文日期、标题、层级范围、报送要求（周期、截止时间、接收单位）和通报周期，
-    写入 ledger.toml（保留原有内容和说明），导入任务清单，并列出需要核对的内容。同一文号再次运行不会重复添加。"""
+    """从新通知添加项目：读出文号、发文机关、成文日期、标题、层级范围、报送要求和通报周期，写入 ledger.toml，导入任务清单，列出需要核对的内容。"""
     from ledger.registry.onboard import add_programme
 
     ws = workspace()
@@ -130,8 +129,7 @@ def units() -> None:
 @click.option("--programme", "-p", help="项目编号；不填则按通知的文号找到项目。")
 @fail_cleanly
 def units_add(notice: Path, programme: str | None) -> None:
-    """把通知中的每个单位加入单位名录（本项目的层级范围）：常用简称补全为规范名称（县发改委 → 县发展和改革委员会），
-    简称作为别名，猜测类别，邮箱留空，备注“待核实”。已在名录中的不重复添加；写明其他地区或上级的单位不添加，列出请核对。"""
+    """把通知中的单位加入单位名录（本项目的层级范围）：简称补全为规范名称并作为别名，猜测类别，邮箱留空，备注“待核实”。"""
     from ledger.registry.onboard import add_units
 
     echo_units(add_units(workspace(), notice, programme))
