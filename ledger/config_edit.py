@@ -76,7 +76,8 @@ def _insertion_line(lines: Sequence[str]) -> int:
 def add_table(path: Path, dotted: Sequence[str], entries: Sequence[Entry], heading: Sequence[str] = ()) -> str:
     """Add the table *dotted* (``("programmes", "yc2024")``) to the TOML file *path*; returns what
     was added. Refuses a table that is already there."""
-    text = path.read_text(encoding="utf-8")
+    with open(path, encoding="utf-8", newline="") as f:  # line ends as they are
+        text = f.read()
     before = tomllib.loads(text)
     node = before
     for part in dotted:
@@ -84,14 +85,15 @@ def add_table(path: Path, dotted: Sequence[str], entries: Sequence[Entry], headi
     if node:
         raise ConfigError(f"{path.name} 中已有 [{'.'.join(dotted)}]，未做改动。")
     name = ".".join(_render(p) if not re.fullmatch(r"[A-Za-z0-9_-]+", p) else p for p in dotted)
+    eol = "\r\n" if "\r\n" in text else "\n"  # a file saved by Windows Notepad keeps its line ends
     block = table_text(name, entries, heading)
     lines = text.splitlines()
     at = _insertion_line(lines)
-    head = "\n".join(lines[:at]).rstrip("\n")
-    tail = "\n".join(lines[at:]).lstrip("\n")
-    result = (head + "\n\n" if head else "") + block + ("\n" + tail if tail else "")
-    if not result.endswith("\n"):
-        result += "\n"
+    head = eol.join(lines[:at]).rstrip("\r\n")
+    tail = eol.join(lines[at:]).lstrip("\r\n")
+    result = (head + eol * 2 if head else "") + block.replace("\n", eol) + (eol + tail if tail else "")
+    if not result.endswith(eol):
+        result += eol
     wanted = _with(before, dotted, {e.key: _plain(e.value) for e in entries})
     if _parsed(result) != wanted:
         result = _appended(text, dotted, entries)

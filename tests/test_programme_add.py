@@ -166,6 +166,15 @@ def test_table_goes_after_the_last_programme(tmp_path: Path) -> None:
     assert tomllib.loads(text)["lights"] == tomllib.loads(before)["lights"]
 
 
+def test_windows_line_ends_are_kept(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.toml"
+    path.write_bytes(SKELETON_TOML.replace("\n", "\r\n").encode("utf-8"))
+    add_table(path, ("programmes", "yc2024"), ENTRIES)
+    data = path.read_bytes()
+    assert data.count(b"\n") == data.count(b"\r\n") > len(SKELETON_TOML.splitlines())
+    assert config.load(tmp_path).programme("yc2024").reporting.due_day == 25
+
+
 def test_a_layout_it_cannot_place_gets_tomlkits_append(tmp_path: Path) -> None:
     path = tmp_path / "a.toml"
     odd = '[programmes.a]\ntitle = "x"\nlist = [\n  "y",\n["z"]\n]\n\n[other]\nk = 1\n'  # ["z"] looks like a header
