@@ -243,6 +243,17 @@ def test_a_notice_without_tasks_or_date(tmp_path: Path) -> None:
     assert prog.issued == date(2024, 3, 4) and prog.scope == "宜川县"
 
 
+def test_a_notice_without_a_doc_number_is_not_added_twice(tmp_path: Path) -> None:
+    root = fresh(tmp_path)
+    path = tmp_path / "无文号.txt"
+    path.write_text(yichuan.NOTICE.replace("宜政办〔2024〕9号\n", ""), encoding="utf-8")
+    first = add(root, str(path))
+    assert "[programmes.p20240301]" in first.output
+    again = add(root, str(path))
+    assert "项目“宜川县2024年重点工作任务”（2024-03-01）已在 ledger.toml 中（编号 p20240301），未重复添加" in again.output
+    assert list(config.load(root).programmes) == ["p20240301"]
+
+
 def test_a_missing_units_directory_is_created_empty(tmp_path: Path) -> None:
     root = fresh(tmp_path)
     (root / "source_data" / "units.xlsx").unlink()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,6 +13,7 @@ from ledger.commands.common import echo_problems, fail_cleanly, summary_line, wo
 
 if TYPE_CHECKING:
     from ledger.config import Workspace
+    from ledger.problems import Problem
     from ledger.registry.onboard import ProgrammeOutcome, UnitsOutcome
     from ledger.registry.units_add import UnitsPlan
 
@@ -34,12 +36,13 @@ def programme() -> None:
               help="成文日期，如 2024-03-01；只在通知中找不到时需要。")
 @click.option("--units", "with_units", is_flag=True, help="同时把通知中的单位加入单位名录（同 ledger units add --from 通知文件）。")
 @fail_cleanly
-def programme_add(notice: Path, programme_id: str | None, scope: str, issued: object, with_units: bool) -> None:
+def programme_add(notice: Path, programme_id: str | None, scope: str, issued: datetime | None,
+                  with_units: bool) -> None:
     """从新通知添加项目：读出文号、发文机关、成文日期、标题、层级范围、报送要求和通报周期，写入 ledger.toml，导入任务清单，列出需要核对的内容。"""
     from ledger.registry.onboard import add_programme
 
     ws = workspace()
-    day = issued.date() if issued is not None else None  # type: ignore[attr-defined]
+    day = issued.date() if issued is not None else None
     outcome = add_programme(ws, notice, programme_id, scope=scope, issued=day, with_units=with_units)
     pid = outcome.programme_id
     if outcome.added:
@@ -48,7 +51,8 @@ def programme_add(notice: Path, programme_id: str | None, scope: str, issued: ob
             click.echo(f"   {line}")
     else:
         existing = ws.programme(pid)
-        click.echo(f"文号 {existing.doc_number} 的项目已在 ledger.toml 中（编号 {pid}），未重复添加。")
+        which = f"文号 {existing.doc_number} 的项目" if existing.doc_number else f"项目“{existing.title}”（{existing.issued}）"
+        click.echo(f"{which}已在 ledger.toml 中（编号 {pid}），未重复添加。")
     for note in outcome.notes:
         click.echo(note)
     if outcome.units is not None:
@@ -59,7 +63,7 @@ def programme_add(notice: Path, programme_id: str | None, scope: str, issued: ob
     sys.exit(1 if any(p.is_error for p in problems) else 0)
 
 
-def _echo_import(ws: Workspace, outcome: ProgrammeOutcome) -> list:
+def _echo_import(ws: Workspace, outcome: ProgrammeOutcome) -> list[Problem]:
     """The registry import's report; unit-name problems listed once by name when units add would settle them."""
     from ledger.commands.registry import echo_due_rules
 
@@ -72,12 +76,12 @@ def _echo_import(ws: Workspace, outcome: ProgrammeOutcome) -> list:
         return []
     if outcome.created_units is not None:
         click.echo(f"已新建空白单位名录 {ws.shown(outcome.created_units)}。")
-    for count in imported.result.counts:  # type: ignore[attr-defined]
+    for count in imported.result.counts:
         click.echo(f"{count.source}：识别编号条目 {count.items} 个，导入任务 {count.tasks} 个")
-    click.echo(f"任务清单已写入 {ws.shown(imported.path)}")  # type: ignore[attr-defined]
+    click.echo(f"任务清单已写入 {ws.shown(imported.path)}")
     fresh = workspace()
-    echo_due_rules(fresh, outcome.programme_id, imported.proposals)  # type: ignore[attr-defined]
-    problems = list(imported.result.problems)  # type: ignore[attr-defined]
+    echo_due_rules(fresh, outcome.programme_id, imported.proposals)
+    problems = list(imported.result.problems)
     names = list(dict.fromkeys(p.value for p in problems if p.code in UNIT_CODES))
     if names and outcome.pending is not None and outcome.pending.new:
         click.echo(f"[错误] 通知中有 {len(names)} 个单位名称不在单位名录的本项目层级范围（{outcome.pending.scope}）中："
@@ -88,7 +92,7 @@ def _echo_import(ws: Workspace, outcome: ProgrammeOutcome) -> list:
     return problems
 
 
-def _echo_review(outcome: ProgrammeOutcome, problems: list) -> None:
+def _echo_review(outcome: ProgrammeOutcome, problems: list[Problem]) -> None:
     """What the office should check: values that are defaults or guesses, and what the notice lacks."""
     items = [f"{f.key}：{f.review}" for f in outcome.facts.facts if f.review and outcome.added]
     items += [f"{m}：通知中没有找到，请在 ledger.toml 中填写" for m in outcome.facts.missing if outcome.added]

@@ -14,6 +14,7 @@ import shutil
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ledger import config
 from ledger.areas import area_of
@@ -25,6 +26,9 @@ from ledger.registry.raw import RawNotice
 from ledger.registry.sources import read_notice
 from ledger.registry.units import UnitDirectory
 from ledger.registry.units_add import UnitsPlan, apply_plan, notice_names, plan_units, rename_in_registry
+
+if TYPE_CHECKING:
+    from ledger.registry.api import ImportOutcome
 
 
 @dataclass
@@ -48,16 +52,19 @@ class ProgrammeOutcome:
     added: str = ""  # the table written into ledger.toml, "" when the programme was there already
     units: UnitsOutcome | None = None
     pending: UnitsPlan | None = None  # without --units: what units add would add
-    imported: object | None = None  # ledger.registry.api.ImportOutcome, None when not imported
+    imported: ImportOutcome | None = None  # None when not imported
     registry_kept: Path | None = None  # an existing registry left as it was
     created_units: Path | None = None  # an empty units directory made for the import
     notes: list[str] = field(default_factory=list)
 
 
-def find_programme(ws: config.Workspace, doc_number: str) -> config.Programme | None:
-    """The configured programme whose 文号 is *doc_number* (brackets and spaces ignored)."""
+def find_programme(ws: config.Workspace, doc_number: str, title: str = "", issued: object = None) -> config.Programme | None:
+    """The configured programme whose 文号 is *doc_number* (brackets and spaces ignored); for a notice
+    without one, the programme of the same title and issue date."""
     wanted = norm_doc(doc_number)
-    return next((p for p in ws.programmes.values() if wanted and norm_doc(p.doc_number) == wanted), None)
+    if wanted:
+        return next((p for p in ws.programmes.values() if norm_doc(p.doc_number) == wanted), None)
+    return next((p for p in ws.programmes.values() if title and (p.title, p.issued) == (title, issued)), None)
 
 
 def default_id(ws: config.Workspace, facts: NoticeFacts) -> str:
@@ -93,7 +100,8 @@ def add_programme(ws: config.Workspace, notice: Path, programme_id: str | None =
 
     notice = Path(notice)
     facts = read_facts(notice, scope=scope, issued=issued)
-    existing = find_programme(ws, str(facts.value("doc_number", "")))
+    existing = find_programme(ws, str(facts.value("doc_number", "")), str(facts.value("title", "")),
+                              facts.value("issued"))
     if existing is not None:
         outcome = ProgrammeOutcome(facts, existing.id)
         if programme_id and programme_id != existing.id:
