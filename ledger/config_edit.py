@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, time
 from pathlib import Path
@@ -73,9 +73,11 @@ def _insertion_line(lines: Sequence[str]) -> int:
     return rule
 
 
-def add_table(path: Path, dotted: Sequence[str], entries: Sequence[Entry], heading: Sequence[str] = ()) -> str:
+def add_table(path: Path, dotted: Sequence[str], entries: Sequence[Entry], heading: Sequence[str] = (),
+              check: Callable[[dict], object] | None = None) -> str:
     """Add the table *dotted* (``("programmes", "yc2024")``) to the TOML file *path*; returns what
-    was added. Refuses a table that is already there."""
+    was added. Refuses a table that is already there; *check* sees the whole result as parsed
+    before anything is written (and may raise)."""
     with open(path, encoding="utf-8", newline="") as f:  # line ends as they are
         text = f.read()
     before = tomllib.loads(text)
@@ -95,6 +97,8 @@ def add_table(path: Path, dotted: Sequence[str], entries: Sequence[Entry], headi
     if not result.endswith(eol):
         result += eol
     wanted = _with(before, dotted, {e.key: _plain(e.value) for e in entries})
+    if check is not None:
+        check(wanted)
     if _parsed(result) != wanted:
         result = _appended(text, dotted, entries)
         if _parsed(result) != wanted:

@@ -185,6 +185,15 @@ def test_a_layout_it_cannot_place_gets_tomlkits_append(tmp_path: Path) -> None:
     assert parsed["programmes"]["b"]["due_day"] == 25
 
 
+def test_a_table_that_would_not_load_is_not_written(tmp_path: Path) -> None:
+    path = tmp_path / "ledger.toml"
+    path.write_text(SKELETON_TOML, encoding="utf-8")
+    weekly_by_day = [Entry("title", "x"), Entry("issued", date(2024, 3, 1)), Entry("due_day", 25)]  # weekly: no due_day
+    with pytest.raises(ConfigError, match="due_day 只适用于按月或按季度报送"):
+        add_table(path, ("programmes", "x"), weekly_by_day, check=lambda doc: config.parse(doc, tmp_path))
+    assert path.read_text(encoding="utf-8") == SKELETON_TOML
+
+
 def test_an_existing_table_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "ledger.toml"
     shutil.copy(REPO / "ledger.toml", path)

@@ -119,8 +119,10 @@ def add_programme(ws: config.Workspace, notice: Path, programme_id: str | None =
         heading = [f"{facts.value('doc_number', notice.name)}：由 ledger programme add 从通知读出，请对照通知核对"
                    "（docs/programme-add.md）"]
         entries = [Entry(f.key, f.value, _note(f)) for f in facts.facts]
-        outcome = ProgrammeOutcome(facts, pid, added=add_table(ws.root / config.CONFIG_NAME, ("programmes", pid),
-                                                                 entries, heading))
+        root = ws.root
+        added = add_table(root / config.CONFIG_NAME, ("programmes", pid), entries, heading,
+                          check=lambda doc: config.parse(doc, root))  # a table that would not load is not written
+        outcome = ProgrammeOutcome(facts, pid, added=added)
         ws = config.load(ws.root)
     pid = outcome.programme_id
     if with_units and facts.notice.tasks:
