@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ledger.areas import area_of
 from ledger.config import Programme, Workspace
 from ledger.periods import CHINA, Period, parse_month, parse_period, to_china_time
 from ledger.registry.model import Registry
@@ -72,6 +73,12 @@ class Run:
 
             self._registry = load_registry(self.ws, self.programme.id)
         return self._registry
+
+    @property
+    def scope(self) -> str:
+        """Whose short unit names the programme's units are (宜川县): as configured (or the configured
+        issuer's area), else the area of the issuer the registry was imported with."""
+        return self.programme.scope or area_of(self.registry.programme.issuer)
 
     @property
     def directory(self) -> UnitDirectory:

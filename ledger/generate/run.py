@@ -131,7 +131,7 @@ def lead_unit(run: Run, name: str, index: RegistryIndex) -> str:
     name of the units directory in the programme's scope (县城管局 → 县城市管理局)."""
     if name in index.tasks_by_unit:
         return name
-    unit = run.directory.get(name, run.programme.scope)
+    unit = run.directory.get(name, run.scope)
     if unit is not None and unit.name in index.tasks_by_unit:
         return unit.name
     raise unknown_unit(name, list(index.tasks_by_unit))

@@ -20,9 +20,10 @@ from xlsxwriter.worksheet import Worksheet
 from ledger import __version__, layout, printing
 from ledger.config import Programme
 from ledger.errors import InputError
-from ledger.generate.content import RegistryIndex, due_in, guide_lines, index_registry, row_height
+from ledger.generate.content import RegistryIndex, due_in, guide_lines, index_registry
 from ledger.layout import PreviousReport, milestone_line, task_cells
 from ledger.periods import Period
+from ledger.printing import row_height
 from ledger.registry.model import Registry, Task
 from ledger.reporting import reporting_for_unit
 from ledger.schedule import schedule_text

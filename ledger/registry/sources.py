@@ -51,9 +51,12 @@ _CALAMINE_ERRORS = (
 _DOCX_ERRORS = (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError, OSError, etree.LxmlError)
 
 
-def read_notice(path: Path) -> RawNotice:
-    """Read one notice file into a :class:`RawNotice`; raise :class:`InputError` if it cannot be."""
+def read_notice(path: Path, *, require_tasks: bool = True) -> RawNotice:
+    """Read one notice file into a :class:`RawNotice`; raise :class:`InputError` if it cannot be,
+    or (with *require_tasks*) if it holds no task: ``programme add`` reads a notice's header facts
+    even when its tasks come in a separate 任务分解表."""
     path = Path(path)
+    done = finish if require_tasks else _finish_if_tasks
     name = path.name
     try:
         data = path.read_bytes()
@@ -65,16 +68,20 @@ def read_notice(path: Path) -> RawNotice:
         raise _empty(name)
     ext = path.suffix.lower()
     if data.startswith(ZIP_MAGIC):
-        return finish(_read_zip(path, name))
+        return done(_read_zip(path, name))
     if data.startswith(OLE_MAGIC):
-        return finish(_read_ole(path, name, data))
+        return done(_read_ole(path, name, data))
     _refuse_other_formats(data, name, ext)
     text = decode_text(data, name)
     if not text.strip():
         raise _empty(name)  # only a byte-order mark
     if ext == ".csv":
-        return finish(_read_csv(text, name))
-    return finish(parse_blocks(_text_blocks(text, name), name))
+        return done(_read_csv(text, name))
+    return done(parse_blocks(_text_blocks(text, name), name))
+
+
+def _finish_if_tasks(notice: RawNotice) -> RawNotice:
+    return finish(notice) if notice.tasks else notice
 
 
 def _empty(name: str) -> InputError:
