@@ -124,6 +124,14 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    """[web]: the web page's own address as units open it (behind a reverse proxy, the
+    proxy's), for the links in mail drafts and what ``ledger links`` prints (docs/web.md)."""
+
+    base_url: str = ""
+
+
+@dataclass(frozen=True)
 class Workspace:
     """A loaded workspace: its root, paths and programmes."""
 
@@ -134,6 +142,7 @@ class Workspace:
     lights: LightRules = field(default_factory=LightRules)
     scoring: ScoringRules = field(default_factory=ScoringRules)
     printing: PrintSettings = field(default_factory=PrintSettings)
+    web: WebSettings = field(default_factory=WebSettings)
 
     def programme(self, programme_id: str) -> Programme:
         try:
@@ -220,7 +229,7 @@ def load(workspace: str | os.PathLike[str] | None = None) -> Workspace:
 
 def parse(raw: dict[str, Any], root: Path) -> Workspace:
     """Build a :class:`Workspace` from the parsed TOML, checking every key."""
-    _only(raw, "", {"workspace", "programmes", "smtp", "scoring", "lights", "print"})
+    _only(raw, "", {"workspace", "programmes", "smtp", "scoring", "lights", "print", "web"})
     ws_raw = _table(raw, "workspace", required=False)
     _only(ws_raw, "workspace", {"source_data", "out", "units", "store"})
     paths = Paths(
@@ -249,6 +258,7 @@ def parse(raw: dict[str, Any], root: Path) -> Workspace:
     return Workspace(
         root=root, paths=paths, programmes=programmes, smtp=smtp,
         printing=_print_settings(_table(raw, "print", required=False)),
+        web=_web_settings(_table(raw, "web", required=False)),
         lights=parse_rules(LightRules, raw.get("lights"), "lights"),
         scoring=parse_rules(ScoringRules, raw.get("scoring"), "scoring"),
     )
@@ -353,6 +363,16 @@ def _print_settings(body: dict[str, Any]) -> PrintSettings:
             raise ConfigError(f"ledger.toml：print.{key} 的值“{value}”无效，应为 {'、'.join(PAPERS)} 之一（横向）。")
         values[key] = value
     return PrintSettings(**values)
+
+
+def _web_settings(body: dict[str, Any]) -> WebSettings:
+    _only(body, "web", {"base_url"})
+    base_url = _str(body, "web.base_url", default="").strip()
+    scheme, _, rest = base_url.partition("://")
+    if base_url and (scheme.lower() not in ("http", "https") or not rest or any(c.isspace() for c in base_url)):
+        raise ConfigError(f"ledger.toml：web.base_url 的值“{base_url}”无效，应为各单位打开本网页的地址，"
+                          "如 \"https://ducha.example.gov.cn\" 或 \"http://192.168.1.20:8000\"。")
+    return WebSettings(base_url.rstrip("/"))
 
 
 def _due_rule(body: dict[str, Any], key: str, cycle: str) -> tuple[str, int, int]:

@@ -131,13 +131,15 @@ def test_skeleton_documents_every_key_the_loader_accepts() -> None:
     assert set(raw["lights"]) == {f.name for f in fields(LightRules)}
     assert set(raw["scoring"]) == {f.name for f in fields(ScoringRules)}
     assert set(raw["print"]) == {f.name for f in fields(config.PrintSettings)}
-    assert set(raw) == {"workspace", "programmes", "smtp", "lights", "scoring", "print"}
+    assert set(raw["web"]) == {f.name for f in fields(config.WebSettings)}
+    assert set(raw) == {"workspace", "programmes", "smtp", "lights", "scoring", "print", "web"}
 
 
 def test_skeleton_states_the_real_defaults(tmp_path: Path) -> None:
     (tmp_path / "ledger.toml").write_text(uncommented(SKELETON_TOML), encoding="utf-8")
     ws = config.load(tmp_path)
     assert ws.lights == LightRules() and ws.scoring == ScoringRules() and ws.printing == config.PrintSettings()
+    assert ws.web == config.WebSettings()
     # ssl has no fixed default (unset: SMTPS on port 465 without STARTTLS); the rest do
     assert ws.smtp == config.SmtpSettings(ssl=False)
     reporting, default = ws.programme("example").reporting, config.Reporting(title="")

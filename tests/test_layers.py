@@ -21,7 +21,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("foundation", {"errors", "problems", "fsutil", "processes", "rules", "config", "periods", "due", "cnum",
                     "templating", "store", "toml_errors", "resources", "areas", "config_edit", "__init__"}),
     ("registry", {"registry"}),
-    ("shared", {"layout", "schedule", "reporting", "run"}),
+    ("shared", {"layout", "schedule", "reporting", "run", "access"}),
     ("generate|collect", {"generate", "collect"}),
     ("mail", {"mail"}),
     ("consolidate", {"consolidate"}),

@@ -340,7 +340,7 @@ def test_version_2_files_take_the_new_received_sources_and_keep_their_ids(tmp_pa
         assert store.submission(stored.id).received_source == "mtime"
     conn = sqlite3.connect(db)
     conn.execute("PRAGMA foreign_keys = ON")
-    assert conn.execute("SELECT version FROM schema_version").fetchone() == (3,)
+    assert conn.execute("SELECT version FROM schema_version").fetchone() == (schema.SCHEMA_VERSION,)
     assert {"files_by_key", "files_by_unit", "files_one_accepted"} <= {
         r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'files'")}
     with pytest.raises(sqlite3.IntegrityError):

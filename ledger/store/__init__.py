@@ -10,9 +10,13 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from ledger.store.model import (
+    ROLES,
     Entry,
+    Link,
+    OfficeUser,
     Outcome,
     Received,
+    Role,
     Store,
     StoreBusy,
     StoreDamaged,
@@ -21,11 +25,13 @@ from ledger.store.model import (
     StoreMissing,
     StoreReadOnly,
     Submission,
+    WebEvent,
 )
 from ledger.store.sqlite import SQLiteStore
 
-__all__ = ["Entry", "Outcome", "Received", "SQLiteStore", "Store", "StoreBusy", "StoreDamaged", "StoreError",
-           "StoreFull", "StoreMissing", "StoreReadOnly", "Submission", "open_store", "sqlite_path"]
+__all__ = ["ROLES", "Entry", "Link", "OfficeUser", "Outcome", "Received", "Role", "SQLiteStore", "Store", "StoreBusy",
+           "StoreDamaged", "StoreError", "StoreFull", "StoreMissing", "StoreReadOnly", "Submission", "WebEvent",
+           "open_store", "sqlite_path"]
 
 
 def open_store(target: str | Path, *, archive_dir: Path | None = None, rebuilding: bool = False) -> Store:

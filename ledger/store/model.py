@@ -111,6 +111,62 @@ class Submission:
     superseded_by: int | None = None
 
 
+#: what an office user may do on the web page (docs/web.md): read; also take in files, generate
+#: and mail; also manage units' links
+Role = Literal["admin", "clerk", "viewer"]
+ROLES: tuple[Role, ...] = ("viewer", "clerk", "admin")
+
+
+@dataclass(frozen=True)
+class Link:
+    """A unit's link to the web page for one programme. Only the hash of its secret is stored;
+    ``nonce`` lets the holder of the workspace's link key derive the secret again (for mail)."""
+
+    id: int
+    programme: str
+    unit: str
+    nonce: str
+    token_hash: str
+    created_at: datetime
+    created_by: str
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+    def usable(self, now: datetime) -> bool:
+        """Not revoked, and not past its expiry."""
+        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
+
+
+@dataclass(frozen=True)
+class OfficeUser:
+    """Someone of the office who signs in to the web page."""
+
+    name: str
+    role: Role
+    password_hash: str
+    created_at: datetime
+    changed_at: datetime
+
+
+@dataclass(frozen=True)
+class WebEvent:
+    """One line of the web log: a sign-in (or a failed one), a refused link, an upload, a form saved."""
+
+    recorded_at: datetime
+    address: str
+    event: str
+    user: str | None = None
+    link_id: int | None = None
+    programme: str | None = None
+    period: str | None = None
+    unit: str | None = None
+    file_name: str | None = None
+    sha256: str | None = None
+    size: int | None = None
+    verdict: str | None = None
+    detail: str = ""
+
+
 class Store(Protocol):
     """The history store's interface; :mod:`ledger.store.sqlite` implements it."""
 
@@ -149,6 +205,31 @@ class Store(Protocol):
     def restore_bulletin_number(self, programme: str, month: str, number: int) -> None: ...
 
     def backup(self, target: Path) -> None: ...
+
+    def add_link(self, programme: str, unit: str, nonce: str, token_hash: str, created_at: datetime,
+                 created_by: str, expires_at: datetime | None) -> Link: ...
+
+    def links(self, programme: str | None = None) -> list[Link]: ...
+
+    def link_by_hash(self, token_hash: str) -> Link | None: ...
+
+    def revoke_link(self, link_id: int, at: datetime) -> bool: ...
+
+    def add_user(self, name: str, role: Role, password_hash: str, at: datetime) -> OfficeUser: ...
+
+    def users(self) -> list[OfficeUser]: ...
+
+    def user(self, name: str) -> OfficeUser | None: ...
+
+    def remove_user(self, name: str) -> bool: ...
+
+    def set_password(self, name: str, password_hash: str, at: datetime) -> bool: ...
+
+    def log_web(self, event: WebEvent) -> None: ...
+
+    def web_log(self, *, limit: int | None = None, link_id: int | None = None) -> list[WebEvent]: ...
+
+    def link_usage(self, link_id: int, period: str) -> tuple[int, int]: ...
 
     def close(self) -> None: ...
 

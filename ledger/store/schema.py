@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _V1 = (
     """CREATE TABLE files (
@@ -139,9 +139,58 @@ def _to_v3(conn: sqlite3.Connection) -> None:
         raise sqlite3.IntegrityError(f"schema 3: {len(broken)} references broken by the rebuild of files")
 
 
+#: who may use the web page (docs/web.md, 登录与链接): units' links (only the hash of each
+#: secret is kept), office users (argon2 hashes), and the web log of sign-ins, refused links
+#: and uploads. At most one link in use (not revoked) per programme and unit.
+_WEB_ACCESS = (
+    """CREATE TABLE links (
+        id INTEGER PRIMARY KEY,
+        programme TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        nonce TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE CHECK (length(token_hash) = 64),
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        expires_at TEXT,
+        revoked_at TEXT
+    )""",
+    "CREATE UNIQUE INDEX links_one_in_use ON links (programme, unit) WHERE revoked_at IS NULL",
+    """CREATE TABLE users (
+        name TEXT PRIMARY KEY CHECK (name <> ''),
+        role TEXT NOT NULL CHECK (role IN ('admin', 'clerk', 'viewer')),
+        password_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        changed_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE web_log (
+        id INTEGER PRIMARY KEY,
+        recorded_at TEXT NOT NULL,
+        address TEXT NOT NULL,
+        event TEXT NOT NULL,
+        user TEXT,
+        link_id INTEGER REFERENCES links(id),
+        programme TEXT,
+        period TEXT,
+        unit TEXT,
+        file_name TEXT,
+        sha256 TEXT,
+        size INTEGER,
+        verdict TEXT,
+        detail TEXT NOT NULL DEFAULT ''
+    )""",
+    "CREATE INDEX web_log_by_link ON web_log (link_id, period) WHERE link_id IS NOT NULL",
+)
+
+
+def _add_web_access(conn: sqlite3.Connection) -> None:
+    """Links, office users and the web log (issue 19: units report through the web page)."""
+    for statement in _WEB_ACCESS:
+        conn.execute(statement)
+
+
 #: version -> step that turns a database of version-1 into this version; runs inside the
 #: opening transaction. Add the next step here (and bump SCHEMA_VERSION) when the tables change.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _to_v2, 3: _to_v3}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _to_v2, 3: _to_v3, 4: _add_web_access}
 
 
 def _create(conn: sqlite3.Connection) -> None:

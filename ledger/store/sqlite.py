@@ -24,7 +24,9 @@ from ledger.fsutil import atomic_path
 from ledger.problems import Problem
 from ledger.store import archive as archiving
 from ledger.store import health, journal, schema
+from ledger.store.access import AccessTables
 from ledger.store.model import Entry, Received, StoreError, StoreFull, StoreReadOnly, Submission
+from ledger.store.stamps import ts as _ts
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _ENTRY_FIELDS = (
@@ -41,7 +43,7 @@ _FILE_COLUMNS = (
 )
 
 
-class SQLiteStore:
+class SQLiteStore(AccessTables):
     """History store in one SQLite file; originals archived under *archive_dir*."""
 
     def __init__(self, path: Path, archive_dir: Path, *, rebuilding: bool = False) -> None:
@@ -458,13 +460,6 @@ def _reason(received: Received, older: sqlite3.Row | None, newer: sqlite3.Row | 
     if older:
         return "", f"已采用，取代此前收到的“{older['source_name']}”"
     return "", "已采用"
-
-
-def _ts(value: datetime) -> str:
-    """Fixed-width UTC text, so string order is time order; naive values are local time."""
-    if value.tzinfo is None:
-        value = value.astimezone()
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _shape(period_key: str) -> str:
