@@ -154,3 +154,28 @@ def test_version_3_store_gains_the_web_tables_and_keeps_its_files(tmp_path: Path
 @pytest.fixture()
 def ws(tmp_path: Path) -> Workspace:
     return make_workspace(tmp_path / "ws", small_registry())
+
+
+def test_mail_drafts_carry_each_units_own_link(ws: Workspace) -> None:
+    from email import policy
+    from email.parser import BytesParser
+
+    assert cli(ws, "generate", "-p", "351", "--period", "2022-W23", "--unit", JT, "--unit", CG)[0] == 0
+    assert cli(ws, "links", "create", "-p", "351", "--unit", JT)[0] == 0
+    code, out = cli(ws, "mail", "drafts", "-p", "351", "--period", "2022-W23")
+    assert "未设置 [web] base_url" in out and "邮件中未写链接" in out  # links, but no address to write
+
+    ws = with_base_url(ws)
+    code, out = cli(ws, "mail", "drafts", "-p", "351", "--period", "2022-W23")
+    assert "其中 1 封写有该单位的在线报送链接" in out, out
+    outbox = ws.out_dir("351", "2022-W23") / "outbox"
+
+    def body(unit: str) -> str:
+        msg = BytesParser(policy=policy.default).parsebytes((outbox / f"2022-W23_{unit}.eml").read_bytes())
+        return msg.get_body(preferencelist=("plain",)).get_content()
+
+    with open_workspace_store(ws) as store:
+        [link] = store.links("351")
+        token = links.token_of(ws, link)
+    assert f"也可通过以下链接在线报送：https://ducha.example.gov.cn/u/{token}" in body(JT)
+    assert "在线报送" not in body(CG) and "/u/" not in body(CG)  # no link of its own: none of another's

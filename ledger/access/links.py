@@ -17,6 +17,7 @@ import hmac
 import os
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -144,3 +145,12 @@ def state_text(link: Link, now: datetime) -> str:
     if link.expires_at is not None:
         return f"有效（至 {(link.expires_at - timedelta(days=1)).astimezone(CHINA):%Y-%m-%d}）"
     return "有效"
+
+
+def mail_note(ws: Workspace, store: Store, programme: str, written: Mapping[str, str], now: datetime) -> str | None:
+    """What the office is told about links after writing mail drafts (None: nothing to say)."""
+    if written:
+        return f"其中 {len(written)} 封写有该单位的在线报送链接。"
+    if in_use(store, programme, now) and not ws.web.base_url:
+        return "[提示] 已为各单位生成在线报送链接，但 ledger.toml 未设置 [web] base_url（各单位打开本网页的地址），邮件中未写链接。"
+    return None

@@ -151,7 +151,7 @@ def mail() -> None:
 def mail_drafts(programme: str, period: str) -> None:
     """为本期已生成的工作台账各写一封报送通知邮件草稿（附件为该单位的台账）。"""
     from ledger.generate import TEMPLATES_DIR, generated_workbooks
-    from ledger.mail import write_drafts
+    from ledger.mail.drafts import write_notices
 
     with open_run(programme, period) as run:
         made = generated_workbooks(run)
@@ -159,8 +159,10 @@ def mail_drafts(programme: str, period: str) -> None:
             raise LedgerError(f"{run.out_dir() / TEMPLATES_DIR} 中没有本期工作台账。"
                               f"请先运行 ledger generate -p {programme} --period {run.period.key}。")
         lead_units = run.registry.lead_units()
-        drafts, problems = write_drafts(run, made)
+        drafts, problems, note = write_notices(run, made)
     click.echo(f"已写邮件草稿 {len(drafts)} 封 → {drafts[0].path.parent if drafts else '—'}")
+    if note:
+        click.echo(note)
     missing = sorted(set(lead_units) - set(made))
     if missing:
         click.echo(f"以下单位尚无工作台账，未写草稿：{'、'.join(missing)}")

@@ -216,10 +216,12 @@ def write_drafts(
     *,
     template: str = LEDGER_TEMPLATE,
     annex: str | None = None,
+    links: Mapping[str, str] | None = None,
 ) -> tuple[list[Draft], list[Problem]]:
     """Write one draft per unit with its 工作台账 attached, dated when it is drafted (:func:`draft_time`).
 
-    *workbooks* maps unit name to its workbook. Units without a usable e-mail address
+    *workbooks* maps unit name to its workbook; *links* a unit to the address of its own link to
+    the web page (``ledger links``), said in its draft. Units without a usable e-mail address
     get a Problem and no draft; the others are written anyway.
     """
     ctx = _context(run, out_dir, annex)
@@ -230,9 +232,21 @@ def write_drafts(
     title = f"{ctx.reporting.title}{_period_title(ctx.period)}工作台账"
     return _write_all(ctx, run.directory, (
         (unit, {"template": template, "subject": f"【请于{moment_text(ctx.due)}前报送】{title}（{unit}）", "when": when,
-                "attachment": Path(workbook), "attachment_name": Path(workbook).name})
+                "attachment": Path(workbook), "attachment_name": Path(workbook).name,
+                **({"link": links[unit]} if links and unit in links else {})})
         for unit, workbook in workbooks.items()
     ))
+
+
+def write_notices(run: Run, workbooks: Mapping[str, Path]) -> tuple[list[Draft], list[Problem], str | None]:
+    """:func:`write_drafts` with each unit's own link to the web page (``ledger links``) in its
+    draft, and what the office is told about the links (None: nothing to say)."""
+    from ledger.access import links as access
+
+    links = access.mail_links(run.ws, run.store, run.programme.id, list(workbooks), run.now)
+    drafts, problems = write_drafts(run, workbooks, links=links)
+    written = {d.unit: links[d.unit] for d in drafts if d.unit in links}
+    return drafts, problems, access.mail_note(run.ws, run.store, run.programme.id, written, run.now)
 
 
 def write_reminders(

@@ -129,15 +129,16 @@ def _generate(site: Site, programme_id: str, key: str, force: bool) -> Message:
 
 def _drafts(site: Site, programme_id: str, key: str) -> Message:
     from ledger.generate import generated_workbooks
-    from ledger.mail import write_drafts
+    from ledger.mail.drafts import write_notices
 
     with site.run(programme_id, key) as run:
         made = generated_workbooks(run)
         if not made:
             raise LedgerError("本期尚未生成工作台账，请先点“生成台账”。")
         missing = [u for u in run.registry.lead_units() if u not in made]
-        drafts, problems = write_drafts(run, made)
+        drafts, problems, note = write_notices(run, made)
     lines = [f"以下单位尚无工作台账，未写草稿：{'、'.join(missing)}"] if missing else []
+    lines += [note] if note else []
     return Message(f"已写邮件草稿 {len(drafts)} 封。", lines, problems, ok=not any(p.is_error for p in problems))
 
 
