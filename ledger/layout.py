@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from ledger.cnum import cn_int
@@ -85,6 +85,9 @@ KEY_COLUMNS = ("seq", "task_id", "text")
 BY_KEY = {c.key: c for c in COLUMNS}
 LOCKED_KEYS = tuple(c.key for c in COLUMNS if c.locked)
 INPUT_KEYS = tuple(c.key for c in COLUMNS if not c.locked)
+#: the input columns whose text a stored entry keeps, and the entry's attribute for each
+ENTRY_ATTRS = {"progress": "progress", "cumulative": "cumulative", "issues": "problems_text",
+               "next_steps": "next_steps", "coordination": "coordination", "note": "note"}
 # Locked content that identifies a row; the checksum covers exactly these.
 CHECKSUM_KEYS = ("task_id", "text", "lead", "deadline", "milestones")
 
@@ -280,6 +283,16 @@ class PreviousReport:
     cumulative: str = ""
     percent: int | None = None
     status: str = ""
+
+
+@dataclass(frozen=True)
+class Entered:
+    """What a unit typed on the web page instead of in the workbook (在线填报): per task id, the
+    value of each input column (:data:`INPUT_KEYS`), and the signature fields (:data:`INFO_FIELDS`,
+    填报人, 联系电话, 填报时间 …). The writer puts them where the unit would have typed them."""
+
+    rows: Mapping[str, Mapping[str, object]]
+    info: Mapping[str, str] = field(default_factory=dict)
 
 
 def milestone_line(milestone: Milestone, ref_year: int | None) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import CG, DUE_W23, JT, ZJ, filled, reply_mail
+from conftest import CG, DUE_W23, JT, PERIOD, ZJ, filled, reply_mail, small_registry
 
 from ledger.cli import main
 from ledger.collect.api import collect
@@ -369,3 +369,54 @@ def test_a_period_typo_stores_nothing_and_asks(ws: Workspace, tmp_path: Path) ->
     assert not (ws.out_dir("351", "2022-W24") / "receipts").exists()
     with open_workspace_store(ws) as store:
         assert store.history("351") == []
+
+
+def test_entered_values_are_written_where_a_unit_types_them_and_judged_as_collect_would(
+        ws: Workspace, tmp_path: Path) -> None:
+    """The web page's form: what a unit typed, written into its generated workbook (the archived
+    original), checked without storing anything, then collected as any returned workbook."""
+    import openpyxl
+
+    from ledger import layout
+    from ledger.collect.api import check_file
+    from ledger.generate import build_workbook
+
+    t1, t2, t3 = (t.id for t in small_registry().tasks_led_by(JT))
+    rows: dict[str, dict[str, object]] = {
+        t1: {"progress": "完成立项批复", "cumulative": "完成前期工作", "percent": 30, "status": "按序时推进",
+             "issues": "无", "next_steps": "开工准备", "coordination": "", "note": "=SUM(A1)"},
+        t2: {"progress": "优化线路3条", "percent": "/", "status": "常态化推进"},
+        t3: {"progress": "", "percent": "大部分", "status": "差不多"},
+    }
+    path = tmp_path / "web" / f"{PERIOD}_{JT}_工作台账（在线填报）.xlsx"
+    path.parent.mkdir()
+    now = datetime(2022, 6, 9, 10, 0, tzinfo=CHINA)
+    with Run.open(ws, "351", PERIOD, now=now) as run:
+        entered = layout.Entered(rows, {"填报人": "张三", "填报时间": "2022年6月9日 10:00"})
+        path.write_bytes(build_workbook(run.registry, run.programme, run.period, JT, entered=entered))
+        sheet = openpyxl.load_workbook(path)[layout.LEDGER_SHEET]
+        header = {c.value: c.column for c in sheet[layout.HEADER_ROW + 1]}
+        first = layout.FIRST_TASK_ROW + 1
+        assert sheet.cell(first, header["本期进展情况"]).value == "完成立项批复"
+        assert sheet.cell(first, header["完成进度（%）"]).value == 30
+        assert sheet.cell(first, header["备注"]).value == "=SUM(A1)"  # text, never a formula
+        assert sheet.cell(first, header["备注"]).data_type == "s"
+        info = [c.value for row in sheet.iter_rows(min_row=2, max_row=3) for c in row if c.value]
+        assert "张三" in info and "2022年6月9日 10:00" in info
+        problems = check_file(run, path, unit=JT)
+        assert sorted((p.code, p.task) for p in problems) == [
+            ("percent-invalid", t3), ("progress-missing", t3), ("status-invalid", t3)]
+        assert run.store.history("351") == []  # checked, nothing stored
+        assert "wrong-unit" in [p.code for p in check_file(run, path, unit=CG)]
+        rows[t3] = {"progress": "选址完成", "percent": 20, "status": "滞后"}
+        path.write_bytes(build_workbook(run.registry, run.programme, run.period, JT, entered=layout.Entered(rows)))
+        assert check_file(run, path, unit=JT) == []
+        result = collect(run, [path], unit=JT)
+        [item] = result.files
+        assert item.outcome == "accepted"
+        entries = {e.task_id: e for e in run.store.entries(item.submission_id)}
+    assert (entries[t1].progress, entries[t1].percent, entries[t1].problems_text, entries[t1].note) == \
+        ("完成立项批复", 30, "无", "=SUM(A1)")
+    assert (entries[t2].percent, entries[t2].status) == (None, "常态化推进")
+    assert (entries[t3].progress, entries[t3].percent, entries[t3].status) == ("选址完成", 20, "滞后")
+

@@ -135,6 +135,17 @@ def collect(run: Run, paths: Sequence[Path], *, jobs: int = 0, unit: str | None 
     return result
 
 
+def check_file(run: Run, path: Path, *, unit: str | None = None) -> list[Problem]:
+    """What :func:`collect` would find in the one workbook at *path* for the run's programme and
+    period (with *unit*, as that unit's own), judged without storing or archiving anything: the
+    web page's form checks a unit's entries so before saving them as a submission."""
+    from ledger.collect.intake import Incoming
+    from ledger.collect.verdict import judge_file
+
+    item = Incoming(path.name, path, run.now, "collected")
+    return judge_file(item, JudgeContext(run.registry, run.programme, run.period, None, unit)).problems
+
+
 def _store(result: CollectResult, judged: Sequence[Judged], context: JudgeContext, period: Period,
            store: Store) -> None:
     """Store *judged* in transactions of at most BATCH_MAX files (held verdicts come all at once)."""

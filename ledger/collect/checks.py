@@ -96,8 +96,7 @@ FORMULA_VALUE = ProblemType(
 FORMULA_NO_VALUE = ProblemType(
     "formula-no-value", "error", "单元格含公式但没有计算结果，请把公式改为直接填写的内容后重新保存报送")
 
-_ENTRY_FIELDS = {"progress": "progress", "cumulative": "cumulative", "issues": "problems_text",
-                 "next_steps": "next_steps", "coordination": "coordination", "note": "note"}
+_ENTRY_FIELDS = layout.ENTRY_ATTRS
 
 
 @dataclass

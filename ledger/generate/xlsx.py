@@ -92,12 +92,14 @@ def build_workbook(
     *,
     index: RegistryIndex | None = None,
     paper: str = "A4",
+    entered: layout.Entered | None = None,
 ) -> bytes:
     """The .xlsx bytes of *unit*'s 工作台账 for *period*; the same inputs give the same bytes.
 
     *previous* maps task id → the unit's last accepted report (pre-fills 上期进展 and
     the unit's last values). *index* (from :func:`index_registry`) saves re-hashing
-    the registry for every unit.
+    the registry for every unit. *entered*: what the unit typed on the web page, written
+    into its cells as if typed in the workbook (the archived original of a web report).
     """
     index = index or index_registry(registry)
     tasks = index.tasks_by_unit.get(unit)
@@ -115,7 +117,8 @@ def build_workbook(
     sheet = wb.add_worksheet(layout.LEDGER_SHEET)
     guide = wb.add_worksheet(layout.GUIDE_SHEET)
     meta = wb.add_worksheet(layout.META_SHEET)
-    rows = _write_ledger(sheet, fmt, index.columns, programme, period, unit, tasks, previous or {}, paper)
+    rows = _write_ledger(sheet, fmt, index.columns, programme, period, unit, tasks, previous or {}, paper,
+                         entered or layout.Entered({}))
     _write_guide(guide, fmt, guide_lines(programme, period, unit, reporting_for_unit(programme, tasks)))
     values: dict[str, Any] = {
         "programme": programme.id, "period": period.key, "cycle": period.cycle, "unit": unit,
@@ -140,6 +143,7 @@ def unknown_unit(unit: str, known: Sequence[str]) -> InputError:
 def _write_ledger(
     sheet: Worksheet, fmt: _Formats, columns: Sequence[layout.Column], programme: Programme,
     period: Period, unit: str, tasks: Sequence[Task], previous: Mapping[str, PreviousReport], paper: str,
+    entered: layout.Entered,
 ) -> list[tuple[str, int, str]]:
     """Title, signature rows, headers and task rows; return (task id, Excel row, checksum) per task."""
     last_col = len(columns) - 1
@@ -152,7 +156,7 @@ def _write_ledger(
     sheet.set_row(layout.TITLE_ROW, 42)
     sheet.merge_range(layout.TITLE_ROW, 0, layout.TITLE_ROW, first_end, "", fmt("title"))
     sheet.write_string(layout.TITLE_ROW, 0, title, fmt("title", title))
-    _write_info_rows(sheet, fmt, columns[:first_end + 1], unit)
+    _write_info_rows(sheet, fmt, columns[:first_end + 1], unit, entered.info)
     sheet.set_row(layout.HEADER_ROW, row_height([(c.header, c.width) for c in columns], minimum=30))
     for i, col in enumerate(columns):
         sheet.write_string(layout.HEADER_ROW, i, col.header, fmt("header"))
@@ -162,6 +166,7 @@ def _write_ledger(
         r = layout.FIRST_TASK_ROW + n
         cells = task_cells(task, ref_year, previous.get(task.id),
                            schedule_text(task, programme.issued, period.end, ref_year))
+        cells.update((k, v) for k, v in entered.rows.get(task.id, {}).items() if k in layout.INPUT_KEYS)
         sheet.set_row(r, row_height([(v, c.width) for c in columns if isinstance(v := cells.get(c.key), str)]))
         sheet.write_number(r, pos["seq"], n + 1, fmt("locked_center"))
         for col in columns:
@@ -232,7 +237,8 @@ def _write_milestones(
     sheet.write_comment(r, c, note, {"author": AUTHOR, "x_scale": 2.2, "y_scale": 1.6})
 
 
-def _write_info_rows(sheet: Worksheet, fmt: _Formats, columns: Sequence[layout.Column], unit: str) -> None:
+def _write_info_rows(sheet: Worksheet, fmt: _Formats, columns: Sequence[layout.Column], unit: str,
+                     info: Mapping[str, str]) -> None:
     """The signature rows (layout.INFO_LINES) within the first page's *columns*:
     "填报单位（盖章）：<unit>" locked in one cell, then per other field a label cell and a blank
     value cell open for typing; each spans the columns its text needs and a row's last value
@@ -255,7 +261,8 @@ def _write_info_rows(sheet: Worksheet, fmt: _Formats, columns: Sequence[layout.C
             label_end = _span(widths, col, 2 * len(label) + 1)
             value_end = last if n == len(fields) - 1 else _span(widths, label_end + 1, _INFO_VALUE_WIDTH)
             _put(sheet, r, col, label_end, label, fmt("info_label"))
-            _put(sheet, r, label_end + 1, max(value_end, label_end + 1), "", fmt("info_value"))
+            value = info.get(field, "")
+            _put(sheet, r, label_end + 1, max(value_end, label_end + 1), value, fmt("info_value", value))
             col = value_end + 1
 
 
