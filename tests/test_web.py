@@ -163,33 +163,46 @@ def test_unknown_pages_programmes_and_periods_are_chinese_404s(client: TestClien
 # --- safety ---------------------------------------------------------------------------------------
 
 
-def post_routes(client: TestClient) -> list[str]:
-    """Every POST address of the app, for week 23 and June."""
+def post_routes(client: TestClient, token: str) -> list[str]:
+    """Every POST address of the app, for week 23 and June (a unit's: through the link *token*)."""
     found = []
     for route in client.app.routes:
         if isinstance(route, Route) and "POST" in (route.methods or ()):
-            found.append(route.path.format(programme="351", period=office.PERIOD, month=office.MONTH))
+            found.append(route.path.format(programme="351", period=office.PERIOD, month=office.MONTH, token=token))
     return found
 
 
 def test_every_post_needs_this_sessions_csrf_token(office_ws: office.Office, tmp_path: Path) -> None:
     root = tmp_path / "ws"
     shutil.copytree(office_ws.ws.root, root)
-    before = sorted(p.relative_to(root) for p in (root / "out").rglob("*"))
+    from ledger.access import links
+
+    ws = load_ws(root)
+    with open_workspace_store(ws) as store:
+        link = links.create(ws, store, "351", office_ws.units[0], now=office.NOW, by="测试").url.rsplit("/", 1)[1]
+        stored = store.history("351")
+    def files() -> list[Path]:  # what the actions write (the open database's -wal and -shm aside)
+        return sorted(p.relative_to(root) for p in (root / "out").rglob("*") if not p.name.endswith(("-wal", "-shm")))
+
+    before = files()
     with client_for(root) as c:
         good = token(c)
-        routes = post_routes(c)
-        assert len(routes) >= 7
+        routes = post_routes(c, link)
+        assert len(routes) >= 13 and sum(r.startswith("/u/") for r in routes) == 2
         for path in routes:
             for form in ({}, {CSRF_FIELD: "0" * 64}, {CSRF_FIELD: good[:-1] + ("1" if good.endswith("0") else "0")}):
-                response = c.post(path, data=form, files={"files": ("a.xlsx", b"x")} if path.endswith("upload") else None)
+                upload = {"files": ("a.xlsx", b"x")} if path.endswith("/upload") and path.startswith("/p/") else \
+                    {"file": ("a.xlsx", b"x")} if path.endswith("/upload") else None
+                response = c.post(path, data=form, files=upload)
                 assert response.status_code == 403, (path, form)
                 assert "校验码" in response.text
         # another browser's token does not work either
         with client_for(root) as other:
             other.app.state.site.secret = c.app.state.site.secret
             assert other.post(f"{W23}/consolidate", data={CSRF_FIELD: good}).status_code == 403
-    assert sorted(p.relative_to(root) for p in (root / "out").rglob("*")) == before  # nothing ran
+    assert files() == before  # nothing ran
+    with open_workspace_store(ws) as store:
+        assert store.history("351") == stored
 
 
 def test_a_cross_site_post_is_refused_before_its_body_is_read(client: TestClient) -> None:

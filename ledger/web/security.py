@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import re
 import secrets
 import socket
 from collections.abc import Iterable
@@ -100,10 +101,11 @@ class Guard:
             await response(scope, receive, send)
             return
         session = _cookie(headers, SESSION_COOKIE)
-        new_session = session is None or len(session) != 32
-        if new_session:
-            session = secrets.token_hex(16)
-        scope.setdefault("state", {})["session"] = session
+        if session is None or not _SESSION.match(session):
+            session = None
+        state = scope.setdefault("state", {})
+        state["session"] = session or new_session_id()
+        https = scope.get("scheme") == "https"
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -113,8 +115,12 @@ class Guard:
                 out.setdefault("x-content-type-options", "nosniff")
                 out.setdefault("referrer-policy", "same-origin")
                 out.setdefault("cache-control", "no-store")
-                if new_session:
-                    out.append("set-cookie", f"{SESSION_COOKIE}={session}; Path=/; HttpOnly; SameSite=Strict")
+                if https:
+                    out.setdefault("strict-transport-security", "max-age=31536000")
+                if state["session"] != session:  # a new browser, or a new session after signing in or out
+                    secure = "; Secure" if https else ""
+                    out.append("set-cookie", f"{SESSION_COOKIE}={state['session']}; Path=/; HttpOnly; "
+                                             f"SameSite=Strict{secure}")
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -126,6 +132,15 @@ class Guard:
         if origin is None:
             return True
         return origin.split("://", 1)[-1].lower() in self.hosts
+
+
+_SESSION = re.compile(r"^[0-9a-f]{32}$")
+
+
+def new_session_id() -> str:
+    """A browser session's id (the cookie); a new one on signing in, so that an id planted before
+    sign-in (session fixation) is worth nothing after it."""
+    return secrets.token_hex(16)
 
 
 def _cookie(headers: Headers, name: str) -> str | None:

@@ -32,7 +32,7 @@ from ledger.problems import Problem
 from ledger.registry.model import Registry
 from ledger.resources import shipped
 from ledger.run import Run
-from ledger.store import Store
+from ledger.store import Store, WebEvent
 from ledger.templating import WORKSPACE_TEMPLATES
 from ledger.web.security import CSRF_FIELD, Refused, bounded, check_csrf, csrf_token
 
@@ -53,6 +53,13 @@ class Limits:
     form_bytes: int = 64 * KiB  # any other form
     fields: int = 20  # form fields that are not files
     field_bytes: int = 16 * KiB  # one such field
+    fill_bytes: int = 2 * MiB  # a unit's form of 在线填报 (its fields: as many as its tasks need)
+    link_file_bytes: int = 20 * MiB  # one file a unit uploads through its link
+    link_files: int = 30  # files (uploads and forms saved) through one link in one period
+    link_bytes: int = 100 * MiB  # their bytes together
+    link_failures: int = 20  # unknown, revoked or expired links from one address …
+    sign_in_failures: int = 5  # … or wrong passwords, before the address waits
+    failure_window_s: int = 15 * 60  # how long a failure counts
 
 
 @dataclass
@@ -63,6 +70,7 @@ class Message:
     lines: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     ok: bool = True
+    detail: str = ""  # a text shown as it is (a receipt)
 
 
 class Messages:
@@ -90,13 +98,19 @@ class Site:
     """The server's state: the workspace root, its clock, limits, secret and template environment."""
 
     def __init__(self, root: Path, *, clock: Callable[[], datetime] | None = None, limits: Limits | None = None,
-                 pdf: bool = True) -> None:
+                 pdf: bool = True, sign_in: bool = False) -> None:
+        from ledger.web.auth import Sessions, Throttle
+
         self.root = root
         self.clock = clock or (lambda: datetime.now(CHINA))
         self.limits = limits or Limits()
         self.pdf = pdf
+        self.sign_in = sign_in  # the office signs in even when no user exists yet (served beyond this computer)
         self.secret = secrets.token_bytes(32)
         self.messages = Messages()
+        self.sessions = Sessions()
+        self.link_throttle = Throttle(self.limits.link_failures, self.limits.failure_window_s)
+        self.sign_in_throttle = Throttle(self.limits.sign_in_failures, self.limits.failure_window_s)
         self.env = template_environment(root)
         self._kept_values: dict[tuple[str, str], tuple[tuple[Any, ...], Any]] = {}
         self._lock = threading.Lock()
@@ -136,6 +150,10 @@ class Site:
             return self._kept(("units", ""), (_stamp(ws.paths.units),), lambda: load_directory(ws))
         except LedgerError:
             return None
+
+    def log(self, event: WebEvent) -> None:
+        """One line of the web log (sign-ins, refused links, uploads), in the history store."""
+        self.store(self.workspace()).log_web(event)
 
     def month_run(self, programme_id: str, month: str) -> Run:
         from ledger.periods import parse_month
@@ -222,6 +240,7 @@ def render(request: Request, template: str, context: dict[str, Any], status: int
     message = site.messages.take(request.query_params.get("msg"))
     html = site.env.get_template(template).render(
         **context, request=request, message=message, csrf_field=CSRF_FIELD,
+        actor=getattr(request.state, "actor", None),
         csrf_token=csrf_token(request, site.secret), url=lambda name, **p: url(request, name, **p),
         static=lambda path: str(request.app.url_path_for("static", path=path)),
     )
@@ -234,25 +253,29 @@ async def page(request: Request, template: str, build: Callable[..., dict[str, A
     return render(request, template, context)
 
 
-async def read_form(request: Request, *, upload: bool = False) -> FormData:
-    """The POST's form within the site's limits, its CSRF token checked; a :class:`Refused` otherwise."""
+async def read_form(request: Request, *, upload: bool = False, size: int | None = None, files: int | None = None,
+                    fields: int | None = None) -> FormData:
+    """The POST's form within the site's limits (or *size* bytes, *files* files and *fields*
+    other fields), its CSRF token checked; a :class:`Refused` otherwise."""
     site = site_of(request)
     limits = site.limits
-    bounded_request = bounded(request, limits.upload_bytes if upload else limits.form_bytes)
+    size = size if size is not None else limits.upload_bytes if upload else limits.form_bytes
+    files = files if files is not None else limits.upload_files if upload else 0
+    fields = fields if fields is not None else limits.fields
+    bounded_request = bounded(request, size)
     try:
-        form = await bounded_request.form(max_files=limits.upload_files if upload else 0, max_fields=limits.fields,
-                                          max_part_size=limits.field_bytes)
+        form = await bounded_request.form(max_files=files, max_fields=fields, max_part_size=limits.field_bytes)
     except HTTPException as exc:  # python-multipart's refusals, in English
-        raise Refused(400, _form_refusal(str(exc.detail), limits, upload)) from exc
+        raise Refused(400, _form_refusal(str(exc.detail), limits, files, fields)) from exc
     check_csrf(request, site.secret, form)
     return form
 
 
-def _form_refusal(detail: str, limits: Limits, upload: bool) -> str:
+def _form_refusal(detail: str, limits: Limits, files: int, fields: int) -> str:
     if "Too many files" in detail:
-        return f"一次最多上传 {limits.upload_files} 个文件，请分批上传。" if upload else "这里不接受文件。"
+        return f"一次最多上传 {files} 个文件，请分批上传。" if files else "这里不接受文件。"
     if "Too many fields" in detail:
-        return f"表单项过多（上限 {limits.fields} 个）。"
+        return f"表单项过多（上限 {fields} 个）。"
     if "maximum size" in detail:
         return f"表单中的文字过长（每项上限 {limits.field_bytes // KiB} KB）。"
     return "提交的内容格式不对，请刷新页面后重新提交。"

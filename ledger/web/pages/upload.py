@@ -31,6 +31,7 @@ from ledger.errors import InputError
 from ledger.fsutil import safe_filename
 from ledger.periods import CHINA
 from ledger.problems import Problem
+from ledger.store import Link, WebEvent
 from ledger.web.files import catalogue
 from ledger.web.security import Refused
 from ledger.web.site import Site, read_form, render, site_of
@@ -52,6 +53,8 @@ class Verdict:
     problems: list[Problem] = field(default_factory=list)
     receipt_id: str = ""
     submission_id: int | None = None
+    sha256: str = ""
+    receipt: str = ""  # the receipt's text
 
 
 @dataclass
@@ -99,8 +102,9 @@ def _stamp(path: Path, modified_ms: str | None, now: datetime) -> None:
 
 
 def judge(site: Site, programme_id: str, key: str, paths: list[Path], given: datetime | None,
-          other_periods: bool) -> Judged:
-    """Collect *paths* for the period as ``ledger collect`` does; receipts and replies written."""
+          other_periods: bool, unit: str | None = None) -> Judged:
+    """Collect *paths* for the period as ``ledger collect`` does (with *unit*: as that unit's own,
+    through its link); receipts and replies written."""
     from ledger.collect.api import collect
     from ledger.collect.outcome import outcome_text, run_problems, shown_problems
     from ledger.collect.receipts import RECEIPTS_DIR, write_receipts
@@ -108,7 +112,7 @@ def judge(site: Site, programme_id: str, key: str, paths: list[Path], given: dat
     from ledger.reporting import received_text
 
     with site.run(programme_id, key) as run:
-        result = collect(run, paths, received_at=given, other_periods=other_periods)
+        result = collect(run, paths, received_at=given, other_periods=other_periods, unit=unit)
         out = Judged(problems=run_problems(result), skipped=result.skipped)
         if result.wrong_period is not None:
             out.wrong_period, out.wrong_label, out.held = result.wrong_period, result.wrong_period_label(), result.held
@@ -123,7 +127,8 @@ def judge(site: Site, programme_id: str, key: str, paths: list[Path], given: dat
             out.verdicts.append(Verdict(
                 f.file, f.unit or "（单位不明）", f.outcome, outcome_text(f, by_key),
                 received_text(f.received_at, f.received_source, year), shown_problems(f),
-                ids.get(receipt.text_path, "") if receipt else "", f.submission_id,
+                ids.get(receipt.text_path, "") if receipt else "", f.submission_id, f.sha256,
+                receipt.text if receipt else "",
             ))
         out.other_period = [f.file for f in result.other_period]
     return out
@@ -147,8 +152,12 @@ async def upload(request: Request) -> Response:
                                                  form.get("other_periods") == "1")
             except InputError as exc:
                 raise Refused(400, str(exc)) from exc
+            sizes = {path.name: path.stat().st_size for path in paths}
     finally:
         await form.close()
+    actor = request.state.actor
+    await run_in_threadpool(log_verdicts, site, request, judged, sizes, p["programme"], p["period"],
+                            user=actor.name)
     context: dict[str, Any] = {"judged": judged, "programme_id": p["programme"], "period_key": p["period"]}
     if request.headers.get(FRAGMENT_HEADER) == "1":
         return render(request, "_verdicts.html", context)
@@ -158,6 +167,23 @@ async def upload(request: Request) -> Response:
 
     context.update(programme=programme, period=parse_period(p["period"], programme.reporting.cycle))
     return render(request, "uploaded.html", context)
+
+
+def log_verdicts(site: Site, request: Request, judged: Judged, sizes: dict[str, int], programme: str, period: str,
+                 *, user: str | None = None, link: Link | None = None, event: str = "upload") -> None:
+    """Each judged file in the web log: who sent it (a user, or a unit's link), from where, its hash, size
+    (by the name it was saved under, when it is the file itself) and verdict."""
+    from ledger.web.auth import address
+
+    now, where = site.clock(), address(request)
+    for v in judged.verdicts:
+        site.log(WebEvent(now, where, event, user=user, link_id=link.id if link else None, programme=programme,
+                          period=period, unit=v.unit if link is None else link.unit, file_name=v.file,
+                          sha256=v.sha256 or None, size=sizes.get(v.file), verdict=v.outcome))
+    if judged.wrong_period is not None:
+        site.log(WebEvent(now, where, event, user=user, link_id=link.id if link else None, programme=programme,
+                          period=period, unit=link.unit if link else None, size=sum(sizes.values()),
+                          verdict="other_period", detail=judged.wrong_period))
 
 
 def _save(uploads: list[UploadFile], modified: list[str | None], folder: Path, now: datetime) -> list[Path]:
