@@ -23,7 +23,7 @@ from conftest import free_port, make_workspace
 from ledger.config import Workspace
 from ledger.periods import CHINA
 from ledger.registry.model import Registry
-from ledger.run import Run
+from ledger.run import Run, open_workspace_store
 
 PROGRAMME = "351"
 PERIOD = "2022-W23"
@@ -86,20 +86,40 @@ def build(root: Path, *, bulletin: bool = True) -> Office:
     return Office(ws, registry, returned, units)
 
 
+def link(ws: Workspace, unit: str, programme: str = PROGRAMME, *, now: datetime = NOW, **kwargs: object) -> str:
+    """A new link of *unit* made at *now* (as ``ledger links create`` makes it); its secret token."""
+    from ledger.access import links
+
+    with open_workspace_store(ws) as store:
+        issued = links.create(ws, store, programme, unit, now=now, by="测试", **kwargs)  # type: ignore[arg-type]
+    return issued.url.rsplit("/", 1)[1]
+
+
+def add_user(ws: Workspace, name: str, role: str, password: str = "password-1") -> None:
+    from ledger.access import users
+
+    with open_workspace_store(ws) as store:
+        users.add(store, name, role, password, NOW)
+
+
 @contextlib.contextmanager
-def serving(root: Path, log: Path, start_s: float = 60) -> Iterator[str]:
-    """``ledger serve`` for the workspace at *root* on a free port, as a person starts it; its
-    address once it answers. Stopped (and waited for) on leaving."""
+def serving(root: Path, log: Path, start_s: float = 60, args: tuple[str, ...] = (), scheme: str = "http",
+            host: str = "127.0.0.1") -> Iterator[str]:
+    """``ledger serve`` for the workspace at *root* on a free port (with *args*), as a person starts
+    it; its address (reached at *host*) once it answers. Stopped (and waited for) on leaving."""
+    import ssl
+
     port = free_port()
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "ledger", "-w", str(root), "serve", "--port", str(port)],
+        proc = subprocess.Popen([sys.executable, "-m", "ledger", "-w", str(root), "serve", "--port", str(port), *args],
                                 stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
+    url = f"{scheme}://{host}:{port}"
+    unverified = ssl._create_unverified_context() if scheme == "https" else None  # a self-signed test certificate
     try:
         deadline = time.monotonic() + start_s
         while True:
             try:
-                with urllib.request.urlopen(url + "/", timeout=5) as response:
+                with urllib.request.urlopen(url + "/", timeout=5, context=unverified) as response:
                     if response.status == 200:
                         break
             except OSError:

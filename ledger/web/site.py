@@ -238,9 +238,10 @@ def route_paths(app: Any) -> dict[str, str]:
 def render(request: Request, template: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
     site = site_of(request)
     message = site.messages.take(request.query_params.get("msg"))
+    actor = getattr(request.state, "actor", None)
     html = site.env.get_template(template).render(
-        **context, request=request, message=message, csrf_field=CSRF_FIELD,
-        actor=getattr(request.state, "actor", None),
+        **context, request=request, message=message, csrf_field=CSRF_FIELD, actor=actor,
+        may=lambda role: actor is None or actor.can(role),  # whether to show a button (the route checks again)
         csrf_token=csrf_token(request, site.secret), url=lambda name, **p: url(request, name, **p),
         static=lambda path: str(request.app.url_path_for("static", path=path)),
     )
