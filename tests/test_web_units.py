@@ -9,6 +9,9 @@ another unit's, another programme's, or an office page.
 from __future__ import annotations
 
 import re
+import shutil
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -544,3 +547,68 @@ def test_a_unit_may_report_the_period_due_and_the_one_before(small: Workspace) -
     assert "2022年第24周" in page.text and f"/u/{token}/2022-W23" in page.text
     assert c.get(f"/u/{token}/2022-W23").status_code == 200
     assert c.get(f"/u/{token}/2022-W22").status_code == 404
+
+
+# --- `ledger serve` beyond this computer ---------------------------------------------------------------
+
+
+def test_serve_beyond_this_computer_needs_users_and_then_sign_in(small: Workspace, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from ledger.cli import main
+
+    for args in (["--host", "0.0.0.0"], ["--proxy"]):
+        refused = CliRunner().invoke(main, ["-w", str(small.root), "serve", "--port", "8", *args])
+        assert refused.exit_code == 1 and "ledger users add" in refused.output, refused.output
+    office.add_user(small, "张三", "admin")
+    with office.serving(small.root, tmp_path / "serve.log", args=("--host", "0.0.0.0")) as url:
+        with urllib.request.urlopen(url + "/", timeout=10) as page:  # redirected to sign in
+            assert page.url.endswith("/signin?next=/") and "办公室用户登录" in page.read().decode()
+        no_redirect = urllib.request.build_opener(_NoRedirect)
+        with pytest.raises(urllib.error.HTTPError) as office_page:
+            no_redirect.open(url + f"/p/351/period/{PERIOD}", timeout=10)
+        assert office_page.value.code == 303
+    log = (tmp_path / "serve.log").read_text(encoding="utf-8")
+    assert "办公室页面须登录（共 1 个用户）" in log and "未使用 HTTPS" in log
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+def test_serve_over_https_marks_the_cookie_secure(small: Workspace, tmp_path: Path) -> None:
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True, timeout=60)
+    with office.serving(small.root, tmp_path / "serve.log", args=("--certfile", str(cert), "--keyfile", str(key)),
+                        scheme="https") as url:
+        with urllib.request.urlopen(url + "/", timeout=10, context=ssl._create_unverified_context()) as page:
+            cookie = page.headers["set-cookie"]
+            assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+            assert page.headers["strict-transport-security"].startswith("max-age=")
+
+
+def test_behind_a_proxy_the_forwarded_address_is_the_one_counted(small: Workspace, tmp_path: Path) -> None:
+    office.add_user(small, "张三", "admin")
+    for args, expected in ((("--proxy",), "203.0.113.9"), ((), "127.0.0.1")):
+        with office.serving(small.root, tmp_path / f"serve{len(args)}.log", args=args) as url:
+            request = urllib.request.Request(url + "/u/" + "C" * 32, headers={"X-Forwarded-For": "203.0.113.9"})
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(request, timeout=10)
+            assert refused.value.code == 404
+        with open_workspace_store(small) as store:
+            assert store.web_log(limit=1)[0].address == expected  # without --proxy the header is not believed
+
+
+def test_the_configured_address_is_a_host_the_server_answers() -> None:
+    from ledger.commands.serve import _base_url_hosts
+
+    assert _base_url_hosts("https://ducha.example.gov.cn") == {"ducha.example.gov.cn:443", "ducha.example.gov.cn"}
+    assert _base_url_hosts("http://192.0.2.7:8080") == {"192.0.2.7:8080"}
+    assert _base_url_hosts("") == set()
