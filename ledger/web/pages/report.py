@@ -12,6 +12,7 @@ limits for the period and written to the web log.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -187,7 +188,13 @@ def _verdict_message(judged: Judged, period: Period) -> Message:
     title = {"accepted": "已收到，通过校验。", "rejected": "已收到，但未通过校验，已退回：请按下列问题修改后重新报送。",
              "duplicate": "这份文件此前已经收到过（内容完全相同），不再重复登记。",
              "superseded": "已收到；本期已有你单位更晚报送的内容，本文件仅存档。"}.get(v.outcome, v.text)
-    return Message(title, [f"收到时间：{v.received}"], v.problems, ok=v.outcome != "rejected", detail=v.receipt)
+    return Message(title, [f"收到时间：{v.received}"], v.problems, ok=v.outcome != "rejected", detail=tidy(v.receipt))
+
+
+def tidy(receipt: str) -> str:
+    """A receipt as a page shows it: the blank lines its template leaves where a section is empty
+    (a file keeps them) drawn as one."""
+    return re.sub(r"\n(?:[ \t]*\n){2,}", "\n\n", receipt).strip()
 
 
 def _stamp_now(path: Path, now: datetime) -> None:
@@ -312,7 +319,7 @@ async def save(request: Request) -> Response:
                                                    period=period.key, unit=link.unit, verdict="not-saved",
                                                    detail=f"{sum(p.is_error for p in saved.problems)} 处错误"))
         context = await run_in_threadpool(_form_context, site, link, period.key, rows, info, saved.problems)
-        return render(request, "report_fill.html", context, status=400)
+        return render(request, "report_fill.html", context)  # the form again, to correct (nothing stored)
     await run_in_threadpool(log_verdicts, site, request, saved.judged, {saved.name: saved.size}, link.programme,
                             period.key, link=link, event="fill")
     return done(request, _verdict_message(saved.judged, period), "report_period", token=request.path_params["token"],
@@ -339,7 +346,7 @@ def _receipt(site: Site, link: Link, submission_id: int) -> dict[str, Any]:
     if found is None:
         raise Refused(404, "这份文件的回执尚未写出，请稍后再看，或与督查室联系。")
     return {"link": link, "programme": ws.programme(link.programme), "submission": sub,
-            "text": found.read_text(encoding="utf-8")}
+            "text": tidy(found.read_text(encoding="utf-8"))}
 
 
 @unit
