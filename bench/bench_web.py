@@ -8,9 +8,13 @@
    judged, against ``ledger collect`` on the same files, each into a fresh workspace: all
    files in one request (the form without the page's script), and one file a request, two
    at a time (what the page's script does). Target: within 1.5× of ``ledger collect``.
+3. N units (default 50) reporting at once through their own links to a real ``ledger serve`` on
+   loopback, half by the web form (在线填报) and half by uploading their workbook, each unit's
+   request released together: p50 and p95 of the time from sending to the server's answer, and
+   whether every report was stored exactly once (else a WARNING).
 
 Building the inputs (registry workbook, store, returned files) is not timed. Run:
-``.venv/bin/python bench/bench_web.py [--units N] [--tasks M] [--files F] [--repeat R]``.
+``.venv/bin/python bench/bench_web.py [--units N] [--tasks M] [--files F] [--repeat R] [--link-units L]``.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from bench_collect import make_inbox  # noqa: E402
 from bench_generate import PERIOD, PROGRAMME, make_registry  # noqa: E402
+from load import prepare, send_all, summary  # noqa: E402
 from office import serving  # noqa: E402
 
 from ledger.web.app import create_app  # noqa: E402
@@ -145,6 +150,22 @@ def uploading(root: Path, files: int, tasks: int) -> None:
         print(f"{label:<52} {seconds:9.2f} s   {ratio}")
 
 
+def linked(root: Path, units: int) -> None:
+    print(f"\n== {units} units reporting at once through their links (form and upload mixed) ==")
+    prepared = prepare(root, units)
+    with serving(prepared.ws.root, root / "serve.log") as url:
+        t = time.perf_counter()
+        sent = send_all(url, prepared)
+        wall = time.perf_counter() - t
+    summary(sent)
+    print(f"{'all units: page opened, report sent, verdict page read':<52} {wall:9.2f} s")
+    with open_workspace_store(prepared.ws) as store:
+        stored = store.history(PROGRAMME)
+    if any(x.status != 303 or x.verdict != "accepted" for x in sent) or len(stored) != units \
+            or len({x.sha256 for x in stored}) != units:
+        print(f"WARNING: {len(stored)} files stored for {units} reports; answers {sorted({x.status for x in sent})}")
+
+
 def copy_of(base: config.Workspace, target: Path) -> config.Workspace:
     shutil.copytree(base.root, target)
     return config.load(target)
@@ -165,11 +186,13 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=50)
     parser.add_argument("--files", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--link-units", type=int, default=50)
     args = parser.parse_args()
     print(f"Python {sys.version.split()[0]}, CPUs {os.cpu_count()}")
     with tempfile.TemporaryDirectory(prefix="ledger-bench-web-") as tmp:
         rendering(Path(tmp) / "render", args.units, args.tasks, args.repeat)
         uploading(Path(tmp) / "upload", args.files, args.tasks)
+        linked(Path(tmp) / "linked", args.link_units)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ CASES = {
     "bench_consolidate.py": (["--units", "4", "--tasks", "3", "--history-units", "3", "--periods", "2"],
                              "peak RSS"),
     "bench_hostile.py": (["--files", "2", "--entries", "500", "--archive", "100"], "start-up clean-up"),
-    "bench_web.py": (["--units", "4", "--tasks", "3", "--files", "3", "--repeat", "1"], "one file a request"),
+    "bench_web.py": (["--units", "4", "--tasks", "3", "--files", "3", "--repeat", "1", "--link-units", "4"],
+                     "p95"),
 }
 
 
