@@ -179,3 +179,18 @@ def test_mail_drafts_carry_each_units_own_link(ws: Workspace) -> None:
         token = links.token_of(ws, link)
     assert f"也可通过以下链接在线报送：https://ducha.example.gov.cn/u/{token}" in body(JT)
     assert "在线报送" not in body(CG) and "/u/" not in body(CG)  # no link of its own: none of another's
+
+
+def test_the_web_log_on_the_command_line(ws: Workspace) -> None:
+    from ledger.store import WebEvent
+
+    with open_workspace_store(ws) as store:
+        store.log_web(WebEvent(NOW, "10.0.0.7", "signin-failed", user="张三"))
+        store.log_web(WebEvent(NOW, "10.0.0.8", "upload", link_id=None, unit=JT, programme="351", period="2022-W23",
+                               file_name="a.xlsx", sha256="ab" * 32, size=10, verdict="accepted"))
+    code, out = cli(ws, "store", "weblog")
+    assert code == 0
+    first, second = out.splitlines()
+    assert "10.0.0.8  上传" in first and "2022-W23 a.xlsx abababab 通过" in first
+    assert "10.0.0.7  登录失败  张三" in second
+    assert json.loads(cli(ws, "store", "weblog", "--json", "--limit", "1")[1])[0]["address"] == "10.0.0.8"

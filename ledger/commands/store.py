@@ -78,7 +78,36 @@ def store_rebuild(jobs: int, as_json: bool) -> None:
     if done.unreadable_lines:
         click.echo(f"[错误] 存档记录有 {len(done.unreadable_lines)} 行无法读取，已跳过")
     click.echo("红黄绿灯和考核得分请用 ledger consolidate、ledger assess 重新生成。")
+    click.echo("网页的单位链接、办公室用户和网页记录不在存档中，没有重建：请用 ledger links create 重新生成链接"
+               "（各单位的旧链接随之失效），用 ledger users add 重新添加用户。")
     sys.exit(0 if done.complete else 1)
+
+
+@store.command("weblog")
+@click.option("--limit", type=click.IntRange(1, 100_000), default=100, show_default=True, help="显示最近的多少条。")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
+@fail_cleanly
+def store_weblog(limit: int, as_json: bool) -> None:
+    """网页记录（最近的在前）：办公室用户的登录和失败的登录、被拒绝的单位链接、经网页上传和在线填报的每个文件（来源地址、用户或链接、文件指纹、处理结果）。"""
+    from dataclasses import asdict
+
+    from ledger.periods import CHINA
+    from ledger.run import open_workspace_store
+
+    with open_workspace_store(workspace()) as opened:
+        events = opened.web_log(limit=limit)
+    if as_json:
+        echo_json([{**asdict(e), "recorded_at": e.recorded_at.isoformat()} for e in events])
+        return
+    if not events:
+        click.echo("还没有网页记录。")
+    names = {"signin": "登录", "signin-failed": "登录失败", "signout": "退出", "link-refused": "链接被拒",
+             "upload": "上传", "fill": "在线填报", "fill-refused": "在线填报未通过（未保存）"}
+    for e in events:
+        who = e.user or (f"链接{e.link_id}（{e.unit}）" if e.link_id else e.unit or "—")
+        what = " ".join(x for x in (e.period, e.file_name, e.sha256[:8] if e.sha256 else None,
+                                    _outcome(e.verdict) if e.verdict else None, e.detail) if x)
+        click.echo(f"  {e.recorded_at.astimezone(CHINA):%Y-%m-%d %H:%M:%S}  {e.address}  {names.get(e.event, e.event)}  {who}  {what}")
 
 
 def _outcome(outcome: str) -> str:
