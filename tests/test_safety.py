@@ -19,8 +19,8 @@ from ledger.collect.isolation import ReaderCrashed, read_isolated
 from ledger.collect.limits import DEFAULT_LIMITS, Limits
 from ledger.collect.safety import precheck
 from ledger.collect.scan import note_structure
-from ledger.collect.sniff import sniff
 from ledger.problems import has_errors
+from ledger.sniff import sniff
 
 NS = h.MAIN_NS
 

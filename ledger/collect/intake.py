@@ -23,10 +23,10 @@ from ledger.collect.limits import DEFAULT_LIMITS, Limits
 from ledger.collect.mail import Mail, read_eml
 from ledger.collect.outlook import MsgError, read_msg
 from ledger.collect.safety import precheck
-from ledger.collect.sniff import sniff
 from ledger.errors import InputError
 from ledger.periods import CHINA, to_china_time
 from ledger.problems import Problem, ProblemType
+from ledger.sniff import sniff
 
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".et", ".xlsb")
 OWNER_FILE_PREFIXES = ("~$", ".~lock.")

@@ -30,8 +30,8 @@ from ledger.collect.isolation import ReaderCrashed, read_isolated
 from ledger.collect.limits import DEFAULT_LIMITS, FILE_CORRUPT, FILE_NOT_SPREADSHEET, Limits, XlsxFacts
 from ledger.collect.numfmt import PercentCells
 from ledger.collect.safety import inspect
-from ledger.collect.sniff import Source, biff_string, ole2_stream, read_all
 from ledger.problems import Problem, ProblemType
+from ledger.sniff import Source, biff_string, ole2_stream, read_all
 
 READER_CRASHED = ProblemType("reader-crashed", "error", "{detail}")
 #: kinds that intake opens as containers, named for a unit when one comes where a workbook should

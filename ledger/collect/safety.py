@@ -5,7 +5,7 @@ on a 5 KB file with a cell at XFD1048576, both readers spend a GiB on zip bombs,
 openpyxl silently drops cells beyond the declared dimension. So before a reader opens
 a file, :func:`precheck` looks at it cheaply and with bounded memory:
 
-* the format by content (:mod:`ledger.collect.sniff`), never by extension;
+* the format by content (:mod:`ledger.sniff`), never by extension;
 * the zip central directory: part count, declared sizes and compression ratio, so a
   1 GiB bomb is refused without inflating a byte (zipfile enforces the declared size
   and CRC when a part is read, so a lying header surfaces as ``file-corrupt``);
@@ -63,9 +63,9 @@ from ledger.collect.limits import (
     format_size,
 )
 from ledger.collect.scan import scan_ods_content, scan_text_nodes, scan_xls_workbook, scan_xlsx_sheet
-from ledger.collect.sniff import Sniffed, Source, ole2_stream, read_all, sniff, zip_directory_size
 from ledger.errors import InputError
 from ledger.problems import Problem
+from ledger.sniff import Sniffed, Source, ole2_stream, read_all, sniff, zip_directory_size
 
 #: Chinese names for what :func:`sniff` found, keyed by a word of its English detail.
 _KIND_NAMES = (

@@ -17,11 +17,11 @@ from pathlib import Path
 from ledger.collect.checks import Checked, check_workbook
 from ledger.collect.intake import Incoming
 from ledger.collect.reader import READER_CRASHED, read_returned
-from ledger.collect.sniff import sniff
 from ledger.config import Programme
 from ledger.periods import Period
 from ledger.problems import Problem, ProblemType
 from ledger.registry.model import Registry
+from ledger.sniff import sniff
 from ledger.store import Received, StoreError, Submission
 from ledger.store import archive as archiving
 
