@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from ledger.collect.mail import Mail, read_eml
 from ledger.collect.outlook import MsgError, read_msg
 from ledger.collect.safety import precheck
 from ledger.errors import InputError
+from ledger.fsutil import readable_name
 from ledger.periods import CHINA, to_china_time
 from ledger.problems import Problem, ProblemType
 from ledger.sniff import sniff
@@ -168,7 +170,7 @@ class _Sink:
     intake: Intake
 
     def take(self, file: Path) -> None:
-        name = file.name
+        name = readable_name(file.name)
         kind = sniff(file).kind if file.stat().st_size else "unknown"
         when = self.clock.loose(file)
         if kind in ("eml", "msg"):
@@ -182,7 +184,7 @@ class _Sink:
 
     def stage(self, data: bytes, name: str, when: tuple[datetime, str, str], container: str = "") -> Incoming:
         digest = hashlib.sha256(data).hexdigest()
-        suffix = Path(name).suffix.lower()[:8] if Path(name).suffix else ""
+        suffix = re.sub(r"[^.a-z0-9]", "", Path(name).suffix.lower())[:8]
         target = self.staging / f"{digest}{suffix}"
         if not target.exists():
             target.write_bytes(data)
@@ -208,7 +210,8 @@ class _Sink:
 
     def attachments(self, mail: Mail, name: str, when: tuple[datetime, str, str], depth: int) -> None:
         found = 0
-        for filename, payload in mail.attachments:
+        for raw_name, payload in mail.attachments:
+            filename = readable_name(raw_name)
             lower = filename.lower()
             shown = f"{name} / {filename}"
             inner = sniff(payload).kind if payload else "unknown"
@@ -241,7 +244,7 @@ class _Sink:
             for info in sorted(zf.infolist(), key=lambda i: i.filename):
                 if info.is_dir():
                     continue
-                member = _zip_name(info)
+                member = readable_name(_zip_name(info))
                 base = Path(member).name
                 if base.startswith(OWNER_FILE_PREFIXES) or base.startswith(".") or member.startswith("__MACOSX"):
                     continue
