@@ -176,6 +176,25 @@ def _formula_cached(kit: Kit) -> Path:
     return path
 
 
+def _dde_beside(wb: object, ws: object) -> None:
+    """A DDE formula outside the table, in a cell no check reads, and one in the guide sheet."""
+    ws["Z1"] = "=MSEXCEL|'\\..\\..\\Windows\\System32\\cmd.exe /c calc'!''"  # type: ignore[index]
+    wb["填报说明"]["C3"] = "=cmd|'/c calc'!A0"  # type: ignore[index]
+
+
+DDE_LINK = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<externalLink xmlns='
+            b'"http://schemas.openxmlformats.org/spreadsheetml/2006/main"><ddeLink ddeService="cmd" '
+            b'ddeTopic="/c calc"><ddeItems><ddeItem name="A0"/></ddeItems></ddeLink></externalLink>')
+
+
+def _dde_link_part(kit: Kit) -> Path:
+    """The good ledger with the part Excel writes for a DDE link (in any sheet, or none)."""
+    base = kit.good(".base.xlsx")
+    dest = h._rewrite(base, kit.dir / JT_NAME, {}, add={"xl/externalLinks/externalLink1.xml": DDE_LINK})
+    base.unlink()
+    return dest
+
+
 def _merge_status(wb: object, ws: object) -> None:
     """Merge 推进状态 over the first two task rows, as a unit does for "same as above"."""
     rows = sorted(rt.task_rows(ws).values())
@@ -283,8 +302,16 @@ CASES: dict[str, Case] = {
     # the covered cell reads as empty, and a formula without a result has no value at all
     "merged-input-cells": Case(lambda k: k.filled(transform=_merge_status), ("merged-input", "status-missing")),
     "formula-without-value": Case(lambda k: k.filled({T1: {"percent": rt.Formula("=20+20")}}),
-                                  ("formula-no-value", "percent-missing")),
-    "formula-with-cached-value": Case(_formula_cached, ("formula-value",), outcome="accepted"),
+                                  ("formula-in-input", "percent-missing")),
+    # a unit types values: a formula is sent back even with its result in the file (was: a warning)
+    "formula-with-cached-value": Case(_formula_cached, ("formula-in-input",)),
+    # a formula that starts a program (DDE) or reads another file: sent back, wherever it is
+    "dde-formula-in-input": Case(lambda k: k.filled({T1: {"progress": rt.Formula("=cmd|' /C calc'!A0")}}),
+                                 ("formula-dde", "progress-missing")),
+    "external-link-formula": Case(lambda k: k.filled({T2: {"progress": rt.Formula("='C:\\报表\\[旧台账.xlsx]Sheet1'!E5")}}),
+                                  ("formula-external-link", "progress-missing")),
+    "dde-formula-beside-table": Case(lambda k: k.filled(transform=_dde_beside), ("formula-dde", "formula-dde")),
+    "dde-link-part": Case(_dde_link_part, ("file-external-links",)),
 }
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from ledger import layout
 from ledger.collect.a1 import cell_ref, range_cells
 from ledger.collect.limits import CELL_TOO_LONG, DEFAULT_LIMITS
-from ledger.collect.reader import ReadWorkbook, find_header
+from ledger.collect.reader import ReadWorkbook, find_header, formula_kind
 from ledger.config import Programme
 from ledger.periods import Period, PeriodError, parse_period
 from ledger.problems import Problem, ProblemType, has_errors
@@ -91,10 +91,15 @@ PROGRESS_MISSING = ProblemType(
     "progress-missing", "error", "本期进展情况未填写，请写明本期做了什么、达到什么程度")
 MERGED_INPUT = ProblemType(
     "merged-input", "error", "单元格 {value} 被合并，每项任务须单独填写，请取消合并后分别填写")
-FORMULA_VALUE = ProblemType(
-    "formula-value", "warning", "单元格含公式，已按公式的计算结果“{value}”收取；请直接填写内容，不要使用公式")
-FORMULA_NO_VALUE = ProblemType(
-    "formula-no-value", "error", "单元格含公式但没有计算结果，请把公式改为直接填写的内容后重新保存报送")
+_NO_FORMULA = "各单位填报的是数值和文字，不用公式：请删除公式，直接填写内容后重新报送"
+FORMULA_IN_INPUT = ProblemType("formula-in-input", "error", "单元格含公式{shown}；" + _NO_FORMULA)
+FORMULA_EXTERNAL = ProblemType(
+    "formula-external-link", "error", "单元格含引用其他文件的外部链接公式“{value}”，其结果取决于对方电脑上的文件；" + _NO_FORMULA)
+FORMULA_DDE = ProblemType(
+    "formula-dde", "error", "单元格含 DDE 公式“{value}”，打开文件时会要求启动其他程序，已退回；" + _NO_FORMULA)
+FILE_LINKS = ProblemType(
+    "file-external-links", "error", "文件含指向其他文件或程序的链接（{value}），已退回；请在 Excel 中用“数据→编辑链接→断开链接”"
+    "删除链接（或把有关单元格改为直接填写的内容）后重新保存报送")
 
 _ENTRY_FIELDS = {"progress": "progress", "cumulative": "cumulative", "issues": "problems_text",
                  "next_steps": "next_steps", "coordination": "coordination", "note": "note"}
@@ -133,9 +138,9 @@ class _Ctx:
         self.problems.append(ptype(file=self.file, sheet=self.read.ledger_sheet, cell=cell, row=row, **kw))
 
     @functools.cached_property
-    def formula_cells(self) -> tuple[frozenset[str], frozenset[str]]:
-        """Cells holding a formula, and those of them without a cached value."""
-        return frozenset(self.read.formulas), frozenset(self.read.formulas_without_value)
+    def formula_cells(self) -> frozenset[str]:
+        """Cells of the ledger sheet holding a formula."""
+        return frozenset(self.read.formulas)
 
 
 def check_workbook(
@@ -166,6 +171,7 @@ def check_workbook(
         return Checked(ident.programme, ident.period, ident.unit, ident.by, [], ctx.problems)
     tasks = _expected_tasks(ctx, ident.unit)
     entries = _check_rows(ctx, header_row, cols, tasks)
+    _check_links(ctx)
     return Checked(ident.programme, ident.period, ident.unit, ident.by, entries, ctx.problems)
 
 
@@ -471,18 +477,43 @@ def _check_inputs(ctx: _Ctx, r: int, row: Sequence[object], columns: _Columns, e
 
 def _check_input_cells(ctx: _Ctx, r: int, row: Sequence[object], inputs: tuple[int, ...], task_id: str) -> None:
     """Formulas and over-long text in the unit's cells; cell references only if the file has formulas."""
-    formulas, no_value = ctx.formula_cells
+    formulas = ctx.formula_cells
     limit = DEFAULT_LIMITS.max_cell_chars
     for c in inputs:
         raw = row[c]
-        if formulas or no_value:
-            ref = cell_ref(r, c)
-            if ref in no_value:
-                ctx.add(FORMULA_NO_VALUE, r=r, c=c, task=task_id)
-            elif ref in formulas:
-                ctx.add(FORMULA_VALUE, r=r, c=c, task=task_id, value=_cell_text(raw))
+        if formulas and (ref := cell_ref(r, c)) in formulas:
+            _formula_problem(ctx, r, c, task_id, ctx.read.formula_text.get(ref, ""))
         if isinstance(raw, str) and len(raw) > limit:
             ctx.add(CELL_TOO_LONG, r=r, c=c, task=task_id, limit=limit)
+
+
+def _formula_problem(ctx: _Ctx, r: int, c: int, task_id: str, text: str) -> None:
+    """A formula in a unit's cell is sent back, by what it does: DDE, external link, or a formula.
+    Its cached result is never taken: a unit types values (docs/reliability.md)."""
+    kind = formula_kind(text) if text else "formula"
+    shown = text if len(text) <= 80 else text[:80] + "…"
+    if kind == "dde":
+        ctx.add(FORMULA_DDE, r=r, c=c, task=task_id, value=shown)
+    elif kind == "external":
+        ctx.add(FORMULA_EXTERNAL, r=r, c=c, task=task_id, value=shown)
+    else:
+        ctx.add(FORMULA_IN_INPUT, r=r, c=c, task=task_id, value=shown or None, shown=f"“{shown}”" if shown else "")
+
+
+def _check_links(ctx: _Ctx) -> None:
+    """Formulas anywhere in the file, and link parts, that reach another file or a program (those
+    in the unit's cells are reported already)."""
+    reported = {p.cell for p in ctx.problems if p.code in (FORMULA_DDE.code, FORMULA_EXTERNAL.code)}
+    parts = []
+    for link in ctx.read.links:
+        if link.cell is None:
+            parts.append(link.text)
+        elif not (link.sheet in (None, ctx.read.ledger_sheet) and link.cell in reported):
+            ptype = FORMULA_DDE if link.kind == "dde" else FORMULA_EXTERNAL
+            ctx.problems.append(ptype(file=ctx.file, sheet=link.sheet or ctx.read.ledger_sheet, cell=link.cell,
+                                      value=link.text[:80]))
+    if parts:
+        ctx.add(FILE_LINKS, value="、".join(parts)[:200])
 
 
 def _check_status(ctx: _Ctx, r: int, row: Sequence[object], c: int | None, task_id: str,

@@ -85,13 +85,15 @@ class XlsxFacts:
 
     ``sheets``: sheet name → worksheet part (listed sheets whose part exists); ``defined``:
     workbook-scoped defined names → their text as written; ``merged``: part → merged ranges
-    (upper case, as written); ``formula_parts``: parts holding at least one formula.
+    (upper case, as written); ``formula_parts``: parts holding at least one formula;
+    ``links``: external-link parts (another file, or a DDE link to a program) → what they name.
     """
 
     sheets: dict[str, str] = field(default_factory=dict)
     defined: dict[str, str] = field(default_factory=dict)
     merged: dict[str, list[str]] = field(default_factory=dict)
     formula_parts: set[str] = field(default_factory=set)
+    links: dict[str, str] = field(default_factory=dict)
 
 
 

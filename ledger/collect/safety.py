@@ -183,6 +183,7 @@ def _check_xlsx(data: bytes, sniffed: Sniffed, ck: Check) -> None:
                 continue
         for part in _shared_string_parts(zf):
             scan_text_nodes(zf, part, None, ck)
+        ck.facts.links = _external_links(zf, ck)
 
 
 def _check_ods(data: bytes, sniffed: Sniffed, ck: Check) -> None:
@@ -363,6 +364,27 @@ def _worksheet_parts(zf: zipfile.ZipFile, ck: Check) -> dict[str, str | None]:
         if _SHEET_PART.search(part) and part not in parts:
             parts[part] = None
     return parts
+
+
+_LINK_PART = re.compile(r"^xl/externalLinks/[^/]+\.xml$", re.IGNORECASE)
+
+
+def _external_links(zf: zipfile.ZipFile, ck: Check) -> dict[str, str]:
+    """External-link parts → what each names: ``DDE cmd|/c calc`` (a program Excel would start)
+    or the other file (its relationship's target). Excel writes one for every formula that
+    reaches outside the workbook, in whichever sheet."""
+    found = {}
+    for part in sorted(n for n in zf.NameToInfo if _LINK_PART.match(n)):
+        root = SafeET.fromstring(_read_small(zf, part, ck) or b"<externalLink/>")
+        dde = next((el for el in root.iter() if el.tag.endswith("}ddeLink") or el.tag == "ddeLink"), None)
+        if dde is not None:
+            found[part] = f"DDE {dde.get('ddeService') or ''}|{dde.get('ddeTopic') or ''}"[:120]
+            continue
+        rels_name = posixpath.join(posixpath.dirname(part), "_rels", posixpath.basename(part) + ".rels")
+        data = _read_small(zf, rels_name, ck)
+        targets = [el.get("Target") or "" for el in SafeET.fromstring(data)] if data else []
+        found[part] = "、".join(t for t in targets if t)[:120] or part
+    return found
 
 
 def _shared_string_parts(zf: zipfile.ZipFile) -> list[str]:
