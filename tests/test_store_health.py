@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import hostile as h
 import pytest
 from click.testing import CliRunner
 from conftest import CG, DUE_W23, JT, ZJ, filled, reply_mail
@@ -36,12 +37,15 @@ def _collect(ws: Workspace, folder: Path, period: str = "2022-W23", **kw: object
 
 def make_history(ws: Workspace, tmp_path: Path) -> None:
     """Two weeks of history: accepted by mail and loose, a rejection then its correction, a report
-    replaced by a later one, another unit's file sent through 交通运输局's own link, a bulletin number."""
+    replaced by a later one, another unit's file sent through 交通运输局's own link, a bulletin number,
+    a mail and a zip archive refused whole."""
     first = tmp_path / "h1"
     attachment = filled(ws, JT, tmp_path / "att")
     reply_mail(first / "交通运输局.eml", [(attachment.name, attachment.read_bytes())],
                date="Fri, 10 Jun 2022 15:00:00 +0800", sender="clerk@example.org")
     filled(ws, CG, first, percent="很多")
+    h.deep_mail(first, "层层转发.eml", 30, (attachment.name, attachment.read_bytes()))
+    h.zip_in_zip(first, "合集.zip")
     _collect(ws, first)
     second = tmp_path / "h2"
     filled(ws, CG, second)

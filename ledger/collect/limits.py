@@ -37,6 +37,14 @@ class Limits:
     max_cell_chars: int = 32_767
     #: workbook.xml, its rels: parsed whole, so kept small.
     max_meta_bytes: int = 4 * MiB
+    #: a saved e-mail (.eml, .msg): larger than any mail server lets through
+    max_mail_bytes: int = 64 * MiB
+    #: multiparts and attached messages inside one another (a reply forwarded a few times: 3–6)
+    max_mime_depth: int = 20
+    #: parts of one mail, counted before it is parsed (a reply with a few attachments: under 20)
+    max_mime_parts: int = 500
+    #: attached files of one mail, forwarded messages' included
+    max_attachments: int = 100
 
 
 DEFAULT_LIMITS = Limits()

@@ -24,12 +24,13 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
-from ledger.collect.intake import Incoming
+from ledger.collect.intake import Incoming, Refusal
 from ledger.collect.pool import Judging
 from ledger.collect.verdict import JudgeContext
 from ledger.config import Workspace
 from ledger.errors import LedgerError
 from ledger.periods import CHINA, to_china_time
+from ledger.problems import Problem
 from ledger.registry.model import Registry
 from ledger.run import Run, archive_dir
 from ledger.store import Store, StoreError, open_store
@@ -128,7 +129,11 @@ def _items(lines: list[dict[str, Any]], archive: Path, result: Rebuilt) -> Itera
             result.skipped.append((line["source_name"], f"存档原件 {path} 缺失"))
             continue
         when = to_china_time(datetime.fromisoformat(line["received_at"]))
-        yield Incoming(line["source_name"], path, when, line["received_source"], line.get("sender", ""))
+        # a mail or zip archive refused whole: its verdict is the container's, kept in its line
+        refusal = Refusal(tuple(Problem(**p) for p in line["refusal"]), line["detected_type"]) \
+            if "refusal" in line else None
+        yield Incoming(line["source_name"], path, when, line["received_source"], line.get("sender", ""),
+                       refusal=refusal)
 
 
 def _put_aside(target: Path) -> Path | None:

@@ -75,6 +75,9 @@ def judge_file(item: Incoming, context: JudgeContext) -> Judged:
         data = item.path.read_bytes()
     except OSError as exc:
         return refused(item, context, FILE_NOT_READ(file=item.name, value=exc.strerror or str(exc)))
+    if item.refusal is not None:  # a mail or zip archive that intake did not open
+        refusal = item.refusal
+        return archived(verdict(item, context, data, refusal.kind, None, list(refusal.problems)), context, data)
     checked: Checked | None = None
     try:
         read, problems = read_returned(data, display_name=item.name)

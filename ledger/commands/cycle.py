@@ -99,6 +99,9 @@ def collect_cmd(paths: tuple[Path, ...], programme: str, period: str, received_a
     echo_problems(p for p in result.problems if p.code not in {s.code for s in result.skipped})
     if receipts:
         click.echo(f"回执已写入 {receipts[0].text_path.parent}（新写 {sum(r.written for r in receipts)} 份）")
+    if result.unopened:
+        click.echo(f"[警告] 有 {len(result.unopened)} 个邮件或压缩包未打开（原因见上），其中的文件都未收取，"
+                   "已登记并写了回执：" + "、".join(f.file for f in result.unopened))
     for p in result.skipped:
         click.echo(f"[警告] {p.where()}：{p.message}")
     for f in result.other_period:

@@ -26,6 +26,9 @@ from ledger.store.model import StoreError, StoreFull
 JOURNAL_NAME = "journal.jsonl"
 #: what a line says: a received file, or a bulletin number
 FILE, BULLETIN = "file", "bulletin"
+#: detected types of a mail or zip archive refused whole: their verdict is about the container,
+#: not judged against a registry, so a line keeps its problems (``refusal``) for a rebuild
+CONTAINER_TYPES = ("eml", "msg", "zip")
 
 
 def path_of(archive_dir: Path) -> Path:

@@ -419,7 +419,7 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 def _journal_line(received: Received | None, stored: Submission) -> dict[str, Any]:
     """The journal line of a file just recorded (*received*), or recorded before the journal."""
-    return {
+    line = {
         "kind": journal.FILE, "sha256": stored.sha256,
         "archived": f"{stored.sha256[:2]}/{stored.archived_path.name}",
         "source_name": stored.source_name, "detected_type": stored.detected_type,
@@ -428,6 +428,9 @@ def _journal_line(received: Received | None, stored: Submission) -> dict[str, An
         "programme": stored.programme, "period": stored.period, "unit": stored.unit, "outcome": stored.outcome,
         "expected_unit": received.expected_unit if received else None,
     }
+    if stored.outcome == "rejected" and stored.detected_type in journal.CONTAINER_TYPES:
+        line["refusal"] = [p.as_dict() for p in stored.problems]
+    return line
 
 
 def _bulletin_line(programme: str, month: str, number: int) -> dict[str, Any]:
