@@ -28,16 +28,17 @@ from pathlib import Path
 import hostile as h
 import pytest
 import returned as rt
-from conftest import CG, JT, PERIOD, T1, T2, T3, make_workspace, reply_mail, small_registry
+from conftest import CG, JT, PERIOD, T1, T2, T3, ZJ, generated, make_workspace, reply_mail, small_registry
 from openpyxl.utils import get_column_letter
 
 from ledger.collect import pool, verdict
 from ledger.collect.api import CollectResult, collect
-from ledger.config import Programme, Workspace, load
-from ledger.generate import build_workbook
+from ledger.config import Workspace, load
+from ledger.generate import build_workbook, generate
 from ledger.periods import CHINA, parse_period
 from ledger.registry.model import ProgrammeInfo, Registry, Task
 from ledger.run import Run, open_workspace_store
+from ledger.secret import workspace_key
 
 JT_NAME = f"{PERIOD}_{JT}_工作台账.xlsx"
 BEFORE = datetime(2022, 6, 10, 9, 0, tzinfo=CHINA)
@@ -53,7 +54,7 @@ class Kit:
     """Where a case builds its file, and what it needs to generate real ledgers."""
 
     dir: Path
-    programme: Programme
+    ws: Workspace
     registry: Registry
     good_bytes: bytes
 
@@ -65,9 +66,9 @@ class Kit:
 
     def filled(self, values: dict | None = None, *, transform: Callable | None = None, period: str = PERIOD,
                unit: str = JT, name: str = JT_NAME) -> Path:
-        """*unit*'s generated ledger for *period*, filled with the defaults and *values*."""
-        path = self.dir / name
-        path.write_bytes(build_workbook(self.registry, self.programme, parse_period(period, "weekly"), unit))
+        """*unit*'s ledger for *period* as generate makes it (recording what it sent), filled with the
+        defaults and *values*."""
+        path = generated(self.ws, unit, self.dir, period, self.registry).rename(self.dir / name)
         return rt.fill(path, values, transform=transform)
 
     def injected(self, rows_xml: str = "", *, dimension: str | None = None, name: str = JT_NAME) -> Path:
@@ -92,7 +93,7 @@ def good_files(base_root: Path, tmp_path_factory: pytest.TempPathFactory) -> dic
     """Correctly filled ledgers of 交通运输局 and 城市管理局, generated once."""
     ws = load(base_root)
     directory = tmp_path_factory.mktemp("good")
-    kit = Kit(directory, ws.programme("351"), small_registry(), b"")
+    kit = Kit(directory, ws, small_registry(), b"")
     return {unit: kit.filled(unit=unit, name=f"{PERIOD}_{unit}_工作台账.xlsx").read_bytes() for unit in (JT, CG)}
 
 
@@ -107,7 +108,7 @@ def ws(base_root: Path, tmp_path: Path) -> Workspace:
 def kit(ws: Workspace, tmp_path: Path, good_files: dict[str, bytes]) -> Kit:
     directory = tmp_path / "build"
     directory.mkdir()
-    return Kit(directory, ws.programme("351"), small_registry(), good_files[JT])
+    return Kit(directory, ws, small_registry(), good_files[JT])
 
 
 # --- builders of the cases not in tests/hostile.py ------------------------------------------------
@@ -163,6 +164,15 @@ def _formula_cached(kit: Kit) -> Path:
     path = kit.filled({T1: {"percent": rt.Formula("=20+20")}}, transform=locate)
     rt.set_cached_values(path, {refs[0]: 40})
     return path
+
+
+def _unrecorded(kit: Kit) -> Path:
+    """住建局's ledger made elsewhere (another office's ledger, or by hand from a copy): this office
+    recorded no workbook sent to 住建局 this period."""
+    path = kit.dir / f"{PERIOD}_{ZJ}_工作台账.xlsx"
+    path.write_bytes(build_workbook(kit.registry, kit.ws.programme("351"), parse_period(PERIOD, "weekly"), ZJ,
+                                    key=workspace_key(kit.ws.root)))
+    return rt.fill(path)
 
 
 def _dde_beside(wb: object, ws: object) -> None:
@@ -291,6 +301,18 @@ CASES: dict[str, Case] = {
     "unit-not-a-lead-unit": Case(lambda k: k.filled(transform=lambda wb, ws: rt.set_meta(wb, "unit", "市教育局")),
                                  ("unit-unknown",), unit="市教育局"),
     "locked-content-changed": Case(lambda k: k.filled(transform=_change_locked), ("locked-changed",)),
+    # what the unit was sent is the office's record, not what the file says about itself (were accepted)
+    "checksum-rebuilt-after-edit": Case(
+        lambda k: k.filled(transform=lambda wb, ws: rt.forge_locked(wb, ws, T1, "deadline", "2023年12月31日前")),
+        ("locked-changed",)),
+    "checksum-rebuilt-with-own-key": Case(
+        lambda k: k.filled(transform=lambda wb, ws: rt.forge_locked(wb, ws, T1, "text", "建设交通枢纽（已调整）",
+                                                                   with_key=b"\x01" * 32)), ("locked-changed",)),
+    "task-row-and-hidden-line-deleted": Case(lambda k: k.filled(transform=lambda wb, ws: rt.delete_task(wb, ws, T2)),
+                                             ("task-missing",)),
+    "task-id-renamed-in-row-and-hidden-line": Case(
+        lambda k: k.filled(transform=lambda wb, ws: rt.rename_task(wb, ws, T3, "351-A1-99")), ("task-renamed",)),
+    "workbook-no-record-matches": Case(_unrecorded, ("no-record",), unit=ZJ),
     "task-row-deleted": Case(lambda k: k.filled(transform=lambda wb, ws: ws.delete_rows(rt.task_rows(ws)[T2])),
                              ("task-missing",)),
     "row-added": Case(lambda k: k.filled(transform=_add_row), ("row-added",)),
@@ -459,13 +481,13 @@ def test_one_poisoned_file_among_50(ws: Workspace, tmp_path: Path, monkeypatch: 
              lead_units_raw=[u], deadline=date(2022, 12, 31))
         for i, u in enumerate(units) for k in (1, 2)
     ])
-    programme = ws.programme("351")
-    period = parse_period(PERIOD, "weekly")
+    with Run.open(ws, "351", PERIOD, registry=registry) as run:
+        made = {g.unit: g.path for g in generate(run)}
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     for i, unit in enumerate(units):
         path = inbox / f"{PERIOD}_{unit}_工作台账.xlsx"
-        path.write_bytes(build_workbook(registry, programme, period, unit))
+        shutil.copyfile(made[unit], path)
         rt.fill(path, {f"351-A1-{i:02d}-1": {"progress": f"{unit}本期进展"}})
     poisoned = inbox / f"{PERIOD}_{units[25]}_工作台账.xlsx"
     xml = h._sheet_xml(poisoned, LEDGER_PART).replace(b"</sheetData>", XFD.encode() + b"</sheetData>")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ledger.collect.intake import SKIPPED, candidates, clock, stream
 from ledger.collect.pool import BATCH_MAX, Judging
-from ledger.collect.verdict import JudgeContext, Judged, known, with_data
+from ledger.collect.verdict import JudgeContext, Judged, judge_context, known, with_data
 from ledger.config import Programme
 from ledger.periods import Period, PeriodError, parse_period
 from ledger.problems import Problem
@@ -118,7 +118,7 @@ def collect(run: Run, paths: Sequence[Path], *, jobs: int = 0, unit: str | None 
     """
     result = CollectResult(run.programme, run.period)
     store = run.store
-    context = JudgeContext(run.registry, run.programme, run.period, store.archive_dir, unit)
+    context = judge_context(run, store, unit)
     # the pid tells a later command's clean-up whether this run is still going (fsutil.clean_leftovers)
     with tempfile.TemporaryDirectory(prefix=f"ledger-collect-{os.getpid()}-") as tmp:
         files = candidates(paths)

@@ -26,6 +26,7 @@ from ledger.periods import Period
 from ledger.registry.model import Registry, Task
 from ledger.reporting import reporting_for_unit
 from ledger.schedule import schedule_text
+from ledger.secret import key_id
 
 GENERATOR = f"ledger {__version__}"
 AUTHOR = "ledger"
@@ -89,15 +90,33 @@ def build_workbook(
     unit: str,
     previous: Mapping[str, PreviousReport] | None = None,
     *,
+    key: bytes,
     index: RegistryIndex | None = None,
     paper: str = "A4",
 ) -> bytes:
     """The .xlsx bytes of *unit*'s 工作台账 for *period*; the same inputs give the same bytes.
 
     *previous* maps task id → the unit's last accepted report (pre-fills 上期进展 and
-    the unit's last values). *index* (from :func:`index_registry`) saves re-hashing
-    the registry for every unit.
+    the unit's last values). *key* is the workspace's secret (:func:`ledger.secret.workspace_key`):
+    the checksums in the hidden sheet are made with it. *index* (from :func:`index_registry`)
+    saves re-hashing the registry for every unit.
     """
+    return build_with_digests(registry, programme, period, unit, previous, key=key, index=index, paper=paper)[0]
+
+
+def build_with_digests(
+    registry: Registry,
+    programme: Programme,
+    period: Period,
+    unit: str,
+    previous: Mapping[str, PreviousReport] | None = None,
+    *,
+    key: bytes,
+    index: RegistryIndex | None = None,
+    paper: str = "A4",
+) -> tuple[bytes, list[tuple[str, str]]]:
+    """:func:`build_workbook`, and the (task id, row digest) of each task row in sheet order:
+    what the office records as sent (:class:`ledger.store.Manifest`)."""
     index = index or index_registry(registry)
     tasks = index.tasks_by_unit.get(unit)
     if not tasks:
@@ -114,11 +133,14 @@ def build_workbook(
     sheet = wb.add_worksheet(layout.LEDGER_SHEET)
     guide = wb.add_worksheet(layout.GUIDE_SHEET)
     meta = wb.add_worksheet(layout.META_SHEET)
-    rows = _write_ledger(sheet, fmt, index.columns, programme, period, unit, tasks, previous or {}, paper)
+    rows = _write_ledger(sheet, fmt, index.columns, programme, period, unit, tasks, previous or {}, paper, key)
     _write_guide(guide, fmt, guide_lines(programme, period, unit, reporting_for_unit(programme, tasks)))
+    digests = [(task_id, digest) for task_id, _row, digest in rows]
     values: dict[str, Any] = {
         "programme": programme.id, "period": period.key, "cycle": period.cycle, "unit": unit,
         "layout_version": layout.LAYOUT_VERSION, "registry_hash": index.registry_hash, "generator": GENERATOR,
+        "key_id": key_id(key),
+        "mac": layout.manifest_mac(key, programme.id, period.key, unit, layout.LAYOUT_VERSION, digests),
     }
     _write_meta(meta, values, rows)
     for key in layout.NAMED_KEYS:
@@ -126,7 +148,7 @@ def build_workbook(
         wb.define_name(layout.defined_name(key), f'="{text}"')
     sheet.activate()
     wb.close()
-    return buf.getvalue()
+    return buf.getvalue(), digests
 
 
 def unknown_unit(unit: str, known: Sequence[str]) -> InputError:
@@ -139,8 +161,9 @@ def unknown_unit(unit: str, known: Sequence[str]) -> InputError:
 def _write_ledger(
     sheet: Worksheet, fmt: _Formats, columns: Sequence[layout.Column], programme: Programme,
     period: Period, unit: str, tasks: Sequence[Task], previous: Mapping[str, PreviousReport], paper: str,
+    key: bytes,
 ) -> list[tuple[str, int, str]]:
-    """Title, signature rows, headers and task rows; return (task id, Excel row, checksum) per task."""
+    """Title, signature rows, headers and task rows; return (task id, Excel row, keyed checksum) per task."""
     last_col = len(columns) - 1
     pos = {c.key: i for i, c in enumerate(columns)}
     for i, col in enumerate(columns):
@@ -181,7 +204,7 @@ def _write_ledger(
         _write_milestones(sheet, fmt, r, pos["milestones"], task, ref_year, period)
         if len(dict.fromkeys(task.lead_units)) > 1:
             sheet.write_comment(r, pos["lead"], co_lead_note(task, unit), {"author": AUTHOR, "x_scale": 1.6})
-        rows.append((task.id, r + 1, layout.row_checksum([cells[k] for k in layout.CHECKSUM_KEYS])))
+        rows.append((task.id, r + 1, layout.row_digest([cells[k] for k in layout.CHECKSUM_KEYS], key)))
     _validate(sheet, pos, layout.FIRST_TASK_ROW, tasks, unit)
     sheet.freeze_panes(layout.FIRST_TASK_ROW, 0)
     # On paper the title heads every page (the page header) and the column headers repeat.
