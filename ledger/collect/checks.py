@@ -547,6 +547,10 @@ def _same(a: object, b: object) -> bool:
     return layout.squash(a) == layout.squash(b)
 
 
+#: what a locked cell should hold when only the digest of what was sent says so
+SENT_TEXT = "本台账发出时的内容"
+
+
 def _check_locked(ctx: _Ctx, r: int, row: Sequence[object], columns: _Columns, exp: _Expected) -> None:
     """The digest of the locked cells against the record's (or the file's own, without a record);
     name the cells that differ from the registry."""
@@ -559,13 +563,14 @@ def _check_locked(ctx: _Ctx, r: int, row: Sequence[object], columns: _Columns, e
         if ctx.keyed and exp.checksum is not None:
             at = layout.CHECKSUM_KEYS.index("text")
             ctx.add(LOCKED_CHANGED, r=r, c=columns.at["text"], task=exp.task_id, value=_cell_text(values[at]),
-                    column=layout.BY_KEY["text"].header, expected="本台账发出时的内容")
+                    column=layout.BY_KEY["text"].header, expected=SENT_TEXT)
         return
     ref_year = ctx.programme.issued.year if ctx.programme.issued else ctx.period.start.year
     want = layout.task_cells(exp.task, ref_year, None)
     differing = [(k, v) for k, v in zip(layout.CHECKSUM_KEYS, values, strict=True) if not _same(v, want[k])]
-    if exp.checksum is not None and not differing:
-        differing = [("text", values[layout.CHECKSUM_KEYS.index("text")])]  # registry changed since
+    if exp.checksum is not None and not differing:  # the registry changed since: what was sent is all we know
+        want = {**want, "text": SENT_TEXT}
+        differing = [("text", values[layout.CHECKSUM_KEYS.index("text")])]
     for key, value in differing:
         ctx.add(LOCKED_CHANGED, r=r, c=columns.at[key], task=exp.task_id, value=_cell_text(value),
                 column=layout.BY_KEY[key].header, expected=want[key])

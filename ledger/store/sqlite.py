@@ -131,7 +131,8 @@ class SQLiteStore:
 
     def _start_journal(self) -> None:
         """Write the journal of a database that has history but no journal yet (one kept
-        before there was a journal): every file in the order recorded, and the bulletin numbers."""
+        before there was a journal): every file in the order recorded, the bulletin numbers and
+        the records of what was sent."""
         if journal.exists(self.archive_dir) or not self._conn.execute("SELECT 1 FROM files LIMIT 1").fetchone():
             return
         with self._write() as conn:
@@ -141,6 +142,8 @@ class SQLiteStore:
             lines = [_journal_line(None, self._submission(row)) for row in files]
             lines += [_bulletin_line(r["programme"], r["month"], r["number"])
                       for r in conn.execute("SELECT programme, month, number FROM bulletins ORDER BY number")]
+            lines += [_manifest_line(m) for row in conn.execute("SELECT DISTINCT programme, period FROM manifests")
+                      for m in self.manifests(row["programme"], row["period"]).values()]
             journal.append(self.archive_dir, lines)
 
     def _place(self, received: Received) -> tuple[str, int]:
