@@ -83,25 +83,9 @@ class _Formats:
         return self._made[key]
 
 
-def build_workbook(
-    registry: Registry,
-    programme: Programme,
-    period: Period,
-    unit: str,
-    previous: Mapping[str, PreviousReport] | None = None,
-    *,
-    key: bytes,
-    index: RegistryIndex | None = None,
-    paper: str = "A4",
-) -> bytes:
-    """The .xlsx bytes of *unit*'s 工作台账 for *period*; the same inputs give the same bytes.
-
-    *previous* maps task id → the unit's last accepted report (pre-fills 上期进展 and
-    the unit's last values). *key* is the workspace's secret (:func:`ledger.secret.workspace_key`):
-    the checksums in the hidden sheet are made with it. *index* (from :func:`index_registry`)
-    saves re-hashing the registry for every unit.
-    """
-    return build_with_digests(registry, programme, period, unit, previous, key=key, index=index, paper=paper)[0]
+def build_workbook(*args: Any, **kwargs: Any) -> bytes:
+    """The .xlsx bytes of a unit's 工作台账: :func:`build_with_digests` without the digests."""
+    return build_with_digests(*args, **kwargs)[0]
 
 
 def build_with_digests(
@@ -115,8 +99,15 @@ def build_with_digests(
     index: RegistryIndex | None = None,
     paper: str = "A4",
 ) -> tuple[bytes, list[tuple[str, str]]]:
-    """:func:`build_workbook`, and the (task id, row digest) of each task row in sheet order:
-    what the office records as sent (:class:`ledger.store.Manifest`)."""
+    """The .xlsx bytes of *unit*'s 工作台账 for *period* (the same inputs give the same bytes), and
+    the (task id, row digest) of each task row in sheet order: what the office records as sent
+    (:class:`ledger.store.Manifest`).
+
+    *previous* maps task id → the unit's last accepted report (pre-fills 上期进展 and the unit's
+    last values). *key* is the workspace's secret (:func:`ledger.secret.workspace_key`): the
+    checksums in the hidden sheet are made with it. *index* (from :func:`index_registry`) saves
+    re-hashing the registry for every unit.
+    """
     index = index or index_registry(registry)
     tasks = index.tasks_by_unit.get(unit)
     if not tasks:
