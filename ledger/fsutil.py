@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
 import re
 import shutil
@@ -15,7 +16,14 @@ from pathlib import Path
 from ledger.errors import DiskFull, WorkspaceError
 
 TMP_SUFFIX = ".ledger-tmp"
-_NOT_IN_FILENAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+#: what Windows or Unix refuse in a file name, and lone surrogates (bytes a name could not decode)
+_NOT_IN_FILENAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f\ud800-\udfff]')
+#: bytes (UTF-8) of a name part made by :func:`safe_filename`: with what ledger puts around it (a
+#: period key, a hash, "_回执.eml", and the temporary name of an atomic write) a name stays well
+#: under the 255 bytes file systems allow
+NAME_MAX_BYTES = 120
+_RESERVED = frozenset({"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))})
+_CONTROL_OR_SURROGATE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
 
@@ -166,6 +174,41 @@ def _running(pid: int) -> bool:
     return True
 
 
-def safe_filename(text: str) -> str:
-    """*text* with the characters Windows and Unix refuse in file names replaced by "_"."""
-    return _NOT_IN_FILENAMES.sub("_", text)
+def safe_filename(text: str, max_bytes: int = NAME_MAX_BYTES) -> str:
+    """*text* as a part of a file name, whatever it holds.
+
+    Characters Windows or Unix refuse and undecodable bytes become "_", leading and trailing
+    spaces and dots go (Windows drops them), a device name (NUL, COM1) gets a "_" in front. A
+    name longer than *max_bytes* in UTF-8 is shortened and ends in 8 hex digits of its hash,
+    so that two long names stay apart.
+    """
+    name = _NOT_IN_FILENAMES.sub("_", text).strip(" .") or "_"
+    if name.split(".")[0].upper() in _RESERVED:
+        name = "_" + name
+    encoded = name.encode("utf-8")
+    if len(encoded) <= max_bytes:
+        return name
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return encoded[:max_bytes - 9].decode("utf-8", "ignore").rstrip(" .") + "_" + digest
+
+
+def readable_name(name: str) -> str:
+    """A received file's name as a person reads it (and as text can store it): bytes the name
+    could not decode (surrogate escapes: a GBK name on a UTF-8 disk) read as GB18030, else shown
+    as U+FFFD; control characters (a line break in an attachment name) as spaces."""
+    if not _CONTROL_OR_SURROGATE.search(name):
+        return name
+    try:
+        raw = name.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # surrogates that stand for no byte
+        raw = None
+    if raw is not None:
+        for encoding in ("utf-8", "gb18030"):
+            try:
+                name = raw.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            name = raw.decode("utf-8", "replace")
+    return _CONTROL_OR_SURROGATE.sub(lambda m: " " if m.group() < "\x80" else "\ufffd", name)

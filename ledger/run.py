@@ -18,6 +18,7 @@ from ledger.areas import area_of
 from ledger.config import Programme, Workspace
 from ledger.periods import CHINA, Period, parse_month, parse_period, to_china_time
 from ledger.registry.model import Registry
+from ledger.secret import workspace_key
 from ledger.store import Store, open_store
 from ledger.store.archive import originals
 
@@ -42,6 +43,7 @@ class Run:
     _store: Store | None = field(default=None, repr=False)
     _directory: UnitDirectory | None = field(default=None, repr=False)
     _owns_store: bool = field(default=False, repr=False)
+    _key: bytes | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, ws: Workspace, programme_id: str, period: str | Period, *, registry: Registry | None = None,
@@ -98,6 +100,13 @@ class Run:
         return self._store
 
     @property
+    def key(self) -> bytes:
+        """The workspace's secret (:mod:`ledger.secret`), made on first use."""
+        if self._key is None:
+            self._key = workspace_key(self.ws.root)
+        return self._key
+
+    @property
     def has_history(self) -> bool:
         """Whether there is history to read (a store given or on disk, or archived originals whose
         store is missing: opening it then says so) without creating a store."""
@@ -115,7 +124,7 @@ class Run:
     def for_period(self, period: Period) -> Run:
         """The same run for another period: registry and store shared, the store still owned here."""
         return dataclasses.replace(self, period=period, _registry=self.registry, _store=self.store,
-                                   _directory=self._directory, _owns_store=False)
+                                   _directory=self._directory, _owns_store=False, _key=self._key)
 
     def close(self) -> None:
         if self._owns_store and self._store is not None:

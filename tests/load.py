@@ -23,6 +23,7 @@ from ledger.config import Workspace
 from ledger.generate import build_workbook
 from ledger.periods import CHINA, parse_period, period_containing
 from ledger.registry.model import ProgrammeInfo, Registry, Task
+from ledger.secret import workspace_key
 
 TOKEN = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
 #: the week that contains today: a real server's clock is the real one, and a link reports the period due now
@@ -63,7 +64,7 @@ def prepare(root: Path, units: int, tasks: int = 2) -> Prepared:
         unit = unit_name(u)
         path = root / "excel" / f"{PERIOD}_{unit}_工作台账.xlsx"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(build_workbook(reg, programme, period, unit))
+        path.write_bytes(build_workbook(reg, programme, period, unit, key=workspace_key(ws.root)))
         workbooks[unit] = rt.fill(path, {t.id: {"progress": f"{unit}用Excel报送", "status": "常态化推进" if t.ongoing
                                                 else "按序时推进", "percent": None if t.ongoing else 30}
                                          for t in reg.tasks_led_by(unit)})

@@ -50,11 +50,13 @@ def returned_ledger(ws: Workspace, registry: Registry, unit: str, folder: Path, 
     """*unit*'s generated ledger of *period*, filled in as the unit would (every task: *values*)."""
     from ledger.generate import build_workbook
     from ledger.periods import parse_period
+    from ledger.secret import workspace_key
 
     path = folder / f"{period}_{unit}_工作台账.xlsx"
     folder.mkdir(parents=True, exist_ok=True)
     programme = ws.programme(PROGRAMME)
-    path.write_bytes(build_workbook(registry, programme, parse_period(period, programme.reporting.cycle), unit))
+    path.write_bytes(build_workbook(registry, programme, parse_period(period, programme.reporting.cycle), unit,
+                                    key=workspace_key(ws.root)))
     return rt.fill(path, {t.id: dict(values) for t in registry.tasks_led_by(unit)})
 
 

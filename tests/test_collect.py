@@ -393,7 +393,7 @@ def test_entered_values_are_written_where_a_unit_types_them_and_judged_as_collec
     now = datetime(2022, 6, 9, 10, 0, tzinfo=CHINA)
     with Run.open(ws, "351", PERIOD, now=now) as run:
         entered = layout.Entered(rows, {"填报人": "张三", "填报时间": "2022年6月9日 10:00"})
-        path.write_bytes(build_workbook(run.registry, run.programme, run.period, JT, entered=entered))
+        path.write_bytes(build_workbook(run.registry, run.programme, run.period, JT, key=run.key, entered=entered))
         sheet = openpyxl.load_workbook(path)[layout.LEDGER_SHEET]
         header = {c.value: c.column for c in sheet[layout.HEADER_ROW + 1]}
         first = layout.FIRST_TASK_ROW + 1
@@ -409,7 +409,8 @@ def test_entered_values_are_written_where_a_unit_types_them_and_judged_as_collec
         assert run.store.history("351") == []  # checked, nothing stored
         assert "wrong-unit" in [p.code for p in check_file(run, path, unit=CG)]
         rows[t3] = {"progress": "选址完成", "percent": 20, "status": "滞后"}
-        path.write_bytes(build_workbook(run.registry, run.programme, run.period, JT, entered=layout.Entered(rows)))
+        path.write_bytes(build_workbook(run.registry, run.programme, run.period, JT, key=run.key,
+                                     entered=layout.Entered(rows)))
         assert check_file(run, path, unit=JT) == []
         result = collect(run, [path], unit=JT)
         [item] = result.files

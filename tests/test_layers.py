@@ -19,7 +19,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "ledger"
 #: layers, lowest first; within a layer of several stages (a set of packages) none imports another
 LAYERS: list[tuple[str, set[str]]] = [
     ("foundation", {"errors", "problems", "fsutil", "processes", "rules", "config", "periods", "due", "cnum",
-                    "templating", "store", "toml_errors", "resources", "areas", "config_edit", "__init__"}),
+                    "templating", "store", "toml_errors", "resources", "areas", "config_edit", "sniff", "secret",
+                    "__init__"}),
     ("registry", {"registry"}),
     ("shared", {"layout", "schedule", "reporting", "run", "access"}),
     ("generate|collect", {"generate", "collect"}),

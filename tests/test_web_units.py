@@ -208,7 +208,7 @@ def test_office_pages_need_sign_in_and_the_role(route: Route, method: str, world
 
 
 def test_a_viewer_cannot_upload_but_a_clerk_can(world: World, clients: dict[str, TestClient], tmp_path: Path) -> None:
-    path = office.returned_ledger(world.office.ws, world.office.registry, world.office.units[6], tmp_path)
+    path = office.returned_ledger(world.office.ws, world.office.registry, world.office.units[4], tmp_path)
     files = {"files": (path.name, path.read_bytes())}
     upload = f"/p/351/period/{office.PERIOD}/upload"
     viewer = clients["viewer"]
@@ -613,3 +613,30 @@ def test_the_configured_address_is_a_host_the_server_answers() -> None:
     assert _base_url_hosts("https://ducha.example.gov.cn") == {"ducha.example.gov.cn:443", "ducha.example.gov.cn"}
     assert _base_url_hosts("http://192.0.2.7:8080") == {"192.0.2.7:8080"}
     assert _base_url_hosts("") == set()
+
+
+def test_a_units_workbook_is_on_the_offices_record_before_it_is_checked(small: Workspace) -> None:
+    """Once the office recorded what it sent for the period (generate), a unit it has not generated
+    for gets its workbook generated — and recorded — when it opens the form or downloads it, so
+    its report is checked against a record like everyone's; a period without records stays so."""
+    from conftest import CG, ZJ
+
+    from ledger.generate import generate, generated_workbooks
+
+    token = office.link(small, CG)
+    c = client_for(small.root, sign_in=False)
+    assert c.get(f"/u/{token}/{PERIOD}/workbook").status_code == 200
+    with open_workspace_store(small) as store:
+        assert store.manifests("351", PERIOD) == {}  # no record yet: none made for one unit alone
+    with Run.open(small, "351", PERIOD, now=office.NOW) as run:
+        generate(run, units=[JT])
+    form = c.get(f"/u/{token}/{PERIOD}/fill")
+    data = {CSRF_FIELD: TOKEN.search(form.text).group(1), "t0-progress": "优化线路", "t0-status": "常态化推进",
+            "t1-progress": "清理占道12处", "t1-status": "按序时推进", "t1-percent": "40"}
+    saved = c.post(f"/u/{token}/{PERIOD}/fill", data=data)
+    assert saved.status_code == 303 and "已收到，通过校验" in c.get(saved.headers["location"]).text
+    with Run.open(small, "351", PERIOD, now=office.NOW) as run:
+        assert sorted(run.store.manifests("351", PERIOD)) == sorted([JT, CG])
+        assert sorted(generated_workbooks(run)) == sorted([JT, CG]) and ZJ not in generated_workbooks(run)
+        [sub] = [s for s in run.store.current_submissions("351", PERIOD) if s.unit == CG]
+    assert sub.outcome == "accepted"

@@ -17,9 +17,10 @@ from pathlib import Path
 from ledger import templating
 from ledger.collect.api import CollectedFile, CollectResult
 from ledger.due import day_and_time, lateness_text, moment_text
+from ledger.errors import WorkspaceError
 from ledger.fsutil import safe_filename, write_text_atomic
 from ledger.periods import cn_date, to_china_time
-from ledger.problems import Problem
+from ledger.problems import Problem, ProblemType
 from ledger.registry.model import Registry
 from ledger.reporting import OUTCOME_VERDICTS, due_for, received_text
 from ledger.run import Run
@@ -29,6 +30,9 @@ RECEIPTS_DIR = "receipts"
 RECEIPT_SUFFIX = "_回执.txt"
 #: outcomes a receipt is written for: a file of another period was not collected and gets none
 RECEIPT_OUTCOMES = ("accepted", "rejected", "superseded", "duplicate")
+RECEIPT_NOT_WRITTEN = ProblemType(
+    "receipt-not-written", "error",
+    "该文件已按上面的结果登记，但回执未能写出：{value} 排除原因后，重新收集同一批文件即可补写回执")
 
 
 @dataclass(frozen=True)
@@ -147,7 +151,9 @@ def _render(run: Run, result: CollectResult, item: CollectedFile, first: _Verdic
 
 def existing_receipt(folder: Path, key: str) -> Path | None:
     """The receipt already written for the bytes with hash *key*, if any."""
-    return next(iter(sorted(folder.glob(f"*_{key[:8]}{RECEIPT_SUFFIX}"))), None) if folder.is_dir() else None
+    if not folder.is_dir():
+        return None
+    return next((p for p in sorted(folder.glob(f"*_{key[:8]}{RECEIPT_SUFFIX}")) if p.is_file()), None)
 
 
 def receipts_by_key(folder: Path) -> dict[str, Path]:
@@ -165,6 +171,8 @@ def write_receipts(run: Run, result: CollectResult, out_dir: Path | None = None)
     A receipt belongs to the bytes it answers (their hash): bytes whose receipt is on disk
     already (a repeat, in this run or an earlier one, or after a run that was stopped) keep it
     as it was (``written`` False). Files of another period get none: they were not collected.
+    A receipt that cannot be written is a problem of the run (``receipt-not-written`` in
+    ``result.problems``); the others are written all the same.
     """
     folder = out_dir or run.out_dir() / RECEIPTS_DIR
     written: list[Receipt] = []
@@ -185,7 +193,11 @@ def write_receipts(run: Run, result: CollectResult, out_dir: Path | None = None)
                                    found.read_text(encoding="utf-8"), found, late, written=False))
             continue
         text = _render(run, result, item, first)
-        path = write_text_atomic(folder / f"{_stem(item)}{RECEIPT_SUFFIX}", text)
+        try:
+            path = write_text_atomic(folder / f"{_stem(item)}{RECEIPT_SUFFIX}", text)
+        except WorkspaceError as exc:
+            result.problems.append(RECEIPT_NOT_WRITTEN(file=item.file, value=str(exc)))
+            continue
         written.append(Receipt(item.file, item.unit, first.outcome, key, item.sender, first.received_at,
                                text, path, late))
     return written

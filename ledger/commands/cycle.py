@@ -79,12 +79,13 @@ def collect_cmd(paths: tuple[Path, ...], programme: str, period: str, received_a
         if result.wrong_period is not None:
             _refuse_wrong_period(result, programme, as_json)
         receipts = [] if no_receipts else write_receipts(run, result)
-        write_replies(run, receipts)
-    rejected = any(f.outcome == "rejected" for f in result.files)
+        write_replies(run, receipts, result.problems)
+    # a refused file, or a problem of the run (a receipt not written): exit 1
+    failed = any(f.outcome == "rejected" for f in result.files) or any(p.is_error for p in result.problems)
     if as_json:
         echo_json({"submissions": [f.as_dict() for f in result.files],
                     "problems": [p.as_dict() for p in result.problems]})
-        sys.exit(1 if rejected else 0)
+        sys.exit(1 if failed else 0)
     click.echo(f"{result.programme.title} {result.period.label()}：收到 {len(result.files)} 个文件。")
     by_key = {r.key: r for r in receipts}
     for f in result.files:
@@ -93,12 +94,15 @@ def collect_cmd(paths: tuple[Path, ...], programme: str, period: str, received_a
     echo_problems(run_problems(result))
     if receipts:
         click.echo(f"回执已写入 {receipts[0].text_path.parent}（新写 {sum(r.written for r in receipts)} 份）")
+    if result.unopened:
+        click.echo(f"[警告] 有 {len(result.unopened)} 个邮件或压缩包未打开（原因见上），其中的文件都未收取，"
+                   "已登记并写了回执：" + "、".join(f.file for f in result.unopened))
     for p in result.skipped:
         click.echo(f"[警告] {p.where()}：{p.message}")
     for f in result.other_period:
         click.echo(f"[警告] {f.file}：不属于本期（{result.period.label()}），未登记，也未生成回执；"
                    f"请用 --period 指定该文件所属的期次另行收集。")
-    sys.exit(1 if rejected else 0)
+    sys.exit(1 if failed else 0)
 
 
 def _refuse_wrong_period(result: CollectResult, programme: str, as_json: bool) -> None:

@@ -6,7 +6,7 @@ import hashlib
 import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
 from email.parser import BytesParser
@@ -18,12 +18,14 @@ from ledger.config import Programme
 from ledger.errors import WorkspaceError
 from ledger.fsutil import write_bytes_atomic
 from ledger.generate.content import RegistryIndex, index_registry
-from ledger.generate.xlsx import build_workbook, unknown_unit
+from ledger.generate.xlsx import build_with_digests, unknown_unit
 from ledger.layout import PreviousReport
 from ledger.periods import CHINA, Period
 from ledger.processes import worker_context
 from ledger.registry.model import Registry
 from ledger.run import Run
+from ledger.secret import key_id
+from ledger.store import Manifest
 
 TEMPLATES_DIR = "templates"
 
@@ -64,12 +66,13 @@ def sent_workbooks(run: Run) -> dict[str, SentWorkbook]:
 
 @dataclass(frozen=True)
 class GeneratedWorkbook:
-    """One written workbook."""
+    """One written workbook, and the (task id, row digest) of its task rows."""
 
     unit: str
     path: Path
     tasks: int
     sha256: str
+    digests: tuple[tuple[str, str], ...] = ()
 
 
 AUTO_PARALLEL_UNITS = 100
@@ -105,6 +108,10 @@ def generate(
     A workbook that was mailed already (``outbox/sent/``) is not replaced by a different one
     without *force*: :class:`AlreadySent` names the units and what they received, and nothing
     is written.
+
+    What each unit was sent (its tasks and their digests: a :class:`~ledger.store.Manifest`) is
+    recorded in the store, replacing the record of an earlier generate for the same period:
+    collect checks a returned workbook against it.
     """
     ws, programme, period, registry = run.ws, run.programme, run.period, run.registry
     index = index_registry(registry)
@@ -112,18 +119,27 @@ def generate(
     _refuse_name_clashes(chosen, period)
     target = ws.inside(out_dir) if out_dir else run.out_dir() / TEMPLATES_DIR
     work = [(u, previous_for(u) if previous_for else None) for u in chosen]
-    job = _Job(registry, programme, period, index, target, ws.printing.ledger)
+    job = _Job(registry, programme, period, index, target, run.key, ws.printing.ledger)
     if not force:
         _refuse_to_replace_sent(run, job, work)
     if jobs <= 0:  # auto: a process per core once there are enough units to pay for it
         jobs = (os.cpu_count() or 1) if len(work) >= AUTO_PARALLEL_UNITS else 1
     workers = min(jobs, len(work), os.cpu_count() or 1)
     if workers <= 1:
-        return [job.write(u, prev) for u, prev in work]
-    chunk = max(1, len(work) // (workers * 4))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(), initializer=_init_worker,
-                             initargs=(job,)) as pool:
-        return list(pool.map(_write_in_worker, [u for u, _ in work], [p for _, p in work], chunksize=chunk))
+        made = [job.write(u, prev) for u, prev in work]
+    else:
+        chunk = max(1, len(work) // (workers * 4))
+        with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(), initializer=_init_worker,
+                                 initargs=(job,)) as pool:
+            made = list(pool.map(_write_in_worker, [u for u, _ in work], [p for _, p in work], chunksize=chunk))
+    run.store.record_manifests([manifest(run, g) for g in made])
+    return made
+
+
+def manifest(run: Run, made: GeneratedWorkbook) -> Manifest:
+    """The record of what *made* sent its unit."""
+    return Manifest(run.programme.id, run.period.key, made.unit, layout.LAYOUT_VERSION, key_id(run.key),
+                    made.digests, made.sha256, run.now)
 
 
 def lead_unit(run: Run, name: str, index: RegistryIndex) -> str:
@@ -159,7 +175,7 @@ def _refuse_to_replace_sent(run: Run, job: _Job, work: Sequence[tuple[str, Mappi
         mailed = sent.get(layout.workbook_name(job.period.key, unit))
         if mailed is None:
             continue
-        data = job.build(unit, previous)
+        data, _ = job.build(unit, previous)
         if hashlib.sha256(data).hexdigest() != mailed.sha256:
             when = f"{mailed.sent.astimezone(CHINA):%Y-%m-%d %H:%M} 发出" if mailed.sent else "已发出"
             changed.append(f"   {unit}：{mailed.name}（{when}，收件人 {mailed.to}）")
@@ -180,16 +196,18 @@ class _Job:
     period: Period
     index: RegistryIndex
     target: Path
+    key: bytes = field(repr=False)
     paper: str = "A4"
 
-    def build(self, unit: str, previous: Mapping[str, PreviousReport] | None) -> bytes:
-        return build_workbook(self.registry, self.programme, self.period, unit, previous, index=self.index,
-                              paper=self.paper)
+    def build(self, unit: str, previous: Mapping[str, PreviousReport] | None) -> tuple[bytes, list[tuple[str, str]]]:
+        return build_with_digests(self.registry, self.programme, self.period, unit, previous, key=self.key,
+                                  index=self.index, paper=self.paper)
 
     def write(self, unit: str, previous: Mapping[str, PreviousReport] | None) -> GeneratedWorkbook:
-        data = self.build(unit, previous)
+        data, digests = self.build(unit, previous)
         path = write_bytes_atomic(self.target / layout.workbook_name(self.period.key, unit), data)
-        return GeneratedWorkbook(unit, path, len(self.index.tasks_by_unit[unit]), hashlib.sha256(data).hexdigest())
+        return GeneratedWorkbook(unit, path, len(self.index.tasks_by_unit[unit]), hashlib.sha256(data).hexdigest(),
+                                 tuple(digests))
 
 
 _WORKER: dict[str, Any] = {}

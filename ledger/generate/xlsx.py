@@ -27,6 +27,7 @@ from ledger.printing import row_height
 from ledger.registry.model import Registry, Task
 from ledger.reporting import reporting_for_unit
 from ledger.schedule import schedule_text
+from ledger.secret import key_id
 
 GENERATOR = f"ledger {__version__}"
 AUTHOR = "ledger"
@@ -83,23 +84,32 @@ class _Formats:
         return self._made[key]
 
 
-def build_workbook(
+def build_workbook(*args: Any, **kwargs: Any) -> bytes:
+    """The .xlsx bytes of a unit's 工作台账: :func:`build_with_digests` without the digests."""
+    return build_with_digests(*args, **kwargs)[0]
+
+
+def build_with_digests(
     registry: Registry,
     programme: Programme,
     period: Period,
     unit: str,
     previous: Mapping[str, PreviousReport] | None = None,
     *,
+    key: bytes,
     index: RegistryIndex | None = None,
     paper: str = "A4",
     entered: layout.Entered | None = None,
-) -> bytes:
-    """The .xlsx bytes of *unit*'s 工作台账 for *period*; the same inputs give the same bytes.
+) -> tuple[bytes, list[tuple[str, str]]]:
+    """The .xlsx bytes of *unit*'s 工作台账 for *period* (the same inputs give the same bytes), and
+    the (task id, row digest) of each task row in sheet order: what the office records as sent
+    (:class:`ledger.store.Manifest`).
 
-    *previous* maps task id → the unit's last accepted report (pre-fills 上期进展 and
-    the unit's last values). *index* (from :func:`index_registry`) saves re-hashing
-    the registry for every unit. *entered*: what the unit typed on the web page, written
-    into its cells as if typed in the workbook (the archived original of a web report).
+    *previous* maps task id → the unit's last accepted report (pre-fills 上期进展 and the unit's
+    last values). *key* is the workspace's secret (:func:`ledger.secret.workspace_key`): the
+    checksums in the hidden sheet are made with it. *index* (from :func:`index_registry`) saves
+    re-hashing the registry for every unit. *entered*: what the unit typed on the web page,
+    written into its cells as if typed in the workbook (the archived original of a web report).
     """
     index = index or index_registry(registry)
     tasks = index.tasks_by_unit.get(unit)
@@ -117,12 +127,15 @@ def build_workbook(
     sheet = wb.add_worksheet(layout.LEDGER_SHEET)
     guide = wb.add_worksheet(layout.GUIDE_SHEET)
     meta = wb.add_worksheet(layout.META_SHEET)
-    rows = _write_ledger(sheet, fmt, index.columns, programme, period, unit, tasks, previous or {}, paper,
+    rows = _write_ledger(sheet, fmt, index.columns, programme, period, unit, tasks, previous or {}, paper, key,
                          entered or layout.Entered({}))
     _write_guide(guide, fmt, guide_lines(programme, period, unit, reporting_for_unit(programme, tasks)))
+    digests = [(task_id, digest) for task_id, _row, digest in rows]
     values: dict[str, Any] = {
         "programme": programme.id, "period": period.key, "cycle": period.cycle, "unit": unit,
         "layout_version": layout.LAYOUT_VERSION, "registry_hash": index.registry_hash, "generator": GENERATOR,
+        "key_id": key_id(key),
+        "mac": layout.manifest_mac(key, programme.id, period.key, unit, layout.LAYOUT_VERSION, digests),
     }
     _write_meta(meta, values, rows)
     for key in layout.NAMED_KEYS:
@@ -130,7 +143,7 @@ def build_workbook(
         wb.define_name(layout.defined_name(key), f'="{text}"')
     sheet.activate()
     wb.close()
-    return buf.getvalue()
+    return buf.getvalue(), digests
 
 
 def unknown_unit(unit: str, known: Sequence[str]) -> InputError:
@@ -143,9 +156,9 @@ def unknown_unit(unit: str, known: Sequence[str]) -> InputError:
 def _write_ledger(
     sheet: Worksheet, fmt: _Formats, columns: Sequence[layout.Column], programme: Programme,
     period: Period, unit: str, tasks: Sequence[Task], previous: Mapping[str, PreviousReport], paper: str,
-    entered: layout.Entered,
+    key: bytes, entered: layout.Entered,
 ) -> list[tuple[str, int, str]]:
-    """Title, signature rows, headers and task rows; return (task id, Excel row, checksum) per task."""
+    """Title, signature rows, headers and task rows; return (task id, Excel row, keyed checksum) per task."""
     last_col = len(columns) - 1
     pos = {c.key: i for i, c in enumerate(columns)}
     for i, col in enumerate(columns):
@@ -187,7 +200,7 @@ def _write_ledger(
         _write_milestones(sheet, fmt, r, pos["milestones"], task, ref_year, period)
         if len(dict.fromkeys(task.lead_units)) > 1:
             sheet.write_comment(r, pos["lead"], co_lead_note(task, unit), {"author": AUTHOR, "x_scale": 1.6})
-        rows.append((task.id, r + 1, layout.row_checksum([cells[k] for k in layout.CHECKSUM_KEYS])))
+        rows.append((task.id, r + 1, layout.row_digest([cells[k] for k in layout.CHECKSUM_KEYS], key)))
     _validate(sheet, pos, layout.FIRST_TASK_ROW, tasks, unit)
     sheet.freeze_panes(layout.FIRST_TASK_ROW, 0)
     # On paper the title heads every page (the page header) and the column headers repeat.

@@ -134,10 +134,6 @@ def _addresses(ctx: _Context, directory: UnitDirectory, name: str) -> tuple[tupl
     return tuple(usable), problems
 
 
-def _safe_filename(text: str) -> str:
-    return safe_filename(text).strip(" .") or "_"
-
-
 def _already_sent(outbox: Path, name: str, data: bytes) -> Path | None:
     """The same message (see :func:`~ledger.mail.message.fingerprint`) already in ``sent/``
     (also under a de-duplicated name)."""
@@ -200,7 +196,7 @@ def _draft(
         message_id=make_message_id(ctx.programme_id, ctx.period.key, unit, suffix, *context.values(), domain=domain),
         headers=headers,
     )
-    name = f"{ctx.period.key}_{_safe_filename(unit)}{suffix}.eml"
+    name = f"{ctx.period.key}_{safe_filename(unit)}{suffix}.eml"
     data = msg.as_bytes()
     sent = _already_sent(ctx.outbox, name, data)
     if sent is not None:

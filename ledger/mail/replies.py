@@ -12,11 +12,15 @@ from email.utils import getaddresses
 from pathlib import Path
 
 from ledger.collect.receipts import Receipt
+from ledger.errors import WorkspaceError
 from ledger.fsutil import write_bytes_atomic
 from ledger.mail.message import build_message, make_message_id
+from ledger.problems import Problem, ProblemType
 from ledger.run import SENT, Run
 
 REPLY_SUFFIX = "_回执.eml"
+REPLY_NOT_WRITTEN = ProblemType(
+    "reply-not-written", "error", "回执邮件草稿未能写出：{value} 回执本身已写出；排除原因后重新收集同一批文件即可补写")
 
 
 def recipients(run: Run, receipt: Receipt) -> list[str]:
@@ -38,12 +42,13 @@ def reply_subject(run: Run, receipt: Receipt) -> str:
     return f"【回执·{verdict}】{run.programme.title}{run.period.label()}工作台账（{receipt.unit or '报送单位'}）"
 
 
-def write_replies(run: Run, receipts: Sequence[Receipt]) -> dict[str, Path]:
+def write_replies(run: Run, receipts: Sequence[Receipt], problems: list[Problem] | None = None) -> dict[str, Path]:
     """A reply draft per receipt written in this run that has someone to go to; receipt file → draft.
 
     Like its receipt, a reply is written once: a receipt left as it was (a repeat of the same
     bytes) gets no new reply, unless its reply was never written (a run stopped in between).
-    A reply already sent (``receipts/sent/``) is never written again.
+    A reply already sent (``receipts/sent/``) is never written again. A reply that cannot be
+    written is appended to *problems* (``reply-not-written``); the others are written all the same.
     """
     written: dict[str, Path] = {}
     programme = run.programme
@@ -63,5 +68,9 @@ def write_replies(run: Run, receipts: Sequence[Receipt]) -> dict[str, Path]:
             date=run.now,
             message_id=make_message_id("receipt", receipt.key, domain="ledger.invalid"),
         )
-        written[receipt.file] = write_bytes_atomic(target, bytes(msg))
+        try:
+            written[receipt.file] = write_bytes_atomic(target, bytes(msg))
+        except WorkspaceError as exc:
+            if problems is not None:
+                problems.append(REPLY_NOT_WRITTEN(file=receipt.file, value=str(exc)))
     return written

@@ -13,6 +13,7 @@ from ledger.store.model import (
     ROLES,
     Entry,
     Link,
+    Manifest,
     OfficeUser,
     Outcome,
     Received,
@@ -29,9 +30,9 @@ from ledger.store.model import (
 )
 from ledger.store.sqlite import SQLiteStore
 
-__all__ = ["ROLES", "Entry", "Link", "OfficeUser", "Outcome", "Received", "Role", "SQLiteStore", "Store", "StoreBusy",
-           "StoreDamaged", "StoreError", "StoreFull", "StoreMissing", "StoreReadOnly", "Submission", "WebEvent",
-           "open_store", "sqlite_path"]
+__all__ = ["ROLES", "Entry", "Link", "Manifest", "OfficeUser", "Outcome", "Received", "Role", "SQLiteStore", "Store",
+           "StoreBusy", "StoreDamaged", "StoreError", "StoreFull", "StoreMissing", "StoreReadOnly", "Submission",
+           "WebEvent", "open_store", "sqlite_path"]
 
 
 def open_store(target: str | Path, *, archive_dir: Path | None = None, rebuilding: bool = False) -> Store:

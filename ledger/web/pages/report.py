@@ -27,6 +27,7 @@ from starlette.responses import Response
 from ledger import layout
 from ledger.periods import Period, parse_period, period_containing
 from ledger.problems import Problem
+from ledger.run import Run
 from ledger.store import Link, WebEvent
 from ledger.web import fill
 from ledger.web.auth import address, unit
@@ -136,22 +137,42 @@ async def period_page(request: Request) -> Response:
 
 def _workbook(site: Site, link: Link, key: str) -> tuple[bytes, str]:
     """The unit's 工作台账 of the period: the one the office generated (and mailed), else made now
-    as ``ledger generate`` would make it."""
-    from ledger.generate import build_workbook, generated_workbooks, index_registry
-    from ledger.generate.prefill import previous_from_store
+    as ``ledger generate`` makes it (see :func:`_on_record`)."""
+    from ledger.generate import generated_workbooks
 
     period = chosen_period(site, link, key)
     with site.run(link.programme, period) as run:
         name = layout.workbook_name(period.key, link.unit)
+        if not run.registry.tasks_led_by(link.unit):
+            raise Refused(404, "本期没有需要你单位报送的任务。")
+        _on_record(run, link.unit)
         made = generated_workbooks(run).get(link.unit)
         if made is not None:
             return made.read_bytes(), name
-        if not run.registry.tasks_led_by(link.unit):
-            raise Refused(404, "本期没有需要你单位报送的任务。")
-        previous = previous_from_store(run)(link.unit) if run.has_history else None
-        data = build_workbook(run.registry, run.programme, period, link.unit, previous,
-                              index=index_registry(run.registry), paper=run.ws.printing.ledger)
-    return data, name
+        return _build(run, link.unit), name
+
+
+def _on_record(run: Run, unit: str) -> None:
+    """When the office's record of what it sent (generate's manifests, docs/reliability.md) covers
+    the period but not *unit*, generate the unit's workbook as ``ledger generate --unit`` does, so
+    that what the unit returns can be checked against a record; a period without any record is
+    left so (its workbooks are checked by their seal)."""
+    from ledger.generate import generate
+    from ledger.generate.prefill import previous_from_store
+
+    recorded = run.store.manifests(run.programme.id, run.period.key)
+    if recorded and unit not in recorded:
+        generate(run, units=[unit], previous_for=previous_from_store(run) if run.has_history else None)
+
+
+def _build(run: Run, unit: str, entered: layout.Entered | None = None) -> bytes:
+    """The unit's workbook as ``ledger generate`` makes it (pre-filled from the store), with *entered*."""
+    from ledger.generate import build_workbook, index_registry
+    from ledger.generate.prefill import previous_from_store
+
+    previous = previous_from_store(run)(unit) if run.has_history else None
+    return build_workbook(run.registry, run.programme, run.period, unit, previous, key=run.key,
+                          index=index_registry(run.registry), paper=run.ws.printing.ledger, entered=entered)
 
 
 @unit
@@ -281,14 +302,10 @@ def _save(site: Site, link: Link, period: Period, rows: dict[str, dict[str, str]
     """The unit's workbook with what it typed, checked as collect checks it; stored (as the
     unit's own, through the same collect) only when it would be accepted."""
     from ledger.collect.api import check_file
-    from ledger.generate import build_workbook, index_registry
-    from ledger.generate.prefill import previous_from_store
 
     with site.run(link.programme, period) as run:
-        previous = previous_from_store(run)(link.unit) if run.has_history else None
-        data = build_workbook(run.registry, run.programme, period, link.unit, previous,
-                              index=index_registry(run.registry), paper=run.ws.printing.ledger,
-                              entered=fill.entered(rows, info, run.now))
+        _on_record(run, link.unit)
+        data = _build(run, link.unit, fill.entered(rows, info, run.now))
         name = layout.workbook_name(period.key, link.unit).replace(".xlsx", f"{fill.WEB_SUFFIX}.xlsx")
         with tempfile.TemporaryDirectory(prefix="ledger-fill-") as tmp:
             path = Path(tmp) / name

@@ -75,8 +75,7 @@ def clean_name(raw: str | None, index: int) -> str:
     """The uploaded file's own name, without any folder the browser sent, safe on disk."""
     name = (raw or "").replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if ch.isprintable()).strip().lstrip(".")
-    name = safe_filename(name)[-MAX_NAME:]
-    return name or f"上传文件{index + 1}"
+    return safe_filename(name)[-MAX_NAME:] if name else f"上传文件{index + 1}"
 
 
 def received_given(text: str | None) -> datetime | None:
