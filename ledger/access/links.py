@@ -1,73 +1,40 @@
 """Units' links: one secret address per lead unit and programme, revocable, optionally expiring.
 
-A link's secret (the token in ``/u/<token>``) is an HMAC, under the workspace's link key, of
-the programme, the unit and a random nonce; the store keeps the nonce and the SHA-256 of the
-token, never the token. So a copy of the database (``ledger store backup``) opens nothing,
-while the office's own commands can write a unit's link into each period's mail again. The
-key is a file of its own next to the database (``links.key``, readable by its owner only);
-without it no link can be written into mail, and making a new link makes a new key.
+A link's secret (the token in ``/u/<token>``) is an HMAC, under the workspace's secret
+(:mod:`ledger.secret`, ``.ledger-secret`` at the workspace's root), of the programme, the unit
+and a random nonce; the store keeps the nonce and the SHA-256 of the token, never the token. So
+a copy of the database (``ledger store backup``, everything under ``out/``) opens nothing, while
+the office's own commands can write a unit's link into each period's mail again. Without the
+secret it was made with, a link still opens its page but cannot be written into mail.
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import hmac
-import os
 import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
 
 from ledger.config import Workspace
-from ledger.errors import InputError, WorkspaceError
+from ledger.errors import InputError
 from ledger.periods import CHINA
+from ledger.secret import workspace_key
 from ledger.store import Link, Store
 
-KEY_NAME = "links.key"
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
 UNIT_PATH = "/u/"
 
 
 @dataclass(frozen=True)
 class Issued:
-    """A link as the office hands it out: the stored row and its address (None without the key)."""
+    """A link as the office hands it out: the stored row and its address."""
 
     link: Link
-    url: str | None
-
-
-def key_path(ws: Workspace) -> Path:
-    return ws.paths.store.parent / KEY_NAME
-
-
-def _key(ws: Workspace, *, create: bool) -> bytes | None:
-    """The workspace's link key; made (readable by its owner only) when *create* and missing."""
-    path = key_path(ws)
-    try:
-        return bytes.fromhex(path.read_text(encoding="ascii").strip())
-    except FileNotFoundError:
-        if not create:
-            return None
-    except (OSError, ValueError) as exc:
-        raise WorkspaceError(f"无法读取链接密钥 {path}（{exc}）。删除该文件后重新生成各单位的链接即可。") from exc
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{KEY_NAME}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, secrets.token_hex(32).encode("ascii"))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    try:
-        with contextlib.suppress(FileExistsError):  # another process made it first: theirs counts
-            os.link(tmp, path)
-    finally:
-        tmp.unlink()
-    return _key(ws, create=False)
+    url: str
 
 
 def token_hash(token: str) -> str:
@@ -75,7 +42,7 @@ def token_hash(token: str) -> str:
 
 
 def _token(key: bytes, programme: str, unit: str, nonce: str) -> str:
-    digest = hmac.new(key, f"{programme}\n{unit}\n{nonce}".encode(), hashlib.sha256).digest()
+    digest = hmac.new(key, f"ledger link\n{programme}\n{unit}\n{nonce}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode("ascii")[:32]
 
 
@@ -85,11 +52,8 @@ def url_of(ws: Workspace, token: str) -> str:
 
 
 def token_of(ws: Workspace, link: Link) -> str | None:
-    """The secret of *link*, derived again; None without the key it was made with."""
-    key = _key(ws, create=False)
-    if key is None:
-        return None
-    token = _token(key, link.programme, link.unit, link.nonce)
+    """The secret of *link*, derived again; None without the workspace secret it was made with."""
+    token = _token(workspace_key(ws.root), link.programme, link.unit, link.nonce)
     return token if hmac.compare_digest(token_hash(token), link.token_hash) else None
 
 
@@ -102,10 +66,8 @@ def create(ws: Workspace, store: Store, programme: str, unit: str, *, now: datet
         expires_at = datetime.combine(expires + timedelta(days=1), time(0), tzinfo=CHINA)
         if expires_at <= now:
             raise InputError(f"有效期“{expires:%Y-%m-%d}”已过，请写今天或以后的日期。")
-    key = _key(ws, create=True)
-    assert key is not None
     nonce = secrets.token_hex(16)
-    token = _token(key, programme, unit, nonce)
+    token = _token(workspace_key(ws.root), programme, unit, nonce)
     link = store.add_link(programme, unit, nonce, token_hash(token), now, by, expires_at)
     return Issued(link, url_of(ws, token))
 

@@ -98,7 +98,7 @@ def links_list(programme: str, show_all: bool, as_json: bool) -> None:
         return
     _warn_without_base_url(ws)
     for row in out:
-        url = row["url"] or ("（链接密钥已丢失，无法显示地址：请用 --renew 换新链接）" if row["state"].startswith("有效") else "")
+        url = row["url"] or ("（生成链接时的工作区密钥 .ledger-secret 已不在，无法显示地址：请用 --renew 换新链接）" if row["state"].startswith("有效") else "")
         click.echo(f"  [{row['id']}] {row['unit']}  {row['state']}  {row['created_at']} {row['created_by']}  {url}")
 
 
