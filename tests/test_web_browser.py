@@ -85,15 +85,7 @@ def test_a_clerk_takes_in_three_files_consolidates_and_reads_the_bulletin(server
             page.screenshot(path=str(server.shots / "3-上传结果.png"))
 
             page.reload()
-            page.get_by_role("button", name="重新汇总").click()
-            page.get_by_text("已汇总。").wait_for()
-            with page.expect_download() as download:
-                page.get_by_role("link", name="下载汇总表（汇总表.xlsx）").click()
-            saved = tmp_path / "汇总表.xlsx"
-            download.value.save_as(saved)
-            book = load_workbook(saved, read_only=True)
-            assert "总表" in book.sheetnames
-            cells = {str(v) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for v in row if v}
+            cells = consolidated(page, "重新汇总", tmp_path)
             assert set(o.units[:5]) <= cells  # the units that reported, the two uploaded ones included
             page.locator("#consolidate").scroll_into_view_if_needed()
             page.screenshot(path=str(server.shots / "4-汇总.png"))
@@ -180,6 +172,8 @@ def test_a_unit_reports_on_its_phone_and_the_office_sees_it(tmp_path: Path) -> N
             page.get_by_role("link", name="在线填报").click()
             page.wait_for_url(f"**/u/{token}/{PERIOD}/fill")
             assert page.locator("fieldset.task-card").count() == 3  # two tasks and the signature
+            assert _fits(page)
+            page.screenshot(path=str(shots / "8-单位-在线填报.png"))
             page.fill("#t0-progress", "优化公交线路2条，新增站点5个")
             page.select_option("#t0-status", "常态化推进")
             page.fill("#t1-progress", "")  # the second task left without 本期进展: collect says what is missing
@@ -190,7 +184,7 @@ def test_a_unit_reports_on_its_phone_and_the_office_sees_it(tmp_path: Path) -> N
             assert page.locator("#task-1 .field-problem.error").first.inner_text().startswith("本期进展情况未填写")
             assert _fits(page)
             page.locator("#task-1").scroll_into_view_if_needed()
-            page.screenshot(path=str(shots / "8-单位-填报提示.png"))
+            page.screenshot(path=str(shots / "9-单位-填报提示.png"))
 
             page.fill("#t1-progress", "清理占道经营点位12处")
             page.fill("#t1-percent", "40")
@@ -200,7 +194,7 @@ def test_a_unit_reports_on_its_phone_and_the_office_sees_it(tmp_path: Path) -> N
             assert page.locator(".receipt-text").first.inner_text().count("已登记（通过）") == 1
             assert page.get_by_text("按时报送").first.is_visible()
             assert _fits(page)
-            page.screenshot(path=str(shots / "9-单位-回执.png"), full_page=True)
+            page.screenshot(path=str(shots / "10-单位-回执.png"), full_page=True)
 
             office_page = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN",
                                               accept_downloads=True).new_page()
@@ -208,16 +202,9 @@ def test_a_unit_reports_on_its_phone_and_the_office_sees_it(tmp_path: Path) -> N
             office_page.goto(f"{url}/p/351/period/{PERIOD}")
             row = office_page.locator("#board tbody tr", has_text=CG)
             assert "按时报送" in row.inner_text() and "（在线填报）" in row.inner_text()
-            office_page.get_by_role("button", name="汇总").click()
-            office_page.get_by_text("已汇总。").wait_for()
-            with office_page.expect_download() as download:
-                office_page.get_by_role("link", name="下载汇总表（汇总表.xlsx）").click()
-            saved = tmp_path / "汇总表.xlsx"
-            download.value.save_as(saved)
-            cells = {str(v) for sheet in load_workbook(saved, read_only=True).worksheets
-                     for r in sheet.iter_rows(values_only=True) for v in r if v is not None}
+            cells = consolidated(office_page, "汇总", tmp_path)
             assert {"优化公交线路2条，新增站点5个", "清理占道经营点位12处"} <= cells
-            office_page.locator("#board").screenshot(path=str(shots / "10-办公室-本期.png"))
+            office_page.locator("#board").screenshot(path=str(shots / "11-办公室-本期.png"))
 
             workbook = filled(ws, CG, tmp_path / "excel", progress="用Excel填写的进展")
             page.goto(f"{url}/u/{token}")
@@ -228,12 +215,25 @@ def test_a_unit_reports_on_its_phone_and_the_office_sees_it(tmp_path: Path) -> N
             assert history.count() == 2
             assert "通过" in history.nth(0).inner_text() and workbook.name in history.nth(0).inner_text()
             assert "已被替代" in history.nth(1).inner_text() and "（在线填报）" in history.nth(1).inner_text()
-            page.screenshot(path=str(shots / "11-单位-改为上传.png"), full_page=True)
+            page.screenshot(path=str(shots / "12-单位-改为上传.png"), full_page=True)
             office_page.reload()
             assert workbook.name in office_page.locator("#board tbody tr", has_text=CG).inner_text()
             assert errors == []
         finally:
             browser.close()
+
+
+def consolidated(page: object, button: str, folder: Path) -> set[str]:
+    """Press 汇总 on the period's page, download 汇总表.xlsx and read every cell of it (its 总表 there)."""
+    page.get_by_role("button", name=button).click()  # type: ignore[attr-defined]
+    page.get_by_text("已汇总。").wait_for()  # type: ignore[attr-defined]
+    with page.expect_download() as download:  # type: ignore[attr-defined]
+        page.get_by_role("link", name="下载汇总表（汇总表.xlsx）").click()  # type: ignore[attr-defined]
+    saved = folder / "汇总表.xlsx"
+    download.value.save_as(saved)
+    book = load_workbook(saved, read_only=True)
+    assert "总表" in book.sheetnames
+    return {str(v) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for v in row if v}
 
 
 def _fits(page: object) -> bool:

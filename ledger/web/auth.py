@@ -87,9 +87,14 @@ class Throttle:
             self._failures.setdefault(address, deque(maxlen=self.limit)).append(self.clock())
 
 
-def too_many(wait_s: float) -> Refused:
-    minutes = max(1, int(wait_s + 59) // 60)
-    return Refused(429, f"尝试失败的次数过多，请 {minutes} 分钟后再试。")
+def not_slowed(throttle: Throttle, request: Request) -> str:
+    """The client's address, unless it has failed too often lately (then a 429 saying how long to wait)."""
+    where = address(request)
+    wait = throttle.wait(where)
+    if wait:
+        minutes = max(1, int(wait + 59) // 60)
+        raise Refused(429, f"尝试失败的次数过多，请 {minutes} 分钟后再试。")
+    return where
 
 
 @dataclass
@@ -182,10 +187,7 @@ def unit(handler: Handler) -> Handler:
         from ledger.web.site import site_of
 
         site = site_of(request)
-        where = address(request)
-        wait = site.link_throttle.wait(where)
-        if wait:
-            raise too_many(wait)
+        where = not_slowed(site.link_throttle, request)
         token = request.path_params["token"]
         link = await run_in_threadpool(_link, site, token)
         now = site.clock()

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ledger.periods import CHINA
+from ledger.run import Run
 from ledger.store import Link, WebEvent
 from ledger.web.site import Message, Site, action, done, page, site_of
 
@@ -26,14 +27,20 @@ class LinkRow:
     url: str
 
 
-def links_view(site: Site, programme_id: str) -> dict[str, Any]:
-    from ledger.access import links as access
+def _today(site: Site, programme_id: str) -> Run:
+    """A run of the programme's period that contains today (its registry and store)."""
     from ledger.web import known
 
     ws = site.workspace()
     programme = ws.programme(programme_id)
-    now = site.clock()
-    with site.run(programme.id, known.current_period(programme, now.date()), ws) as run:
+    return site.run(programme.id, known.current_period(programme, site.clock().date()), ws)
+
+
+def links_view(site: Site, programme_id: str) -> dict[str, Any]:
+    from ledger.access import links as access
+
+    with _today(site, programme_id) as run:
+        ws, programme, now = run.ws, run.programme, run.now
         units = run.registry.lead_units()
         held = access.in_use(run.store, programme.id, now)
         ids = {link.id for link in run.store.links(programme.id)}
@@ -55,12 +62,9 @@ async def show(request: Request) -> Response:
 
 def _create(site: Site, programme_id: str, unit: str, by: str) -> Message:
     from ledger.access import links as access
-    from ledger.web import known
 
-    ws = site.workspace()
-    programme = ws.programme(programme_id)
-    now = site.clock()
-    with site.run(programme.id, known.current_period(programme, now.date()), ws) as run:
+    with _today(site, programme_id) as run:
+        ws, programme, now = run.ws, run.programme, run.now
         lead = run.registry.lead_units()
         held = access.in_use(run.store, programme.id, now)
         chosen = [unit] if unit else [u for u in lead if u not in held]

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from ledger.store import OfficeUser, WebEvent
-from ledger.web.auth import address, public, too_many
+from ledger.web.auth import address, not_slowed, public
 from ledger.web.security import new_session_id
 from ledger.web.site import Site, read_form, render, site_of, url
 
@@ -41,10 +41,7 @@ def _verify(site: Site, name: str, password: str) -> OfficeUser | None:
 async def sign_in(request: Request) -> Response:
     """Check the name and password (counted per address); a new session when they are right."""
     site = site_of(request)
-    where = address(request)
-    wait = site.sign_in_throttle.wait(where)
-    if wait:
-        raise too_many(wait)
+    where = not_slowed(site.sign_in_throttle, request)
     form = await read_form(request)
     name = form.get("name")
     password = form.get("password")
