@@ -115,6 +115,19 @@ def test_workspace_template_overrides_default(tmp_path):
         write_drafts(Run.open(ws, "351", PERIOD, directory=directory()), workbooks(tmp_path, JTJ))
 
 
+def test_a_workspace_template_added_later_wins_in_the_same_process(tmp_path):
+    """Templates are compiled once per process, yet a workspace template the office adds (or
+    edits) after a default was used is the one used next."""
+    ws = make_ws(tmp_path)
+    context = {"unit": JTJ, "programme_title": "城市提质", "period_label": "第23周", "period_key": PERIOD,
+               "due_text": "6月10日16时", "office": "办公室", "contact": "张三", "phone": "1", "email": "a@b.c",
+               "sign_date": "2022年6月6日", "attachment_name": "台账.xlsx"}
+    assert "自定义" not in render(ws, "mail_ledger.txt.j2", **context)
+    (ws.root / "templates").mkdir()
+    (ws.root / "templates" / "mail_ledger.txt.j2").write_text("自定义：{{ unit }}\n", encoding="utf-8")
+    assert render(ws, "mail_ledger.txt.j2", **context) == f"自定义：{JTJ}\n"
+
+
 # ---- drafts --------------------------------------------------------------------------
 
 MONDAY_9 = datetime(2022, 6, 6, 9, 0, tzinfo=CHINA)

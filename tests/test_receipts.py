@@ -120,3 +120,31 @@ def test_an_on_time_receipt_says_nothing_of_lateness(ws: Workspace, tmp_path: Pa
     assert "逾期" not in texts[JT]
     # sent back after the due time: resending is late, and the receipt says so
     assert "尽快重新报送（截止时间已过，重新报送的按逾期报送计）" in texts[CG]
+
+
+def test_receipts_of_a_run_compile_their_template_once(ws: Workspace, tmp_path: Path, open_run,
+                                                        monkeypatch) -> None:
+    """One jinja2 environment per process: the receipt template is compiled for the first
+    receipt and reused for the others (and for a second run), not compiled per file."""
+    import jinja2
+
+    from ledger import templating
+
+    compiled: list[str | None] = []
+    compile_ = jinja2.Environment.compile
+
+    def counting(self, source, name=None, filename=None, *args, **kwargs):
+        compiled.append(name)
+        return compile_(self, source, name, filename, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    templating._environment.cache_clear()
+    for n in range(4):  # four different returns from each unit
+        for unit in (JT, CG):
+            filled(ws, unit, tmp_path / ("first" if n < 3 else "later") / str(n), progress=f"第{n}次报送")
+    _, receipts, _ = receipts_run(open_run(now=FRIDAY), tmp_path / "first")
+    assert sum(r.written for r in receipts) == 6
+    assert compiled.count("receipt.txt.j2") == 1
+    _, receipts, _ = receipts_run(open_run(now=FRIDAY), tmp_path / "later")  # a second run, same process
+    assert sum(r.written for r in receipts) == 2
+    assert compiled.count("receipt.txt.j2") == 1
