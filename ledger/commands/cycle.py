@@ -17,7 +17,6 @@ from ledger.commands.common import (
     programme_period,
 )
 from ledger.errors import LedgerError
-from ledger.periods import CHINA
 
 if TYPE_CHECKING:
     from ledger.collect.api import CollectResult
@@ -71,6 +70,7 @@ def collect_cmd(paths: tuple[Path, ...], programme: str, period: str, received_a
     from ledger.collect.api import collect
     from ledger.collect.receipts import write_receipts
     from ledger.mail.replies import write_replies
+    from ledger.periods import CHINA
     from ledger.reporting import OUTCOME_NAMES
 
     with open_run(programme, period) as run:
