@@ -75,13 +75,13 @@ class _FirstFound(jinja2.BaseLoader):
                 source, filename, uptodate = loader.get_source(environment, template)
             except jinja2.TemplateNotFound:
                 continue
-            earlier = [Path(folder) / template for folder in self.folders[:i]]
-
-            def fresh() -> bool:
-                return bool(uptodate()) and not any(path.is_file() for path in earlier)
-
-            return source, filename, fresh
+            return source, filename, _fresh(uptodate, [Path(folder) / template for folder in self.folders[:i]])
         raise jinja2.TemplateNotFound(template)
+
+
+def _fresh(uptodate: Any, earlier: list[Path]) -> Any:
+    """Whether a loaded template is still the one to use: its file unchanged, none in front of it."""
+    return lambda: bool(uptodate()) and not any(path.is_file() for path in earlier)
 
 
 def render(ws: Workspace | None, name: str, **context: Any) -> str:
