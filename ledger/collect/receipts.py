@@ -17,7 +17,7 @@ from pathlib import Path
 from ledger import templating
 from ledger.collect.api import CollectedFile, CollectResult
 from ledger.due import day_and_time, lateness_text, moment_text
-from ledger.fsutil import safe_filename, write_text_atomic
+from ledger.fsutil import AtomicBatch, safe_filename
 from ledger.periods import cn_date, to_china_time
 from ledger.problems import Problem
 from ledger.registry.model import Registry
@@ -145,9 +145,14 @@ def _render(run: Run, result: CollectResult, item: CollectedFile, first: _Verdic
     )
 
 
-def existing_receipt(folder: Path, key: str) -> Path | None:
-    """The receipt already written for the bytes with hash *key*, if any."""
-    return next(iter(sorted(folder.glob(f"*_{key[:8]}{RECEIPT_SUFFIX}"))), None) if folder.is_dir() else None
+def existing_receipts(folder: Path) -> dict[str, Path]:
+    """The receipts already written in *folder*, by the first eight hex digits of the hash of
+    the bytes they answer (the first by name where two share them)."""
+    found: dict[str, Path] = {}
+    if folder.is_dir():
+        for path in sorted(folder.glob(f"*_????????{RECEIPT_SUFFIX}")):
+            found.setdefault(path.name.removesuffix(RECEIPT_SUFFIX)[-8:], path)
+    return found
 
 
 def write_receipts(run: Run, result: CollectResult, out_dir: Path | None = None) -> list[Receipt]:
@@ -156,27 +161,30 @@ def write_receipts(run: Run, result: CollectResult, out_dir: Path | None = None)
     A receipt belongs to the bytes it answers (their hash): bytes whose receipt is on disk
     already (a repeat, in this run or an earlier one, or after a run that was stopped) keep it
     as it was (``written`` False). Files of another period get none: they were not collected.
+    The new receipts are written atomically and reach the disk together (one flush, not one each).
     """
     folder = out_dir or run.out_dir() / RECEIPTS_DIR
+    on_disk = existing_receipts(folder)
     written: list[Receipt] = []
     done: set[str] = set()
-    for item in result.files:
-        if item.outcome not in RECEIPT_OUTCOMES:
-            continue
-        key = _key(item)
-        if key in done:
-            continue
-        done.add(key)
-        first = _first_verdict(run, item)
-        due = _due(run, result, item)
-        late = due is not None and first.outcome != "rejected" and first.received_at > due
-        found = existing_receipt(folder, key)
-        if found is not None:
+    with AtomicBatch() as batch:
+        for item in result.files:
+            if item.outcome not in RECEIPT_OUTCOMES:
+                continue
+            key = _key(item)
+            if key in done:
+                continue
+            done.add(key)
+            first = _first_verdict(run, item)
+            due = _due(run, result, item)
+            late = due is not None and first.outcome != "rejected" and first.received_at > due
+            found = on_disk.get(key[:8])
+            if found is not None:
+                written.append(Receipt(item.file, item.unit, first.outcome, key, item.sender, first.received_at,
+                                       found.read_text(encoding="utf-8"), found, late, written=False))
+                continue
+            text = _render(run, result, item, first)
+            path = batch.write_text(folder / f"{_stem(item)}{RECEIPT_SUFFIX}", text)
             written.append(Receipt(item.file, item.unit, first.outcome, key, item.sender, first.received_at,
-                                   found.read_text(encoding="utf-8"), found, late, written=False))
-            continue
-        text = _render(run, result, item, first)
-        path = write_text_atomic(folder / f"{_stem(item)}{RECEIPT_SUFFIX}", text)
-        written.append(Receipt(item.file, item.unit, first.outcome, key, item.sender, first.received_at,
-                               text, path, late))
+                                   text, path, late))
     return written

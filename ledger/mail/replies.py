@@ -12,7 +12,7 @@ from email.utils import getaddresses
 from pathlib import Path
 
 from ledger.collect.receipts import Receipt
-from ledger.fsutil import write_bytes_atomic
+from ledger.fsutil import AtomicBatch
 from ledger.mail.message import build_message, make_message_id
 from ledger.run import SENT, Run
 
@@ -43,25 +43,34 @@ def write_replies(run: Run, receipts: Sequence[Receipt]) -> dict[str, Path]:
 
     Like its receipt, a reply is written once: a receipt left as it was (a repeat of the same
     bytes) gets no new reply, unless its reply was never written (a run stopped in between).
-    A reply already sent (``receipts/sent/``) is never written again.
+    A reply already sent (``receipts/sent/``) is never written again. The drafts reach the disk
+    together (one flush, not one each).
     """
     written: dict[str, Path] = {}
-    programme = run.programme
-    for receipt in receipts:
-        target = receipt.text_path.with_name(f"{receipt.stem}{REPLY_SUFFIX}")
-        if (target.parent / SENT / target.name).exists() or (not receipt.written and target.exists()):
-            continue
-        to = recipients(run, receipt)
-        if not to:
-            continue
-        msg = build_message(
-            sender=programme.reporting.email or run.ws.smtp.sender,
-            to=to,
-            subject=reply_subject(run, receipt),
-            body=receipt.text,
-            attachment=None,
-            date=run.now,
-            message_id=make_message_id("receipt", receipt.key, domain="ledger.invalid"),
-        )
-        written[receipt.file] = write_bytes_atomic(target, bytes(msg))
+    with AtomicBatch() as batch:
+        for receipt in receipts:
+            msg = _reply(run, receipt)
+            if msg is not None:
+                written[receipt.file] = batch.write(msg[0], msg[1])
     return written
+
+
+def _reply(run: Run, receipt: Receipt) -> tuple[Path, bytes] | None:
+    """Where *receipt*'s reply goes and its bytes; None when none is to be written."""
+    programme = run.programme
+    target = receipt.text_path.with_name(f"{receipt.stem}{REPLY_SUFFIX}")
+    if (target.parent / SENT / target.name).exists() or (not receipt.written and target.exists()):
+        return None
+    to = recipients(run, receipt)
+    if not to:
+        return None
+    msg = build_message(
+        sender=programme.reporting.email or run.ws.smtp.sender,
+        to=to,
+        subject=reply_subject(run, receipt),
+        body=receipt.text,
+        attachment=None,
+        date=run.now,
+        message_id=make_message_id("receipt", receipt.key, domain="ledger.invalid"),
+    )
+    return target, bytes(msg)
