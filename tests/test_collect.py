@@ -369,3 +369,30 @@ def test_a_period_typo_stores_nothing_and_asks(ws: Workspace, tmp_path: Path) ->
     assert not (ws.out_dir("351", "2022-W24") / "receipts").exists()
     with open_workspace_store(ws) as store:
         assert store.history("351") == []
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_run_stores_its_files_in_batches(jobs: int, ws: Workspace, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files are stored BATCH_MAX at a time, each batch in one transaction with its originals
+    flushed to disk together (not a transaction and an fsync per file), in input order."""
+    from ledger.collect import api
+    from ledger.store import archive as archiving
+    from ledger.store.sqlite import SQLiteStore
+
+    monkeypatch.setattr(api, "BATCH_MAX", 3)
+    inbox = tmp_path / "inbox"
+    for n in range(4):
+        for unit in (JT, CG):
+            filled(ws, unit, inbox / str(n), progress=f"第{n}稿")
+    batches: list[int] = []
+    flushed: list[int] = []
+    real_ingest, real_flush = SQLiteStore.ingest_many, archiving.flush_to_disk
+    monkeypatch.setattr(SQLiteStore, "ingest_many", lambda self, batch: batches.append(len(batch)) or real_ingest(self, batch))
+    monkeypatch.setattr(archiving, "flush_to_disk", lambda files, **kw: flushed.append(len(list(files))) or real_flush(files, **kw))
+    with open_workspace_store(ws) as store:
+        result = collect(Run.open(ws, "351", "2022-W23", now=DUE_W23, store=store), [inbox], jobs=jobs)
+        recorded = sorted((s.id, s.outcome) for s in store.history("351"))
+    assert batches == [3, 3, 2] and flushed == [3, 3, 2]
+    assert [f.submission_id for f in result.files] == [n for n, _ in recorded] == list(range(1, 9))
+    assert [outcome for _, outcome in recorded].count("accepted") == 2  # the last of each unit; the rest superseded

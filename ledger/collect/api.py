@@ -123,10 +123,15 @@ def collect(run: Run, paths: Sequence[Path], *, jobs: int = 0, unit: str | None 
                  for item in stream(files, Path(tmp), clock=clock(run.now, received_at), problems=result.problems))
         judged = Judging(context, Path(tmp), jobs).judge(items, expected=len(files))
         check = _PeriodCheck(len(files), decided=other_periods)
+        ready: list[Judged] = []  # stored BATCH_MAX at a time: one flush and one transaction each
         with contextlib.closing(judged):
             for batch in judged:
                 stored_here.update(j.received.sha256 for j in batch)
-                _store(result, check.take(batch), context, run.period, store)
+                ready += check.take(batch)
+                while len(ready) >= BATCH_MAX:
+                    _store(result, ready[:BATCH_MAX], context, run.period, store)
+                    del ready[:BATCH_MAX]
+        _store(result, ready, context, run.period, store)
         result.wrong_period = check.wrong_period()
         if result.wrong_period is not None:
             result.held = len(check.held)
@@ -137,7 +142,8 @@ def collect(run: Run, paths: Sequence[Path], *, jobs: int = 0, unit: str | None 
 
 def _store(result: CollectResult, judged: Sequence[Judged], context: JudgeContext, period: Period,
            store: Store) -> None:
-    """Store *judged* in transactions of at most BATCH_MAX files (held verdicts come all at once)."""
+    """Store *judged* in transactions of at most BATCH_MAX files (held verdicts come all at once),
+    their archived originals flushed to disk together before each."""
     for start in range(0, len(judged), BATCH_MAX):
         chunk = judged[start:start + BATCH_MAX]
         result.files.extend(_record([with_data(j, context) for j in chunk], period, store))

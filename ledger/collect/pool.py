@@ -33,13 +33,14 @@ Item = Incoming | Judged
 #: workers started fresh (forkserver, spawn) cost about a second and pay from 200–400.
 AUTO_PARALLEL_FILES = 40
 AUTO_PARALLEL_FILES_FRESH = 200
-#: files handed out per worker before the oldest result is taken: enough that the workers do
-#: not wait while the parent stores, few enough that memory does not grow with the files.
-WINDOW_PER_WORKER = 8
-#: files judged ahead by the thread when judging in this process.
-WINDOW_IN_PROCESS = 8
-#: most files stored in one transaction: the results that are ready when the parent stores.
+#: files stored in one transaction (and flushed to disk with one flush): the parent takes
+#: verdicts until it has this many, or the last
 BATCH_MAX = 64
+#: files handed out per worker before the oldest result is taken: enough that the workers do
+#: not wait while the parent stores a batch, few enough that memory does not grow with the files.
+WINDOW_PER_WORKER = BATCH_MAX // 2
+#: files judged ahead by the thread when judging in this process: a batch.
+WINDOW_IN_PROCESS = BATCH_MAX
 #: fresh pools started after worker deaths before the rest is judged in this process.
 POOL_RESTARTS = 2
 #: workers yield the CPU to the parent, which stores every file and so sets the pace.
