@@ -154,22 +154,36 @@ class AtomicBatch:
 
 
 def stage(target: str | os.PathLike[str], data: bytes) -> Path:
-    """Write *data* to a new temporary file next to *target*, not yet flushed to disk; return
-    its path (for :meth:`AtomicBatch.add`). On failure nothing is left behind."""
+    """Write *data* to a new temporary file next to *target* (named as :func:`atomic_path` names
+    its own, with the permissions a new file gets), not yet flushed to disk; return its path
+    (for :meth:`AtomicBatch.add`). On failure nothing is left behind."""
     target = Path(target)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+    made_folder = False
+    while True:
+        tmp = target.with_name(f".{target.name}.{os.urandom(4).hex()}{TMP_SUFFIX}")
+        try:
+            fd = os.open(tmp, flags, 0o666)  # the umask applies, as to any new file
+            break
+        except FileExistsError:
+            continue
+        except FileNotFoundError as exc:
+            if made_folder:
+                raise write_error(target, exc) from exc
+        except OSError as exc:
+            raise write_error(target, exc) from exc
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise write_error(target, exc) from exc
+        made_folder = True
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TMP_SUFFIX, dir=target.parent)
-    except OSError as exc:
-        raise write_error(target, exc) from exc
-    try:
-        with os.fdopen(fd, "wb") as fh:
+        with open(fd, "wb", closefd=True) as fh:
             fh.write(data)
-        os.chmod(tmp_name, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file normal permissions
     except OSError as exc:
-        _remove([Path(tmp_name)])
+        _remove([tmp])
         raise write_error(target, exc) from exc
-    return Path(tmp_name)
+    return tmp
 
 
 def _remove(paths: Iterable[Path]) -> None:
