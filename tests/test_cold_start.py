@@ -56,3 +56,19 @@ def test_status_loads_no_heavy_library(tmp_path: Path) -> None:
         assert code == 0
         assert "sqlite3" in modules  # it did read the store
         assert not modules & set(HEAVY), sorted(modules & set(HEAVY))
+
+
+def test_collect_loads_no_data_frame_writer_or_word_library(tmp_path: Path) -> None:
+    """collect reads workbooks with python-calamine, mail with olefile, renders receipts with jinja2; pandas,
+    openpyxl (once the units directory's parsed copy exists), Word and charts stay unloaded."""
+    from conftest import JT, filled
+
+    ws = make_workspace(tmp_path / "ws", small_registry())
+    filled(ws, JT, tmp_path / "inbox")
+    args = ["-w", str(ws.root), "collect", str(tmp_path / "inbox"), "-p", "351", "--period", "2022-W23"]
+    code, _ = loaded(tmp_path, *args)  # parses the units directory into its copy
+    assert code == 0
+    code, modules = loaded(tmp_path, *args)  # the same file again: a duplicate with its receipt
+    assert code == 0
+    assert {"python_calamine", "jinja2", "sqlite3"} <= modules
+    assert not modules & (set(HEAVY) - {"jinja2", "olefile"}), sorted(modules & set(HEAVY))  # olefile: .msg mail

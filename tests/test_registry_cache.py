@@ -64,3 +64,20 @@ def test_a_copy_that_cannot_be_written_only_costs_the_copy(ws: Workspace, monkey
     monkeypatch.setattr(cache, "write_bytes_atomic", refuse)
     registry, _ = read_registry(ws, "351")
     assert len(registry.tasks) == 5 and not cache.cache_path(ws, "351").exists()
+
+
+def test_the_units_directory_has_a_copy_too(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The directory is parsed once (with openpyxl, which commands that only read it then never
+    load) and read from its copy while units.xlsx is unchanged; an edited directory is read again."""
+    from ledger.registry.units import Unit, UnitDirectory
+
+    first = cache.load_directory(ws)
+    parsed: list[Path] = []
+    real = UnitDirectory.load.__func__
+    monkeypatch.setattr(UnitDirectory, "load", classmethod(lambda cls, path: parsed.append(path) or real(cls, path)))
+    again = cache.load_directory(ws)
+    assert parsed == [] and [u.name for u in again.units()] == [u.name for u in first.units()]
+    assert again.get("市交通运输局") is not None
+    UnitDirectory([*first.units(), Unit("市测试新单位", "洛阳市")]).save(ws.paths.units)
+    edited = cache.load_directory(ws)
+    assert parsed == [ws.paths.units] and edited.get("市测试新单位", "洛阳市") is not None

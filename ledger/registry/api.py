@@ -33,9 +33,9 @@ class ImportOutcome:
 
 
 def load_directory(ws: Workspace) -> UnitDirectory:
-    if not ws.paths.units.is_file():
-        raise InputError(f"找不到单位名录 {ws.paths.units}。请先建立单位名录（source_data/units.xlsx）。")
-    return UnitDirectory.load(ws.paths.units)
+    from ledger.registry.cache import load_directory
+
+    return load_directory(ws)
 
 
 def import_registry(
