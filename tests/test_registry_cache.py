@@ -81,3 +81,25 @@ def test_the_units_directory_has_a_copy_too(ws: Workspace, monkeypatch: pytest.M
     UnitDirectory([*first.units(), Unit("市测试新单位", "洛阳市")]).save(ws.paths.units)
     edited = cache.load_directory(ws)
     assert parsed == [ws.paths.units] and edited.get("市测试新单位", "洛阳市") is not None
+
+
+def test_the_copy_brings_the_registry_hash_along(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """generate writes the registry's content hash into every workbook; read from its copy, a
+    registry does not encode its 50,000 tasks again for it. The hash is that of the JSON of
+    export_json, whether computed task by task or brought along."""
+    import hashlib
+    import json
+
+    from ledger.registry.model import export_json
+
+    expected = hashlib.sha256(json.dumps(export_json([small_registry()]), ensure_ascii=False,
+                                         sort_keys=True).encode("utf-8")).hexdigest()
+    assert small_registry().content_hash() == expected
+    read_registry(ws, "351")
+    encoded: list[int] = []
+    real = json.JSONEncoder.encode
+    monkeypatch.setattr(json.JSONEncoder, "encode", lambda self, o: encoded.append(1) or real(self, o))
+    registry, _ = read_registry(ws, "351")
+    assert registry.content_hash() == expected and encoded == []
+    registry.tasks = registry.tasks[:2]  # another task list: computed again
+    assert registry.content_hash() != expected and encoded

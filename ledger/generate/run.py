@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
@@ -16,7 +16,7 @@ from typing import Any
 from ledger import layout
 from ledger.config import Programme
 from ledger.errors import WorkspaceError
-from ledger.fsutil import write_bytes_atomic
+from ledger.fsutil import AtomicBatch, stage
 from ledger.generate.content import RegistryIndex, index_registry
 from ledger.generate.xlsx import build_workbook, unknown_unit
 from ledger.layout import PreviousReport
@@ -92,7 +92,9 @@ def generate(
     workspace) is given; results come back in unit order. *previous_for* gives a unit's
     last accepted report (see :func:`ledger.generate.prefill.previous_from_store`).
     ``jobs > 1`` spreads the units over that many processes (``0``: every core once there
-    are 100 units or more); the files are the same either way.
+    are 100 units or more); the files are the same either way. The files of a run replace
+    those of an earlier one together, flushed to disk at once (none is replaced when the run
+    fails on the way).
 
     A workbook that was mailed already (``outbox/sent/``) is not replaced by a different one
     without *force*: :class:`AlreadySent` names the units and what they received, and nothing
@@ -110,12 +112,29 @@ def generate(
     if jobs <= 0:  # auto: a process per core once there are enough units to pay for it
         jobs = (os.cpu_count() or 1) if len(work) >= AUTO_PARALLEL_UNITS else 1
     workers = min(jobs, len(work), os.cpu_count() or 1)
-    if workers <= 1:
-        return [job.write(u, prev) for u, prev in work]
-    chunk = max(1, len(work) // (workers * 4))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(), initializer=_init_worker,
-                             initargs=(job,)) as pool:
-        return list(pool.map(_write_in_worker, [u for u, _ in work], [p for _, p in work], chunksize=chunk))
+    # Every workbook is staged next to its file and they replace the files together, with one
+    # flush to disk: a run that fails or is stopped on the way replaces none of them.
+    made: list[GeneratedWorkbook] = []
+    with AtomicBatch() as batch:
+        if workers <= 1:
+            for unit, previous in work:
+                one, tmp = job.stage(unit, previous)
+                batch.add(tmp, one.path)  # in the batch at once: removed if a later one fails
+                made.append(one)
+            return made
+        size = max(1, len(work) // (workers * 4))
+        with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(), initializer=_init_worker,
+                                 initargs=(job,)) as pool:
+            chunks = [pool.submit(_stage_in_worker, work[i:i + size]) for i in range(0, len(work), size)]
+            wait(chunks)  # all of them, so that what the others staged is removed when one fails
+        failed = next((f.exception() for f in chunks if f.exception() is not None), None)
+        for chunk in chunks:
+            for one, tmp in ([] if chunk.exception() is not None else chunk.result()):
+                batch.add(tmp, one.path)
+                made.append(one)
+        if failed is not None:
+            raise failed
+    return made
 
 
 def lead_unit(run: Run, name: str, index: RegistryIndex) -> str:
@@ -178,10 +197,12 @@ class _Job:
         return build_workbook(self.registry, self.programme, self.period, unit, previous, index=self.index,
                               paper=self.paper)
 
-    def write(self, unit: str, previous: Mapping[str, PreviousReport] | None) -> GeneratedWorkbook:
+    def stage(self, unit: str, previous: Mapping[str, PreviousReport] | None) -> tuple[GeneratedWorkbook, Path]:
+        """The workbook of *unit*, staged next to its file (:func:`ledger.fsutil.stage`)."""
         data = self.build(unit, previous)
-        path = write_bytes_atomic(self.target / layout.workbook_name(self.period.key, unit), data)
-        return GeneratedWorkbook(unit, path, len(self.index.tasks_by_unit[unit]), hashlib.sha256(data).hexdigest())
+        path = self.target / layout.workbook_name(self.period.key, unit)
+        made = GeneratedWorkbook(unit, path, len(self.index.tasks_by_unit[unit]), hashlib.sha256(data).hexdigest())
+        return made, stage(path, data)
 
 
 _WORKER: dict[str, Any] = {}
@@ -191,5 +212,14 @@ def _init_worker(job: _Job) -> None:
     _WORKER["job"] = job
 
 
-def _write_in_worker(unit: str, previous: Mapping[str, PreviousReport] | None) -> GeneratedWorkbook:
-    return _WORKER["job"].write(unit, previous)
+def _stage_in_worker(work: Sequence[tuple[str, Mapping[str, PreviousReport] | None]]) -> list[tuple[GeneratedWorkbook, Path]]:
+    """The workbooks of *work*, staged; on a failure what was staged of them is removed first."""
+    staged: list[tuple[GeneratedWorkbook, Path]] = []
+    try:
+        for unit, previous in work:
+            staged.append(_WORKER["job"].stage(unit, previous))
+    except BaseException:
+        for _, tmp in staged:
+            tmp.unlink(missing_ok=True)
+        raise
+    return staged
