@@ -286,6 +286,21 @@ def test_send_plain_and_no_resend(tmp_path, smtp_server):
     assert len(handler.received) == 2
 
 
+def test_sending_tells_its_progress_message_by_message(tmp_path, smtp_server):
+    from test_progress import Recorder
+
+    port = smtp_server(Collector())
+    ws = make_ws(tmp_path, f'host = "127.0.0.1"\nport = {port}\nstarttls = false\n')
+    drafts, _ = write_drafts(Run.open(ws, "351", PERIOD, directory=directory(), now=MONDAY_9),
+                             workbooks(tmp_path, JTJ, ZJJ))
+    progress = Recorder()
+    sent, problems = send_drafts(ws, drafts[0].path.parent, progress=progress)
+    assert problems == [] and len(sent) == 2
+    names = sorted(d.path.name for d in drafts)
+    assert (progress.total, progress.what, progress.count) == (2, "封邮件", 2)
+    assert [name for name, n in progress.done if n] == names  # each told once it went out
+
+
 def test_one_refused_message_does_not_stop_the_rest(tmp_path, smtp_server):
     handler = Collector(refuse="jtj@example.org")
     port = smtp_server(handler)

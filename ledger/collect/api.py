@@ -25,6 +25,7 @@ from ledger.collect.verdict import JudgeContext, Judged, known, with_data
 from ledger.config import Programme
 from ledger.periods import Period, PeriodError, parse_period
 from ledger.problems import Problem
+from ledger.progress import QUIET, Progress
 from ledger.run import Run
 from ledger.store import Store, Submission
 
@@ -89,7 +90,8 @@ class CollectResult:
 
 
 def collect(run: Run, paths: Sequence[Path], *, jobs: int = 0, unit: str | None = None,
-            received_at: datetime | None = None, other_periods: bool = False) -> CollectResult:
+            received_at: datetime | None = None, other_periods: bool = False,
+            progress: Progress = QUIET) -> CollectResult:
     """Collect every workbook under *paths* for the run's programme and period into its store.
 
     With *unit*, every file must be that lead unit's ledger (another unit's is sent back):
@@ -104,7 +106,8 @@ def collect(run: Run, paths: Sequence[Path], *, jobs: int = 0, unit: str | None 
 
     Files are read and checked in *jobs* worker processes (``0``: :func:`~ledger.collect.pool.auto_workers`
     once there are enough files, else in this process; ``1``: in this process) and stored
-    by this process alone, in input order; the outcome is the same either way.
+    by this process alone, in input order; the outcome is the same either way. *progress* is
+    told of every file judged.
     """
     result = CollectResult(run.programme, run.period)
     store = run.store
@@ -112,6 +115,7 @@ def collect(run: Run, paths: Sequence[Path], *, jobs: int = 0, unit: str | None 
     # the pid tells a later command's clean-up whether this run is still going (fsutil.clean_leftovers)
     with tempfile.TemporaryDirectory(prefix=f"ledger-collect-{os.getpid()}-") as tmp:
         files = candidates(paths)
+        progress.start(len(files), "文件")
         # Only files stored by earlier runs take their stored verdict: whether a copy stored in
         # this run is found depends on how far the workers have got, and the verdict must not.
         stored_here: set[str] = set()
@@ -126,6 +130,7 @@ def collect(run: Run, paths: Sequence[Path], *, jobs: int = 0, unit: str | None 
         ready: list[Judged] = []  # stored BATCH_MAX at a time: one flush and one transaction each
         with contextlib.closing(judged):
             for batch in judged:
+                progress.advance(batch[-1].item.name, len(batch))
                 stored_here.update(j.received.sha256 for j in batch)
                 ready += check.take(batch)
                 while len(ready) >= BATCH_MAX:

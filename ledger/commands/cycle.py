@@ -17,6 +17,7 @@ from ledger.commands.common import (
     programme_period,
 )
 from ledger.errors import LedgerError
+from ledger.progress import on_terminal
 
 if TYPE_CHECKING:
     from ledger.collect.api import CollectResult
@@ -39,11 +40,11 @@ def generate_cmd(programme: str, period: str, units: tuple[str, ...], output: Pa
     from ledger.generate import generate
     from ledger.generate.prefill import previous_from_store
 
-    with open_run(programme, period) as run:
+    with open_run(programme, period) as run, on_terminal("生成台账", as_json=as_json) as progress:
         # no history yet: nothing to pre-fill (and no store is created for it)
         previous_for = previous_from_store(run) if not no_prefill and run.has_history else None
         made = generate(run, units=units or None, out_dir=output.resolve() if output else None, jobs=jobs,
-                        previous_for=previous_for, force=force)
+                        previous_for=previous_for, force=force, progress=progress)
     if as_json:
         echo_json({"workbooks": [{"unit": g.unit, "path": str(g.path), "tasks": g.tasks, "sha256": g.sha256}
                                   for g in made]})
@@ -75,7 +76,8 @@ def collect_cmd(paths: tuple[Path, ...], programme: str, period: str, received_a
 
     with open_run(programme, period) as run:
         given = received_at.replace(tzinfo=CHINA) if received_at else None
-        result = collect(run, list(paths), jobs=jobs, received_at=given, other_periods=yes)
+        with on_terminal("收取", as_json=as_json) as progress:
+            result = collect(run, list(paths), jobs=jobs, received_at=given, other_periods=yes, progress=progress)
         if result.wrong_period is not None:
             _refuse_wrong_period(result, programme, as_json)
         receipts = [] if no_receipts else write_receipts(run, result)
@@ -200,7 +202,8 @@ def mail_send(programme: str, period: str, receipts: bool, yes: bool) -> None:
         return
     if not yes:
         click.confirm(f"将通过 {ws.smtp.host}:{ws.smtp.port} 发送 {len(pending)} 封邮件，是否继续？", abort=True)
-    sent, problems = send_drafts(ws, outbox)
+    with on_terminal("发送邮件") as progress:
+        sent, problems = send_drafts(ws, outbox, progress=progress)
     click.echo(f"已发送 {len(sent)} 封，移入 {outbox / 'sent'}。")
     echo_problems(problems)
     sys.exit(1 if any(p.is_error for p in problems) else 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, wait
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
@@ -22,6 +22,7 @@ from ledger.generate.xlsx import build_workbook, unknown_unit
 from ledger.layout import PreviousReport
 from ledger.periods import CHINA, Period
 from ledger.processes import worker_context
+from ledger.progress import QUIET, Progress
 from ledger.registry.model import Registry
 from ledger.run import Run
 
@@ -83,6 +84,7 @@ def generate(
     previous_for: Callable[[str], Mapping[str, PreviousReport]] | None = None,
     jobs: int = 1,
     force: bool = False,
+    progress: Progress = QUIET,
 ) -> list[GeneratedWorkbook]:
     """Write the workbooks of *units* (default: every lead unit) for the run's period.
 
@@ -94,7 +96,7 @@ def generate(
     ``jobs > 1`` spreads the units over that many processes (``0``: every core once there
     are 100 units or more); the files are the same either way. The files of a run replace
     those of an earlier one together, flushed to disk at once (none is replaced when the run
-    fails on the way).
+    fails on the way). *progress* is told of every workbook made.
 
     A workbook that was mailed already (``outbox/sent/``) is not replaced by a different one
     without *force*: :class:`AlreadySent` names the units and what they received, and nothing
@@ -115,18 +117,22 @@ def generate(
     # Every workbook is staged next to its file and they replace the files together, with one
     # flush to disk: a run that fails or is stopped on the way replaces none of them.
     made: list[GeneratedWorkbook] = []
+    progress.start(len(work), "台账")
     with AtomicBatch() as batch:
         if workers <= 1:
             for unit, previous in work:
                 one, tmp = job.stage(unit, previous)
                 batch.add(tmp, one.path)  # in the batch at once: removed if a later one fails
                 made.append(one)
+                progress.advance(unit)
             return made
         size = max(1, len(work) // (workers * 4))
         with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(), initializer=_init_worker,
                                  initargs=(job,)) as pool:
             chunks = [pool.submit(_stage_in_worker, work[i:i + size]) for i in range(0, len(work), size)]
-            wait(chunks)  # all of them, so that what the others staged is removed when one fails
+            units = {chunk: work[i * size:(i + 1) * size] for i, chunk in enumerate(chunks)}
+            for done in as_completed(chunks):  # all of them, so that what the others staged is removed when one fails
+                progress.advance(units[done][-1][0], len(units[done]))
         failed = next((f.exception() for f in chunks if f.exception() is not None), None)
         for chunk in chunks:
             for one, tmp in ([] if chunk.exception() is not None else chunk.result()):
