@@ -241,6 +241,18 @@ def test_build_message_without_attachment_is_single_part(tmp_path):
     assert body_text(parse(msg.as_bytes())) == "正文\n"
 
 
+def test_a_long_chinese_subject_is_folded_into_encoded_words_that_read_back(tmp_path):
+    from datetime import datetime
+
+    subject = "【回执·已登记（逾期）】洛阳市城市提质“351”工程行动六大专项行动2022年第23周 6月6日—6月10日工作台账（市交通运输局）"
+    raw = bytes(build_message(sender="a@example.org", to=["b@example.org"], subject=subject, body="正文\n",
+                              attachment=None, date=datetime(2022, 6, 6, 9), message_id="<x@example.org>"))
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert head.isascii() and max(len(line) for line in head.split(b"\r\n")) <= 78
+    assert parse(raw)["Subject"] == subject
+    assert b"=?utf-8?b?" in head
+
+
 # ---- sending through a real SMTP server ----------------------------------------------
 
 def test_send_plain_and_no_resend(tmp_path, smtp_server):
