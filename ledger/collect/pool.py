@@ -184,11 +184,12 @@ def _passed(judged: Judged) -> Future[Judged]:
 
 
 def auto_workers() -> int:
-    """Workers in auto mode: two a core (at most 8 more than the cores), because each waits
-    part of the time for its archived copy to reach the disk (fsync); measured on 2 cores with
-    bench/bench_collect.py: 4 workers ~8 % faster than 2."""
-    cores = _cores()
-    return min(2 * cores, cores + 8)
+    """Workers in auto mode: one a core, and one more to use a core while this process (which
+    stores, and sets the pace) waits for the disk. Workers no longer wait for their archived
+    copies (the parent flushes a batch at once), so two a core only switched more: measured
+    through the command line on 2 cores (bench/bench_cli.py), 3 workers were the fastest,
+    4 slower than 2."""
+    return _cores() + 1
 
 
 def _cores() -> int:

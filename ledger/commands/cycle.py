@@ -62,7 +62,7 @@ def generate_cmd(programme: str, period: str, units: tuple[str, ...], output: Pa
 @click.option("--yes", is_flag=True, help="多数文件属于其他期次时仍按 --period 收集（其他期次的文件不登记）。")
 @click.option("--no-receipts", is_flag=True, help="不生成回执。")
 @click.option("--jobs", "-j", type=click.IntRange(0, 64), default=0, show_default=True,
-              help="并行读取的进程数；0 表示自动（文件较多时每个 CPU 核两个进程），1 表示不另起进程。")
+              help="并行读取的进程数；0 表示自动（文件较多时比 CPU 核数多一个进程），1 表示不另起进程。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出每个文件的处理结果。")
 @fail_cleanly
 def collect_cmd(paths: tuple[Path, ...], programme: str, period: str, received_at: datetime | None, yes: bool,
