@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 from ledger.collect.intake import Incoming
 from ledger.collect.verdict import JudgeContext, Judged, crashed, judge_file
-from ledger.processes import can_fork, fresh_context, worker_context
+from ledger.processes import can_fork, fresh_context, shared_heap, worker_context
 
 T = TypeVar("T")
 #: a file to judge, or one whose verdict is known already (it passes through in its place)
@@ -77,7 +77,7 @@ class Judging:
         workers = self.workers(expected)
         if workers <= 1:
             return _judge_ahead(items, self.context)
-        return _gc_frozen(lambda: self._in_pool(items, self.pool(workers), workers, POOL_RESTARTS))
+        return _with_shared_heap(lambda: self._in_pool(items, self.pool(workers), workers, POOL_RESTARTS))
 
     def pool(self, workers: int) -> ProcessPoolExecutor:
         """Worker processes that hold the run's context.
@@ -199,16 +199,11 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def _gc_frozen(start: Callable[[], Iterator[T]]) -> Iterator[T]:
-    """What *start* yields, with the objects that exist when it starts (the registry above all)
-    kept out of the cyclic GC meanwhile: a collection in this process writes to every object it
-    walks, which would copy each page a forked worker shares with it into that worker's own
-    memory (60 MB a worker on 50,000 tasks); the workers are forked after the freeze."""
-    gc.freeze()
-    try:
+def _with_shared_heap(start: Callable[[], Iterator[T]]) -> Iterator[T]:
+    """What *start* yields, the workers it forks sharing this process's objects
+    (:func:`ledger.processes.shared_heap`)."""
+    with shared_heap():
         yield from start()
-    finally:
-        gc.unfreeze()
 
 
 def _judge_ahead(items: Iterable[Item], context: JudgeContext) -> Iterator[list[Judged]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -21,7 +22,7 @@ from ledger.generate.content import RegistryIndex, index_registry
 from ledger.generate.xlsx import build_workbook, unknown_unit
 from ledger.layout import PreviousReport
 from ledger.periods import CHINA, Period
-from ledger.processes import worker_context
+from ledger.processes import shared_heap, worker_context
 from ledger.progress import QUIET, Progress
 from ledger.registry.model import Registry
 from ledger.run import Run
@@ -127,8 +128,8 @@ def generate(
                 progress.advance(unit)
             return made
         size = max(1, len(work) // (workers * 4))
-        with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(), initializer=_init_worker,
-                                 initargs=(job,)) as pool:
+        with shared_heap(), ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(),
+                                                initializer=_init_worker, initargs=(job,)) as pool:
             chunks = [pool.submit(_stage_in_worker, work[i:i + size]) for i in range(0, len(work), size)]
             units = {chunk: work[i * size:(i + 1) * size] for i, chunk in enumerate(chunks)}
             for done in as_completed(chunks):  # all of them, so that what the others staged is removed when one fails
@@ -215,6 +216,7 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(job: _Job) -> None:
+    gc.freeze()  # what the worker inherited stays shared (ledger.processes.shared_heap)
     _WORKER["job"] = job
 
 
