@@ -135,3 +135,24 @@ def test_zip_parts_is_a_zip_any_reader_takes() -> None:
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         assert {i.date_time for i in zf.infolist()} == {(1980, 1, 1, 0, 0, 0)}
         assert zf.getinfo("docProps/空.xml").flag_bits & 0x800  # a non-ASCII name says it is UTF-8
+
+
+def test_pack_writes_tricky_shared_strings_as_close_does() -> None:
+    """Control characters, a literal _xHHHH_, non-characters, spaces at either end, markup
+    characters, a line break at the end, a rich string: the shared strings pack() writes in
+    one pass are those xlsxwriter's writer writes."""
+    texts = ["a\x01b\x1fc", "文字_x0041_", "x\ufffey\uffff", " 前", "后 ", "\t制表", "a & <b> \"c\"", "行\n",
+             "&amp;", "<r>不是富文本</r>", "普通"]
+
+    def book() -> xlsxwriter.Workbook:
+        wb = xlsxwriter.Workbook(io.BytesIO(), XLSX_OPTIONS)
+        sheet = wb.add_worksheet("s")
+        red = wb.add_format({"font_color": "#C00000"})
+        for r, text in enumerate(texts):
+            sheet.write_string(r, 0, text)
+        sheet.write_rich_string(len(texts), 0, red, "红", " 与黑 ")
+        return wb
+
+    closed = book()
+    closed.close()
+    assert _parts(pack(book())) == _parts(closed.filename.getvalue())

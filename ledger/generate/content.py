@@ -96,5 +96,8 @@ def row_height(cells: Sequence[tuple[str, float]], points_per_line: float = 14.5
     Explicit heights because LibreOffice and WPS do not always grow rows for wrapped
     text when opening a generated file; units may still resize rows.
     """
-    lines = max((text_lines(t, w) for t, w in cells if t), default=1)
+    lines = 1
+    for text, width in cells:  # most cells fit on one line: tell so before measuring them
+        if text and ("\n" in text or len(text) * 2.1 > max(width - 1.5, 1.0)):
+            lines = max(lines, text_lines(text, width))
     return max(minimum, round(lines * points_per_line + 5, 1))

@@ -173,18 +173,22 @@ def _write_ledger(
     rows = []
     # (position, key, format name) of the columns written from task_cells; 完成时限 may change
     written = [(pos[c.key], c.key, _base_format(c)) for c in columns if c.key not in ("seq", "milestones")]
+    plain = {name: fmt(name) for name in ("locked_center", "due_all", *(base for _, _, base in written))}
     widths = [(c.key, c.width) for c in columns]
     for n, task in enumerate(tasks):
         r = layout.FIRST_TASK_ROW + n
         cells = task_cells(task, ref_year, previous.get(task.id),
                            schedule_text(task, programme.issued, period.end, ref_year))
         due_deadline = due_in(task.deadline, period)
-        row: list[Cell] = [(pos["seq"], n + 1, fmt("locked_center"))]
+        row: list[Cell] = [(pos["seq"], n + 1, plain["locked_center"])]
         for c, key, base in written:
             value = cells.get(key)
             if due_deadline and key == "deadline":
                 base = "due_all"
-            row.append((c, value if value or isinstance(value, int) else None, fmt(base, value)))
+            if value.__class__ is str and value.startswith(FORMULA_STARTS):  # type: ignore[union-attr]
+                row.append((c, value, fmt(base, value)))
+            else:
+                row.append((c, value if value or isinstance(value, int) else None, plain[base]))
         note = _milestones(row, fmt, pos["milestones"], task, ref_year, period)
         sheet.put_row(r, row, row_height([(v, w) for k, w in widths if isinstance(v := cells.get(k), str)]))
         if note:
