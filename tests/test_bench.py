@@ -17,6 +17,7 @@ CASES = {
     "bench_consolidate.py": (["--units", "4", "--tasks", "3", "--history-units", "3", "--periods", "2"],
                              "peak RSS"),
     "bench_hostile.py": (["--files", "2", "--entries", "500", "--archive", "100"], "start-up clean-up"),
+    "bench_cli.py": (["--units", "4", "--tasks", "3", "--rounds", "1"], "min / median / max"),
 }
 
 
