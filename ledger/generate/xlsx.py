@@ -98,22 +98,9 @@ def build_workbook(
 
     *previous* maps task id → the unit's last accepted report (pre-fills 上期进展 and
     the unit's last values). *index* (from :func:`index_registry`) saves re-hashing
-    the registry for every unit.
+    the registry for every unit. The workbook is written with xlsxwriter and packed by
+    :func:`ledger.generate.package.pack`.
     """
-    return pack(compose_workbook(registry, programme, period, unit, previous, index=index, paper=paper))
-
-
-def compose_workbook(
-    registry: Registry,
-    programme: Programme,
-    period: Period,
-    unit: str,
-    previous: Mapping[str, PreviousReport] | None = None,
-    *,
-    index: RegistryIndex | None = None,
-    paper: str = "A4",
-) -> xlsxwriter.Workbook:
-    """The workbook of :func:`build_workbook`, written but not yet packed (nor closed)."""
     index = index or index_registry(registry)
     tasks = index.tasks_by_unit.get(unit)
     if not tasks:
@@ -140,7 +127,7 @@ def compose_workbook(
         text = str(values[key]).replace('"', '""')
         wb.define_name(layout.defined_name(key), f'="{text}"')
     sheet.activate()
-    return wb
+    return pack(wb)
 
 
 def unknown_unit(unit: str, known: Sequence[str]) -> InputError:
