@@ -148,3 +148,32 @@ def test_receipts_of_a_run_compile_their_template_once(ws: Workspace, tmp_path: 
     _, receipts, _ = receipts_run(open_run(now=FRIDAY), tmp_path / "later")  # a second run, same process
     assert sum(r.written for r in receipts) == 2
     assert compiled.count("receipt.txt.j2") == 1
+
+
+def test_receipts_rendered_while_collecting_are_those_written_after(ws: Workspace, tmp_path: Path, open_run,
+                                                                    monkeypatch) -> None:
+    """The command line renders receipts and replies as each batch of files is stored (while the
+    workers judge the next), and writes them all at the end: the same receipts and replies as
+    when they are made from the finished result."""
+    from ledger.collect import api
+    from ledger.collect.receipts import Receipts, receipt_text
+    from ledger.mail.replies import Replies
+
+    inbox = inbox_of_two(ws, tmp_path)
+    filled(ws, JT, inbox / "again", progress="又改了一稿")
+    run = open_run(now=FRIDAY)
+    ahead, replies, told = Receipts(run), Replies(run), []
+
+    def stored(result, files):
+        told.extend(files)
+        replies.add(ahead.add(result, files))
+
+    monkeypatch.setattr(api, "BATCH_MAX", 1)  # a transaction a file: three calls
+    result = collect(run, [inbox], on_stored=stored)
+    assert told == result.files and len(told) == 3
+    assert not (run.out_dir() / "receipts").exists()  # nothing written before the end
+    receipts = write_receipts(run, result, prepared=ahead)
+    drafts = write_replies(run, receipts, prepared=replies)
+    assert [r.text for r in receipts] == [receipt_text(run, result, f) for f in result.files]
+    assert all(r.text_path.read_text(encoding="utf-8") == r.text for r in receipts)
+    assert sorted(drafts) == sorted(f.file for f in result.files) and all(p.is_file() for p in drafts.values())

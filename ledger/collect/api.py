@@ -14,7 +14,7 @@ import contextlib
 import os
 import tempfile
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -91,7 +91,7 @@ class CollectResult:
 
 def collect(run: Run, paths: Sequence[Path], *, jobs: int = 0, unit: str | None = None,
             received_at: datetime | None = None, other_periods: bool = False,
-            progress: Progress = QUIET) -> CollectResult:
+            progress: Progress = QUIET, on_stored: Stored | None = None) -> CollectResult:
     """Collect every workbook under *paths* for the run's programme and period into its store.
 
     With *unit*, every file must be that lead unit's ledger (another unit's is sent back):
@@ -107,7 +107,8 @@ def collect(run: Run, paths: Sequence[Path], *, jobs: int = 0, unit: str | None 
     Files are read and checked in *jobs* worker processes (``0``: :func:`~ledger.collect.pool.auto_workers`
     once there are enough files, else in this process; ``1``: in this process) and stored
     by this process alone, in input order; the outcome is the same either way. *progress* is
-    told of every file judged.
+    told of every file judged; *on_stored* gets the files of each transaction once it is
+    committed (the command line renders their receipts meanwhile, while workers judge).
     """
     result = CollectResult(run.programme, run.period)
     store = run.store
@@ -134,24 +135,31 @@ def collect(run: Run, paths: Sequence[Path], *, jobs: int = 0, unit: str | None 
                 stored_here.update(j.received.sha256 for j in batch)
                 ready += check.take(batch)
                 while len(ready) >= BATCH_MAX:
-                    _store(result, ready[:BATCH_MAX], context, run.period, store)
+                    _store(result, ready[:BATCH_MAX], context, store, on_stored)
                     del ready[:BATCH_MAX]
-        _store(result, ready, context, run.period, store)
+        _store(result, ready, context, store, on_stored)
         result.wrong_period = check.wrong_period()
         if result.wrong_period is not None:
             result.held = len(check.held)
             return result
-        _store(result, check.held, context, run.period, store)
+        _store(result, check.held, context, store, on_stored)
     return result
 
 
-def _store(result: CollectResult, judged: Sequence[Judged], context: JudgeContext, period: Period,
-           store: Store) -> None:
+#: what collect tells of each committed transaction: the run's result so far, the files just stored
+Stored = Callable[[CollectResult, list[CollectedFile]], None]
+
+
+def _store(result: CollectResult, judged: Sequence[Judged], context: JudgeContext, store: Store,
+           on_stored: Stored | None) -> None:
     """Store *judged* in transactions of at most BATCH_MAX files (held verdicts come all at once),
     their archived originals flushed to disk together before each."""
     for start in range(0, len(judged), BATCH_MAX):
         chunk = judged[start:start + BATCH_MAX]
-        result.files.extend(_record([with_data(j, context) for j in chunk], period, store))
+        files = _record([with_data(j, context) for j in chunk], result.period, store)
+        result.files.extend(files)
+        if on_stored is not None:
+            on_stored(result, files)
 
 
 class _PeriodCheck:

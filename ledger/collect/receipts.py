@@ -10,6 +10,7 @@ e-mail that carries a receipt is built by :mod:`ledger.mail.replies`.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -155,36 +156,63 @@ def existing_receipts(folder: Path) -> dict[str, Path]:
     return found
 
 
-def write_receipts(run: Run, result: CollectResult, out_dir: Path | None = None) -> list[Receipt]:
+class Receipts:
+    """The receipts of one run: rendered as its files are stored (:meth:`add`), written together
+    at the end (:meth:`write`), so that the rendering overlaps with judging the other files."""
+
+    def __init__(self, run: Run, out_dir: Path | None = None) -> None:
+        self.run = run
+        self.folder = out_dir or run.out_dir() / RECEIPTS_DIR
+        self.receipts: list[Receipt] = []
+        self._on_disk = existing_receipts(self.folder)
+        self._done: set[str] = set()
+
+    def add(self, result: CollectResult, files: Sequence[CollectedFile]) -> list[Receipt]:
+        """The receipts of *files* (the run's *result*'s), new or found on disk; those of bytes
+        already answered in this run, and of another period's files, are none."""
+        run, added = self.run, []
+        for item in files:
+            if item.outcome not in RECEIPT_OUTCOMES:
+                continue
+            key = _key(item)
+            if key in self._done:
+                continue
+            self._done.add(key)
+            first = _first_verdict(run, item)
+            due = _due(run, result, item)
+            late = due is not None and first.outcome != "rejected" and first.received_at > due
+            found = self._on_disk.get(key[:8])
+            if found is not None:
+                added.append(Receipt(item.file, item.unit, first.outcome, key, item.sender, first.received_at,
+                                     found.read_text(encoding="utf-8"), found, late, written=False))
+                continue
+            added.append(Receipt(item.file, item.unit, first.outcome, key, item.sender, first.received_at,
+                                 _render(run, result, item, first), self.folder / f"{_stem(item)}{RECEIPT_SUFFIX}",
+                                 late))
+        self.receipts += added
+        return added
+
+    def write(self) -> list[Receipt]:
+        """Write the new receipts atomically, flushed to disk together (one flush, not one each)."""
+        with AtomicBatch() as batch:
+            for receipt in self.receipts:
+                if receipt.written:
+                    batch.write_text(receipt.text_path, receipt.text)
+        return self.receipts
+
+
+def write_receipts(run: Run, result: CollectResult, out_dir: Path | None = None, *,
+                   prepared: Receipts | None = None) -> list[Receipt]:
     """A receipt per received file into ``out/<programme>/<period>/receipts/``, never rewritten.
 
     A receipt belongs to the bytes it answers (their hash): bytes whose receipt is on disk
     already (a repeat, in this run or an earlier one, or after a run that was stopped) keep it
     as it was (``written`` False). Files of another period get none: they were not collected.
-    The new receipts are written atomically and reach the disk together (one flush, not one each).
+    The new receipts are written atomically and reach the disk together. *prepared* holds the
+    receipts of *result* rendered while it was collected (:class:`Receipts`).
     """
-    folder = out_dir or run.out_dir() / RECEIPTS_DIR
-    on_disk = existing_receipts(folder)
-    written: list[Receipt] = []
-    done: set[str] = set()
-    with AtomicBatch() as batch:
-        for item in result.files:
-            if item.outcome not in RECEIPT_OUTCOMES:
-                continue
-            key = _key(item)
-            if key in done:
-                continue
-            done.add(key)
-            first = _first_verdict(run, item)
-            due = _due(run, result, item)
-            late = due is not None and first.outcome != "rejected" and first.received_at > due
-            found = on_disk.get(key[:8])
-            if found is not None:
-                written.append(Receipt(item.file, item.unit, first.outcome, key, item.sender, first.received_at,
-                                       found.read_text(encoding="utf-8"), found, late, written=False))
-                continue
-            text = _render(run, result, item, first)
-            path = batch.write_text(folder / f"{_stem(item)}{RECEIPT_SUFFIX}", text)
-            written.append(Receipt(item.file, item.unit, first.outcome, key, item.sender, first.received_at,
-                                   text, path, late))
-    return written
+    receipts = prepared
+    if receipts is None:
+        receipts = Receipts(run, out_dir)
+        receipts.add(result, result.files)
+    return receipts.write()

@@ -20,7 +20,7 @@ from ledger.errors import LedgerError
 from ledger.progress import on_terminal
 
 if TYPE_CHECKING:
-    from ledger.collect.api import CollectResult
+    from ledger.collect.api import CollectedFile, CollectResult
 
 
 @click.command("generate")
@@ -69,19 +69,28 @@ def collect_cmd(paths: tuple[Path, ...], programme: str, period: str, received_a
                 no_receipts: bool, jobs: int, as_json: bool) -> None:
     """收集各单位报回的工作台账（文件夹、.xlsx/.xls/.ods、.eml/.msg 邮件、.zip），校验、登记并生成回执。有退回时退出码为 1。"""
     from ledger.collect.api import collect
-    from ledger.collect.receipts import write_receipts
-    from ledger.mail.replies import write_replies
+    from ledger.collect.receipts import Receipts, write_receipts
+    from ledger.mail.replies import Replies, write_replies
     from ledger.periods import CHINA
     from ledger.reporting import OUTCOME_NAMES
 
     with open_run(programme, period) as run:
         given = received_at.replace(tzinfo=CHINA) if received_at else None
+        # receipts and replies are rendered as files are stored (while the workers judge the
+        # next ones) and written once every file is collected
+        ahead, replies = (None if no_receipts else Receipts(run)), Replies(run)
+
+        def stored(result: CollectResult, files: list[CollectedFile]) -> None:
+            if ahead is not None:
+                replies.add(ahead.add(result, files))
+
         with on_terminal("收取", as_json=as_json) as progress:
-            result = collect(run, list(paths), jobs=jobs, received_at=given, other_periods=yes, progress=progress)
+            result = collect(run, list(paths), jobs=jobs, received_at=given, other_periods=yes, progress=progress,
+                             on_stored=stored)
         if result.wrong_period is not None:
             _refuse_wrong_period(result, programme, as_json)
-        receipts = [] if no_receipts else write_receipts(run, result)
-        write_replies(run, receipts)
+        receipts = [] if ahead is None else write_receipts(run, result, prepared=ahead)
+        write_replies(run, receipts, prepared=replies)
     rejected = any(f.outcome == "rejected" for f in result.files)
     if as_json:
         echo_json({"submissions": [f.as_dict() for f in result.files],

@@ -38,21 +38,39 @@ def reply_subject(run: Run, receipt: Receipt) -> str:
     return f"【回执·{verdict}】{run.programme.title}{run.period.label()}工作台账（{receipt.unit or '报送单位'}）"
 
 
-def write_replies(run: Run, receipts: Sequence[Receipt]) -> dict[str, Path]:
+class Replies:
+    """The reply drafts of one run: built as its receipts are (:meth:`add`), written together
+    at the end (:meth:`write`)."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        self._drafts: dict[str, tuple[Path, bytes]] = {}
+
+    def add(self, receipts: Sequence[Receipt]) -> None:
+        for receipt in receipts:
+            msg = _reply(self.run, receipt)
+            if msg is not None:
+                self._drafts[receipt.file] = msg
+
+    def write(self) -> dict[str, Path]:
+        with AtomicBatch() as batch:
+            return {file: batch.write(target, data) for file, (target, data) in self._drafts.items()}
+
+
+def write_replies(run: Run, receipts: Sequence[Receipt], *, prepared: Replies | None = None) -> dict[str, Path]:
     """A reply draft per receipt written in this run that has someone to go to; receipt file → draft.
 
     Like its receipt, a reply is written once: a receipt left as it was (a repeat of the same
     bytes) gets no new reply, unless its reply was never written (a run stopped in between).
     A reply already sent (``receipts/sent/``) is never written again. The drafts reach the disk
-    together (one flush, not one each).
+    together (one flush, not one each). *prepared* holds the drafts of *receipts* built while
+    they were collected (:class:`Replies`).
     """
-    written: dict[str, Path] = {}
-    with AtomicBatch() as batch:
-        for receipt in receipts:
-            msg = _reply(run, receipt)
-            if msg is not None:
-                written[receipt.file] = batch.write(msg[0], msg[1])
-    return written
+    replies = prepared
+    if replies is None:
+        replies = Replies(run)
+        replies.add(receipts)
+    return replies.write()
 
 
 def _reply(run: Run, receipt: Receipt) -> tuple[Path, bytes] | None:
