@@ -171,14 +171,15 @@ class _PeriodCheck:
         self.expected = expected
         self.decided = decided
         self.held: list[Judged] = []
+        self._here = 0  # held verdicts of this period
 
     def take(self, batch: list[Judged]) -> list[Judged]:
         """The verdicts that may be stored now."""
         if self.decided:
             return batch
         self.held.extend(batch)
-        here = sum(j.other_period is None for j in self.held)
-        if 2 * here > max(self.expected, len(self.held)):
+        self._here += sum(j.other_period is None for j in batch)
+        if 2 * self._here > max(self.expected, len(self.held)):
             self.decided = True
             ready, self.held = self.held, []
             return ready

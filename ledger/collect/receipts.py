@@ -118,10 +118,11 @@ def _due(run: Run, result: CollectResult, item: CollectedFile) -> datetime | Non
     return due_for(result.programme, run.registry, item.unit, result.period) if item.unit else None
 
 
-def _render(run: Run, result: CollectResult, item: CollectedFile, first: _Verdict) -> str:
+def _render(run: Run, result: CollectResult, item: CollectedFile, first: _Verdict,
+            due: datetime | None = None) -> str:
     reporting = result.programme.reporting
     registry = run.registry
-    due = _due(run, result, item)
+    due = due or _due(run, result, item)
     year = result.period.year
     late = late_text(run, due, first.received_at) if due and first.outcome != "rejected" else ""
     return templating.render(
@@ -187,7 +188,7 @@ class Receipts:
                                      found.read_text(encoding="utf-8"), found, late, written=False))
                 continue
             added.append(Receipt(item.file, item.unit, first.outcome, key, item.sender, first.received_at,
-                                 _render(run, result, item, first), self.folder / f"{_stem(item)}{RECEIPT_SUFFIX}",
+                                 _render(run, result, item, first, due), self.folder / f"{_stem(item)}{RECEIPT_SUFFIX}",
                                  late))
         self.receipts += added
         return added
