@@ -48,6 +48,7 @@ from ledger.generate import build_workbook, index_registry
 from ledger.periods import CHINA, parse_period
 from ledger.registry.model import Registry
 from ledger.run import Run, open_workspace_store
+from ledger.secret import SECRET_NAME, workspace_key
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_generate import PERIOD, PROGRAMME, make_registry  # noqa: E402
@@ -115,11 +116,12 @@ def make_inbox(ws: config.Workspace, registry: Registry, folder: Path) -> list[P
     programme = ws.programme(PROGRAMME)
     period = parse_period(PERIOD, programme.reporting.cycle)
     index = index_registry(registry)
+    key = workspace_key(ws.root)  # sealed with the workspace's key, as generate seals them
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for u, unit in enumerate(index.tasks_by_unit):
         tasks = index.tasks_by_unit[unit]
-        data = build_workbook(registry, programme, period, unit, index=index)
+        data = build_workbook(registry, programme, period, unit, index=index, key=key)
         path = folder / layout.workbook_name(PERIOD, unit)
         path.write_bytes(fill_xml(data, index.columns, u, len(tasks)))
         paths.append(path)
@@ -271,6 +273,7 @@ def run_collect(root: Path, registry: Registry, folder: Path, name: str, jobs: i
     ws_root = root / name
     ws_root.mkdir()
     shutil.copy(ROOT / config.CONFIG_NAME, ws_root / config.CONFIG_NAME)
+    shutil.copy(root / "base" / SECRET_NAME, ws_root / SECRET_NAME)  # the key the workbooks were sealed with
     ws = config.load(ws_root)
     with open_workspace_store(ws) as store:
         result = collect(Run.open(ws, PROGRAMME, PERIOD, now=NOW, store=store, registry=registry), [folder], jobs=jobs)

@@ -27,6 +27,7 @@ from ledger.layout import task_cells
 from ledger.periods import parse_period
 from ledger.registry.model import Milestone, ProgrammeInfo, Registry, Task
 from ledger.run import Run
+from ledger.secret import workspace_key
 
 ROOT = Path(__file__).resolve().parents[1]
 PROGRAMME = "351"
@@ -112,7 +113,8 @@ def main() -> None:
         print(f"{'':<44} mean size {sum(sizes) / len(sizes) / 1024:.1f} KiB")
 
         t = time.perf_counter()
-        sizes = [len(build_workbook(registry, programme, period, u, index=index)) for u in units]
+        key = workspace_key(root)
+        sizes = [len(build_workbook(registry, programme, period, u, index=index, key=key)) for u in units]
         full = rate("build_workbook, in memory, 1 core", len(units), time.perf_counter() - t)
         print(f"{'':<44} mean size {sum(sizes) / len(sizes) / 1024:.1f} KiB; "
               f"{full / base:.0%} of the baseline rate")

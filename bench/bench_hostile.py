@@ -11,6 +11,12 @@ figures, asserts nothing (the tests bound the same work by timeouts, memory limi
 3. The store of ``--entries`` entries: opening it (with its page check), ``PRAGMA quick_check``
    alone, ``ledger store check`` (every page, indexes, every archived original hashed) and a backup.
 4. The start-up clean-up over an ``out/`` whose archive holds ``--archive`` originals.
+5. The worst of each kind of mail, archive and forged workbook, each collected alone (``collect``
+   with its receipt) in a fresh Python process into a workspace whose workbooks were generated
+   (and recorded as sent): a mail 1,000 levels deep, one forwarded 1,000 times, one of 100,000
+   empty parts, one of 150 attachments, an Outlook message nested 25 deep, a zip upload holding a
+   1 GiB bomb, one of 5,000 parts, a zip inside a zip, a 238-byte name, a DDE formula, checksums
+   rebuilt after an edit, a task deleted with its hidden line, a task id renamed in both places.
 
 Run: ``.venv/bin/python bench/bench_hostile.py [--files N] [--entries N] [--archive N] [--before]``.
 """
@@ -241,26 +247,146 @@ def cleanup(folder: Path, originals: int) -> None:
     print(f"{'clean_leftovers (best of 3)':<46} {best_of(3, lambda: clean_leftovers([out])) * 1000:7.1f} ms")
 
 
+# --- mail, archives, names and forged workbooks ---------------------------------------------------
+
+
+def _tests() -> tuple:
+    """The builders of the tests: hostile files, filled workbooks, Outlook messages."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    import hostile
+    import outlook_msg
+    import returned
+
+    return hostile, returned, outlook_msg
+
+
+def _filled(source: Path, folder: Path, transform=None) -> Path:
+    _, returned, _ = _tests()
+    path = folder / source.name
+    shutil.copyfile(source, path)
+    return returned.fill(path, transform=transform)
+
+
+def _deep_msg(folder: Path, depth: int) -> Path:
+    _, _, outlook = _tests()
+    sent = datetime(2022, 6, 10, 9, 0, tzinfo=CHINA)
+    tree = outlook.message_tree(subject="台账", sender_name="科员", sender="clerk@example.org", sent=sent,
+                                attachments=[("台账.xlsx", b"x")], embedded=True)
+    for _ in range(depth - 1):
+        tree = outlook.message_tree(subject="转发", sender_name="科员", sender="clerk@example.org", sent=sent,
+                                    attachments=[("转发.msg", tree)], embedded=True)
+    path = folder / "转发.msg"
+    path.write_bytes(outlook.msg_file(subject="转发", sender_name="科员", sender="clerk@example.org", sent=sent,
+                                      attachments=[("转发.msg", tree)]))
+    return path
+
+
+def worst_cases(book: Path, bomb_mib: int = 1024, parts: int = 100_000) -> dict:
+    """Name → builder(folder) of the worst file of each kind; *book* is a generated workbook."""
+    hostile, returned, _ = _tests()
+    data = book.read_bytes()
+
+    def task(ws, n: int = 0) -> str:
+        return list(returned.task_rows(ws))[n]
+
+    return {
+        "mail 1,000 levels deep": lambda d: hostile.deep_mail(d, "deep.eml", 1000, (book.name, data)),
+        "mail forwarded 1,000 times": lambda d: hostile.forwarded_mail(d, "fwd.eml", 1000),
+        f"mail of {parts:,} empty parts": lambda d: hostile.wide_mail(d, "wide.eml", parts, (book.name, data)),
+        "mail of 150 attachments": lambda d: hostile.many_attachments_mail(d, "many.eml", 150, data),
+        "Outlook message nested 25 deep": lambda d: _deep_msg(d, 25),
+        f"zip upload holding a {bomb_mib} MiB bomb": lambda d: hostile.archive_bomb(d, "bomb.zip", book.name, bomb_mib),
+        "zip upload of 5,000 parts": lambda d: hostile.zip_of_many(d, "many.zip", 5000),
+        "zip inside a zip": lambda d: hostile.zip_in_zip(d, "nested.zip"),
+        "a name of 238 bytes": lambda d: _long_name(d),
+        "DDE formula in an input cell": lambda d: _filled(book, d, lambda wb, ws: ws.cell(
+            returned.task_rows(ws)[task(ws)], returned.columns(ws)["progress"], "=cmd|' /C calc'!A0")),
+        "checksums rebuilt after an edit": lambda d: _filled(book, d, lambda wb, ws: returned.forge_locked(
+            wb, ws, task(ws), "deadline", "2023年12月31日前")),
+        "task deleted with its hidden line": lambda d: _filled(book, d, lambda wb, ws: returned.delete_task(
+            wb, ws, task(ws, 1))),
+        "task id renamed in both places": lambda d: _filled(book, d, lambda wb, ws: returned.rename_task(
+            wb, ws, task(ws, 1), "X-99")),
+    }
+
+
+def _long_name(folder: Path) -> Path:
+    path = folder / ("关于报送第二十三周工作台账的函" * 5 + "附件表.xls")
+    path.write_text("序号,任务\n1,示例\n", encoding="utf-8")
+    return path
+
+
+def collect_one(ws_root: str, path: str) -> None:
+    """In the child: collect *path* alone with its receipt; print seconds, peak RSS and the verdict as JSON."""
+    from ledger.collect.receipts import write_receipts
+
+    ws = config.load(Path(ws_root))
+    idle = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    with open_workspace_store(ws) as store:
+        run = Run.open(ws, PROGRAMME, PERIOD, now=datetime(2022, 6, 10, 15, 0, tzinfo=CHINA), store=store)
+        result = collect(run, [Path(path)], jobs=1)
+        write_receipts(run, result)
+    seconds = time.perf_counter() - start
+    print(json.dumps({"seconds": seconds, "idle_mb": idle / 1024,
+                      "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      "outcomes": [f.outcome for f in result.files],
+                      "codes": sorted({p.code for f in result.files for p in f.problems if p.is_error})}))
+
+
+def containers(folder: Path, bomb_mib: int, parts: int) -> None:
+    print("\n== the worst mail, archive, name and forged workbook of each kind, collected alone ==")
+    ws = workspace(folder / "ws")
+    from ledger.generate import generate
+
+    with Run.open(ws, PROGRAMME, PERIOD) as run:
+        book = generate(run)[0].path  # recorded as sent
+    print(f"{'file':<36} {'verdict':<34} {'s':>6} {'peak MB':>8}")
+    idle = None
+    for i, (name, build) in enumerate(worst_cases(book, bomb_mib, parts).items()):
+        sub = folder / f"case{i:02d}"
+        sub.mkdir()
+        path = build(sub)
+        done = subprocess.run([sys.executable, __file__, "--collect-one", str(ws.root), str(path)],
+                              capture_output=True, text=True, timeout=600)
+        if done.returncode:
+            print(f"{name:<36} child died ({done.returncode}): {done.stderr.strip()[-200:]}")
+            continue
+        found = json.loads(done.stdout)
+        idle = found["idle_mb"]
+        verdict = ",".join(found["codes"]) or ",".join(found["outcomes"])
+        print(f"{name:<36} {verdict:<34} {found['seconds']:6.2f} {found['peak_mb']:8.0f}")
+    if idle is not None:
+        print(f"(a process that imported collect and collected nothing: {idle:.0f} MB)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=40, help="far-value files collected twice")
     parser.add_argument("--entries", type=int, default=50_000, help="entries in the measured store")
     parser.add_argument("--archive", type=int, default=20_000, help="originals in the cleaned-up archive")
     parser.add_argument("--before", action="store_true", help="also read the far value without the area limit")
+    parser.add_argument("--bomb-mib", type=int, default=1024, help="what the zip bomb upload inflates to")
+    parser.add_argument("--mail-parts", type=int, default=100_000, help="empty parts of the widest mail")
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--unbounded", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--collect-one", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
         measure_one(args.measure, args.unbounded)
         return
+    if args.collect_one:
+        collect_one(*args.collect_one)
+        return
     with tempfile.TemporaryDirectory(prefix="ledger-bench-") as tmp:
         root = Path(tmp)
-        for name in ("files", "collect", "store", "cleanup"):
+        for name in ("files", "collect", "store", "cleanup", "containers"):
             (root / name).mkdir()
         files(root / "files", args.before)
         collect_twice(root / "collect", args.files)
         store_checks(root / "store", args.entries)
         cleanup(root / "cleanup", args.archive)
+        containers(root / "containers", args.bomb_mib, args.mail_parts)
     print(f"\npeak RSS of this process {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from ledger import __version__
-from ledger.commands import cycle, report, start
+from ledger.commands import cycle, onboard, report, serve, start
 from ledger.commands import registry as registry_commands
 from ledger.commands import store as store_commands
 from ledger.commands.chinese import ChineseGroup
@@ -28,7 +28,7 @@ def main(ctx: click.Context, workspace: Path | None, debug: bool) -> None:
     ctx.obj = {"workspace": workspace, "debug": debug}
 
 
-for command in (start.init_cmd, start.demo_cmd, registry_commands.registry, cycle.generate_cmd, cycle.collect_cmd,
+for command in (start.init_cmd, start.demo_cmd, onboard.programme, onboard.units, registry_commands.registry, cycle.generate_cmd, cycle.collect_cmd,
                 cycle.status_cmd, cycle.mail, report.consolidate_cmd, report.assess_cmd, report.bulletin_cmd,
-                store_commands.store):
+                store_commands.store, serve.serve_cmd):
     main.add_command(command)

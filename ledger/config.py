@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ledger import toml_errors
+from ledger.areas import area_of
 from ledger.errors import ConfigError, UnknownProgramme, WorkspaceError
 from ledger.rules import LightRules, ScoringRules, parse_rules
 
@@ -61,11 +62,14 @@ class Programme:
     reporting: Reporting
     default_deadline: date | None = None
     registry: str = ""
+    #: whose short unit names the notice uses (宜川县); not configured: the issuer's area
     scope: str = ""
     annexes: dict[str, Reporting] = field(default_factory=dict)
     #: the bulletin's addressees (主送) and 抄送; "" for 抄送 leaves the line out
     addressees: str = "各牵头单位"
     copy_to: str | None = None  # None: the default for the issuer (see bulletin_copy_to)
+    #: the bulletin's 版头 on one line ("" → the programme's title over 督查通报, each line fitted)
+    masthead: str = ""
 
     @property
     def bulletin_copy_to(self) -> str:
@@ -152,6 +156,13 @@ class Workspace:
         if full is None:
             raise WorkspaceError(f"路径 {relative} 不在工作区 {self.root} 之内，请改用工作区内的路径。")
         return full
+
+    def shown(self, path: Path) -> str:
+        """*path* as messages name it: relative to the workspace when inside it (source_data/units.xlsx)."""
+        try:
+            return Path(path).relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
 
     def out_dir(self, programme_id: str, period: str) -> Path:
         return self.paths.out / programme_id / period
@@ -248,15 +259,14 @@ _REPORTING_KEYS = {"title", "cycle", "due_time", "office", "contact", "phone", "
                    "requirement", *_DUE_KEYS}
 HOLIDAY_RULES = ("keep", "before", "after")
 _PROGRAMME_KEYS = _REPORTING_KEYS | {"doc_number", "issuer", "issued", "default_deadline", "registry", "scope", "annexes",
-                                     "addressees", "copy_to"}
+                                     "addressees", "copy_to", "masthead"}
 
 
 def _programme(pid: str, body: Any) -> Programme:
     key = f"programmes.{pid}"
     if not isinstance(body, dict):
         raise ConfigError(f"ledger.toml：{key} 应为一个表（[{key}]）。")
-    if not pid.replace("-", "").replace("_", "").isalnum() or not pid.isascii():
-        raise ConfigError(f"ledger.toml：项目编号“{pid}”只能包含英文字母、数字、- 和 _。")
+    check_programme_id(pid)
     _only(body, key, _PROGRAMME_KEYS)
     reporting = _reporting(body, key, None)
     annexes_raw = body.get("annexes", {})
@@ -269,20 +279,28 @@ def _programme(pid: str, body: Any) -> Programme:
             raise ConfigError(f"ledger.toml：{akey_full} 应为一个表。")
         _only(abody, akey_full, _REPORTING_KEYS)
         annexes[akey] = _reporting(abody, akey_full, reporting)
+    issuer = _str(body, f"{key}.issuer", default="")
     return Programme(
         id=pid,
         title=reporting.title,
         doc_number=_str(body, f"{key}.doc_number", default=""),
-        issuer=_str(body, f"{key}.issuer", default=""),
+        issuer=issuer,
         issued=_date(body, f"{key}.issued", required=True),
         reporting=reporting,
         default_deadline=_date(body, f"{key}.default_deadline", required=False),
         registry=_str(body, f"{key}.registry", default=""),
-        scope=_str(body, f"{key}.scope", default=""),
+        scope=_str(body, f"{key}.scope", default="") or area_of(issuer),  # not written (or ""): the issuer's area
         annexes=annexes,
         addressees=_str(body, f"{key}.addressees", default="各牵头单位"),
         copy_to=_str(body, f"{key}.copy_to", default="") if "copy_to" in body else None,
+        masthead=_str(body, f"{key}.masthead", default=""),
     )
+
+
+def check_programme_id(pid: str) -> None:
+    """A programme id is what commands take after -p: ASCII letters, digits, - and _."""
+    if not pid or not pid.replace("-", "").replace("_", "").isalnum() or not pid.isascii():
+        raise ConfigError(f"ledger.toml：项目编号“{pid}”只能包含英文字母、数字、- 和 _。")
 
 
 def _reporting(body: dict[str, Any], key: str, parent: Reporting | None) -> Reporting:

@@ -104,6 +104,7 @@ def run_month(ws: config.Workspace, programme_id: str, year: int, month: int,
     from ledger.mail import DRAFT_HOUR, reminder_reasons, write_drafts, write_reminders
     from ledger.mail.replies import write_replies
     from ledger.periods import CHINA, periods_in_month
+    from ledger.registry.addresses import PLACEHOLDER_EMAIL
     from ledger.reporting import OUTCOME_NAMES, STATE_NAMES, due_for, period_status
     from ledger.simulate import simulate_inbox
 
@@ -119,8 +120,12 @@ def run_month(ws: config.Workspace, programme_id: str, year: int, month: int,
             templates = {g.unit: g.path for g in made}
             run.now = datetime.combine(period.start, DRAFT_HOUR, tzinfo=CHINA)  # Monday morning: the mails go out
             drafts, problems = write_drafts(run, templates)
-            step.problems.extend(problems)
-            step.lines.append(f"生成工作台账 {len(made)} 个、通知邮件草稿 {len(drafts)} 封")
+            # the sample's addresses are all placeholders (u0001@example.org): said once, not per draft
+            placeholders = sum(p.code == PLACEHOLDER_EMAIL.code for p in problems)
+            step.problems.extend(p for p in problems if p.code != PLACEHOLDER_EMAIL.code)
+            step.lines.append(f"生成工作台账 {len(made)} 个、通知邮件草稿 {len(drafts)} 封"
+                              + (f"（其中 {placeholders} 封的收件地址是示例数据的占位地址 example.org，不会送达）"
+                                 if placeholders else ""))
             due = {u: due_for(programme, registry, u, period) for u in templates}
             inbox = run.out_dir() / "inbox"
             simulate_inbox(templates, registry, period, due, programme.issued, inbox)

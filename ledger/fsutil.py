@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
+import hashlib
 import os
 import re
 import shutil
@@ -17,7 +18,14 @@ from pathlib import Path
 from ledger.errors import DiskFull, WorkspaceError
 
 TMP_SUFFIX = ".ledger-tmp"
-_NOT_IN_FILENAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+#: what Windows or Unix refuse in a file name, and lone surrogates (bytes a name could not decode)
+_NOT_IN_FILENAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f\ud800-\udfff]')
+#: bytes (UTF-8) of a name part made by :func:`safe_filename`: with what ledger puts around it (a
+#: period key, a hash, "_回执.eml", and the temporary name of an atomic write) a name stays well
+#: under the 255 bytes file systems allow
+NAME_MAX_BYTES = 120
+_RESERVED = frozenset({"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))})
+_CONTROL_OR_SURROGATE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
 
@@ -98,10 +106,17 @@ class AtomicBatch:
     each into place and flushes the renames. A crash or an error before then leaves every
     target as it was (the temporary files are removed, or cleaned up by a later start); a
     crash during the renames leaves each target either as it was or complete.
+
+    With *keep_going* a file that cannot be put in place (a folder of its name, a file open
+    in Excel on Windows) does not stop the others: :meth:`commit` returns each such target
+    with its error instead of raising.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, keep_going: bool = False) -> None:
         self._pending: list[tuple[Path, Path]] = []  # (temporary file, target)
+        self.keep_going = keep_going
+        #: what :meth:`commit` could not put in place, with *keep_going*
+        self.failed: dict[Path, WorkspaceError] = {}
 
     def write(self, target: str | os.PathLike[str], data: bytes) -> Path:
         """Stage *data* for *target*; return the target path (written at :meth:`commit`)."""
@@ -129,10 +144,14 @@ class AtomicBatch:
             try:
                 os.replace(tmp, target)
             except OSError as exc:
+                error = (WorkspaceError(f"无法替换 {target}：文件可能正被 Excel/WPS 打开，请关闭后重试。")
+                         if isinstance(exc, PermissionError) else write_error(target, exc))
+                if self.keep_going:
+                    _remove([tmp])
+                    self.failed[target] = error
+                    continue
                 _remove(tmp for tmp, _ in pending[n:])
-                if isinstance(exc, PermissionError):
-                    raise WorkspaceError(f"无法替换 {target}：文件可能正被 Excel/WPS 打开，请关闭后重试。") from exc
-                raise write_error(target, exc) from exc
+                raise error from exc
         try:
             flush_to_disk([], folders={target.parent for _, target in pending})
         except OSError as exc:
@@ -323,6 +342,41 @@ def _running(pid: int) -> bool:
     return True
 
 
-def safe_filename(text: str) -> str:
-    """*text* with the characters Windows and Unix refuse in file names replaced by "_"."""
-    return _NOT_IN_FILENAMES.sub("_", text)
+def safe_filename(text: str, max_bytes: int = NAME_MAX_BYTES) -> str:
+    """*text* as a part of a file name, whatever it holds.
+
+    Characters Windows or Unix refuse and undecodable bytes become "_", leading and trailing
+    spaces and dots go (Windows drops them), a device name (NUL, COM1) gets a "_" in front. A
+    name longer than *max_bytes* in UTF-8 is shortened and ends in 8 hex digits of its hash,
+    so that two long names stay apart.
+    """
+    name = _NOT_IN_FILENAMES.sub("_", text).strip(" .") or "_"
+    if name.split(".")[0].upper() in _RESERVED:
+        name = "_" + name
+    encoded = name.encode("utf-8")
+    if len(encoded) <= max_bytes:
+        return name
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return encoded[:max_bytes - 9].decode("utf-8", "ignore").rstrip(" .") + "_" + digest
+
+
+def readable_name(name: str) -> str:
+    """A received file's name as a person reads it (and as text can store it): bytes the name
+    could not decode (surrogate escapes: a GBK name on a UTF-8 disk) read as GB18030, else shown
+    as U+FFFD; control characters (a line break in an attachment name) as spaces."""
+    if not _CONTROL_OR_SURROGATE.search(name):
+        return name
+    try:
+        raw = name.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # surrogates that stand for no byte
+        raw = None
+    if raw is not None:
+        for encoding in ("utf-8", "gb18030"):
+            try:
+                name = raw.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            name = raw.decode("utf-8", "replace")
+    return _CONTROL_OR_SURROGATE.sub(lambda m: " " if m.group() < "\x80" else "\ufffd", name)

@@ -8,6 +8,7 @@ here, so that ``generate`` and ``collect`` cannot drift apart.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -19,10 +20,14 @@ from ledger.fsutil import safe_filename
 from ledger.periods import Period, cn_date
 from ledger.registry.model import Milestone, Task
 
-LAYOUT_VERSION = 3
+LAYOUT_VERSION = 4
 #: versions whose returned workbooks the reader still takes (columns are found by header):
-#: version 2 added the locked 序时进度 column, version 3 put the reference columns last
-READABLE_LAYOUT_VERSIONS = (1, 2, 3)
+#: version 2 added the locked 序时进度 column, version 3 put the reference columns last,
+#: version 4 keys the checksums (HMAC under the workspace's secret) and seals the task list
+#: (``mac``); the checksums of versions 1–3 are plain hashes that anyone can recompute
+READABLE_LAYOUT_VERSIONS = (1, 2, 3, 4)
+#: the first version whose checksums are keyed
+KEYED_LAYOUT_VERSION = 4
 
 LEDGER_SHEET = "工作台账"
 GUIDE_SHEET = "填报说明"
@@ -93,8 +98,9 @@ INFO_LINES = (("填报单位（盖章）", "填报人", "联系电话"), ("填�
 INFO_FIELDS = tuple(f for line in INFO_LINES for f in line)
 
 # Metadata keys in the very hidden sheet (column A key, column B value); task rows
-# follow under TASK_ROWS_MARKER as (task id, sheet row, checksum).
-META_KEYS = ("programme", "period", "cycle", "unit", "layout_version", "registry_hash", "generator")
+# follow under TASK_ROWS_MARKER as (task id, sheet row, checksum). ``key_id`` names the
+# workspace key the checksums are made with, ``mac`` seals the rest (:func:`manifest_mac`).
+META_KEYS = ("programme", "period", "cycle", "unit", "layout_version", "registry_hash", "generator", "key_id", "mac")
 TASK_ROWS_MARKER = "tasks"
 DEFINED_NAME_PREFIX = "LEDGER_"
 # Meta keys also written as workbook-level defined names (LEDGER_PROGRAMME …), so a file
@@ -341,13 +347,33 @@ def title(programme_title: str, period: Period) -> str:
 
 
 def row_checksum(values: Sequence[object]) -> str:
-    """Checksum of a row's locked content (``CHECKSUM_KEYS`` order), whitespace-blind.
+    """The unkeyed checksum of layouts 1–3 over a row's locked content (``CHECKSUM_KEYS`` order),
+    whitespace-blind: anyone can compute it, so it only tells a re-saved file from an edited one.
 
     Whitespace and width differences are ignored so that a file re-saved by WPS or
     LibreOffice (which may rewrap text) still matches; any changed character does not.
     """
-    joined = "\x1f".join(map(squash, values))
-    return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:16]
+    return hashlib.sha256(_locked_text(values)).hexdigest()[:16]
+
+
+def row_digest(values: Sequence[object], key: bytes) -> str:
+    """The keyed checksum (layout 4) of a row's locked content: HMAC-SHA256 under the workspace's
+    *key* (:mod:`ledger.secret`), as blind to whitespace and width as :func:`row_checksum`."""
+    return hmac.new(key, _locked_text(values), hashlib.sha256).hexdigest()[:32]
+
+
+def _locked_text(values: Sequence[object]) -> bytes:
+    return "\x1f".join(map(squash, values)).encode("utf-8")
+
+
+def manifest_mac(key: bytes, programme: str, period: str, unit: str, version: object,
+                 tasks: Sequence[tuple[str, str]]) -> str:
+    """HMAC-SHA256 under *key* of what a workbook was made for and holds: programme, period, unit,
+    layout version and its (task id, row digest) list in order. A task row deleted or renamed
+    together with its line in the hidden sheet breaks it."""
+    text = "\x1e".join(["ledger-manifest", programme, period, unit, str(version),
+                         *(f"{task}\x1f{digest}" for task, digest in tasks)])
+    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def squash(value: object) -> str:

@@ -14,9 +14,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ledger.areas import area_of
 from ledger.config import Programme, Workspace
 from ledger.periods import CHINA, Period, parse_month, parse_period, to_china_time
 from ledger.registry.model import Registry
+from ledger.secret import workspace_key
 from ledger.store import Store, open_store
 from ledger.store.archive import originals
 
@@ -41,6 +43,7 @@ class Run:
     _store: Store | None = field(default=None, repr=False)
     _directory: UnitDirectory | None = field(default=None, repr=False)
     _owns_store: bool = field(default=False, repr=False)
+    _key: bytes | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, ws: Workspace, programme_id: str, period: str | Period, *, registry: Registry | None = None,
@@ -74,6 +77,12 @@ class Run:
         return self._registry
 
     @property
+    def scope(self) -> str:
+        """Whose short unit names the programme's units are (宜川县): as configured (or the configured
+        issuer's area), else the area of the issuer the registry was imported with."""
+        return self.programme.scope or area_of(self.registry.programme.issuer)
+
+    @property
     def directory(self) -> UnitDirectory:
         """The units directory (source_data/units.xlsx), loaded on first use."""
         if self._directory is None:
@@ -89,6 +98,13 @@ class Run:
             self._store = open_workspace_store(self.ws)
             self._owns_store = True
         return self._store
+
+    @property
+    def key(self) -> bytes:
+        """The workspace's secret (:mod:`ledger.secret`), made on first use."""
+        if self._key is None:
+            self._key = workspace_key(self.ws.root)
+        return self._key
 
     @property
     def has_history(self) -> bool:
@@ -108,7 +124,7 @@ class Run:
     def for_period(self, period: Period) -> Run:
         """The same run for another period: registry and store shared, the store still owned here."""
         return dataclasses.replace(self, period=period, _registry=self.registry, _store=self.store,
-                                   _directory=self._directory, _owns_store=False)
+                                   _directory=self._directory, _owns_store=False, _key=self._key)
 
     def close(self) -> None:
         if self._owns_store and self._store is not None:

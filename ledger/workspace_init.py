@@ -18,6 +18,8 @@ from ledger.registry.units import UnitDirectory
 from ledger.resources import SKELETON, shipped
 
 README = "README.txt"
+#: files written from the skeleton, by their name there (a dot file would not be packaged)
+FROM_SKELETON = {README: README, ".gitignore": "gitignore", CONFIG_NAME: CONFIG_NAME}
 FOLDERS = ("source_data", "source_data/notices", "out")
 UNITS = "source_data/units.xlsx"
 
@@ -48,10 +50,10 @@ def init_workspace(target: Path) -> Created:
     else:
         UnitDirectory([]).save(units)
         done.written.append(units)
-    for name in (README, CONFIG_NAME):  # ledger.toml last: a workspace only once all is there
+    for name, shipped_as in FROM_SKELETON.items():  # ledger.toml last: a workspace only once all is there
         path = root / name
         if path.exists():
             done.kept.append(path)
         else:
-            done.written.append(write_bytes_atomic(path, (shipped(SKELETON) / name).read_bytes()))
+            done.written.append(write_bytes_atomic(path, (shipped(SKELETON) / shipped_as).read_bytes()))
     return done

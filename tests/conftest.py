@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from ledger.config import Workspace, load
-from ledger.generate import build_workbook
-from ledger.periods import CHINA, parse_period
+from ledger.generate import generate
+from ledger.periods import CHINA
 from ledger.registry.model import Milestone, ProgrammeInfo, Registry, Task
 from ledger.registry.workbook import write_registry
 from ledger.run import Run, open_workspace_store
@@ -104,11 +104,13 @@ def open_run(ws: Workspace) -> Iterator[Callable[..., Run]]:
 
 def generated(ws: Workspace, unit: str, folder: Path, period: str = PERIOD,
               registry: Registry | None = None) -> Path:
-    """*unit*'s 工作台账 for *period*, as generate writes it, in *folder* under its usual name."""
-    path = folder / f"{period}_{unit}_工作台账.xlsx"
+    """*unit*'s 工作台账 for *period*, made by generate (which records in the workspace's store what
+    the unit was sent), copied to *folder* under its usual name."""
+    with Run.open(ws, "351", period, registry=registry or small_registry()) as run:
+        [made] = generate(run, units=[unit])
     folder.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(build_workbook(registry or small_registry(), ws.programme("351"),
-                                    parse_period(period, "weekly"), unit))
+    path = folder / made.path.name
+    shutil.copyfile(made.path, path)
     return path
 
 

@@ -6,6 +6,7 @@ mirrors a row of docs/reliability.md; the expected problem codes live in test_sa
 
 from __future__ import annotations
 
+import os
 import random
 import resource
 import shutil
@@ -405,16 +406,20 @@ def ods_like_libreoffice(rows: int = 50) -> str:
 
 
 def measure_corpus(paths: list[str]) -> dict[str, object]:
-    """Pre-check each path; seconds per file and the peak RSS (KiB) of this process.
+    """Pre-check each path; seconds per file and the peak RSS (KiB) of this process over what it
+    held when it started.
 
-    Meant to run in a fresh child (read_isolated) so the peak belongs to the pre-check alone.
+    Meant to run in a child (read_isolated) so the peak belongs to the pre-check alone: a forked
+    child starts holding its parent's pages, as many as the tests before made the parent hold.
     """
+    with open("/proc/self/statm") as fh:
+        start_kib = int(fh.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
     times = []
     for path in paths:
         start = time.perf_counter()
         precheck(Path(path))
         times.append((Path(path).name, time.perf_counter() - start))
-    return {"times": times, "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+    return {"times": times, "peak_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - start_kib}
 
 
 def read_codes(path: str) -> tuple[bool, list[str]]:
@@ -440,3 +445,97 @@ def copy_many(src: Path, directory: Path, count: int) -> list[Path]:
         shutil.copyfile(src, dest)
         out.append(dest)
     return out
+
+
+# --- mail and archives that are not to be opened -------------------------------------------------
+
+_MAIL_HEAD = (b"From: =?utf-8?b?5Lqk6YCa6L+Q6L6T5bGA?= <clerk@example.org>\r\nTo: office@example.org\r\n"
+              b"Subject: =?utf-8?b?5oql6YCB5bel5L2c5Y+w6LSm?=\r\nDate: Fri, 10 Jun 2022 11:30:00 +0800\r\n"
+              b"MIME-Version: 1.0\r\n")
+
+
+def _attachment(name: str, data: bytes, boundary: bytes) -> bytes:
+    import base64
+
+    encoded = base64.encodebytes(data).replace(b"\n", b"\r\n")
+    return (b"--" + boundary + b"\r\nContent-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\r\n"
+            b"Content-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename*=utf-8''"
+            + _quote(name) + b"\r\n\r\n" + encoded)
+
+
+def _quote(name: str) -> bytes:
+    from urllib.parse import quote
+
+    return quote(name).encode("ascii")
+
+
+def deep_mail(directory: Path, name: str = "deep.eml", depth: int = 1000,
+              attachment: tuple[str, bytes] | None = None) -> Path:
+    """A mail of *depth* multiparts each inside the one before, a workbook (if given) at the bottom:
+    it was a RecursionError that stopped the whole run."""
+    out = [_MAIL_HEAD]
+    for i in range(depth):
+        out.append(b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (i, i))
+    out.append(b"Content-Type: text/plain; charset=utf-8\r\n\r\n\xe8\xaf\xb7\xe6\x9f\xa5\xe6\x94\xb6\r\n")
+    if attachment:
+        out.append(_attachment(*attachment, b"b%d" % (depth - 1)))
+    out += [b"--b%d--\r\n" % i for i in reversed(range(depth))]
+    dest = directory / name
+    dest.write_bytes(b"".join(out))
+    return dest
+
+
+def forwarded_mail(directory: Path, name: str = "forwarded.eml", depth: int = 1000) -> Path:
+    """A message attached to a message, *depth* times over, without a single boundary line."""
+    dest = directory / name
+    dest.write_bytes(_MAIL_HEAD + b"Content-Type: message/rfc822\r\n\r\n" * depth + b"Subject: x\r\n\r\nbody\r\n")
+    return dest
+
+
+def wide_mail(directory: Path, name: str = "wide.eml", parts: int = 10_000,
+              attachment: tuple[str, bytes] | None = None) -> Path:
+    """A mail of *parts* empty parts (360 KB for 10,000: seconds to parse), a workbook (if given) last."""
+    body = b"--B\r\n\r\n" * parts + (_attachment(*attachment, b"B") if attachment else b"") + b"--B--\r\n"
+    dest = directory / name
+    dest.write_bytes(_MAIL_HEAD + b'Content-Type: multipart/mixed; boundary="B"\r\n\r\n' + body)
+    return dest
+
+
+def many_attachments_mail(directory: Path, name: str = "many.eml", count: int = 150, data: bytes = b"x") -> Path:
+    """A mail with *count* attached files of *data* each."""
+    body = b"".join(_attachment(f"台账{i:03d}.xlsx", data, b"B") for i in range(count)) + b"--B--\r\n"
+    dest = directory / name
+    dest.write_bytes(_MAIL_HEAD + b'Content-Type: multipart/mixed; boundary="B"\r\n\r\n' + body)
+    return dest
+
+
+def archive_bomb(directory: Path, name: str = "台账合集.zip", member: str = "台账.xlsx", mib: int = 200) -> Path:
+    """A plain .zip upload whose one member inflates to *mib* MiB of zeros."""
+    dest = directory / name
+    with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf, \
+            zf.open(member, "w", force_zip64=True) as fh:
+        chunk = b"\0" * (1 << 20)
+        for _ in range(mib):
+            fh.write(chunk)
+    return dest
+
+
+def zip_of_many(directory: Path, name: str = "uploads.zip", parts: int = 5000) -> Path:
+    """An upload of *parts* small members (over the 1,000 parts a zip may have)."""
+    dest = directory / name
+    with zipfile.ZipFile(dest, "w", zipfile.ZIP_STORED) as zf:
+        for i in range(parts):
+            zf.writestr(f"f{i:05d}.txt", b"")
+    return dest
+
+
+def zip_in_zip(directory: Path, name: str = "nested.zip") -> Path:
+    """A zip holding a zip (of a text file)."""
+    inner = directory / ".inner.zip"
+    with zipfile.ZipFile(inner, "w") as zf:
+        zf.writestr("说明.txt", "台账在内层压缩包中")
+    dest = directory / name
+    with zipfile.ZipFile(dest, "w", zipfile.ZIP_STORED) as zf:
+        zf.write(inner, "内层.zip")
+    inner.unlink()
+    return dest

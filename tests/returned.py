@@ -158,6 +158,58 @@ def set_meta(wb: Workbook, key: str, value: object) -> None:
         wb.defined_names[name].attr_text = f'"{value}"'
 
 
+def meta_task_rows(wb: Workbook) -> dict[str, int]:
+    """Task id → row of the meta sheet that lists it."""
+    meta = wb[layout.META_SHEET]
+    first = len(layout.META_KEYS) + 2
+    return {str(meta.cell(r, 1).value): r for r in range(first, meta.max_row + 1) if meta.cell(r, 1).value}
+
+
+def reseal(wb: Workbook, ws: Worksheet, digest: Callable[[list[object]], str], key: bytes | None) -> None:
+    """Recompute every checksum of the meta sheet from the sheet as it stands with *digest*, and the
+    seal with *key* (or drop it): what someone who rebuilds the checksums from the source does."""
+    meta = wb[layout.META_SHEET]
+    rows, cols = task_rows(ws), columns(ws)
+    listed = []
+    for task_id, r in meta_task_rows(wb).items():
+        values = [ws.cell(rows[task_id], cols[k]).value for k in layout.CHECKSUM_KEYS]
+        meta.cell(r, 3).value = digest(values)
+        listed.append((task_id, meta.cell(r, 3).value))
+    keys = {meta.cell(r, 1).value: r for r in range(1, len(layout.META_KEYS) + 1)}
+    value = {k: str(meta.cell(r, 2).value) for k, r in keys.items()}
+    mac = layout.manifest_mac(key, value["programme"], value["period"], value["unit"], value["layout_version"],
+                              listed) if key else ""
+    meta.cell(keys["mac"], 2).value = mac
+
+
+def forge_locked(wb: Workbook, ws: Worksheet, task_id: str, key: str, value: str, *, with_key: bytes | None = None) -> None:
+    """Edit a locked cell of *task_id* and rebuild the checksums: with the plain formula of layouts 1–3,
+    or HMAC under *with_key* (a key that is not the workspace's), resealing with it."""
+    ws.protection.sheet = False
+    ws.cell(task_rows(ws)[task_id], columns(ws)[key]).value = value
+    digest = (lambda v: layout.row_digest(v, with_key)) if with_key else layout.row_checksum
+    reseal(wb, ws, digest, with_key)
+
+
+def delete_task(wb: Workbook, ws: Worksheet, task_id: str) -> None:
+    """Delete *task_id*'s row and its line in the hidden sheet (a unit hiding a task)."""
+    ws.delete_rows(task_rows(ws)[task_id])
+    wb[layout.META_SHEET].delete_rows(meta_task_rows(wb)[task_id])
+
+
+def rename_task(wb: Workbook, ws: Worksheet, task_id: str, new_id: str) -> None:
+    """Change *task_id* to *new_id* in its row and in the hidden sheet."""
+    ws.cell(task_rows(ws)[task_id], columns(ws)["task_id"]).value = new_id
+    wb[layout.META_SHEET].cell(meta_task_rows(wb)[task_id], 1).value = new_id
+
+
+def as_layout_3(wb: Workbook, ws: Worksheet) -> None:
+    """What an earlier ledger wrote (layout 3): plain checksums, no key id, no seal."""
+    set_meta(wb, "layout_version", 3)
+    reseal(wb, ws, layout.row_checksum, None)
+    set_meta(wb, "key_id", "")
+
+
 def cell_of(ws: Worksheet, task_id: str, key: str) -> str:
     """A1 reference of *key*'s cell in *task_id*'s row, as the file stands now."""
     col = columns(ws)[key]

@@ -16,7 +16,9 @@ CASES = {
     "bench_collect.py": (["--units", "4", "--tasks", "3"], "faster than the baseline"),
     "bench_consolidate.py": (["--units", "4", "--tasks", "3", "--history-units", "3", "--periods", "2"],
                              "peak RSS"),
-    "bench_hostile.py": (["--files", "2", "--entries", "500", "--archive", "100"], "start-up clean-up"),
+    "bench_hostile.py": (["--files", "2", "--entries", "500", "--archive", "100", "--bomb-mib", "110",
+                          "--mail-parts", "1000"], "collected alone"),
+    "bench_web.py": (["--units", "4", "--tasks", "3", "--files", "3", "--repeat", "1"], "one file a request"),
     "bench_cli.py": (["--units", "4", "--tasks", "3", "--rounds", "1"], "min / median / max"),
 }
 

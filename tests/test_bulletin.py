@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import io
 import re
 import shutil
 import subprocess
@@ -11,13 +12,14 @@ from datetime import date
 from pathlib import Path
 
 import docx
+import printed
 import pytest
 from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml.ns import qn
 from docx.shared import Length, Pt
 from lxml import etree
-from test_assess import REPO_CONFIG, make_registry, month_judgements  # the same hand-built month
+from month import REPO_CONFIG, make_registry, month_judgements  # the hand-built month
 
 from ledger import config
 from ledger.assess import chart, write_bulletin
@@ -288,19 +290,32 @@ def test_pdf_pages_and_text(made) -> None:
     pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
     sizes = ["landscape" if float(w) > float(h) else "portrait"
              for w, h in re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+)", info)]
-    # body pages, then 附件1 and 附件2 on landscape pages, then the 版记 page
+    # body pages, then 附件1 and 附件2 on landscape pages, then the 版记 page: the last, an even
+    # one (with a blank page before it when the annexes end on an even page)
     body = sizes.index("landscape")
     annex = sizes.index("portrait", body) - body
-    assert body >= 3 and annex >= 2 and sizes == ["portrait"] * body + ["landscape"] * annex + ["portrait"]
+    tail = pages - body - annex
+    assert body >= 3 and annex >= 2 and tail in (1, 2) and pages % 2 == 0
+    assert sizes == ["portrait"] * body + ["landscape"] * annex + ["portrait"] * tail
     assert len(sizes) == pages
     text = subprocess.run(["pdftotext", "-layout", str(files.pdf), "-"], capture_output=True, text=True,
                           check=True).stdout
     flat = _flat(text)
     assert _flat(TITLE) in flat
     assert DOC_NUMBER.replace("〔", "").replace("〕", "") in flat.replace("〔", "").replace("〕", "")
-    assert "—1—" in flat and f"—{pages}—" in flat
+    numbered = body + annex
+    assert "—1—" in flat and f"—{numbered}—" in flat and f"—{numbered + 1}—" not in flat
     last = text.split("\f")[pages - 1]
     assert "抄送" in last and "印发" in last
+
+
+def test_printed_bulletin_keeps_to_the_layout(made, tmp_path: Path) -> None:
+    """Measured on the PDF: legible, masthead on one line, no page ending on "：", annex tables
+    across the text block, the 版记 on the last, even page."""
+    files = made[2]
+    printed.need_tools()
+    printed.assert_gongwen(printed.pages(files.pdf), bulletin_context(
+        files.assessment, made[0].programme("351"), make_registry(), number=1, issued=ISSUED)["masthead_lines"])
 
 
 def test_missing_variable_fails_loudly(made, tmp_path: Path) -> None:
@@ -397,3 +412,18 @@ def test_a_government_issuer_without_a_quoted_requirement(made) -> None:
     [row] = colophon.rows  # only 印发, under a thick first rule (GB/T 9704 7.4)
     top = row.cells[0]._tc.tcPr.find(qn("w:tcBorders")).find(qn("w:top"))
     assert top.get(qn("w:sz")) == "12"
+
+
+def test_a_short_masthead_from_the_config_is_one_line(made) -> None:
+    """[programmes.X] masthead: the office's own short 版头, on one line, its size fitted."""
+    import dataclasses
+
+    programme = dataclasses.replace(made[0].programme("351"), masthead="城市提质督查通报")
+    ctx = bulletin_context(made[2].assessment, programme, make_registry(), number=1, issued=ISSUED)
+    assert ctx["masthead_lines"] == ["城市提质督查通报"]
+    ctx["chart_note"] = ""
+    document = docx.Document(io.BytesIO(render_docx(made[0], ctx, made[2].chart.read_bytes(), ISSUED)))
+    heads = [p.text for p in document.paragraphs if p.style.style_id == L.MASTHEAD_STYLE and p.text.strip()]
+    assert heads == ["城市提质督查通报"]
+    default = bulletin_context(made[2].assessment, made[0].programme("351"), make_registry(), number=1, issued=ISSUED)
+    assert default["masthead_lines"] == [made[0].programme("351").title, "督查通报"]  # too long for one line

@@ -148,3 +148,69 @@ def test_choices_are_chinese_and_click_is_itself_again_afterwards() -> None:
 
     assert core._ is gettext.gettext and exceptions.ngettext is gettext.ngettext
     assert formatting.term_len is not display_width
+
+
+# ---- every command, every way a user can get its command line wrong ------------------------------
+
+
+def walk(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], click.Command]]:
+    found = [(prefix, group)]
+    for name, sub in sorted(group.commands.items()):
+        if isinstance(sub, click.Group):
+            found += walk(sub, (*prefix, name))
+        else:
+            found.append(((*prefix, name), sub))
+    return found
+
+
+COMMANDS = walk(main)
+
+
+def bad_values(param: click.Parameter) -> list[str]:
+    """Values the parameter's type refuses."""
+    kind = param.type
+    if isinstance(kind, click.Choice):
+        return ["无此选项"]
+    if isinstance(kind, (click.IntRange, click.types.IntParamType, click.types.FloatParamType)):
+        return ["many", "-999999"] if isinstance(kind, click.IntRange) else ["many"]
+    if isinstance(kind, click.DateTime):
+        return ["2024/13/45"]
+    if isinstance(kind, click.Path) and kind.exists:
+        return ["/nonexistent/文件.txt"]
+    return []
+
+
+def usage_mistakes(path: tuple[str, ...], cmd: click.Command) -> list[list[str]]:
+    """Command lines that stop in click's parser: an unknown option, a value missing after an option,
+    a value the option's type refuses, required parameters left out."""
+    lines = [[*path, "--no-such-option"]]
+    for param in cmd.params:
+        if isinstance(param, click.Option) and param.name not in ("help", "version"):
+            flag = max(param.opts, key=len)
+            if not param.is_flag and not param.count:
+                lines.append([*path, flag])
+            lines += [[*path, flag, value] for value in bad_values(param)]
+        elif isinstance(param, click.Argument):
+            lines += [[*path, value] for value in bad_values(param)]
+    if any(p.required for p in cmd.params) or isinstance(cmd, click.Group):
+        lines.append(list(path))
+    return lines
+
+
+@pytest.mark.parametrize(("path", "cmd"), COMMANDS, ids=[" ".join(p) or "ledger" for p, _ in COMMANDS])
+def test_every_command_speaks_chinese_whatever_the_mistake(path, cmd, tmp_path) -> None:
+    runner = CliRunner()
+    help_text = runner.invoke(main, [*path, "--help"], prog_name="ledger")
+    assert help_text.exit_code == 0 and "用法: ledger" in help_text.output
+    assert not ENGLISH.search(help_text.output), help_text.output
+    for line in usage_mistakes(path, cmd):
+        res = runner.invoke(main, ["-w", str(tmp_path / "无"), *line], prog_name="ledger")
+        if isinstance(cmd, click.Group) and line == list(path):
+            # the group's help, or (options given) that a command is missing
+            assert res.exit_code in (0, 2) and ("命令:" in res.output or "错误：缺少子命令。" in res.output), res.output
+        else:
+            assert res.exit_code == 2, (line, res.output)
+            assert res.output.startswith(("错误：", "用法: ledger")) and "错误：" in res.output, (line, res.output)
+        assert not ENGLISH.search(res.output), (line, res.output)
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in res.output), (line, res.output)
+    assert len(COMMANDS) >= 20

@@ -113,3 +113,29 @@ def test_outside_any_workspace_the_message_says_ledger_init(tmp_path_factory, mo
     res = CliRunner().invoke(main, ["registry", "list"])
     assert res.exit_code == 1
     assert res.output.startswith("错误：当前目录") and "ledger init" in res.output
+
+
+def test_check_takes_the_scope_from_the_notice_when_ledger_toml_has_none(wsdir):
+    """偃政〔2023〕6号 without scope and issuer in ledger.toml: the registry's issuer (洛阳市偃师区人民政府,
+    from the notice) still makes 发改委 the district's; the placeholder addresses are reported."""
+    toml = wsdir / "ledger.toml"
+    text = toml.read_text(encoding="utf-8")
+    text = text.replace('issuer = "洛阳市偃师区人民政府"\n', "").replace('scope = "偃师区"\n', "")
+    toml.write_text(text, encoding="utf-8")
+    res = run(wsdir, "registry", "check", "yanshi", "--json")
+    assert res.exit_code == 0, res.output
+    problems = json.loads(res.output)["programmes"]["yanshi"]
+    assert {p["code"] for p in problems} == {"placeholder-email"}
+    assert all(p["file"] == "source_data/units.xlsx" and p["row"] for p in problems)
+
+
+def test_check_without_any_scope_warns():
+    from ledger.registry.check import check_units
+    from ledger.registry.model import ProgrammeInfo, Registry, Task
+    from ledger.registry.units import Unit, UnitDirectory
+
+    directory = UnitDirectory([Unit("县财政局", "洛宁县", email="czj@luoning.gov.cn"),
+                               Unit("县审计局", "洛宁县", note="待核实（ledger units add 从通知添加）")])
+    registry = Registry(ProgrammeInfo("x", "测试"), [Task("x-01", "x", [], "任务", lead_units=["县财政局", "县审计局"])])
+    found = [(p.code, p.value, p.row) for p in check_units(registry, directory, "", "source_data/units.xlsx")]
+    assert found == [("programme-no-scope", "x", None), ("unit-no-email", "县审计局", 3), ("unit-pending", "县审计局", 3)]

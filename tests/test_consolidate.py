@@ -363,15 +363,20 @@ def test_workbook_sheets_values_and_layout(run):
     assert ov["A1"].value == "洛阳市城市提质“351”工程行动六大专项行动工作推进情况汇总表（2022年第26周 6月27日—7月1日）"
     assert ov["A1"].font.name == "方正小标宋简体" and ov["A4"].font.name == "仿宋"
     header = [c.value for c in ov[3]]
-    assert header[:6] == ["序号", "任务编号", "所属类别", "重点任务", "牵头单位", "其他牵头单位"]
-    assert header[-5:] == ["存在问题及原因", "下步工作计划", "需协调解决事项", "报送情况", "照抄上期"]
+    # what a meeting reads first (one verdict per row: 判定 and its 判定依据), the rest behind it
+    assert header[:12] == ["序号", "任务编号", "重点任务", "牵头单位", "完成时限", "当前节点", "完成进度（%）",
+                           "序时进度（%）", "偏差（百分点）", "自报状态", "判定", "判定依据"]
+    assert header[12:19] == ["本期进展情况", "累计完成情况（形象进度）", "存在问题及原因", "下步工作计划",
+                             "需协调解决事项", "报送情况", "照抄上期"]
+    assert header[19:] == ["其他牵头单位", "配合单位", "所属类别"]  # the registry's: on screen, not printed
+    assert "判定状态" not in header and "灯号" not in header
     col = {h: i for i, h in enumerate(header)}
     rows = _sheet_values(ov)[3:]
     assert len(rows) == 9 and ov.max_row == 12
     assert [r[0] for r in rows] == list(range(1, 10))
     by_key = {(r[col["任务编号"]], r[col["牵头单位"]]): r for r in rows}
     t1 = by_key[("351-A1-1", TRANSPORT)]
-    assert t1[col["灯号"]] == "红灯" and t1[col["灯号原因"]] == "时间节点6月30日（完成立项）已过仍未完成"
+    assert t1[col["判定"]] == "红灯" and t1[col["判定依据"]] == "时间节点6月30日（完成立项）已过仍未完成"
     assert t1[col["完成进度（%）"]] == 30 and t1[col["当前节点"]] == "9月30日前 完成招投标"
     never = by_key[("351-A2-1", PLANNING)]
     assert never[col["完成进度（%）"]] is None and never[col["偏差（百分点）"]] is None
@@ -379,10 +384,19 @@ def test_workbook_sheets_values_and_layout(run):
     assert by_key[("351-A1-2", NDRC)][col["报送情况"]] == "未报送，沿用第25周数据"
     assert ov.freeze_panes == "C4"
     assert ov.auto_filter.ref == f"A3:{openpyxl.utils.get_column_letter(len(header))}12"
+    # printed on A4 landscape at a fixed scale that keeps 11 pt text at 9 pt or more, in two bands
+    # of columns with 序号/任务编号/重点任务 repeated, the title and note in the page header
     assert ov.page_setup.orientation == "landscape" and ov.page_setup.paperSize == 9
-    assert ov.sheet_properties.pageSetUpPr.fitToPage and ov.page_setup.fitToHeight == 0
-    assert ov.page_setup.fitToWidth in (None, 1)  # 1 is the default and may be left out
-    assert ov.print_title_rows == "$1:$3"
+    assert not ov.sheet_properties.pageSetUpPr or not ov.sheet_properties.pageSetUpPr.fitToPage
+    assert 82 <= int(ov.page_setup.scale) <= 100
+    assert [b.id for b in ov.col_breaks.brk] == [12]
+    assert ov.print_title_rows == "$3:$3" and ov.print_title_cols == "$A:$C"
+    assert ov["A1"].value in ov.oddHeader.center.text and "共8项任务" in ov.oddHeader.center.text
+    assert ov.print_area == "'总表'!$A$3:$S$12"
+    for name in ("按单位", "滞后及逾期", "本期变化", "报送情况"):  # one page wide, the title from the sheet
+        sheet = wb[name]
+        assert 82 <= int(sheet.page_setup.scale or 100) <= 100 and not sheet.col_breaks.brk, name
+        assert sheet.print_title_rows == "$1:$3", name
     assert "第 &P 页 共 &N 页" in ov.oddFooter.center.text
 
     unit = wb["按单位"]
@@ -419,7 +433,7 @@ def test_workbook_conditional_formats_and_charts(run):
     wb = openpyxl.load_workbook(path)
     ov = wb["总表"]
     header = [c.value for c in ov[3]]
-    letter = openpyxl.utils.get_column_letter(header.index("灯号") + 1)
+    letter = openpyxl.utils.get_column_letter(header.index("判定") + 1)
     rules = {str(rng.sqref): [(r.type, r.operator, r.formula, r.dxf.fill.bgColor.rgb if r.dxf.fill else None)
                               for r in rng.rules] for rng in ov.conditional_formatting}
     assert rules[f"{letter}4:{letter}12"] == [
@@ -531,7 +545,8 @@ def test_streamed_text_is_escaped_quoted_and_kept_exactly(tmp_path):
     quoted_rows = {r[0].value for r in ws.iter_rows(min_row=2) if r[0].quotePrefix}
     assert quoted_rows == {"-5", "+1", "@x", "=1+1"}
     heights = {r: ws.row_dimensions[r].height for r in (4, 11)}
-    assert heights == {4: 3 * 14.5 + 5, 11: 20}  # 15 characters in two lines plus a line break; 普通文本
+    # narrow (ASCII) characters count about half a CJK one: "tab\tand" and "newline" take a line each
+    assert heights == {4: 2 * 14.5 + 5, 11: 20}
 
 
 def test_light_rows_match_to_row_and_indexed_registry_matches(run):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 from test_progress import Recorder
 
+from ledger import layout
 from ledger.cli import main
 from ledger.commands import start
 from ledger.config import Workspace, load
@@ -101,3 +103,66 @@ def test_demo_bulletin_tells_the_truth(demo: Demo) -> None:
     assert praise and all(s.reports == {"on_time": len(assessment.periods)} for s in praise)
     assert all(s.grade == "一般" for s in assessment.scores if s.reported == 0)
     assert all(s.grade != "优秀" for s in assessment.scores if s.unreported)
+
+
+def test_what_the_demo_prints_is_legible(demo: Demo, tmp_path: Path) -> None:
+    """The demo's outputs printed through LibreOffice and measured (docs/printing.md): the 工作台账
+    of the unit with most tasks, the 汇总表, the imported registry and the June bulletin keep
+    their text at 9 pt or more within the paper, and print the pages their layout intends."""
+    import printed
+
+    printed.need_tools()
+    scratch = _scratch(demo)
+    out = scratch.paths.out / "351"
+    week = sorted(p for p in out.iterdir() if p.name.startswith("2022-W"))[-1]
+    with Run.open(scratch, "351", week.name) as run:
+        counts = Counter(u for t in run.registry.tasks for u in dict.fromkeys(t.lead_units))
+    unit = counts.most_common(1)[0][0]
+
+    ledger = printed.pages(printed.to_pdf(week / "templates" / layout.workbook_name(week.name, unit), tmp_path / "l"))
+    printed.assert_legible(ledger, "工作台账")
+    sheet = [p for p in ledger if p.landscape]
+    assert sheet and all(not p.landscape for p in ledger[len(sheet):])  # then the 填报说明 on portrait
+    first = [p for p in sheet if p.has("本期进展情况")]  # the unit's columns, then the reference ones
+    rest = [p for p in sheet if p.has("完成时限", "时间节点")]
+    assert first and len(first) == len(rest) and len(first) + len(rest) == len(sheet)
+    assert all(p.has("任务编号", "重点任务") and p.has(run.programme.title) for p in sheet)
+    assert sheet[0].has("填报单位（盖章）", unit) and sheet[0].has("分管领导（签字）")
+
+    summary = printed.pages(printed.to_pdf(week / "汇总表.xlsx", tmp_path / "s"))
+    printed.assert_legible(summary, "汇总表")
+    assert not any(p.has("判定状态") for p in summary)  # one verdict per row
+    overview = [p for p in summary if p.has("工作推进情况汇总表")]
+    assert overview and len([p for p in overview if p.has("判定依据")]) == len(
+        [p for p in overview if p.has("存在问题及原因")]) == len(overview) // 2
+    for name, last_header in (("按单位（", "报送情况"), ("滞后及逾期（", "需协调解决事项"), ("报送情况（", "说明")):
+        pages = [p for p in summary if p.has(name)]
+        assert pages and all(p.has(last_header) for p in pages), name  # one page wide
+
+    registry = printed.pages(printed.to_pdf(scratch.root / "imported" / "351.xlsx", tmp_path / "r"))
+    printed.assert_legible(registry, "任务清单")
+    tasks = [p for p in registry if p.landscape]
+    assert tasks and len([p for p in tasks if p.has("审核标记")]) == len([p for p in tasks if p.has("配合单位")])
+
+    bulletin = out / "2022-06" / "2022年6月份考核通报.pdf"
+    with Run.open_month(scratch, "351", "2022-06") as month:
+        masthead = [month.programme.title, "督查通报"]
+    printed.assert_gongwen(printed.pages(bulletin), masthead)
+
+
+def test_demo_says_how_to_see_it_in_the_browser_and_the_page_shows_it(demo: Demo) -> None:
+    from starlette.testclient import TestClient
+
+    from ledger.reporting import period_status
+    from ledger.web.app import create_app
+
+    scratch = _scratch(demo)
+    assert f"ledger --workspace {scratch.root} serve --open" in demo.output
+    with Run.open(scratch, "351", "2022-W25") as run:
+        on_time = sum(r.state == "on_time" for r in period_status(run))
+    with TestClient(create_app(scratch.root, ["testserver"])) as client:
+        home = client.get("/")
+        assert "2022年第25周" in home.text
+        page = client.get("/p/351/period/2022-W25")
+    assert page.status_code == 200
+    assert f"按时 {on_time}" in page.text and "下载汇总表" in page.text

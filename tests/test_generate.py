@@ -24,6 +24,7 @@ from ledger.periods import PeriodError, parse_period
 from ledger.registry.model import Milestone, ProgrammeInfo, Registry, Task
 from ledger.registry.workbook import write_registry
 from ledger.run import Run
+from ledger.secret import key_id, workspace_key
 
 REPO_CONFIG = Path(__file__).resolve().parents[1] / "ledger.toml"
 PERIOD = "2022-W23"  # 2022-06-06 .. 2022-06-12, due Friday 2022-06-10
@@ -314,8 +315,14 @@ def test_print_setup_fonts_and_fills(generated) -> None:
 
 # ---- metadata ------------------------------------------------------------------------------
 
-def test_very_hidden_meta_sheet_with_recomputable_checksums(generated) -> None:
-    _, registry, results = generated
+def test_very_hidden_meta_sheet_with_keyed_checksums_and_the_record_in_the_store(generated) -> None:
+    """The checksums are HMACs under the workspace's key (they were plain hashes that anyone could
+    recompute); the seal covers the task list; the store records the same digests as sent."""
+    workspace, registry, results = generated
+    key = workspace_key(workspace.root)
+    with Run.open(workspace, "351", PERIOD) as run:
+        records = run.store.manifests("351", PERIOD)
+    assert sorted(records) == sorted(r.unit for r in results)
     for result in results:
         wb = openpyxl.load_workbook(result.path)
         meta = wb[layout.META_SHEET]
@@ -329,6 +336,7 @@ def test_very_hidden_meta_sheet_with_recomputable_checksums(generated) -> None:
         assert keys["layout_version"] == layout.LAYOUT_VERSION
         assert keys["registry_hash"] == registry.content_hash()
         assert re.fullmatch(r"ledger \d+\.\d+\.\d+", keys["generator"])
+        assert keys["key_id"] == key_id(key)
         assert rows[len(layout.META_KEYS)][0] == layout.TASK_ROWS_MARKER
         task_rows = rows[len(layout.META_KEYS) + 1:]
         assert [r[0] for r in task_rows] == [t.id for t in registry.tasks_led_by(result.unit)]
@@ -337,17 +345,26 @@ def test_very_hidden_meta_sheet_with_recomputable_checksums(generated) -> None:
         for task_id, excel_row, checksum in task_rows:
             assert sheet.cell(excel_row, cols["task_id"]).value == task_id
             values = [sheet.cell(excel_row, cols[k]).value for k in layout.CHECKSUM_KEYS]
-            assert layout.row_checksum(values) == checksum
+            assert layout.row_digest(values, key) == checksum
+            assert layout.row_checksum(values) != checksum and layout.row_digest(values, b"\0" * 32) != checksum
+        digests = [(r[0], r[2]) for r in task_rows]
+        assert keys["mac"] == layout.manifest_mac(key, "351", PERIOD, result.unit, layout.LAYOUT_VERSION, digests)
+        record = records[result.unit]
+        assert (list(record.tasks), record.layout_version, record.key_id) == (digests, layout.LAYOUT_VERSION,
+                                                                              key_id(key))
+        assert record.workbook_sha256 == result.sha256
 
 
 def test_checksum_notices_an_edited_locked_cell(generated) -> None:
+    key = workspace_key(generated[0].root)
     wb = openpyxl.load_workbook(_by_unit(generated)[TRANSPORT].path)
     sheet, meta = wb[layout.LEDGER_SHEET], wb[layout.META_SHEET]
     task_id, excel_row, checksum = next(meta.iter_rows(min_row=len(layout.META_KEYS) + 2, values_only=True))
     cols = _columns(sheet)
     values = [sheet.cell(excel_row, cols[k]).value for k in layout.CHECKSUM_KEYS]
+    assert layout.row_digest(values, key) == checksum
     values[layout.CHECKSUM_KEYS.index("deadline")] = "2023年12月底前"
-    assert layout.row_checksum(values) != checksum
+    assert layout.row_digest(values, key) != checksum
 
 
 def test_defined_names_identify_the_file(generated) -> None:
@@ -433,13 +450,15 @@ def test_same_registry_and_period_give_identical_bytes(ws, generated) -> None:
     registry = make_registry()
     programme = ws.programme("351")
     period = parse_period(PERIOD, "weekly")
-    one = build_workbook(registry, programme, period, TRANSPORT)
-    assert one == build_workbook(make_registry(), programme, period, TRANSPORT)
+    key = workspace_key(ws.root)
+    one = build_workbook(registry, programme, period, TRANSPORT, key=key)
+    assert one == build_workbook(make_registry(), programme, period, TRANSPORT, key=key)
     with zipfile.ZipFile(_by_unit(generated)[TRANSPORT].path) as z:
         core = z.read("docProps/core.xml").decode()
     assert "2022-06-06T00:00:00Z" in core
-    first = generate(Run.open(ws, "351", PERIOD, registry=registry))
-    again = generate(Run.open(ws, "351", PERIOD, registry=registry), jobs=2)
+    same = generated[0]  # the bytes depend on the workspace's key: generated again in that workspace
+    first = generate(Run.open(same, "351", PERIOD, registry=registry))
+    again = generate(Run.open(same, "351", PERIOD, registry=registry), jobs=2)
     assert [g.sha256 for g in first] == [g.sha256 for g in again] == [g.sha256 for g in generated[2]]
     assert [g.unit for g in again] == registry.lead_units()
 
@@ -478,7 +497,7 @@ def test_unknown_unit_names_close_lead_units(ws) -> None:
     assert made.unit == TRANSPORT and TRANSPORT in made.path.name
     # the workbook builder itself takes only the registry's names
     with pytest.raises(InputError, match="市交通局"):
-        build_workbook(make_registry(), ws.programme("351"), parse_period(PERIOD, "weekly"), "市交通局")
+        build_workbook(make_registry(), ws.programme("351"), parse_period(PERIOD, "weekly"), "市交通局", key=b"k" * 32)
 
 
 def test_period_must_fit_the_programme_cycle(ws) -> None:

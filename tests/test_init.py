@@ -42,7 +42,8 @@ def test_init_makes_a_workspace_that_loads(tmp_path: Path) -> None:
     code, output = init(str(tmp_path / "宜阳"))
     assert code == 0, output
     root = tmp_path / "宜阳"
-    assert sorted(tree(root)) == ["README.txt", "ledger.toml", "source_data/units.xlsx"]
+    assert sorted(tree(root)) == [".gitignore", "README.txt", "ledger.toml", "source_data/units.xlsx"]
+    assert "/.ledger-secret" in (root / ".gitignore").read_text(encoding="utf-8").splitlines()  # the key stays out of git
     assert (root / "out").is_dir() and (root / "source_data" / "notices").is_dir()
     for name in ("ledger.toml", "source_data/units.xlsx", "README.txt", "ledger demo"):
         assert name in output

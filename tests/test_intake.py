@@ -76,8 +76,12 @@ def test_zip_members_with_gbk_names_and_owner_files_skipped(tmp_path: Path) -> N
     # As Windows' zip tools write it: GBK bytes without the UTF-8 flag.
     archive.write_bytes(archive.read_bytes().replace(placeholder, gbk))
     intake = gather([archive], tmp_path / "stage", now=NOW)
-    assert [i.name for i in intake.items] == ["all.zip / 台账/市住建局.xlsx"]
-    assert sorted(p.code for p in intake.problems) == ["archive-nested", "file-skipped"]
+    # a zip inside the zip is not opened: refused on its own (recorded, with a receipt), the rest is taken
+    assert [i.name for i in intake.items] == ["all.zip / inner.zip", "all.zip / 台账/市住建局.xlsx"]
+    nested = intake.items[0].refusal
+    assert nested is not None and [p.code for p in nested.problems] == ["archive-nested"]
+    assert intake.items[1].refusal is None
+    assert sorted(p.code for p in intake.problems) == ["file-skipped"]
 
 
 def test_folder_walk_skips_lock_files_and_dedupes(tmp_path: Path) -> None:

@@ -17,9 +17,9 @@ from outlook_msg import message_tree, msg_file
 
 from ledger.cli import main
 from ledger.collect.intake import gather
-from ledger.collect.sniff import sniff
 from ledger.config import Workspace
 from ledger.periods import CHINA
+from ledger.sniff import sniff
 
 NOW = datetime(2022, 6, 11, 9, 0, tzinfo=CHINA)
 SENT = datetime(2022, 6, 10, 15, 30, tzinfo=CHINA)

@@ -19,14 +19,15 @@ PACKAGE = Path(__file__).resolve().parents[1] / "ledger"
 #: layers, lowest first; within a layer of several stages (a set of packages) none imports another
 LAYERS: list[tuple[str, set[str]]] = [
     ("foundation", {"errors", "problems", "fsutil", "processes", "rules", "config", "periods", "due", "cnum",
-                    "templating", "store", "toml_errors", "resources", "__init__"}),
+                    "templating", "store", "toml_errors", "resources", "areas", "config_edit", "sniff", "secret",
+                    "__init__"}),
     ("registry", {"registry"}),
     ("shared", {"layout", "schedule", "reporting", "run"}),
     ("generate|collect", {"generate", "collect"}),
     ("mail", {"mail"}),
     ("consolidate", {"consolidate"}),
     ("assess", {"assess"}),
-    ("top", {"commands", "cli", "__main__", "demo", "simulate", "templates", "workspace_init"}),
+    ("top", {"commands", "cli", "__main__", "demo", "simulate", "templates", "workspace_init", "web"}),
 ]
 #: layers whose members are lower-level modules that may use one another (acyclic by construction)
 SHARED_LAYERS = {"foundation", "shared", "top"}
@@ -85,6 +86,8 @@ def test_generate_and_collect_share_the_layout_and_collect_and_consolidate_the_r
 
 
 @pytest.mark.parametrize(("module", "absent"), [
+    # `ledger --help` stays fast: the web server's packages load only when `ledger serve` runs
+    ("ledger.cli", ("starlette", "uvicorn", "multipart", "jinja2", "ledger.web")),
     ("ledger.consolidate.judge", ("ledger.collect", "ledger.generate", "python_calamine")),
     ("ledger.reporting", ("ledger.collect", "ledger.generate", "ledger.consolidate", "python_calamine", "openpyxl")),
 ])

@@ -47,8 +47,8 @@ def make_ws(tmp_path: Path, smtp: str = "") -> config.Workspace:
 
 def directory() -> UnitDirectory:
     return UnitDirectory([
-        Unit(name=JTJ, scope="洛阳市", email="jtj@example.org"),
-        Unit(name=ZJJ, scope="洛阳市", email="zjj@example.org；zjj-2@example.org"),
+        Unit(name=JTJ, scope="洛阳市", email="jtj@luoyang.gov.cn"),
+        Unit(name=ZJJ, scope="洛阳市", email="zjj@luoyang.gov.cn；zjj-2@luoyang.gov.cn"),
         Unit(name=WMB, scope="洛阳市", email=""),
     ])
 
@@ -140,7 +140,7 @@ def test_draft_headers_body_and_attachment(tmp_path):
     assert problems == []
     [draft] = drafts
     assert draft.path == ws.out_dir("351", PERIOD) / "outbox" / f"{PERIOD}_{JTJ}.eml"
-    assert draft.to == ("jtj@example.org",)
+    assert draft.to == ("jtj@luoyang.gov.cn",)
     assert draft.subject == SUBJECT
     assert draft.attachment == books[JTJ]
 
@@ -151,7 +151,7 @@ def test_draft_headers_body_and_attachment(tmp_path):
     msg = parse(raw)
     assert msg["Subject"] == SUBJECT
     assert address(raw, "From") == ("洛阳市城市提质工作领导小组办公室", "tizhi-office@example.org")
-    assert address(raw, "To") == (JTJ, "jtj@example.org")
+    assert address(raw, "To") == (JTJ, "jtj@luoyang.gov.cn")
     assert msg["Date"] == "Mon, 06 Jun 2022 09:00:00 +0800"
     assert msg["Message-ID"].endswith("@example.org>")
 
@@ -178,25 +178,27 @@ def test_annex_uses_its_own_due_time_and_office(tmp_path):
 def test_drafts_are_deterministic(tmp_path):
     ws = make_ws(tmp_path)
     books = workbooks(tmp_path, JTJ, ZJJ)
-    first, _ = write_drafts(Run.open(ws, "351", PERIOD, directory=directory()), books)
+    monday = datetime(2022, 6, 6, 9, 30, tzinfo=CHINA)  # drafts are dated when drafted: the same moment each run
+    first, _ = write_drafts(Run.open(ws, "351", PERIOD, directory=directory(), now=monday), books)
     before = {d.unit: d.path.read_bytes() for d in first}
-    again, _ = write_drafts(Run.open(ws, "351", PERIOD, directory=directory()), books)
-    elsewhere, _ = write_drafts(Run.open(ws, "351", PERIOD, directory=directory()), books, out_dir=tmp_path / "other")
+    again, _ = write_drafts(Run.open(ws, "351", PERIOD, directory=directory(), now=monday), books)
+    elsewhere, _ = write_drafts(Run.open(ws, "351", PERIOD, directory=directory(), now=monday), books,
+                                out_dir=tmp_path / "other")
     assert {d.unit: d.path.read_bytes() for d in again} == before
     assert {d.unit: d.path.read_bytes() for d in elsewhere} == before
     assert all(d.path.parent == tmp_path / "other" for d in elsewhere)
     ids = {parse(data)["Message-ID"] for data in before.values()}
     assert len(ids) == 2
     # Two addresses in one directory cell (separated by a full-width ；) both receive it.
-    assert next(d for d in first if d.unit == ZJJ).to == ("zjj@example.org", "zjj-2@example.org")
+    assert next(d for d in first if d.unit == ZJJ).to == ("zjj@luoyang.gov.cn", "zjj-2@luoyang.gov.cn")
 
 
 def test_units_without_email_get_problems_and_no_draft(tmp_path):
     ws = make_ws(tmp_path)
     units = UnitDirectory([
-        Unit(name=JTJ, scope="洛阳市", email="jtj@example.org"),
+        Unit(name=JTJ, scope="洛阳市", email="jtj@luoyang.gov.cn"),
         Unit(name=WMB, scope="洛阳市", email=""),
-        Unit(name=ZJJ, scope="洛阳市", email="zjj at example.org"),
+        Unit(name=ZJJ, scope="洛阳市", email="zjj at luoyang.gov.cn"),
     ])
     books = workbooks(tmp_path, WMB, JTJ, "不存在的单位", ZJJ)
     drafts, problems = write_drafts(Run.open(ws, "351", PERIOD, directory=units), books)
@@ -204,12 +206,32 @@ def test_units_without_email_get_problems_and_no_draft(tmp_path):
     assert flatten(problems, ("code", "severity", "value")) == [
         ("missing-email", "error", WMB),
         ("missing-email", "error", "不存在的单位"),
-        ("bad-email", "error", "zjj at example.org"),
+        ("bad-email", "error", "zjj at luoyang.gov.cn"),
     ]
     assert "电子邮箱" in problems[0].message and "source_data/units.xlsx" in problems[0].message
     assert WMB in problems[0].message and "名录" in problems[1].message
     outbox = ws.out_dir("351", PERIOD) / "outbox"
     assert sorted(p.name for p in outbox.iterdir()) == [f"{PERIOD}_{JTJ}.eml"]
+
+
+def test_placeholder_addresses_are_reported_and_other_scopes_addresses_refused(tmp_path):
+    ws = make_ws(tmp_path)
+    units = UnitDirectory([
+        Unit(name=JTJ, scope="洛阳市", email="u0027@example.org"),
+        Unit(name=ZJJ, scope="洛阳市", email="zjj@luoyang.gov.cn；zjj@luoning.gov.cn"),
+        Unit(name="县住房和城乡建设局", scope="洛宁县", email="zjj@luoning.gov.cn"),
+        Unit(name="县城市管理局", scope="洛宁县", aliases=("县城管局",), email="cgj@luoning.gov.cn"),
+    ])
+    books = workbooks(tmp_path, JTJ, ZJJ, "县城管局")
+    drafts, problems = write_drafts(Run.open(ws, "351", PERIOD, directory=units), books)
+    assert flatten(problems, ("code", "severity", "value")) == [
+        ("placeholder-email", "warning", "u0027@example.org"),  # drafted, but it will not arrive: said so
+        ("address-other-scope", "error", "zjj@luoning.gov.cn"),  # 洛宁县's address: not used for 洛阳市
+        ("missing-email", "error", "县城管局"),  # 洛宁县's unit: no draft to it from a 洛阳市 programme
+    ]
+    assert {d.unit: d.to for d in drafts} == {JTJ: ("u0027@example.org",), ZJJ: ("zjj@luoyang.gov.cn",)}
+    assert "层级范围“洛宁县”的“县住房和城乡建设局”" in problems[1].message
+    assert "洛宁县" in problems[2].message and "不向其他层级范围的单位发送" in problems[2].message
 
 
 def test_reminders(tmp_path):
@@ -273,9 +295,9 @@ def test_send_plain_and_no_resend(tmp_path, smtp_server):
     for mail_from, rcpts, data, _, _ in handler.received:
         assert mail_from == "tizhi-office@example.org"
         by_unit[address(data, "To")[0]] = (rcpts, parse(data), data)
-    assert by_unit[ZJJ][0] == ["zjj@example.org", "zjj-2@example.org"]
+    assert by_unit[ZJJ][0] == ["zjj@luoyang.gov.cn", "zjj-2@luoyang.gov.cn"]
     rcpts, msg, data = by_unit[JTJ]
-    assert rcpts == ["jtj@example.org"]
+    assert rcpts == ["jtj@luoyang.gov.cn"]
     assert msg["Subject"] == SUBJECT
     [att] = list(msg.iter_attachments())
     assert att.get_filename() == books[JTJ].name
@@ -314,7 +336,7 @@ def test_sending_tells_its_progress_message_by_message(tmp_path, smtp_server):
 
 
 def test_one_refused_message_does_not_stop_the_rest(tmp_path, smtp_server):
-    handler = Collector(refuse="jtj@example.org")
+    handler = Collector(refuse="jtj@luoyang.gov.cn")
     port = smtp_server(handler)
     ws = make_ws(tmp_path, f'host = "127.0.0.1"\nport = {port}\nstarttls = false\n')
     drafts, _ = write_drafts(Run.open(ws, "351", PERIOD, directory=directory()), workbooks(tmp_path, JTJ, ZJJ))
@@ -388,7 +410,7 @@ def test_send_with_starttls_and_auth(tmp_path, smtp_server, monkeypatch):
     assert problems == [] and len(sent) == 1
     [(mail_from, rcpts, data, over_tls, auth)] = handler.received
     assert over_tls and auth == "dcs"
-    assert rcpts == ["jtj@example.org"]
+    assert rcpts == ["jtj@luoyang.gov.cn"]
     [att] = list(parse(data).iter_attachments())
     assert att.get_filename() == books[JTJ].name
     assert att.get_content() == books[JTJ].read_bytes()
@@ -414,7 +436,7 @@ def test_send_over_implicit_tls_when_configured(tmp_path, smtp_server):
     sent, problems = send_drafts(ws, drafts[0].path.parent, ssl_context=client_ctx)
     assert problems == [] and len(sent) == 1
     [(_, rcpts, _, _, _)] = handler.received
-    assert rcpts == ["jtj@example.org"]
+    assert rcpts == ["jtj@luoyang.gov.cn"]
 
 
 @pytest.mark.parametrize(("text", "message"), [

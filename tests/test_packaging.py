@@ -51,6 +51,10 @@ def test_wheel_carries_templates_skeleton_and_the_sample(wheel: Path) -> None:
         names = set(zf.namelist())
         for name in TEMPLATES:
             assert zf.read(f"ledger/templates/{name}") == (REPO / "ledger" / "templates" / name).read_bytes()
+        web = [p for p in (REPO / "ledger" / "web").rglob("*") if p.is_file() and p.parent.name in ("templates", "static")]
+        assert len(web) >= 10
+        for path in web:  # the web page's templates, style sheet and script
+            assert zf.read(str(path.relative_to(REPO))) == path.read_bytes()
         for name in ("ledger.toml", "README.txt"):
             assert zf.read(f"ledger/skeleton/{name}") == (REPO / "ledger" / "skeleton" / name).read_bytes()
         assert "ledger/py.typed" in names

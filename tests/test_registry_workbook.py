@@ -44,7 +44,7 @@ def test_round_trip_is_lossless(tmp_path):
 def test_formula_like_text_stays_text(tmp_path):
     path = write_registry(make_registry(), tmp_path / "r.xlsx")
     ws = openpyxl.load_workbook(path)[TASK_SHEET]
-    cell = ws["C3"]
+    cell = ws["B3"]
     assert cell.value.startswith("=HYPERLINK")
     assert cell.data_type == "s"
 
@@ -57,8 +57,8 @@ def test_reviewer_edits_are_read_and_ids_kept(tmp_path):
     ws.insert_cols(1)
     ws["A1"] = "备注"
     ws["A2"] = "已与商务局确认"
-    ws["J2"] = "2022-11-30"  # 完成时限（日期） moved one column right (I → J)
-    ws["F2"] = "市商务局、市文旅集团"
+    ws["F2"] = "2022-11-30"  # 完成时限（日期） moved one column right (E → F)
+    ws["D2"] = "市商务局、市文旅集团"
     wb.save(path)
     back, problems = read_registry_file(path, "351")
     assert problems == []
@@ -71,8 +71,8 @@ def test_reviewer_edits_are_read_and_ids_kept(tmp_path):
 
 @pytest.mark.parametrize(
     "cell, value, code",
-    [("I2", "明年底", "registry-bad-date"), ("L2", "6月底 完成立项", "registry-bad-milestone"),
-     ("A3", "351-A1-02", "duplicate-id"), ("A3", None, "missing-id"), ("J2", "也许", "registry-bad-flag")],
+    [("E2", "明年底", "registry-bad-date"), ("F2", "6月底 完成立项", "registry-bad-milestone"),
+     ("A3", "351-A1-02", "duplicate-id"), ("A3", None, "missing-id"), ("M2", "也许", "registry-bad-flag")],
 )
 def test_bad_cells_are_problems_with_their_cell(tmp_path, cell, value, code):
     path = write_registry(make_registry(), tmp_path / "r.xlsx")
@@ -99,7 +99,25 @@ def test_structural_damage_is_an_input_error(tmp_path):
 def test_missing_header_named(tmp_path):
     path = write_registry(make_registry(), tmp_path / "r.xlsx")
     wb = openpyxl.load_workbook(path)
-    wb[TASK_SHEET]["E1"] = "主办单位"
+    wb[TASK_SHEET]["C1"] = "主办单位"
     wb.save(path)
     with pytest.raises(InputError, match="牵头单位"):
         read_registry_file(path)
+
+
+def test_prints_as_a_review_list_on_a4(tmp_path):
+    """A4 landscape at a fixed scale that keeps 11 pt text at 9 pt or more; the review columns on
+    the first pages, units and path on pages behind 任务编号; the title in the page header."""
+    from ledger.registry.workbook import COLUMNS, REGISTRY_BANDS
+
+    ws = openpyxl.load_workbook(write_registry(make_registry(), tmp_path / "r.xlsx"))[TASK_SHEET]
+    assert (ws.page_setup.orientation, int(ws.page_setup.paperSize)) == ("landscape", 9)
+    assert 82 <= int(ws.page_setup.scale) <= 100 and not ws.sheet_properties.pageSetUpPr.fitToPage
+    assert [b.id for b in ws.col_breaks.brk] == list(REGISTRY_BANDS)
+    assert ws.print_title_cols == "$A:$A" and ws.print_title_rows == "$1:$1"
+    assert [c.header for c in COLUMNS[:REGISTRY_BANDS[0]]] == [
+        "任务编号", "重点任务", "牵头单位", "完成时限（原文）", "完成时限（日期）", "时间节点", "审核标记"]
+    assert ws.print_area == f"'{TASK_SHEET}'!$A$1:$L${ws.max_row}"  # the flags and the notice's wording: screen only
+    assert "任务清单" in ws.oddHeader.center.text and "&P" in ws.oddFooter.center.text
+    a3 = openpyxl.load_workbook(write_registry(make_registry(), tmp_path / "a3.xlsx", paper="A3"))[TASK_SHEET]
+    assert int(a3.page_setup.paperSize) == 8

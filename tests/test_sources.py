@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import docx
+import hostile
 import openpyxl
 import pytest
 
@@ -165,13 +166,16 @@ def test_pdf_and_old_formats_are_refused_with_advice(tmp_path):
     pdf = tmp_path / "通知.pdf"
     pdf.write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n")
     expect_error(pdf, "PDF", ".docx")
-    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 500
+    # old Office files are told apart by the stream names of their compound file (ledger.sniff)
     doc = tmp_path / "旧通知.doc"
-    doc.write_bytes(ole + "WordDocument".encode("utf-16-le") + b"\x00" * 100)
-    expect_error(doc, "另存为 .docx")
+    doc.write_bytes(hostile.cfb({"WordDocument": b"\xec\xa5" + b"\x00" * 100}))
+    expect_error(doc, "旧版 Word", "另存为 .docx")
     locked = tmp_path / "加密.docx"
-    locked.write_bytes(ole + "EncryptionInfo".encode("utf-16-le") + b"\x00" * 100)
+    locked.write_bytes(hostile.cfb({"EncryptionInfo": b"\x04\x00", "EncryptedPackage": b"\x99" * 100}))
     expect_error(locked, "密码", ".docx")
+    damaged = tmp_path / "损坏.doc"
+    damaged.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 500)
+    expect_error(damaged, "已损坏")
 
 
 # --- Word -----------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import pytest
 
 from ledger.errors import LedgerError
 from ledger.problems import Problem
-from ledger.store import Entry, Received, StoreError, open_store, schema
+from ledger.store import Entry, Manifest, Received, StoreError, journal, open_store, schema
 from ledger.store import sqlite as store_sqlite
 
 T0 = datetime(2022, 6, 10, 15, 0, tzinfo=timezone(timedelta(hours=8)))
@@ -340,7 +340,7 @@ def test_version_2_files_take_the_new_received_sources_and_keep_their_ids(tmp_pa
         assert store.submission(stored.id).received_source == "mtime"
     conn = sqlite3.connect(db)
     conn.execute("PRAGMA foreign_keys = ON")
-    assert conn.execute("SELECT version FROM schema_version").fetchone() == (3,)
+    assert conn.execute("SELECT version FROM schema_version").fetchone() == (schema.SCHEMA_VERSION,)  # 3, then on
     assert {"files_by_key", "files_by_unit", "files_one_accepted"} <= {
         r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'files'")}
     with pytest.raises(sqlite3.IntegrityError):
@@ -536,3 +536,25 @@ def test_an_archived_copy_of_another_size_than_its_archiver_says_is_refused(stor
         store.ingest(Received(**{**plain.__dict__, "data": b"", "archived": rel, "size": len(data) - 1}))
     assert store.history("351") == []
     assert store.ingest(Received(**{**plain.__dict__, "data": b"", "archived": rel, "size": len(data)})).size == len(data)
+
+
+def test_version_3_stores_get_the_record_of_what_was_sent(tmp_path):
+    """Schema 4 adds the manifests (what generate sent each unit); a store of version 3 keeps its
+    files and has no manifest until generate records one; recording again replaces, journaled."""
+    db = tmp_path / "v3.sqlite"
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("BEGIN")
+    schema.upgrade(conn, target=3)
+    conn.execute("COMMIT")
+    conn.close()
+    sent = Manifest("351", "2022-W23", "市交通运输局", 4, "0a1b2c3d", (("351-A1-01", "d1"), ("351-A1-02", "d2")),
+                    "c" * 64, datetime(2022, 6, 6, 9, 0, tzinfo=UTC))
+    with open_store(db) as store:
+        assert store.manifests("351", "2022-W23") == {}
+        store.record_manifests([sent])
+        again = dataclasses.replace(sent, tasks=(("351-A1-01", "d9"),))
+        store.record_manifests([again])
+        assert store.manifests("351", "2022-W23") == {"市交通运输局": again}
+        assert store.manifests("351", "2022-W24") == {}
+    lines = journal.read(db.parent / "archive")
+    assert [journal.manifest_of(line) for line in lines.manifests] == [again]  # the last record of the unit

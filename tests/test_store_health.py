@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import hostile as h
 import pytest
 from click.testing import CliRunner
 from conftest import CG, DUE_W23, JT, ZJ, filled, reply_mail
@@ -36,12 +37,15 @@ def _collect(ws: Workspace, folder: Path, period: str = "2022-W23", **kw: object
 
 def make_history(ws: Workspace, tmp_path: Path) -> None:
     """Two weeks of history: accepted by mail and loose, a rejection then its correction, a report
-    replaced by a later one, another unit's file sent through 交通运输局's own link, a bulletin number."""
+    replaced by a later one, another unit's file sent through 交通运输局's own link, a bulletin number,
+    a mail and a zip archive refused whole."""
     first = tmp_path / "h1"
     attachment = filled(ws, JT, tmp_path / "att")
     reply_mail(first / "交通运输局.eml", [(attachment.name, attachment.read_bytes())],
                date="Fri, 10 Jun 2022 15:00:00 +0800", sender="clerk@example.org")
     filled(ws, CG, first, percent="很多")
+    h.deep_mail(first, "层层转发.eml", 30, (attachment.name, attachment.read_bytes()))
+    h.zip_in_zip(first, "合集.zip")
     _collect(ws, first)
     second = tmp_path / "h2"
     filled(ws, CG, second)
@@ -55,17 +59,19 @@ def make_history(ws: Workspace, tmp_path: Path) -> None:
         assert store.next_bulletin_number("351", "2022-06") == 1
 
 
-def dump(ws: Workspace) -> tuple[list, list, list, list]:
-    """Every file, entry, bulletin and audit row (but the audit's wall-clock time) of the store."""
+def dump(ws: Workspace) -> tuple[list, list, list, list, list]:
+    """Every file, entry, bulletin, audit row (but the audit's wall-clock time) and record of what
+    was sent (manifest) of the store."""
     conn = sqlite3.connect(ws.paths.store)
     try:
         files = conn.execute("SELECT * FROM files ORDER BY id").fetchall()
         entries = conn.execute("SELECT * FROM entries ORDER BY file_id, task_id").fetchall()
         bulletins = conn.execute("SELECT * FROM bulletins ORDER BY programme, month").fetchall()
         audit = [r[:1] + r[2:] for r in conn.execute("SELECT * FROM audit ORDER BY id")]
+        manifests = conn.execute("SELECT * FROM manifests ORDER BY programme, period, unit").fetchall()
     finally:
         conn.close()
-    return files, entries, bulletins, audit
+    return files, entries, bulletins, audit, manifests
 
 
 @pytest.fixture()
@@ -73,6 +79,7 @@ def history(ws: Workspace, tmp_path: Path) -> tuple:
     make_history(ws, tmp_path)
     before = dump(ws)
     assert {row[11] for row in before[0]} == {"accepted", "rejected", "superseded"}
+    assert {(row[1], row[2]) for row in before[4]} >= {("2022-W23", JT), ("2022-W23", CG), ("2022-W24", JT)}
     return before
 
 
@@ -152,10 +159,11 @@ def test_a_store_kept_before_the_journal_gets_one_when_opened(ws: Workspace, his
     remove_store(ws)
     code, out = cli(ws, "store", "rebuild")
     assert code == 1 and f"“2022-W23_{ZJ}_工作台账.xlsx”原判定为退回，按当前任务清单重新判定为通过" in out
-    files, entries, bulletins, _ = dump(ws)
+    files, entries, bulletins, _, manifests = dump(ws)
     [linked] = [row[0] for row in history[0] if row[10] == ZJ]
     assert [r for r in files if r[0] != linked] == [r for r in history[0] if r[0] != linked]
     assert [r for r in entries if r[0] != linked] == history[1] and bulletins == history[2]
+    assert manifests == history[4]  # the records of what was sent, journaled from the store too
 
 
 def test_rebuild_lists_what_it_cannot_bring_back(ws: Workspace, history: tuple, tmp_path: Path) -> None:
@@ -235,6 +243,7 @@ def test_a_full_database_is_refused_and_changes_nothing(ws: Workspace, history: 
     """SQLite's own "database or disk is full" (its page limit set to what the file holds, and a
     report too long for the pages it has)."""
     filled(ws, CG, tmp_path / "late", progress="最后又补了一句" * 1000)
+    history = dump(ws)  # generating the file recorded it as sent
     lines = journal.path_of(archive_dir(ws)).read_bytes()
     with open_workspace_store(ws) as store:
         store._conn.execute(f"PRAGMA max_page_count = {store._conn.execute('PRAGMA page_count').fetchone()[0]}")
@@ -271,6 +280,7 @@ def failing_fsync(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
 def test_a_full_disk_while_collecting_says_so_and_keeps_the_history(ws: Workspace, history: tuple, tmp_path: Path,
                                                                     failing_fsync: list[int]) -> None:
     filled(ws, CG, tmp_path / "late", progress="最后又补了一句")
+    history = dump(ws)  # generating the file recorded it as sent
     failing_fsync.append(errno.ENOSPC)
     code, out = cli(ws, "collect", str(tmp_path / "late"), *W23, "--jobs", "1")
     assert code == 1

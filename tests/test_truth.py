@@ -32,7 +32,7 @@ from ledger.collect.api import collect
 from ledger.config import Workspace
 from ledger.consolidate.api import Summary, consolidate
 from ledger.consolidate.model import GREEN, RED, YELLOW
-from ledger.generate import build_workbook
+from ledger.generate import generate
 from ledger.periods import CHINA, Period, periods_in_month
 from ledger.registry.model import ProgrammeInfo, Registry, Task
 from ledger.reporting import due_for
@@ -81,7 +81,9 @@ def reply(ws: Workspace, reg: Registry, unit: str, period: Period, week: int, in
         values[task.id] = row
     book = inbox / "files" / f"{period.key}_{unit}_工作台账.xlsx"
     book.parent.mkdir(parents=True, exist_ok=True)
-    book.write_bytes(build_workbook(reg, ws.programme("351"), period, unit))
+    with Run.open(ws, "351", period, registry=reg) as run:
+        [made] = generate(run, units=[unit])  # records what the unit was sent
+    book.write_bytes(made.path.read_bytes())
     rt.fill(book, values)
     sent = due + (timedelta(hours=20) if unit == FG else -timedelta(hours=2))
     reply_mail(inbox / f"{period.key}_{unit}.eml", [(book.name, book.read_bytes())],

@@ -9,12 +9,15 @@ import pytest
 from ledger.errors import InputError
 from ledger.registry.sources import read_notice
 from ledger.registry.units import (
+    HEADERS,
     SHEET,
     UNKNOWN_UNIT,
     Unit,
     UnitDirectory,
+    is_placeholder,
     resolve_list,
     split_units,
+    unknown_problem,
 )
 from ledger.registry.units_build import build
 
@@ -135,6 +138,34 @@ def test_scope_separation(directory):
     assert directory.get("洛阳军分区", "偃师区").scope == ""  # common units are seen everywhere
 
 
+def test_another_scopes_unit_is_never_taken_and_is_named_in_the_error(directory):
+    item = directory.resolve("县住建局", "宜阳县")  # 洛宁县 has a 县住建局; 宜阳县 has none in the directory
+    assert item.unit is None
+    assert [(u.scope, u.name) for u in item.elsewhere] == [("洛宁县", "县住房和城乡建设局")]
+    problem = unknown_problem(item, "宜阳县", task="t-01")
+    assert (problem.code, problem.severity, problem.value) == ("unit-other-scope", "error", "县住建局")
+    assert "层级范围“洛宁县”的“县住房和城乡建设局”" in problem.message and "ledger units add" in problem.message
+    assert directory.resolve("洛阳军分区", "宜阳县").unit.scope == ""  # a common unit is seen everywhere
+    assert directory.elsewhere("市交通运输厅", "洛阳市") == ()
+    unknown = unknown_problem(directory.resolve("市交通运输厅", "洛阳市"), "洛阳市")
+    assert unknown.code == "unknown-unit" and "是否为：市交通运输局" in unknown.message
+
+
+def test_a_directory_written_before_the_note_column_still_loads(directory):
+    header = [c.value for c in openpyxl.load_workbook(UNITS, read_only=True)[SHEET][1]]
+    assert "备注" not in header and len(directory) > 100  # the shipped directory predates the column
+    assert list(HEADERS.values())[-1] == "备注"
+    assert not any(u.pending for u in directory.units())
+
+
+@pytest.mark.parametrize(("address", "placeholder"), [
+    ("u0001@example.org", True), ("a@EXAMPLE.COM", True), ("a@mail.example.net", True), ("a@x.example", True),
+    ("a@yichuan.gov.cn", False), ("a@example.org.cn", False), ("a@myexample.org", False),
+])
+def test_placeholder_addresses(address, placeholder):
+    assert is_placeholder(address) is placeholder
+
+
 def test_suggestions_for_typo(directory):
     item = directory.resolve("市交通运输厅", "洛阳市")
     assert item.unit is None
@@ -173,7 +204,8 @@ def test_shipped_directory_is_clean(directory):
 
 
 def test_round_trip_and_determinism(directory, tmp_path):
-    units = [*directory.units(), Unit("=市某局+1", "某市", ("-1",), "企业", (), "张三", "a@b.cn", "13800000000")]
+    units = [*directory.units(), Unit("=市某局+1", "某市", ("-1",), "企业", (), "张三", "a@b.cn", "13800000000",
+                                             "待核实")]
     first, second = tmp_path / "a.xlsx", tmp_path / "b.xlsx"
     UnitDirectory(units).save(first)
     back = UnitDirectory.load(first)
@@ -183,7 +215,7 @@ def test_round_trip_and_determinism(directory, tmp_path):
     wb = openpyxl.load_workbook(first)
     assert wb.sheetnames == [SHEET, "填写说明"]
     assert [c.value for c in wb[SHEET][1]] == ["单位名称", "层级范围", "简称/别名", "类别", "成员单位", "联系人",
-                                                "电子邮箱", "联系电话"]
+                                                "电子邮箱", "联系电话", "备注"]
     assert wb[SHEET].cell(row=len(units) + 1, column=1).data_type == "s"  # text, not a formula
 
 

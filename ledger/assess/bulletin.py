@@ -130,6 +130,7 @@ def render_docx(ws: Workspace | None, ctx: dict[str, Any], chart_png: bytes, iss
     docx_layout.fit_masthead(document)
     docx_layout.align_signature(document)
     docx_layout.drop_empty_copy_to(document)
+    docx_layout.keep_lead_ins(document)
     props = document.core_properties
     props.created = props.modified = datetime.combine(issued, datetime.min.time())
     buf = io.BytesIO()

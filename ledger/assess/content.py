@@ -135,7 +135,7 @@ def bulletin_context(
     rules = assessment.rules
     ctx: dict[str, Any] = {
         "programme_title": programme.title,
-        "masthead": f"{programme.title}督查通报",
+        "masthead": programme.masthead or f"{programme.title}督查通报",
         "issue_no": number,
         "office": office,
         "issuer": programme.issuer,
@@ -151,7 +151,8 @@ def bulletin_context(
         "due_text": due_text(programme),
     }
     ctx["title_lines"] = balanced_lines(ctx["title"])
-    ctx["masthead_lines"] = masthead_lines(ctx["masthead"], programme.title)
+    ctx["masthead_lines"] = [programme.masthead] if programme.masthead else masthead_lines(ctx["masthead"],
+                                                                                              programme.title)
     ctx["overview"] = overview(last_rows, assessment)
     praise = praised(assessment.scores, rules)
     blame = criticised(assessment.scores, rules)

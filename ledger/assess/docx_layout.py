@@ -184,6 +184,14 @@ def page_number_footers(document: Document, section: Section) -> None:
         page_number_paragraph(paragraph, odd=odd)
 
 
+def plain_footers(document: Document, section: Section) -> None:
+    """Odd and even footers of their own without a page number (the 版记 page)."""
+    document.settings.odd_and_even_pages_header_footer = True
+    for footer in (section.footer, section.even_page_footer):
+        footer.is_linked_to_previous = False
+        footer.paragraphs[0].style = document.styles["Footer"]
+
+
 def normalise_zip(data: bytes) -> bytes:
     """The same .docx with fixed zip timestamps, so the same content gives the same bytes."""
     src = zipfile.ZipFile(io.BytesIO(data))
@@ -253,6 +261,17 @@ def align_signature(document: Document, indent_chars: float = 4) -> None:
     office.paragraph_format.right_indent = Pt(office_indent * BODY_PT)
     for p in (office, date):
         p.paragraph_format.first_line_indent = Pt(0)
+
+
+LEAD_IN_ENDS = ("：", ":")
+
+
+def keep_lead_ins(document: Document) -> None:
+    """A body line that ends in "：" (予以通报表扬：, 各牵头单位：) introduces what follows it:
+    keep it on the same page as the next paragraph, so no page ends on it."""
+    for paragraph in document.paragraphs:
+        if paragraph.text.rstrip().endswith(LEAD_IN_ENDS):
+            paragraph.paragraph_format.keep_with_next = True
 
 
 EMPTY_COPY_TO = "抄送：。"

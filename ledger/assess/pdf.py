@@ -35,6 +35,11 @@ SUBSTITUTES = {
 # 小标宋 is a heavy Song: its stand-in is asked for in bold.
 BOLD_STANDINS = ("方正小标宋简体",)
 
+#: keep the blank page Writer inserts before a section that must start on an even page (the
+#: 版记 page, GB/T 9704 7.5): LibreOffice's PDF export drops such pages unless told not to
+PDF_FILTER = 'pdf:writer_pdf_Export:{"IsSkipEmptyPages":{"type":"boolean","value":"false"}}'
+
+
 
 @dataclass(frozen=True)
 class PdfResult:
@@ -72,7 +77,7 @@ def docx_to_pdf(docx: Path, target: Path, *, timeout: float = TIMEOUT_S) -> PdfR
     soffice = find_soffice()
     if soffice is None:
         return PdfResult(None, "未找到 LibreOffice（soffice），未生成 PDF。如需 PDF，请安装 LibreOffice 后重新运行。")
-    with tempfile.TemporaryDirectory(prefix="ledger-pdf-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"ledger-pdf-{os.getpid()}-") as tmp:
         work = Path(tmp)
         conf = work / "fonts.conf"
         conf.write_text(fonts_conf(), encoding="utf-8")
@@ -81,7 +86,7 @@ def docx_to_pdf(docx: Path, target: Path, *, timeout: float = TIMEOUT_S) -> PdfR
         env = {**os.environ, "FONTCONFIG_FILE": str(conf), "HOME": str(work)}
         cmd = [
             soffice, f"-env:UserInstallation={(work / 'lo').as_uri()}", "--headless", "--norestore",
-            "--nolockcheck", "--convert-to", "pdf", "--outdir", str(work / "out"), str(source),
+            "--nolockcheck", "--convert-to", PDF_FILTER, "--outdir", str(work / "out"), str(source),
         ]
         try:
             done = subprocess.run(cmd, capture_output=True, timeout=timeout, env=env, stdin=subprocess.DEVNULL,

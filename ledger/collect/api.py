@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ledger.collect.intake import SKIPPED, candidates, clock, stream
 from ledger.collect.pool import BATCH_MAX, Judging
-from ledger.collect.verdict import JudgeContext, Judged, known, with_data
+from ledger.collect.verdict import JudgeContext, Judged, judge_context, known, with_data
 from ledger.config import Programme
 from ledger.periods import Period, PeriodError, parse_period
 from ledger.problems import Problem
@@ -45,6 +45,9 @@ class CollectedFile:
     submission_id: int | None = None
     identified_by: str = "none"
     sender: str = ""  # the From of the e-mail it came in, if any
+    detected_type: str = ""
+    #: a mail or zip archive refused whole: nothing in it was collected (intake's Refusal)
+    unopened: bool = False
 
     def as_dict(self) -> dict:
         return {
@@ -54,6 +57,8 @@ class CollectedFile:
             "outcome": self.outcome,
             "received_at": self.received_at.isoformat(),
             "received_source": self.received_source,
+            "detected_type": self.detected_type,
+            "unopened": self.unopened,
             "problems": [p.as_dict() for p in self.problems],
         }
 
@@ -73,6 +78,11 @@ class CollectResult:
     def skipped(self) -> list[Problem]:
         """What was received but not collected: skipped files and attachments."""
         return [p for p in self.problems if p.code in SKIPPED]
+
+    @property
+    def unopened(self) -> list[CollectedFile]:
+        """Mail and zip archives refused whole (too large, deep or wide, a bomb, nested, damaged)."""
+        return [f for f in self.files if f.unopened]
 
     @property
     def other_period(self) -> list[CollectedFile]:
@@ -112,7 +122,7 @@ def collect(run: Run, paths: Sequence[Path], *, jobs: int = 0, unit: str | None 
     """
     result = CollectResult(run.programme, run.period)
     store = run.store
-    context = JudgeContext(run.registry, run.programme, run.period, store.archive_dir, unit)
+    context = judge_context(run, store, unit)
     # the pid tells a later command's clean-up whether this run is still going (fsutil.clean_leftovers)
     with tempfile.TemporaryDirectory(prefix=f"ledger-collect-{os.getpid()}-") as tmp:
         files = candidates(paths)
@@ -214,5 +224,7 @@ def _record(batch: Sequence[Judged], period: Period, store: Store) -> list[Colle
             submission_id=submission.id if submission else None,
             identified_by=judged.identified_by,
             sender=item.sender,
+            detected_type=judged.received.detected_type,
+            unopened=item.refusal is not None,
         ))
     return out

@@ -4,24 +4,32 @@ Every finding is a :class:`~ledger.problems.Problem` naming the cell as the unit
 in the file it sent (after its own sorting or inserted columns), so a receipt can say
 "N7: 完成进度无效" and the unit finds N7. Rows are found by task id and columns by
 header text, never by position.
+
+What a file must hold comes from the office's own record of what it sent the unit
+(:class:`Sent`, recorded by generate), not from what the file says about itself: its tasks,
+and a keyed digest of each task's locked cells. Without a record for the period (generated
+before records were kept) a file is checked as before, against the registry, and told so;
+a keyed workbook (layout 4) then proves itself with the seal in its hidden sheet.
 """
 
 from __future__ import annotations
 
 import functools
+import hmac
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ledger import layout
 from ledger.collect.a1 import cell_ref, range_cells
 from ledger.collect.limits import CELL_TOO_LONG, DEFAULT_LIMITS
-from ledger.collect.reader import ReadWorkbook, find_header
+from ledger.collect.reader import ReadWorkbook, find_header, formula_kind
 from ledger.config import Programme
 from ledger.periods import Period, PeriodError, parse_period
 from ledger.problems import Problem, ProblemType, has_errors
 from ledger.registry.model import Registry, Task, TaskIndex
-from ledger.store.model import Entry
+from ledger.secret import key_id
+from ledger.store.model import Entry, Manifest
 
 _RESEND = "请使用本期下发的台账模板重新填报后报送"
 
@@ -47,6 +55,14 @@ UNIT_MISMATCH = ProblemType(
     "unit-mismatch", "warning", "第2行填写的填报单位“{value}”与台账所属单位“{unit}”不一致，已按“{unit}”收取；如有误请联系接收单位")
 WRONG_UNIT = ProblemType(
     "wrong-unit", "error", "这是“{value}”的台账，但应由“{expected}”报送，请报送本单位的台账")
+NO_RECORD = ProblemType(
+    "no-record", "error", "本办没有向“{unit}”发出过{period}的台账（本期的发出记录中没有这个单位），这份文件不是本办发出的"
+    "（可能是其他地方的表格，或自行制作的），" + _RESEND)
+NOT_SEALED = ProblemType(
+    "not-sealed", "error", "文件中隐藏的校验信息{why}：这份文件不是本办生成的，或其中的任务和隐藏信息被改动过，" + _RESEND)
+CHECKED_AGAINST_REGISTRY = ProblemType(
+    "checked-against-registry", "warning",
+    "本期台账生成时还没有保存发出记录（由旧版本生成），已按当前任务清单核对各项任务和系统生成的内容")
 
 # --- columns and rows ---------------------------------------------------------------------------
 HEADER_MISSING = ProblemType(
@@ -57,6 +73,8 @@ LOCKED_CHANGED = ProblemType(
     "locked-changed", "error", "系统生成的“{column}”内容被改动（应为“{expected}”），请恢复原内容；如任务有误请写在备注中")
 TASK_MISSING = ProblemType(
     "task-missing", "error", "任务 {value} 所在的行被删除，请恢复该行并填写进展后重新报送")
+TASK_RENAMED = ProblemType(
+    "task-renamed", "error", "第 {line} 行的任务编号被改成了“{value}”，这一行是本台账的任务 {expected}；请把编号改回 {expected} 后重新报送")
 TASK_DUPLICATE = ProblemType(
     "task-duplicate", "error", "任务 {value} 出现了不止一行（另见第 {first} 行），请删除多余的行，每项任务只填一行")
 ROW_ADDED = ProblemType(
@@ -91,13 +109,28 @@ PROGRESS_MISSING = ProblemType(
     "progress-missing", "error", "本期进展情况未填写，请写明本期做了什么、达到什么程度")
 MERGED_INPUT = ProblemType(
     "merged-input", "error", "单元格 {value} 被合并，每项任务须单独填写，请取消合并后分别填写")
-FORMULA_VALUE = ProblemType(
-    "formula-value", "warning", "单元格含公式，已按公式的计算结果“{value}”收取；请直接填写内容，不要使用公式")
-FORMULA_NO_VALUE = ProblemType(
-    "formula-no-value", "error", "单元格含公式但没有计算结果，请把公式改为直接填写的内容后重新保存报送")
+_NO_FORMULA = "各单位填报的是数值和文字，不用公式：请删除公式，直接填写内容后重新报送"
+FORMULA_IN_INPUT = ProblemType("formula-in-input", "error", "单元格含公式{shown}；" + _NO_FORMULA)
+FORMULA_EXTERNAL = ProblemType(
+    "formula-external-link", "error", "单元格含引用其他文件的外部链接公式“{value}”，其结果取决于对方电脑上的文件；" + _NO_FORMULA)
+FORMULA_DDE = ProblemType(
+    "formula-dde", "error", "单元格含 DDE 公式“{value}”，打开文件时会要求启动其他程序，已退回；" + _NO_FORMULA)
+FILE_LINKS = ProblemType(
+    "file-external-links", "error", "文件含指向其他文件或程序的链接（{value}），已退回；请在 Excel 中用“数据→编辑链接→断开链接”"
+    "删除链接（或把有关单元格改为直接填写的内容）后重新保存报送")
 
 _ENTRY_FIELDS = {"progress": "progress", "cumulative": "cumulative", "issues": "problems_text",
                  "next_steps": "next_steps", "coordination": "coordination", "note": "note"}
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What the office sent for the period being collected: the record of each unit's workbook
+    (by unit; none for a period generated before records were kept), and the workspace key
+    their digests are made with."""
+
+    key: bytes = field(repr=False)
+    manifests: Mapping[str, Manifest] = field(default_factory=dict)
 
 
 @dataclass
@@ -125,7 +158,15 @@ class _Ctx:
     registry: Registry
     programme: Programme
     period: Period
+    sent: Sent
     problems: list[Problem] = field(default_factory=list)
+    #: the checksum of a row's locked cells as the file's tasks are checked: keyed (a record, a
+    #: sealed workbook), or layout 1–3's
+    digest: Callable[[Sequence[object]], str] = layout.row_checksum
+    keyed: bool = False
+
+    def use_key(self) -> None:
+        self.digest, self.keyed = functools.partial(layout.row_digest, key=self.sent.key), True
 
     def add(self, ptype: ProblemType, *, r: int | None = None, c: int | None = None, **kw: object) -> None:
         cell = cell_ref(r, c) if r is not None and c is not None else None
@@ -133,9 +174,9 @@ class _Ctx:
         self.problems.append(ptype(file=self.file, sheet=self.read.ledger_sheet, cell=cell, row=row, **kw))
 
     @functools.cached_property
-    def formula_cells(self) -> tuple[frozenset[str], frozenset[str]]:
-        """Cells holding a formula, and those of them without a cached value."""
-        return frozenset(self.read.formulas), frozenset(self.read.formulas_without_value)
+    def formula_cells(self) -> frozenset[str]:
+        """Cells of the ledger sheet holding a formula."""
+        return frozenset(self.read.formulas)
 
 
 def check_workbook(
@@ -145,10 +186,12 @@ def check_workbook(
     registry: Registry,
     programme: Programme,
     period: Period,
+    sent: Sent,
     expected_unit: str | None = None,
 ) -> Checked:
-    """Identify *read* and check every task row; entries come in the ledger's task order."""
-    ctx = _Ctx(read, file, registry, programme, period)
+    """Identify *read* and check every task row against what was *sent*; entries come in the
+    ledger's task order."""
+    ctx = _Ctx(read, file, registry, programme, period, sent)
     if read.ledger_sheet is None:
         ctx.add(NO_LEDGER_SHEET)
         return Checked(None, None, None, "none", [], ctx.problems)
@@ -164,8 +207,11 @@ def check_workbook(
     ident = _identify(ctx, header_row, cols, expected_unit)
     if ident.stop:
         return Checked(ident.programme, ident.period, ident.unit, ident.by, [], ctx.problems)
-    tasks = _expected_tasks(ctx, ident.unit)
+    tasks = _expected(ctx, ident)
+    if tasks is None:
+        return Checked(ident.programme, ident.period, ident.unit, ident.by, [], ctx.problems)
     entries = _check_rows(ctx, header_row, cols, tasks)
+    _check_links(ctx)
     return Checked(ident.programme, ident.period, ident.unit, ident.by, entries, ctx.problems)
 
 
@@ -323,11 +369,54 @@ class _Expected:
     checksum: str | None
 
 
-def _expected_tasks(ctx: _Ctx, unit: str | None) -> list[_Expected]:
+def _expected(ctx: _Ctx, ident: _Ident) -> list[_Expected] | None:
+    """The tasks the file must hold, each with the digest of its locked cells (docs/reliability.md):
+    those of the office's record for the unit; with no record for the period, those the sealed
+    hidden sheet of a keyed workbook lists, else (layout 1–3, or no hidden sheet) as before. None
+    when the file must not be checked further (no record of it, a broken seal)."""
+    by_id = ctx.registry.index().by_id
+    this_period = ident.period == ctx.period.key  # another period's file is not collected in this run
+    if this_period and ctx.sent.manifests:
+        manifest = ctx.sent.manifests.get(ident.unit or "")
+        if manifest is None:
+            ctx.add(NO_RECORD, unit=ident.unit, period=ctx.period.label())
+            return None
+        ctx.use_key()
+        return [_Expected(by_id.get(tid), tid, digest) for tid, digest in manifest.tasks]
+    version = ctx.read.meta.get("layout_version", "")
+    readable = {str(v) for v in layout.READABLE_LAYOUT_VERSIONS}
+    if version and version not in readable:
+        return None  # a layout this reader does not know (layout-version): its checksums say nothing
+    if version and int(version) >= layout.KEYED_LAYOUT_VERSION:
+        why = _broken_seal(ctx)
+        if why:
+            ctx.add(NOT_SEALED, why=why)
+            return None
+        ctx.use_key()
+        return [_Expected(by_id.get(tid), tid, digest) for tid, _row, digest in ctx.read.meta_rows]
+    if this_period:
+        ctx.add(CHECKED_AGAINST_REGISTRY)
+    return _unrecorded(ctx, ident.unit)
+
+
+def _unrecorded(ctx: _Ctx, unit: str | None) -> list[_Expected]:
+    """Tasks as layouts 1–3 were checked: the hidden sheet's list with its plain checksums (an
+    edit they do not cover is found against the registry), else the registry's tasks of *unit*."""
     if ctx.read.meta_rows:
         by_id = ctx.registry.index().by_id
         return [_Expected(by_id.get(tid), tid, checksum or None) for tid, _row, checksum in ctx.read.meta_rows]
     return [_Expected(t, t.id, None) for t in ctx.registry.index().by_unit.get(unit or "", ())]
+
+
+def _broken_seal(ctx: _Ctx) -> str:
+    """Why the seal of a keyed workbook's hidden sheet does not hold ("" when it does)."""
+    meta = ctx.read.meta
+    if meta.get("key_id") != key_id(ctx.sent.key):
+        return "不是用本工作区的密钥生成的"
+    tasks = [(tid, digest) for tid, _row, digest in ctx.read.meta_rows]
+    want = layout.manifest_mac(ctx.sent.key, meta.get("programme", ""), meta.get("period", ""), meta.get("unit", ""),
+                               meta.get("layout_version", ""), tasks)
+    return "" if hmac.compare_digest(meta.get("mac", ""), want) else "与文件内容不符"
 
 
 @dataclass(frozen=True)
@@ -375,8 +464,14 @@ def _check_rows(ctx: _Ctx, header_row: int, cols: dict[str, int], tasks: list[_E
         else:
             added.append((r, tid))
     last_task_row = max(found.values(), default=header_row)
+    columns = _Columns.of(cols)
+    renamed = _renamed(ctx, columns, added, [e for e in tasks if e.task_id not in found])
     for r, tid in added:
         row = ctx.read.rows[r]
+        if r in renamed:
+            ctx.add(TASK_RENAMED, r=r, c=tid_col, task=renamed[r].task_id, value=tid, line=r + 1,
+                    expected=renamed[r].task_id)
+            continue
         first = next(c for c, v in enumerate(row) if v is not None and str(v).strip())
         note = _note_line(row) if r > last_task_row and not tid else None
         if note is not None:
@@ -385,17 +480,42 @@ def _check_rows(ctx: _Ctx, header_row: int, cols: dict[str, int], tasks: list[_E
         what = f"的任务编号“{tid}”不在本台账中" if tid else "没有任务编号"
         ctx.add(ROW_ADDED, r=r, c=first, value=tid or None, task=tid or None, line=r + 1, what=what)
     _merged_inputs(ctx, cols, set(found.values()))
-    columns = _Columns.of(cols)
+    told = {exp.task_id for exp in renamed.values()}
     entries = []
     for exp in tasks:
         r = found.get(exp.task_id)
         if r is None:
-            ctx.add(TASK_MISSING, task=exp.task_id, value=exp.task_id)
+            if exp.task_id not in told:
+                ctx.add(TASK_MISSING, task=exp.task_id, value=exp.task_id)
             continue
         row = columns.row(ctx.read.rows, r)
         _check_locked(ctx, r, row, columns, exp)
         entries.append(_check_inputs(ctx, r, row, columns, exp))
     return entries
+
+
+#: rows × tasks tried when telling a renamed task id from an added row and a deleted one
+RENAME_TRIES = 10_000
+
+
+def _renamed(ctx: _Ctx, columns: _Columns, added: list[tuple[int, str]],
+             missing: list[_Expected]) -> dict[int, _Expected]:
+    """Rows whose task id was changed: an unknown id on a row whose locked cells, under a missing
+    task's id, give that task's digest. Tried only where the digests say something and within
+    :data:`RENAME_TRIES` (beyond it they are reported as an added row and a missing task)."""
+    candidates = [(r, tid) for r, tid in added if tid]
+    missing = [m for m in missing if m.checksum]
+    if columns.checksum is None or not candidates or not missing or len(candidates) * len(missing) > RENAME_TRIES:
+        return {}
+    at = layout.CHECKSUM_KEYS.index("task_id")
+    found: dict[int, _Expected] = {}
+    for r, _tid in candidates:
+        values = [columns.row(ctx.read.rows, r)[c] for c in columns.checksum]
+        for exp in missing:
+            if exp not in found.values() and ctx.digest([*values[:at], exp.task_id, *values[at + 1:]]) == exp.checksum:
+                found[r] = exp
+                break
+    return found
 
 
 def _note_line(row: Sequence[object]) -> str | None:
@@ -424,23 +544,33 @@ def _cell_text(value: object) -> str:
 
 def _same(a: object, b: object) -> bool:
     """Equal as the row checksum sees it (whitespace and width blind)."""
-    return layout.row_checksum([a]) == layout.row_checksum([b])
+    return layout.squash(a) == layout.squash(b)
+
+
+#: what a locked cell should hold when only the digest of what was sent says so
+SENT_TEXT = "本台账发出时的内容"
 
 
 def _check_locked(ctx: _Ctx, r: int, row: Sequence[object], columns: _Columns, exp: _Expected) -> None:
-    """Checksum over the locked cells; name the cells that differ from the registry."""
+    """The digest of the locked cells against the record's (or the file's own, without a record);
+    name the cells that differ from the registry."""
     if columns.checksum is None:
         return  # a missing column is already an error of its own
     values = [row[c] for c in columns.checksum]
-    if exp.checksum is not None and layout.row_checksum(values) == exp.checksum:
+    if exp.checksum is not None and ctx.digest(values) == exp.checksum:
         return
-    if exp.task is None:
-        return  # no registry entry to compare with, and the checksum is all we had
+    if exp.task is None:  # no longer in the registry: the digest is all there is to compare with
+        if ctx.keyed and exp.checksum is not None:
+            at = layout.CHECKSUM_KEYS.index("text")
+            ctx.add(LOCKED_CHANGED, r=r, c=columns.at["text"], task=exp.task_id, value=_cell_text(values[at]),
+                    column=layout.BY_KEY["text"].header, expected=SENT_TEXT)
+        return
     ref_year = ctx.programme.issued.year if ctx.programme.issued else ctx.period.start.year
     want = layout.task_cells(exp.task, ref_year, None)
     differing = [(k, v) for k, v in zip(layout.CHECKSUM_KEYS, values, strict=True) if not _same(v, want[k])]
-    if exp.checksum is not None and not differing:
-        differing = [("text", values[layout.CHECKSUM_KEYS.index("text")])]  # registry changed since
+    if exp.checksum is not None and not differing:  # the registry changed since: what was sent is all we know
+        want = {**want, "text": SENT_TEXT}
+        differing = [("text", values[layout.CHECKSUM_KEYS.index("text")])]
     for key, value in differing:
         ctx.add(LOCKED_CHANGED, r=r, c=columns.at[key], task=exp.task_id, value=_cell_text(value),
                 column=layout.BY_KEY[key].header, expected=want[key])
@@ -471,18 +601,43 @@ def _check_inputs(ctx: _Ctx, r: int, row: Sequence[object], columns: _Columns, e
 
 def _check_input_cells(ctx: _Ctx, r: int, row: Sequence[object], inputs: tuple[int, ...], task_id: str) -> None:
     """Formulas and over-long text in the unit's cells; cell references only if the file has formulas."""
-    formulas, no_value = ctx.formula_cells
+    formulas = ctx.formula_cells
     limit = DEFAULT_LIMITS.max_cell_chars
     for c in inputs:
         raw = row[c]
-        if formulas or no_value:
-            ref = cell_ref(r, c)
-            if ref in no_value:
-                ctx.add(FORMULA_NO_VALUE, r=r, c=c, task=task_id)
-            elif ref in formulas:
-                ctx.add(FORMULA_VALUE, r=r, c=c, task=task_id, value=_cell_text(raw))
+        if formulas and (ref := cell_ref(r, c)) in formulas:
+            _formula_problem(ctx, r, c, task_id, ctx.read.formula_text.get(ref, ""))
         if isinstance(raw, str) and len(raw) > limit:
             ctx.add(CELL_TOO_LONG, r=r, c=c, task=task_id, limit=limit)
+
+
+def _formula_problem(ctx: _Ctx, r: int, c: int, task_id: str, text: str) -> None:
+    """A formula in a unit's cell is sent back, by what it does: DDE, external link, or a formula.
+    Its cached result is never taken: a unit types values (docs/reliability.md)."""
+    kind = formula_kind(text) if text else "formula"
+    shown = text if len(text) <= 80 else text[:80] + "…"
+    if kind == "dde":
+        ctx.add(FORMULA_DDE, r=r, c=c, task=task_id, value=shown)
+    elif kind == "external":
+        ctx.add(FORMULA_EXTERNAL, r=r, c=c, task=task_id, value=shown)
+    else:
+        ctx.add(FORMULA_IN_INPUT, r=r, c=c, task=task_id, value=shown or None, shown=f"“{shown}”" if shown else "")
+
+
+def _check_links(ctx: _Ctx) -> None:
+    """Formulas anywhere in the file, and link parts, that reach another file or a program (those
+    in the unit's cells are reported already)."""
+    reported = {p.cell for p in ctx.problems if p.code in (FORMULA_DDE.code, FORMULA_EXTERNAL.code)}
+    parts = []
+    for link in ctx.read.links:
+        if link.cell is None:
+            parts.append(link.text)
+        elif not (link.sheet in (None, ctx.read.ledger_sheet) and link.cell in reported):
+            ptype = FORMULA_DDE if link.kind == "dde" else FORMULA_EXTERNAL
+            ctx.problems.append(ptype(file=ctx.file, sheet=link.sheet or ctx.read.ledger_sheet, cell=link.cell,
+                                      value=link.text[:80]))
+    if parts:
+        ctx.add(FILE_LINKS, value="、".join(parts)[:200])
 
 
 def _check_status(ctx: _Ctx, r: int, row: Sequence[object], c: int | None, task_id: str,

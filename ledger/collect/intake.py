@@ -7,26 +7,34 @@ copied into a private staging folder so that every item is a file on disk whatev
 container it came from; loose files are taken where they are (judging reads each item
 once and hashes, checks and archives those bytes). Nothing is opened by a spreadsheet
 reader here.
+
+A mail or zip archive that cannot be opened whole (too large, deep or wide, a bomb, nested,
+damaged, or anything its parser trips over) is refused on its own: nothing is taken from it,
+and it becomes an item itself (:class:`Refusal`), judged as refused, archived and recorded
+with its reason and a receipt to its sender, while the run goes on (docs/reliability.md).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
+import re
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from ledger.collect.limits import DEFAULT_LIMITS, Limits
-from ledger.collect.mail import Mail, read_eml
+from ledger.collect.limits import DEFAULT_LIMITS, Limits, format_size
+from ledger.collect.mail import MAIL_TOO_LARGE, Mail, MailRefused, read_eml
 from ledger.collect.outlook import MsgError, read_msg
 from ledger.collect.safety import precheck
-from ledger.collect.sniff import sniff
 from ledger.errors import InputError
+from ledger.fsutil import readable_name
 from ledger.periods import CHINA, to_china_time
 from ledger.problems import Problem, ProblemType
+from ledger.sniff import sniff
 
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".et", ".xlsb")
 OWNER_FILE_PREFIXES = ("~$", ".~lock.")
@@ -41,24 +49,39 @@ MAIL_FUTURE_DATE = ProblemType(
     "mail-future-date", "warning", "邮件的发送时间（{value}）晚于收集时间，按收集时间计算报送时间；请检查发件方电脑的时钟"
 )
 MAIL_UNREADABLE = ProblemType(
-    "mail-unreadable", "warning", "邮件文件无法读取（{value}），已跳过；请在邮件客户端中把该邮件另存为 .eml 后重新收集"
+    "mail-unreadable", "error", "邮件文件无法读取（{value}），其中的附件都未收取；请在邮件客户端中把该邮件另存为 .eml 后"
+    "重新收集，或请发件单位重新发送"
 )
 ATTACHMENT_SKIPPED = ProblemType(
     "attachment-skipped", "warning", "邮件的附件“{value}”不是工作簿、邮件或压缩包，已跳过"
 )
-ARCHIVE_NESTED = ProblemType("archive-nested", "warning", "压缩包内的“{value}”是压缩包或邮件，未展开；请解压后单独提交")
+ARCHIVE_NESTED = ProblemType(
+    "archive-nested", "error", "压缩包内的“{value}”是压缩包或邮件，未展开，其中的文件都未收取；请解压后把工作台账单独提交")
+ARCHIVE_UNREADABLE = ProblemType(
+    "archive-unreadable", "error", "压缩包无法完整读取（{value}），其中的文件都未收取；请重新压缩，或直接提交工作台账")
 NOT_A_LEDGER_FILE = ProblemType(
     "file-skipped", "warning", "“{value}”不是工作簿、邮件或压缩包，已跳过"
 )
 #: problems that mean something received was not collected: the run lists them as 警告
-SKIPPED = frozenset({"mail-no-attachment", "mail-unreadable", "attachment-skipped", "archive-nested", "file-skipped"})
+SKIPPED = frozenset({"mail-no-attachment", "attachment-skipped", "file-skipped"})
 #: mail attached to mail (a forward saved as a file) is opened this deep, no deeper
 MAIL_DEPTH = 3
+#: what intake opens: mail and zip archives (sniffed kinds)
+CONTAINER_KINDS = ("eml", "msg", "zip")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a mail or a zip archive was not opened (its problems), and what it is (eml, msg, zip)."""
+
+    problems: tuple[Problem, ...]
+    kind: str
 
 
 @dataclass(frozen=True)
 class Incoming:
-    """One candidate workbook, staged on disk, with where and when it came from."""
+    """One candidate workbook, staged on disk, with where and when it came from; or a mail or
+    zip archive that was not opened (*refusal*): judged as refused, its original kept."""
 
     name: str  # what a person recognises: the attachment or file name, with its container
     path: Path  # the file itself, or the staged copy of an attachment or zip member
@@ -66,6 +89,7 @@ class Incoming:
     received_source: str  # see ledger.reporting.SOURCE_NAMES: email, mtime, given or collected
     sender: str = ""
     container: str = ""
+    refusal: Refusal | None = None
 
 
 @dataclass(frozen=True)
@@ -158,6 +182,32 @@ def _walk(paths: Iterable[Path]) -> Iterator[Path]:
                 yield p
 
 
+#: when a file was received, the source of that time, and who sent it
+When = tuple[datetime, str, str]
+
+
+@dataclass(frozen=True)
+class _Held:
+    """A container being opened: a file on disk (*path*), or the bytes of an attachment or member."""
+
+    name: str
+    path: Path | None
+    data: bytes | None
+    when: When
+    container: str = ""
+
+    def bytes(self) -> bytes:
+        return self.data if self.data is not None else self.path.read_bytes()  # type: ignore[union-attr]
+
+
+class _Refused(Exception):
+    """A container is not opened: its problems, and when it was received."""
+
+    def __init__(self, problems: list[Problem], when: When) -> None:
+        super().__init__(problems[0].code if problems else "refused")
+        self.problems, self.when = problems, when
+
+
 @dataclass
 class _Sink:
     """Where one run's files are staged, timed and listed."""
@@ -168,92 +218,133 @@ class _Sink:
     intake: Intake
 
     def take(self, file: Path) -> None:
-        name = file.name
-        kind = sniff(file).kind if file.stat().st_size else "unknown"
+        name = readable_name(file.name)
         when = self.clock.loose(file)
-        if kind in ("eml", "msg"):
-            self.mail(file.read_bytes(), kind, name, 1)
-        elif kind == "zip":
-            self.zip(file, name, (*when, ""))
-        elif kind == "unknown" and file.suffix.lower() not in SPREADSHEET_SUFFIXES and file.stat().st_size:
+        try:
+            size = file.stat().st_size
+            kind = sniff(file).kind if size else "unknown"
+        except OSError:
+            self.intake.items.append(Incoming(name, file, *when))  # judging says it cannot be read
+            return
+        if kind in ("eml", "msg") or (kind == "zip" and not name.lower().endswith(SPREADSHEET_SUFFIXES)):
+            self.container(_Held(name, file, None, (*when, "")), kind, 1)
+        elif kind == "unknown" and file.suffix.lower() not in SPREADSHEET_SUFFIXES and size:
             self.intake.problems.append(NOT_A_LEDGER_FILE(file=name, value=name))
         else:
             self.intake.items.append(Incoming(name, file, *when))
 
-    def stage(self, data: bytes, name: str, when: tuple[datetime, str, str], container: str = "") -> Incoming:
+    def stage(self, data: bytes, name: str, when: When, container: str = "") -> Incoming:
         digest = hashlib.sha256(data).hexdigest()
-        suffix = Path(name).suffix.lower()[:8] if Path(name).suffix else ""
+        suffix = re.sub(r"[^.a-z0-9]", "", Path(name).suffix.lower())[:8]
         target = self.staging / f"{digest}{suffix}"
         if not target.exists():
             target.write_bytes(data)
         return Incoming(name, target, *when, container)
 
-    def mail(self, data: bytes, kind: str, name: str, depth: int) -> None:
-        """The workbooks attached to a mail (and to mail attached to it), timed by its Date."""
+    def container(self, held: _Held, kind: str, depth: int) -> None:
+        """Open a mail or a zip archive. Whatever keeps it from being opened whole (a limit, damage,
+        a failure of the parser) refuses it alone: what was taken from it is dropped, and it
+        becomes an item of its own, refused, so that it is recorded and its sender told."""
+        items, problems = len(self.intake.items), len(self.intake.problems)
         try:
-            mail = read_msg(data) if kind == "msg" else read_eml(data)
-        except MsgError as exc:
-            self.intake.problems.append(MAIL_UNREADABLE(file=name, value=str(exc)[:200]))
+            if kind == "zip":
+                self.zip(held)
+            else:
+                self.mail(held, kind, depth)
             return
+        except _Refused as exc:
+            refused, when = exc.problems, exc.when
+        except Exception as exc:  # noqa: BLE001 - whatever goes wrong with one container is that container's
+            what = ARCHIVE_UNREADABLE if kind == "zip" else MAIL_UNREADABLE
+            refused, when = [what(file=held.name, value=f"{type(exc).__name__}: {exc}"[:200])], held.when
+        del self.intake.items[items:]
+        del self.intake.problems[problems:]
+        self.refuse(held, kind, refused, when)
+
+    def refuse(self, held: _Held, kind: str, problems: list[Problem], when: When) -> None:
+        refusal = Refusal(tuple(problems), kind)
+        if held.path is not None:
+            item = Incoming(held.name, held.path, *when, held.container)
+        else:
+            item = self.stage(held.bytes(), held.name, when, held.container)
+        self.intake.items.append(dataclasses.replace(item, refusal=refusal))
+
+    def mail(self, held: _Held, kind: str, depth: int) -> None:
+        """The workbooks attached to a mail (and to mail attached to it), timed by its Date."""
+        if held.path is not None and held.path.stat().st_size > self.limits.max_mail_bytes:
+            size, limit = format_size(held.path.stat().st_size), format_size(self.limits.max_mail_bytes)
+            raise _Refused([MAIL_TOO_LARGE(file=held.name, value=size, limit=limit)], held.when)
+        try:
+            mail = read_msg(held.bytes(), self.limits) if kind == "msg" else read_eml(held.bytes(), self.limits)
+        except MailRefused as exc:
+            raise _Refused([exc.problem(held.name)], self.received(exc.mail, held, depth)) from None
+        except MsgError as exc:
+            raise _Refused([MAIL_UNREADABLE(file=held.name, value=str(exc)[:200])], held.when) from None
+        self.attachments(mail, held.name, self.received(mail, held, depth), depth)
+
+    def received(self, mail: Mail, held: _Held, depth: int) -> When:
+        """When and from whom the office got a mail: its Date and From; for a mail attached to
+        another (a forward saved as a file), the outer mail's (that is when the office got it)."""
+        if depth > 1:
+            return held.when
         received, source = self.clock.now, "collected"
         if mail.date is not None:
             sent = to_china_time(mail.date)
             if sent <= self.clock.now:
                 received, source = sent, "email"
             else:
-                self.intake.problems.append(MAIL_FUTURE_DATE(file=name, value=f"{sent:%Y-%m-%d %H:%M}"))
+                self.intake.problems.append(MAIL_FUTURE_DATE(file=held.name, value=f"{sent:%Y-%m-%d %H:%M}"))
         elif mail.raw_date:
-            self.intake.problems.append(MAIL_BAD_DATE(file=name, value=mail.raw_date))
-        self.attachments(mail, name, (received, source, mail.sender), depth)
+            self.intake.problems.append(MAIL_BAD_DATE(file=held.name, value=mail.raw_date))
+        return received, source, mail.sender
 
-    def attachments(self, mail: Mail, name: str, when: tuple[datetime, str, str], depth: int) -> None:
+    def attachments(self, mail: Mail, name: str, when: When, depth: int) -> None:
         found = 0
-        for filename, payload in mail.attachments:
+        for raw_name, payload in mail.attachments:
+            filename = readable_name(raw_name)
             lower = filename.lower()
             shown = f"{name} / {filename}"
             inner = sniff(payload).kind if payload else "unknown"
             if inner in ("eml", "msg") and depth < MAIL_DEPTH:
                 found += 1
-                before = len(self.intake.items)
-                self.mail(payload, inner, shown, depth + 1)
-                # a forward keeps the outer mail's time and sender: that is when the office got it
-                self.intake.items[before:] = [dataclasses.replace(i, received_at=when[0], received_source=when[1],
-                                                                  sender=when[2]) for i in self.intake.items[before:]]
+                self.container(_Held(shown, None, payload, when, name), inner, depth + 1)
                 continue
             if not payload or not (lower.endswith(SPREADSHEET_SUFFIXES + (".zip",)) or inner != "unknown"):
                 self.intake.problems.append(ATTACHMENT_SKIPPED(file=name, value=filename or "（无名附件）"))
                 continue
             found += 1
-            if inner == "zip" and not lower.endswith(SPREADSHEET_SUFFIXES) and len(payload) <= self.limits.max_file_bytes:
-                staged = self.stage(payload, filename, when, name)
-                self.zip(staged.path, shown, when)
+            if inner == "zip" and not lower.endswith(SPREADSHEET_SUFFIXES):
+                self.container(_Held(shown, None, payload, when, name), "zip", depth)
             else:
                 self.intake.items.append(self.stage(payload, shown, when, name))
         if not found:
             self.intake.problems.append(MAIL_NO_ATTACHMENT(file=name, value=mail.subject or name))
 
-    def zip(self, file: Path, name: str, when: tuple[datetime, str, str]) -> None:
-        _sniffed, problems = precheck(file, display_name=name, limits=self.limits)
+    def zip(self, held: _Held) -> None:
+        source = held.path if held.path is not None else held.data
+        _sniffed, problems = precheck(source, display_name=held.name, limits=self.limits)  # type: ignore[arg-type]
         if any(p.is_error for p in problems):
-            self.intake.problems.extend(problems)
-            return
-        with zipfile.ZipFile(file) as zf:
+            raise _Refused(problems, held.when)
+        with zipfile.ZipFile(held.path if held.path is not None else io.BytesIO(held.bytes())) as zf:
             for info in sorted(zf.infolist(), key=lambda i: i.filename):
                 if info.is_dir():
                     continue
-                member = _zip_name(info)
+                member = readable_name(_zip_name(info))
                 base = Path(member).name
                 if base.startswith(OWNER_FILE_PREFIXES) or base.startswith(".") or member.startswith("__MACOSX"):
                     continue
                 lower = base.lower()
+                shown = f"{held.name} / {member}"
                 if lower.endswith((".zip", ".eml", ".msg")):
-                    self.intake.problems.append(ARCHIVE_NESTED(file=name, value=member))
+                    data = zf.read(info)
+                    nested = _Held(shown, None, data, held.when, held.name)
+                    self.refuse(nested, sniff(data).kind if data else "unknown",
+                                [ARCHIVE_NESTED(file=held.name, value=member)], held.when)
                     continue
                 if not lower.endswith(SPREADSHEET_SUFFIXES):
-                    self.intake.problems.append(NOT_A_LEDGER_FILE(file=name, value=member))
+                    self.intake.problems.append(NOT_A_LEDGER_FILE(file=held.name, value=member))
                     continue
-                data = zf.read(info)
-                self.intake.items.append(self.stage(data, f"{name} / {member}", when, name))
+                self.intake.items.append(self.stage(zf.read(info), shown, held.when, held.name))
 
 
 def _zip_name(info: zipfile.ZipInfo) -> str:

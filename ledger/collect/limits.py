@@ -37,6 +37,14 @@ class Limits:
     max_cell_chars: int = 32_767
     #: workbook.xml, its rels: parsed whole, so kept small.
     max_meta_bytes: int = 4 * MiB
+    #: a saved e-mail (.eml, .msg): larger than any mail server lets through
+    max_mail_bytes: int = 64 * MiB
+    #: multiparts and attached messages inside one another (a reply forwarded a few times: 3–6)
+    max_mime_depth: int = 20
+    #: parts of one mail, counted before it is parsed (a reply with a few attachments: under 20)
+    max_mime_parts: int = 500
+    #: attached files of one mail, forwarded messages' included
+    max_attachments: int = 100
 
 
 DEFAULT_LIMITS = Limits()
@@ -85,13 +93,15 @@ class XlsxFacts:
 
     ``sheets``: sheet name → worksheet part (listed sheets whose part exists); ``defined``:
     workbook-scoped defined names → their text as written; ``merged``: part → merged ranges
-    (upper case, as written); ``formula_parts``: parts holding at least one formula.
+    (upper case, as written); ``formula_parts``: parts holding at least one formula;
+    ``links``: external-link parts (another file, or a DDE link to a program) → what they name.
     """
 
     sheets: dict[str, str] = field(default_factory=dict)
     defined: dict[str, str] = field(default_factory=dict)
     merged: dict[str, list[str]] = field(default_factory=dict)
     formula_parts: set[str] = field(default_factory=set)
+    links: dict[str, str] = field(default_factory=dict)
 
 
 

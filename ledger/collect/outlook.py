@@ -16,7 +16,16 @@ from datetime import UTC, datetime, timedelta
 
 import olefile
 
-from ledger.collect.mail import Mail, read_eml
+from ledger.collect.limits import DEFAULT_LIMITS, Limits, format_size
+from ledger.collect.mail import (
+    MAIL_TOO_DEEP,
+    MAIL_TOO_LARGE,
+    MAIL_TOO_MANY_ATTACHMENTS,
+    MAIL_TOO_MANY_PARTS,
+    Mail,
+    MailRefused,
+    read_eml,
+)
 
 PROPERTIES = "__properties_version1.0"
 #: bytes before the property entries: a message file, a message embedded in it, an attachment
@@ -28,6 +37,7 @@ PR_DELIVERY_TIME, PR_CODEPAGE = 0x0E06, 0x3FFD
 PR_ATTACH_DATA, PR_ATTACH_FILENAME, PR_ATTACH_METHOD, PR_ATTACH_LONG_FILENAME, PR_DISPLAY_NAME = (
     0x3701, 0x3704, 0x3705, 0x3707, 0x3001)
 ATTACH_EMBEDDED_MSG = 5
+ATTACH_PREFIX = "__attach_version1.0_#"
 _FILETIME_EPOCH = datetime(1601, 1, 1, tzinfo=UTC)
 
 
@@ -35,21 +45,49 @@ class MsgError(ValueError):
     """The file is not a readable Outlook message."""
 
 
-def read_msg(data: bytes) -> Mail:
-    """The message in an Outlook .msg file; :class:`MsgError` when it cannot be read."""
+#: storages and streams of a message file per MIME part allowed: an attachment takes about ten
+PARTS_PER_ENTRY = 10
+
+
+def read_msg(data: bytes, limits: Limits = DEFAULT_LIMITS) -> Mail:
+    """The message in an Outlook .msg file; :class:`MsgError` when it cannot be read,
+    :class:`MailRefused` when it is larger, deeper or holds more than *limits* allow."""
+    if len(data) > limits.max_mail_bytes:
+        raise MailRefused(MAIL_TOO_LARGE, Mail(), value=format_size(len(data)), limit=format_size(limits.max_mail_bytes))
     try:
         with olefile.OleFileIO(io.BytesIO(data)) as ole:
-            return _Reader(ole).message([], HEADER_TOP)
+            reader = _Reader(ole, limits)
+            top = reader.headers([], HEADER_TOP)
+            entries = [e for e in ole.direntries if e is not None]
+            if len(entries) > limits.max_mime_parts * PARTS_PER_ENTRY:
+                raise MailRefused(MAIL_TOO_MANY_PARTS, top, value=f"约 {len(entries) // PARTS_PER_ENTRY}",
+                                  limit=limits.max_mime_parts)
+            attached = sum(1 for e in entries if e.name.startswith(ATTACH_PREFIX))  # embedded messages' too
+            if attached > limits.max_attachments:
+                raise MailRefused(MAIL_TOO_MANY_ATTACHMENTS, top, value=attached, limit=limits.max_attachments)
+            return reader.message([], HEADER_TOP, top)
     except (OSError, ValueError, struct.error, IndexError, KeyError) as exc:  # olefile raises these on damage
         raise MsgError(str(exc) or type(exc).__name__) from exc
 
 
 class _Reader:
-    def __init__(self, ole: olefile.OleFileIO) -> None:
+    def __init__(self, ole: olefile.OleFileIO, limits: Limits) -> None:
         self.ole = ole
         self.codepage = "gb18030"
+        self.limits = limits
 
-    def message(self, where: list[str], header: int) -> Mail:
+    def message(self, where: list[str], header: int, top: Mail | None = None) -> Mail:
+        """The message at *where* with its attachments (*top*: its headers, read already)."""
+        mail = top or self.headers(where, header)
+        depth = sum(1 for name in where if name.startswith(ATTACH_PREFIX))
+        if depth > self.limits.max_mime_depth:
+            raise MailRefused(MAIL_TOO_DEEP, mail, value=depth, limit=self.limits.max_mime_depth)
+        for storage in self.children(where, ATTACH_PREFIX):
+            mail.attachments.extend(self.attachment(where + [storage]))
+        return mail
+
+    def headers(self, where: list[str], header: int) -> Mail:
+        """Subject, sender and sending time of the message at *where*."""
         fixed = self.fixed(where, header)
         codepage = fixed.get(PR_CODEPAGE)
         if isinstance(codepage, int) and codepage not in (936, 54936, 0):
@@ -65,8 +103,6 @@ class _Reader:
             headers = self.text(where, PR_TRANSPORT_HEADERS)
             if headers:
                 mail.date = read_eml(headers.encode("utf-8", "replace") + b"\r\n\r\n").date
-        for storage in self.children(where, "__attach_version1.0_#"):
-            mail.attachments.extend(self.attachment(where + [storage]))
         return mail
 
     def attachment(self, where: list[str]) -> list[tuple[str, bytes]]:

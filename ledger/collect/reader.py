@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import struct
 import zipfile
 from dataclasses import dataclass, field
@@ -30,8 +31,8 @@ from ledger.collect.isolation import ReaderCrashed, read_isolated
 from ledger.collect.limits import DEFAULT_LIMITS, FILE_CORRUPT, FILE_NOT_SPREADSHEET, Limits, XlsxFacts
 from ledger.collect.numfmt import PercentCells
 from ledger.collect.safety import inspect
-from ledger.collect.sniff import Source, biff_string, ole2_stream, read_all
 from ledger.problems import Problem, ProblemType
+from ledger.sniff import Source, biff_string, ole2_stream, read_all
 
 READER_CRASHED = ProblemType("reader-crashed", "error", "{detail}")
 #: kinds that intake opens as containers, named for a unit when one comes where a workbook should
@@ -55,7 +56,9 @@ class ReadWorkbook:
 
     ``rows`` are the ledger sheet's values from A1 (``rows[0][0]`` is A1), ``None`` for
     empty cells. ``formulas`` and ``formulas_without_value`` are A1 references in the
-    ledger sheet. ``unavailable`` names what this format does not let the reader see
+    ledger sheet, ``formula_text`` their formulas where the format gives them (not .xls);
+    ``links`` are the formulas of any sheet, and the link parts, that reach another file or
+    a program (DDE). ``unavailable`` names what this format does not let the reader see
     ("defined", "formulas", "merged"), so checks do not take absence for a fact.
     """
 
@@ -74,6 +77,42 @@ class ReadWorkbook:
     unavailable: list[str] = field(default_factory=list)
     #: whether a ledger-sheet cell shows its number as a percentage (None: cannot tell)
     percent: PercentCells | None = field(default=None, repr=False, compare=False)
+    formula_text: dict[str, str] = field(default_factory=dict)
+    links: list[Link] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Link:
+    """A formula or a part of a workbook that reaches outside it: to another file
+    (``external``) or to a program that Excel would start (``dde``)."""
+
+    kind: str  # external | dde
+    text: str  # the formula, or what the link part names
+    sheet: str | None = None
+    cell: str | None = None
+
+
+_STRING_LITERAL = re.compile(r'"(?:[^"]|"")*"')
+_EXTERNAL_REF = re.compile(r"\[\d+\]|\[[^\]]*\.(?:xl\w*|et|ods|csv)\]|(?:file|https?|ftp):|^[a-z]:\\|\\\\",
+                           re.IGNORECASE)
+_DDE_CALL = re.compile(r"\bDDE\s*\(", re.IGNORECASE)
+
+
+def formula_kind(text: str) -> str:
+    """"dde" for a formula that asks a program for data (``cmd|'/c calc'!A0``, ``DDE(…)``),
+    "external" for one that refers to another file (``[1]Sheet1!A1``, ``'file:///…'#$A.A1``),
+    else "formula". Text inside string literals does not count."""
+    bare = _STRING_LITERAL.sub('""', text)
+    if "|" in bare or _DDE_CALL.search(bare):
+        return "dde"
+    if _EXTERNAL_REF.search(bare.lstrip("=")):
+        return "external"
+    return "formula"
+
+
+def outside_links(texts: dict[str, str], sheet: str | None) -> list[Link]:
+    """The formulas of *texts* (cell → formula) that reach another file or a program."""
+    return [Link(kind, text, sheet, ref) for ref, text in texts.items() if (kind := formula_kind(text)) != "formula"]
 
 
 #: Characters that no other character NFKC-normalises to (checked over all of Unicode):
@@ -250,8 +289,13 @@ def _read_xlsx(data: bytes, kind: str, facts: XlsxFacts | None) -> ReadWorkbook:
     if part:
         read.percent = PercentCells(xlsx=data, part=part)
         read.merged = list(facts.merged.get(part, []))
-        if part in facts.formula_parts:
-            read.formulas, read.formulas_without_value = _xlsx_formulas(data, part)
+    names = {p: n for n, p in facts.sheets.items()}
+    for fpart in sorted(facts.formula_parts):
+        formulas, no_value, texts = _xlsx_formulas(data, fpart)
+        if fpart == part:
+            read.formulas, read.formulas_without_value, read.formula_text = formulas, no_value, texts
+        read.links += outside_links(texts, names.get(fpart))
+    read.links += [Link("dde" if what.startswith("DDE ") else "external", what) for what in facts.links.values()]
     return read
 
 
@@ -266,11 +310,12 @@ def name_constant(text: str) -> str:
     return text
 
 
-def _xlsx_formulas(data: bytes, part: str) -> tuple[list[str], list[str]]:
-    """Formula cells, and formula cells with no cached value, of one sheet part (parsed:
-    only for sheets that hold a formula, rare in a returned ledger)."""
+def _xlsx_formulas(data: bytes, part: str) -> tuple[list[str], list[str], dict[str, str]]:
+    """Formula cells, those with no cached value, and each cell's formula, of one sheet part
+    (parsed: only for sheets that hold a formula, rare in a returned ledger)."""
     formulas: list[str] = []
     no_value: list[str] = []
+    texts: dict[str, str] = {}
     row, next_col = 0, 0
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         sheet = zf.read(part)
@@ -290,14 +335,16 @@ def _xlsx_formulas(data: bytes, part: str) -> tuple[list[str], list[str]]:
                 r0, c0 = row - 1, next_col
                 ref = cell_ref(r0, c0)
             next_col = c0 + 1
-            if el.find(f"{MAIN_NS}f") is not None:
+            formula = el.find(f"{MAIN_NS}f")
+            if formula is not None:
                 formulas.append(ref)
+                texts[ref] = "=" + (formula.text or "")
                 if not _has_cached_value(el):
                     no_value.append(ref)
             el.clear()
         elif tag == f"{MAIN_NS}row":
             el.clear()
-    return formulas, no_value
+    return formulas, no_value, texts
 
 
 def _has_cached_value(cell: Any) -> bool:
@@ -317,6 +364,7 @@ def _read_ods(data: bytes) -> ReadWorkbook:
     with zipfile.ZipFile(io.BytesIO(data)) as zf, zf.open("content.xml") as fh:
         found = _ods_content(fh, read.ledger_sheet)
     read.formulas, read.formulas_without_value, read.merged = found.formulas, found.no_value, found.merged
+    read.formula_text, read.links = found.texts, found.links
     read.defined = found.defined
     read.percent = PercentCells(ods_cells=frozenset(found.percent))
     return read
@@ -328,13 +376,16 @@ class _OdsContent:
 
     formulas: list[str] = field(default_factory=list)
     no_value: list[str] = field(default_factory=list)
+    texts: dict[str, str] = field(default_factory=dict)
     merged: list[str] = field(default_factory=list)
     percent: list[str] = field(default_factory=list)  # cells of value type "percentage"
     defined: dict[str, str] = field(default_factory=dict)
+    links: list[Link] = field(default_factory=list)  # of every table
 
 
 def _ods_content(fh: Any, sheet: str | None) -> _OdsContent:
-    """Formulas, spans and percentage cells of *sheet*, and the document's named expressions."""
+    """Formulas, spans and percentage cells of *sheet*, the document's named expressions, and
+    the formulas of any table that reach another file or a program."""
     found = _OdsContent()
     current: str | None = None
     row = col = 0
@@ -348,8 +399,12 @@ def _ods_content(fh: Any, sheet: str | None) -> _OdsContent:
             elif tag == f"{TABLE_NS}table-row":
                 col = 0
                 row_rep = int(el.get(f"{TABLE_NS}number-rows-repeated") or 1)
-            elif tag in cells and current == sheet and sheet is not None:
-                _ods_cell(el, row, col, found)
+            elif tag in cells:
+                if current == sheet and sheet is not None:
+                    _ods_cell(el, row, col, found)
+                if el.get(f"{TABLE_NS}formula"):
+                    formula = (el.get(f"{TABLE_NS}formula") or "").removeprefix("of:")
+                    found.links += outside_links({cell_ref(row, col): formula}, current)
             if tag in cells:
                 col += int(el.get(f"{TABLE_NS}number-columns-repeated") or 1)
             continue
@@ -366,8 +421,10 @@ def _ods_content(fh: Any, sheet: str | None) -> _OdsContent:
 def _ods_cell(el: Any, row: int, col: int, found: _OdsContent) -> None:
     ref = cell_ref(row, col)
     value_type = el.get(f"{OFFICE_NS}value-type")
-    if el.get(f"{TABLE_NS}formula"):
+    formula = el.get(f"{TABLE_NS}formula")
+    if formula:
         found.formulas.append(ref)
+        found.texts[ref] = formula.removeprefix("of:")
         if value_type is None:
             found.no_value.append(ref)
     if value_type == "percentage":

@@ -24,12 +24,13 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
-from ledger.collect.intake import Incoming
+from ledger.collect.intake import Incoming, Refusal
 from ledger.collect.pool import Judging
-from ledger.collect.verdict import JudgeContext
+from ledger.collect.verdict import judge_context
 from ledger.config import Workspace
 from ledger.errors import LedgerError
 from ledger.periods import CHINA, to_china_time
+from ledger.problems import Problem
 from ledger.registry.model import Registry
 from ledger.run import Run, archive_dir
 from ledger.store import Store, StoreError, open_store
@@ -70,7 +71,7 @@ def rebuild(ws: Workspace, *, jobs: int = 0) -> Rebuilt:
     records = journaling.read(archive)
     named = {r["sha256"] for r in records.files}
     unknown = [p for p in originals(archive) if p.name.split(".")[0] not in named]
-    if not records.files and not records.bulletins:
+    if not records.files and not records.bulletins and not records.manifests:
         raise StoreError(
             f"存档 {archive} 中没有存档记录（{journaling.JOURNAL_NAME}）"
             + (f"，其中的 {len(unknown)} 个文件不知是为哪个项目、哪一期收到的" if unknown else "")
@@ -80,6 +81,8 @@ def rebuild(ws: Workspace, *, jobs: int = 0) -> Rebuilt:
     _remove_database(fresh)  # a rebuild that was stopped
     result = Rebuilt(target, unknown=unknown, unreadable_lines=records.unreadable)
     with open_store(fresh, archive_dir=archive, rebuilding=True) as store:
+        # what each unit was sent, as last recorded, before any file is judged against it
+        store.record_manifests([journaling.manifest_of(line) for line in records.manifests])
         _replay(ws, store, records.files, result, jobs)
         for line in records.bulletins:
             store.restore_bulletin_number(line["programme"], line["month"], int(line["number"]))
@@ -102,7 +105,7 @@ def _replay(ws: Workspace, store: Store, lines: list[dict[str, Any]], result: Re
             except LedgerError as exc:
                 result.skipped += [(r["source_name"], str(exc)) for r in group]
                 continue
-            context = JudgeContext(run.registry, run.programme, run.period, store.archive_dir, expected_unit)
+            context = judge_context(run, store, expected_unit)
             recorded = {r["sha256"]: r["outcome"] for r in group}
             items = list(_items(group, store.archive_dir, result))
             folder = Path(tmp) / str(index)  # a context of its own for workers started fresh
@@ -128,7 +131,11 @@ def _items(lines: list[dict[str, Any]], archive: Path, result: Rebuilt) -> Itera
             result.skipped.append((line["source_name"], f"存档原件 {path} 缺失"))
             continue
         when = to_china_time(datetime.fromisoformat(line["received_at"]))
-        yield Incoming(line["source_name"], path, when, line["received_source"], line.get("sender", ""))
+        # a mail or zip archive refused whole: its verdict is the container's, kept in its line
+        refusal = Refusal(tuple(Problem(**p) for p in line["refusal"]), line["detected_type"]) \
+            if "refusal" in line else None
+        yield Incoming(line["source_name"], path, when, line["received_source"], line.get("sender", ""),
+                       refusal=refusal)
 
 
 def _put_aside(target: Path) -> Path | None:

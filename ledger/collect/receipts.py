@@ -18,9 +18,10 @@ from pathlib import Path
 from ledger import templating
 from ledger.collect.api import CollectedFile, CollectResult
 from ledger.due import day_and_time, lateness_text, moment_text
+from ledger.errors import WorkspaceError
 from ledger.fsutil import AtomicBatch, safe_filename
 from ledger.periods import cn_date, to_china_time
-from ledger.problems import Problem
+from ledger.problems import Problem, ProblemType
 from ledger.registry.model import Registry
 from ledger.reporting import OUTCOME_VERDICTS, due_for, received_text
 from ledger.run import Run
@@ -30,6 +31,9 @@ RECEIPTS_DIR = "receipts"
 RECEIPT_SUFFIX = "_回执.txt"
 #: outcomes a receipt is written for: a file of another period was not collected and gets none
 RECEIPT_OUTCOMES = ("accepted", "rejected", "superseded", "duplicate")
+RECEIPT_NOT_WRITTEN = ProblemType(
+    "receipt-not-written", "error",
+    "该文件已按上面的结果登记，但回执未能写出：{value} 排除原因后，重新收集同一批文件即可补写回执")
 
 
 @dataclass(frozen=True)
@@ -147,13 +151,19 @@ def _render(run: Run, result: CollectResult, item: CollectedFile, first: _Verdic
     )
 
 
-def existing_receipts(folder: Path) -> dict[str, Path]:
-    """The receipts already written in *folder*, by the first eight hex digits of the hash of
-    the bytes they answer (the first by name where two share them)."""
+def existing_receipt(folder: Path, key: str) -> Path | None:
+    """The receipt already written for the bytes with hash *key*, if any."""
+    if not folder.is_dir():
+        return None
+    return next((p for p in sorted(folder.glob(f"*_{key[:8]}{RECEIPT_SUFFIX}")) if p.is_file()), None)
+
+
+def receipts_by_key(folder: Path) -> dict[str, Path]:
+    """Every receipt in *folder* by the first eight characters of the hash it answers (as
+    :func:`write_receipts` names them): one listing for a whole period's status board."""
     found: dict[str, Path] = {}
-    if folder.is_dir():
-        for path in sorted(folder.glob(f"*_????????{RECEIPT_SUFFIX}")):
-            found.setdefault(path.name.removesuffix(RECEIPT_SUFFIX)[-8:], path)
+    for path in sorted(folder.glob(f"*{RECEIPT_SUFFIX}")) if folder.is_dir() else ():
+        found.setdefault(path.name.removesuffix(RECEIPT_SUFFIX).rsplit("_", 1)[-1], path)
     return found
 
 
@@ -165,7 +175,7 @@ class Receipts:
         self.run = run
         self.folder = out_dir or run.out_dir() / RECEIPTS_DIR
         self.receipts: list[Receipt] = []
-        self._on_disk = existing_receipts(self.folder)
+        self._on_disk = {key: path for key, path in receipts_by_key(self.folder).items() if path.is_file()}
         self._done: set[str] = set()
 
     def add(self, result: CollectResult, files: Sequence[CollectedFile]) -> list[Receipt]:
@@ -193,13 +203,23 @@ class Receipts:
         self.receipts += added
         return added
 
-    def write(self) -> list[Receipt]:
-        """Write the new receipts atomically, flushed to disk together (one flush, not one each)."""
-        with AtomicBatch() as batch:
+    def write(self, problems: list[Problem]) -> list[Receipt]:
+        """Write the new receipts atomically, flushed to disk together (one flush, not one each);
+        one that cannot be written goes to *problems* (``receipt-not-written``) and the list returned."""
+        kept: list[Receipt] = []
+        with AtomicBatch(keep_going=True) as batch:
             for receipt in self.receipts:
-                if receipt.written:
-                    batch.write_text(receipt.text_path, receipt.text)
-        return self.receipts
+                try:
+                    if receipt.written:
+                        batch.write_text(receipt.text_path, receipt.text)
+                except WorkspaceError as exc:
+                    problems.append(RECEIPT_NOT_WRITTEN(file=receipt.file, value=str(exc)))
+                    continue
+                kept.append(receipt)
+        for receipt in [r for r in kept if r.text_path in batch.failed]:
+            problems.append(RECEIPT_NOT_WRITTEN(file=receipt.file, value=str(batch.failed[receipt.text_path])))
+            kept.remove(receipt)
+        return kept
 
 
 def write_receipts(run: Run, result: CollectResult, out_dir: Path | None = None, *,
@@ -209,11 +229,13 @@ def write_receipts(run: Run, result: CollectResult, out_dir: Path | None = None,
     A receipt belongs to the bytes it answers (their hash): bytes whose receipt is on disk
     already (a repeat, in this run or an earlier one, or after a run that was stopped) keep it
     as it was (``written`` False). Files of another period get none: they were not collected.
-    The new receipts are written atomically and reach the disk together. *prepared* holds the
-    receipts of *result* rendered while it was collected (:class:`Receipts`).
+    The new receipts are written atomically and reach the disk together. A receipt that cannot
+    be written is a problem of the run (``receipt-not-written`` in ``result.problems``); the
+    others are written all the same. *prepared* holds the receipts of *result* rendered while
+    it was collected (:class:`Receipts`).
     """
     receipts = prepared
     if receipts is None:
         receipts = Receipts(run, out_dir)
         receipts.add(result, result.files)
-    return receipts.write()
+    return receipts.write(result.problems)

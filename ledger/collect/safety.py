@@ -5,7 +5,7 @@ on a 5 KB file with a cell at XFD1048576, both readers spend a GiB on zip bombs,
 openpyxl silently drops cells beyond the declared dimension. So before a reader opens
 a file, :func:`precheck` looks at it cheaply and with bounded memory:
 
-* the format by content (:mod:`ledger.collect.sniff`), never by extension;
+* the format by content (:mod:`ledger.sniff`), never by extension;
 * the zip central directory: part count, declared sizes and compression ratio, so a
   1 GiB bomb is refused without inflating a byte (zipfile enforces the declared size
   and CRC when a part is read, so a lying header surfaces as ``file-corrupt``);
@@ -63,9 +63,9 @@ from ledger.collect.limits import (
     format_size,
 )
 from ledger.collect.scan import scan_ods_content, scan_text_nodes, scan_xls_workbook, scan_xlsx_sheet
-from ledger.collect.sniff import Sniffed, Source, ole2_stream, read_all, sniff, zip_directory_size
 from ledger.errors import InputError
 from ledger.problems import Problem
+from ledger.sniff import Sniffed, Source, ole2_stream, read_all, sniff, zip_directory_size
 
 #: Chinese names for what :func:`sniff` found, keyed by a word of its English detail.
 _KIND_NAMES = (
@@ -183,6 +183,7 @@ def _check_xlsx(data: bytes, sniffed: Sniffed, ck: Check) -> None:
                 continue
         for part in _shared_string_parts(zf):
             scan_text_nodes(zf, part, None, ck)
+        ck.facts.links = _external_links(zf, ck)
 
 
 def _check_ods(data: bytes, sniffed: Sniffed, ck: Check) -> None:
@@ -363,6 +364,27 @@ def _worksheet_parts(zf: zipfile.ZipFile, ck: Check) -> dict[str, str | None]:
         if _SHEET_PART.search(part) and part not in parts:
             parts[part] = None
     return parts
+
+
+_LINK_PART = re.compile(r"^xl/externalLinks/[^/]+\.xml$", re.IGNORECASE)
+
+
+def _external_links(zf: zipfile.ZipFile, ck: Check) -> dict[str, str]:
+    """External-link parts → what each names: ``DDE cmd|/c calc`` (a program Excel would start)
+    or the other file (its relationship's target). Excel writes one for every formula that
+    reaches outside the workbook, in whichever sheet."""
+    found = {}
+    for part in sorted(n for n in zf.NameToInfo if _LINK_PART.match(n)):
+        root = SafeET.fromstring(_read_small(zf, part, ck) or b"<externalLink/>")
+        dde = next((el for el in root.iter() if el.tag.endswith("}ddeLink") or el.tag == "ddeLink"), None)
+        if dde is not None:
+            found[part] = f"DDE {dde.get('ddeService') or ''}|{dde.get('ddeTopic') or ''}"[:120]
+            continue
+        rels_name = posixpath.join(posixpath.dirname(part), "_rels", posixpath.basename(part) + ".rels")
+        data = _read_small(zf, rels_name, ck)
+        targets = [el.get("Target") or "" for el in SafeET.fromstring(data)] if data else []
+        found[part] = "、".join(t for t in targets if t)[:120] or part
+    return found
 
 
 def _shared_string_parts(zf: zipfile.ZipFile) -> list[str]:

@@ -36,7 +36,7 @@ from ledger.collect.limits import (
     MiB,
     XlsxFacts,
 )
-from ledger.collect.sniff import biff_string
+from ledger.sniff import biff_string
 
 # --- .xlsx worksheets -------------------------------------------------------------------------
 

@@ -14,15 +14,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ledger.collect.checks import Checked, check_workbook
+from ledger.collect.checks import Checked, Sent, check_workbook
 from ledger.collect.intake import Incoming
 from ledger.collect.reader import READER_CRASHED, read_returned
-from ledger.collect.sniff import sniff
 from ledger.config import Programme
+from ledger.errors import WorkspaceError
 from ledger.periods import Period
 from ledger.problems import Problem, ProblemType
 from ledger.registry.model import Registry
-from ledger.store import Received, StoreError, Submission
+from ledger.run import Run
+from ledger.secret import SECRET_NAME, key_id
+from ledger.sniff import sniff
+from ledger.store import Received, Store, StoreError, Submission
 from ledger.store import archive as archiving
 
 FILE_NOT_READ = ProblemType(
@@ -48,8 +51,25 @@ class JudgeContext:
     registry: Registry
     programme: Programme
     period: Period
+    sent: Sent  # what the office sent for the period, and the workspace key
     archive_dir: Path | None = None  # where judging archives the originals it will have stored
     expected_unit: str | None = None  # files must be this unit's (a unit reporting through its own link)
+
+
+def judge_context(run: Run, store: Store, expected_unit: str | None = None) -> JudgeContext:
+    """The context of judging the run's files: its registry, and what generate recorded as sent
+    for its period (:class:`~ledger.store.Manifest`). Records made under another workspace key
+    cannot be checked: a :class:`~ledger.errors.WorkspaceError` says so before any file is judged."""
+    manifests = store.manifests(run.programme.id, run.period.key)
+    current = key_id(run.key)
+    other = sorted({m.key_id for m in manifests.values()} - {current})
+    if other:
+        raise WorkspaceError(
+            f"{run.period.label()}的台账是用另一把工作区密钥（编号 {'、'.join(other)}）生成的，本工作区现在的密钥"
+            f"（{SECRET_NAME}，编号 {current}）核对不了这些台账。请把生成台账时的 {SECRET_NAME} 放回工作区根目录"
+            "后重新收集；找不回时，须重新生成并发出本期台账。")
+    return JudgeContext(run.registry, run.programme, run.period, Sent(run.key, manifests), store.archive_dir,
+                        expected_unit)
 
 
 @dataclass
@@ -75,6 +95,9 @@ def judge_file(item: Incoming, context: JudgeContext) -> Judged:
         data = item.path.read_bytes()
     except OSError as exc:
         return refused(item, context, FILE_NOT_READ(file=item.name, value=exc.strerror or str(exc)))
+    if item.refusal is not None:  # a mail or zip archive that intake did not open
+        refusal = item.refusal
+        return archived(verdict(item, context, data, refusal.kind, None, list(refusal.problems)), context, data)
     checked: Checked | None = None
     try:
         read, problems = read_returned(data, display_name=item.name)
@@ -82,7 +105,7 @@ def judge_file(item: Incoming, context: JudgeContext) -> Judged:
         read, problems = None, [FILE_UNREADABLE(file=item.name, value=f"{type(exc).__name__}: {exc}"[:300])]
     if read is not None:
         checked = check_workbook(read, file=item.name, registry=context.registry, programme=context.programme,
-                                 period=context.period, expected_unit=context.expected_unit)
+                                 period=context.period, sent=context.sent, expected_unit=context.expected_unit)
         problems.extend(checked.problems)
     detected = read.format if read is not None else sniff(data).kind
     return archived(verdict(item, context, data, detected, checked, problems), context, data)

@@ -69,10 +69,10 @@ def collect_cmd(paths: tuple[Path, ...], programme: str, period: str, received_a
                 no_receipts: bool, jobs: int, as_json: bool) -> None:
     """收集各单位报回的工作台账（文件夹、.xlsx/.xls/.ods、.eml/.msg 邮件、.zip），校验、登记并生成回执。有退回时退出码为 1。"""
     from ledger.collect.api import collect
+    from ledger.collect.outcome import outcome_text, run_problems, shown_problems
     from ledger.collect.receipts import Receipts, write_receipts
     from ledger.mail.replies import Replies, write_replies
     from ledger.periods import CHINA
-    from ledger.reporting import OUTCOME_NAMES
 
     with open_run(programme, period) as run:
         given = received_at.replace(tzinfo=CHINA) if received_at else None
@@ -90,31 +90,30 @@ def collect_cmd(paths: tuple[Path, ...], programme: str, period: str, received_a
         if result.wrong_period is not None:
             _refuse_wrong_period(result, programme, as_json)
         receipts = [] if ahead is None else write_receipts(run, result, prepared=ahead)
-        write_replies(run, receipts, prepared=replies)
-    rejected = any(f.outcome == "rejected" for f in result.files)
+        write_replies(run, receipts, result.problems, prepared=replies)
+    # a refused file, or a problem of the run (a receipt not written): exit 1
+    failed = any(f.outcome == "rejected" for f in result.files) or any(p.is_error for p in result.problems)
     if as_json:
         echo_json({"submissions": [f.as_dict() for f in result.files],
                     "problems": [p.as_dict() for p in result.problems]})
-        sys.exit(1 if rejected else 0)
+        sys.exit(1 if failed else 0)
     click.echo(f"{result.programme.title} {result.period.label()}：收到 {len(result.files)} 个文件。")
     by_key = {r.key: r for r in receipts}
     for f in result.files:
-        outcome = OUTCOME_NAMES[f.outcome]
-        receipt = by_key.get(f.sha256)
-        if f.outcome == "duplicate" and receipt is not None and receipt.written:
-            outcome = f"{OUTCOME_NAMES[receipt.outcome]}（此前已登记，补写回执）"
-        click.echo(f"{outcome}\t{f.unit or '（单位不明）'}\t{f.file}")
-        if f.outcome != "other_period":
-            echo_problems(p for p in f.problems if f.outcome == "rejected" or not p.is_error)
-    echo_problems(p for p in result.problems if p.code not in {s.code for s in result.skipped})
+        click.echo(f"{outcome_text(f, by_key)}\t{f.unit or '（单位不明）'}\t{f.file}")
+        echo_problems(shown_problems(f))
+    echo_problems(run_problems(result))
     if receipts:
         click.echo(f"回执已写入 {receipts[0].text_path.parent}（新写 {sum(r.written for r in receipts)} 份）")
+    if result.unopened:
+        click.echo(f"[警告] 有 {len(result.unopened)} 个邮件或压缩包未打开（原因见上），其中的文件都未收取，"
+                   "已登记并写了回执：" + "、".join(f.file for f in result.unopened))
     for p in result.skipped:
         click.echo(f"[警告] {p.where()}：{p.message}")
     for f in result.other_period:
         click.echo(f"[警告] {f.file}：不属于本期（{result.period.label()}），未登记，也未生成回执；"
                    f"请用 --period 指定该文件所属的期次另行收集。")
-    sys.exit(1 if rejected else 0)
+    sys.exit(1 if failed else 0)
 
 
 def _refuse_wrong_period(result: CollectResult, programme: str, as_json: bool) -> None:
@@ -166,19 +165,18 @@ def mail() -> None:
 @fail_cleanly
 def mail_drafts(programme: str, period: str) -> None:
     """为本期已生成的工作台账各写一封报送通知邮件草稿（附件为该单位的台账）。"""
-    from ledger import layout
-    from ledger.generate import TEMPLATES_DIR
+    from ledger.generate import TEMPLATES_DIR, generated_workbooks
     from ledger.mail import write_drafts
 
     with open_run(programme, period) as run:
-        folder = run.out_dir() / TEMPLATES_DIR
-        workbooks = {u: folder / layout.workbook_name(run.period.key, u) for u in run.registry.lead_units()}
-        made = {u: p for u, p in workbooks.items() if p.is_file()}
+        made = generated_workbooks(run)
         if not made:
-            raise LedgerError(f"{folder} 中没有本期工作台账。请先运行 ledger generate -p {programme} --period {run.period.key}。")
+            raise LedgerError(f"{run.out_dir() / TEMPLATES_DIR} 中没有本期工作台账。"
+                              f"请先运行 ledger generate -p {programme} --period {run.period.key}。")
+        lead_units = run.registry.lead_units()
         drafts, problems = write_drafts(run, made)
     click.echo(f"已写邮件草稿 {len(drafts)} 封 → {drafts[0].path.parent if drafts else '—'}")
-    missing = sorted(set(workbooks) - set(made))
+    missing = sorted(set(lead_units) - set(made))
     if missing:
         click.echo(f"以下单位尚无工作台账，未写草稿：{'、'.join(missing)}")
     echo_problems(problems)

@@ -25,8 +25,9 @@ def init_cmd(folder: Path) -> None:
         click.echo(f"   + {path.relative_to(done.root)}")
     for path in done.kept:
         click.echo(f"   = {path.relative_to(done.root)}（已存在，保留原文件）")
-    click.echo("下一步：在 source_data/units.xlsx 中填写单位名录，在 ledger.toml 中按示例添加项目"
-               "（说明见 README.txt）。先看完整流程可运行 ledger demo。")
+    click.echo("下一步：把通知放进 source_data/notices/，运行 ledger programme add 通知文件（在 ledger.toml 中添加项目"
+               "并导入任务清单）和 ledger units add --from 通知文件（把通知中的单位加入单位名录 source_data/units.xlsx，"
+               "再在 Excel 中填写邮箱），说明见 README.txt。先看完整流程可运行 ledger demo。")
 
 
 @click.command("demo")
@@ -45,5 +46,6 @@ def demo_cmd() -> None:
         echo_problems(step.problems)
         for path in step.paths:
             click.echo(f"   → {path.relative_to(ws.root) if path.is_relative_to(ws.root) else path}")
+    click.echo(f"\n在浏览器中查看演示结果（首页、各期报送情况、汇总、考核通报）：\n   ledger --workspace {ws.root} serve --open")
     failed = any(p.is_error for s in steps for p in s.problems)
     sys.exit(1 if failed else 0)

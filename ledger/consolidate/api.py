@@ -102,7 +102,7 @@ def consolidate(run: Run, *, out_dir: Path | None = None, write: bool = True, pr
     if write:
         target = Path(out_dir) if out_dir is not None else run.out_dir()
         summary.path = write_workbook(target / FILE_NAME, _texts(run.programme, summary), _tables(summary),
-                                      _charts(summary))
+                                      _charts(summary), paper=run.ws.printing.summary)
         progress.advance(FILE_NAME)
     return summary
 

@@ -64,6 +64,14 @@ class BulkRows:
     line_height: float = 14.5
 
 
+def wide_chars(text: str) -> float:
+    """*text*'s width in CJK characters: a narrow (ASCII) character is about half of one.
+
+    UTF-8 gives the count of the others cheaply: they take 2–4 bytes (CJK three)."""
+    n = len(text)
+    return (1.1 * n + (len(text.encode("utf-8")) - n) / 2) / 2.1
+
+
 def write_templates(sheet, first_row: int, formats: Sequence, quoted: Sequence) -> None:
     """Write the two template rows (plain formats, quote-prefixed formats) at *first_row*."""
     for offset, fmts in enumerate((formats, quoted)):
@@ -183,10 +191,12 @@ def _write_rows(fh, bulk: BulkRows, first: int, letters: list[str], plain: list[
                 else:
                     add(f"{pre}{r}{text}{v}</t></is></c>")
                 lines = len(v) * per_char if v.__class__ is str else 1.0
-                if lines > need:
-                    need = lines
+                if lines > need:  # an upper bound: refine it only when it could matter
+                    lines = wide_chars(v) * per_char if v.__class__ is str else 1.0
+                    if lines > need:
+                        need = lines
         if careful and "\n" in joined:
-            need = max(math.ceil(len(v) * spec[5]) + v.count("\n") for spec, v in zip(specs, values, strict=True)
+            need = max(math.ceil(wide_chars(v) * spec[5]) + v.count("\n") for spec, v in zip(specs, values, strict=True)
                        if v.__class__ is str and v)
         height = min(MAX_ROW_HEIGHT, max(bulk.min_height, math.ceil(need) * bulk.line_height + 5))
         chunk.append(f'<row r="{r}" spans="{spans}" ht="{height:g}" customHeight="1">{"".join(cells)}</row>')

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 import xlsxwriter
 
-from ledger import __version__
+from ledger import __version__, printing
 from ledger.consolidate import stream
 from ledger.consolidate.model import GREEN, LIGHT_FILLS, LIGHT_NAMES, RED, YELLOW
 from ledger.fsutil import atomic_path
@@ -32,6 +32,7 @@ XLSX_OPTIONS = {"constant_memory": True, "strings_to_formulas": False, "strings_
 TITLE_FONT = "方正小标宋简体"
 BODY_FONT = "仿宋"
 HEADER_FILL = "#D9D9D9"
+BODY_PT = 11
 CHART_COLOURS = {GREEN: "#00B050", YELLOW: "#FFC000", RED: "#FF0000"}
 # Pie slice colours by category name; a name not listed keeps Excel's default.
 SLICE_COLOURS = {
@@ -39,7 +40,6 @@ SLICE_COLOURS = {
     "逾期未完成": "#FF0000", "无报送数据": "#D9D9D9",
     "按时报送": "#00B050", "逾期报送": "#FFC000", "未报送": "#FF0000", "退回待改": "#7030A0",
 }
-FOOTER = "&C第 &P 页 共 &N 页"
 TITLE_ROW, NOTE_ROW, HEADER_ROW, FIRST_ROW = 0, 1, 2, 3
 CHART_UNITS = 40  # the lights-by-unit chart shows at most this many units
 
@@ -63,43 +63,52 @@ def _yes(v: Any) -> str:
     return "是" if v else ""
 
 
-SEQ = Col("#seq", "序号", 5, "number")
+SEQ = Col("#seq", "序号", 4, "number")
+#: the columns repeated in front of each further band of columns when a sheet prints in bands
+KEY_COLUMNS = 3
+# One verdict per row: the light with its reason (判定, 判定依据); the unit's own status is
+# shown as what it said (自报状态), the tool's corrected status only counts in 按单位.
+# The columns a meeting reads come first, so that they print on the first pages; the unit's
+# texts print on pages of their own behind 序号/任务编号/重点任务; the registry's reference
+# columns at the end are on screen only (docs/printing.md).
 OVERVIEW_COLS = (
-    SEQ, Col("task_id", "任务编号", 12), Col("category", "所属类别", 14), Col("text", "重点任务", 40),
-    Col("unit", "牵头单位", 14), Col("other_leads", "其他牵头单位", 14), Col("cooperating", "配合单位", 16),
-    Col("deadline", "完成时限", 12), Col("milestone", "当前节点", 18), Col("progress", "本期进展情况", 30),
-    Col("cumulative", "累计完成情况（形象进度）", 22), Col("percent", "完成进度（%）", 9, "number"),
-    Col("schedule", "序时进度（%）", 9, "number"), Col("deviation", "偏差（百分点）", 9, "signed"),
-    Col("reported_status", "自报状态", 10, "center"), Col("status", "判定状态", 10, "center"),
-    Col("light", "灯号", 7, "center", _light), Col("reason", "灯号原因", 24),
-    Col("problems", "存在问题及原因", 20), Col("next_steps", "下步工作计划", 20),
-    Col("coordination", "需协调解决事项", 18), Col("report", "报送情况", 16), Col("copied", "照抄上期", 8, "center", _yes),
+    SEQ, Col("task_id", "任务编号", 9), Col("text", "重点任务", 30), Col("unit", "牵头单位", 10),
+    Col("deadline", "完成时限", 10), Col("milestone", "当前节点", 12), Col("percent", "完成进度（%）", 6, "number"),
+    Col("schedule", "序时进度（%）", 6, "number"), Col("deviation", "偏差（百分点）", 6, "signed"),
+    Col("reported_status", "自报状态", 7, "center"), Col("light", "判定", 5, "center", _light),
+    Col("reason", "判定依据", 16),
+    Col("progress", "本期进展情况", 22), Col("cumulative", "累计完成情况（形象进度）", 12),
+    Col("problems", "存在问题及原因", 12), Col("next_steps", "下步工作计划", 12),
+    Col("coordination", "需协调解决事项", 10), Col("report", "报送情况", 10), Col("copied", "照抄上期", 5, "center", _yes),
+    Col("other_leads", "其他牵头单位", 10), Col("cooperating", "配合单位", 14), Col("category", "所属类别", 10),
 )
+#: first column of each band after the first (the printed 总表 on A4)
+OVERVIEW_BANDS = (12,)
+#: the 总表's columns that print (the rest are the registry's, on screen only)
+OVERVIEW_PRINTED = 19
 BY_UNIT_COLS = (
-    Col("unit", "牵头单位", 22), Col("tasks", "任务数", 8, "number"), Col("completed", "已完成", 8, "number"),
-    Col("on_schedule", "正常推进", 9, "number"), Col("lagging", "滞后", 8, "number"),
-    Col("not_started", "未启动", 8, "number"), Col("unreported", "未报送", 8, "number"),
-    Col("overdue", "逾期", 8, "number"), Col(GREEN, "绿灯", 8, "number"), Col(YELLOW, "黄灯", 8, "number"), Col(RED, "红灯", 8, "number"),
-    Col("copied", "照抄上期", 9, "number"), Col("report", "报送情况", 18, "center"),
+    Col("unit", "牵头单位", 18), Col("tasks", "任务数", 6, "number"), Col("completed", "已完成", 6, "number"),
+    Col("on_schedule", "正常推进", 6, "number"), Col("lagging", "滞后", 6, "number"),
+    Col("not_started", "未启动", 6, "number"), Col("unreported", "未报送", 6, "number"),
+    Col("overdue", "逾期", 6, "number"), Col(GREEN, "绿灯", 6, "number"), Col(YELLOW, "黄灯", 6, "number"),
+    Col(RED, "红灯", 6, "number"), Col("copied", "照抄上期", 6, "number"), Col("report", "报送情况", 14, "center"),
 )
 LAGGING_COLS = (
-    SEQ, Col("light", "灯号", 7, "center", _light), Col("task_id", "任务编号", 12), Col("text", "重点任务", 40),
-    Col("unit", "牵头单位", 14), Col("deadline", "完成时限", 12), Col("milestone", "当前节点", 18),
-    Col("percent", "完成进度（%）", 9, "number"), Col("schedule", "序时进度（%）", 9, "number"),
-    Col("deviation", "偏差（百分点）", 9, "signed"), Col("status", "判定状态", 10, "center"),
-    Col("reason", "原因", 26), Col("problems", "存在问题及原因", 22), Col("coordination", "需协调解决事项", 18),
-    Col("report", "报送情况", 16),
+    SEQ, Col("light", "判定", 5, "center", _light), Col("task_id", "任务编号", 9), Col("text", "重点任务", 30),
+    Col("unit", "牵头单位", 10), Col("milestone", "当前节点", 12), Col("percent", "完成进度（%）", 6, "number"),
+    Col("schedule", "序时进度（%）", 6, "number"), Col("deviation", "偏差（百分点）", 6, "signed"),
+    Col("reason", "判定依据", 16), Col("problems", "存在问题及原因", 14), Col("coordination", "需协调解决事项", 12),
 )
 CHANGES_COLS = (
-    SEQ, Col("task_id", "任务编号", 12), Col("text", "重点任务", 36), Col("unit", "牵头单位", 14),
-    Col("change", "变化情况", 30), Col("light_before", "上期灯号", 8, "center", _light),
-    Col("light_after", "本期灯号", 8, "center", _light), Col("status_before", "上期状态", 10, "center"),
-    Col("status_after", "本期状态", 10, "center"), Col("progress", "本期进展情况", 34),
+    SEQ, Col("task_id", "任务编号", 9), Col("text", "重点任务", 24), Col("unit", "牵头单位", 10),
+    Col("change", "变化情况", 18), Col("light_before", "上期灯号", 5, "center", _light),
+    Col("light_after", "本期灯号", 5, "center", _light), Col("status_before", "上期状态", 7, "center"),
+    Col("status_after", "本期状态", 7, "center"), Col("progress", "本期进展情况", 22),
 )
 REPORTING_COLS = (
-    SEQ, Col("unit", "牵头单位", 24), Col("state_name", "报送情况", 12, "center"), Col("due", "截止时间", 17, "center"),
-    Col("received_at", "收到时间", 17, "center"), Col("source", "时间依据", 13, "center"),
-    Col("file", "文件名", 40), Col("note", "说明", 24),
+    SEQ, Col("unit", "牵头单位", 18), Col("state_name", "报送情况", 9, "center"), Col("due", "截止时间", 15, "center"),
+    Col("received_at", "收到时间", 15, "center"), Col("source", "时间依据", 9, "center"),
+    Col("file", "文件名", 26), Col("note", "说明", 18),
 )
 
 
@@ -118,7 +127,7 @@ class _Formats:
     """The workbook's formats, made once (xlsxwriter formats are per workbook)."""
 
     def __init__(self, wb: xlsxwriter.Workbook) -> None:
-        body = {"font_name": BODY_FONT, "font_size": 11}
+        body = {"font_name": BODY_FONT, "font_size": BODY_PT}
         cell = {**body, "text_wrap": True, "valign": "top", "border": 1}
         self.title = wb.add_format({"font_name": TITLE_FONT, "font_size": 18, "align": "center",
                                     "valign": "vcenter", "text_wrap": True})
@@ -150,8 +159,9 @@ class ChartData:
     units_total: int
 
 
-def write_workbook(target: Path, text: SheetText, tables: Mapping[str, pd.DataFrame], charts: ChartData) -> Path:
-    """Write 汇总表.xlsx atomically; the same inputs give the same bytes."""
+def write_workbook(target: Path, text: SheetText, tables: Mapping[str, pd.DataFrame], charts: ChartData,
+                   paper: str = "A4") -> Path:
+    """Write 汇总表.xlsx atomically, to print on *paper*; the same inputs give the same bytes."""
     specs = {OVERVIEW: ("overview", OVERVIEW_COLS), BY_UNIT: ("by_unit", BY_UNIT_COLS),
              LAGGING: ("lagging", LAGGING_COLS), CHANGES: ("changes", CHANGES_COLS),
              REPORTING: ("reporting", REPORTING_COLS)}
@@ -169,12 +179,14 @@ def write_workbook(target: Path, text: SheetText, tables: Mapping[str, pd.DataFr
         title = (f"{text.programme_title}工作推进情况汇总表（{text.period_label}）" if name == OVERVIEW
                  else f"{name}（{text.period_label}）")
         _table_sheet(sheet, fmt, cols, title, text.notes.get(name, ""), len(frame),
-                     frozen_cols=2 if name == OVERVIEW else 0, total_row=name == BY_UNIT)
+                     frozen_cols=2 if name == OVERVIEW else 0, total_row=name == BY_UNIT,
+                     paper=paper, bands=OVERVIEW_BANDS if name == OVERVIEW else (),
+                     printed=OVERVIEW_PRINTED if name == OVERVIEW else len(cols))
         bulks.append(stream.BulkRows(
             sheet=name, first_row=FIRST_ROW, count=len(frame), kinds=[_kind(c) for c in cols],
             widths=[c.width for c in cols], rows=_rows(frame, cols),
         ))
-    _chart_sheet(wb, wb.add_worksheet(CHARTS), fmt, text, charts)
+    _chart_sheet(wb, wb.add_worksheet(CHARTS), fmt, text, charts, paper)
     wb.get_worksheet_by_name(OVERVIEW).activate()
     wb.close()
     with atomic_path(target) as tmp:
@@ -209,10 +221,14 @@ def _rows(frame: pd.DataFrame, cols: Sequence[Col]):
 
 
 def _table_sheet(sheet, fmt: _Formats, cols: Sequence[Col], title: str, note: str, count: int,
-                 frozen_cols: int = 0, total_row: bool = False) -> None:
+                 frozen_cols: int = 0, total_row: bool = False, paper: str = "A4", bands: Sequence[int] = (),
+                 printed: int = 0) -> None:
     """Title, note line, headers, template rows and everything that depends on the row count.
 
     A *total_row* (the last row, 合计) is left out of the filter so sorting keeps it last.
+    The sheet prints at 9 pt or more: one page wide when its columns fit, else in *bands*
+    (first columns of the bands after the first) behind the key columns, its title and note
+    then in the page header (docs/printing.md). Only the first *printed* columns print.
     """
     last_col = len(cols) - 1
     last_row = FIRST_ROW + max(count, 1) - 1
@@ -247,22 +263,23 @@ def _table_sheet(sheet, fmt: _Formats, cols: Sequence[Col], title: str, note: st
                 "type": "cell", "criteria": "==", "value": '"是"', "format": fmt.warn})
     sheet.autofilter(HEADER_ROW, 0, max(last_row - int(total_row), FIRST_ROW), last_col)
     sheet.freeze_panes(FIRST_ROW, frozen_cols)
-    _print_setup(sheet)
-    sheet.repeat_rows(TITLE_ROW, HEADER_ROW)
-
-
-def _print_setup(sheet) -> None:
-    sheet.set_landscape()
-    sheet.set_paper(9)
-    sheet.fit_to_pages(1, 0)
-    sheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.7)
+    printed = printed or len(cols)
+    plan = printing.plan([c.width for c in cols[:printed]], paper, BODY_PT, bands=bands, repeat=KEY_COLUMNS)
     sheet.center_horizontally()
-    sheet.set_footer(FOOTER)
+    if plan.breaks:
+        printing.apply(sheet, plan, repeat_rows=(HEADER_ROW, HEADER_ROW), title=title, note=note,
+                       first_row=HEADER_ROW, last=(last_row, printed - 1))
+    else:
+        printing.apply(sheet, plan, repeat_rows=(TITLE_ROW, HEADER_ROW))
 
 
-def _chart_sheet(wb, sheet, fmt: _Formats, text: SheetText, charts: ChartData) -> None:
-    """Small data tables and three native charts: status shares, report states, lights by unit."""
-    for c, width in enumerate((14, 9, 9, 2, 22, 8, 8, 8)):
+CHART_SHEET_WIDTHS = (14, 9, 9, 2, 22, 8, 8, 8)
+
+
+def _chart_sheet(wb, sheet, fmt: _Formats, text: SheetText, charts: ChartData, paper: str) -> None:
+    """Small data tables and, under them, three native charts: status shares, report states,
+    lights by unit; each chart whole on a printed page."""
+    for c, width in enumerate(CHART_SHEET_WIDTHS):
         sheet.set_column(c, c, width)
     sheet.set_row(TITLE_ROW, 36)
     sheet.merge_range(TITLE_ROW, 0, TITLE_ROW, 7, "", fmt.title)
@@ -300,10 +317,32 @@ def _chart_sheet(wb, sheet, fmt: _Formats, text: SheetText, charts: ChartData) -
             sheet.write_string(r, 4, str(row["unit"]), fmt.label)
             for c, key in enumerate((GREEN, YELLOW, RED), start=5):
                 sheet.write_number(r, c, int(row[key]), fmt.count)
-    sheet.insert_chart(HEADER_ROW, 9, _pie(wb, "任务推进状态", HEADER_ROW, status, "percentage"),
-                       {"x_scale": 1.1, "y_scale": 1.1})
-    sheet.insert_chart(HEADER_ROW, 17, _pie(wb, "台账报送情况", second, report, "value"),
-                       {"x_scale": 1.1, "y_scale": 1.1})
+    _place_charts(wb, sheet, charts, status, report, last)
+    printing.apply(sheet, printing.plan(CHART_SHEET_WIDTHS, paper, BODY_PT), repeat_rows=(TITLE_ROW, TITLE_ROW))
+    sheet.set_h_pagebreaks(_chart_breaks(last, n_units))
+
+
+# Chart sizes in pixels, chosen to print at 100 % inside an A4 landscape page (docs/printing.md).
+PIE_SIZE = (360, 300)
+BAR_WIDTH = 740
+PIE_ROWS = 16  # rows (20 px each) the pies take up, a gap included
+PAGE_ROWS = 30  # rows of 15 pt that fit below the repeated title on an A4 landscape page
+
+
+def _bar_height(n_units: int) -> int:
+    return max(288, n_units * 20 + 120)
+
+
+def _place_charts(wb: Any, sheet: Any, charts: ChartData, status: Sequence[tuple[str, int]],
+                  report: Sequence[tuple[str, int]], last: int) -> None:
+    """The two pies side by side under the tables, the lights-by-unit bar under them."""
+    n_units = len(charts.units)
+    top = last + 2
+    second = HEADER_ROW + len(status) + 2
+    sheet.insert_chart(top, 0, _pie(wb, "任务推进状态", HEADER_ROW, status, "percentage"),
+                       {"x_scale": PIE_SIZE[0] / 480, "y_scale": PIE_SIZE[1] / 288})
+    sheet.insert_chart(top, 0, _pie(wb, "台账报送情况", second, report, "value"),
+                       {"x_offset": PIE_SIZE[0] + 20, "x_scale": PIE_SIZE[0] / 480, "y_scale": PIE_SIZE[1] / 288})
     bar = wb.add_chart({"type": "bar", "subtype": "stacked"})
     for c, key in enumerate((GREEN, YELLOW, RED), start=5):
         bar.add_series({
@@ -311,13 +350,26 @@ def _chart_sheet(wb, sheet, fmt: _Formats, text: SheetText, charts: ChartData) -
             "values": [CHARTS, HEADER_ROW + 1, c, HEADER_ROW + max(n_units, 1), c],
             "fill": {"color": CHART_COLOURS[key]}, "gap": 60,
         })
-    bar.set_title({"name": charts_title(n_units, charts.units_total)})
-    bar.set_y_axis({"reverse": True})
-    most = int(light_units[[GREEN, YELLOW, RED]].sum(axis=1).max()) if n_units else 0  # longest stacked bar
-    bar.set_x_axis({"num_format": "0", "major_unit": max(1, -(-most // 10)), "min": 0})
-    bar.set_legend({"position": "bottom"})
-    sheet.insert_chart(HEADER_ROW + 18, 9, bar, {"x_scale": 2.0, "y_scale": max(1.0, (n_units * 18 + 120) / 288)})
-    _print_setup(sheet)
+    bar.set_title({"name": charts_title(n_units, charts.units_total), "name_font": {"size": 12, "bold": True}})
+    bar.set_y_axis({"reverse": True, "num_font": {"size": 9}, "interval_unit": 1})  # every unit's name
+    most = int(charts.units[[GREEN, YELLOW, RED]].sum(axis=1).max()) if n_units else 0  # longest stacked bar
+    bar.set_x_axis({"num_format": "0", "major_unit": max(1, -(-most // 10)), "min": 0, "num_font": {"size": 9}})
+    bar.set_legend({"position": "bottom", "font": {"size": 10}})
+    sheet.insert_chart(top + PIE_ROWS, 0, bar, {"x_scale": BAR_WIDTH / 480, "y_scale": _bar_height(n_units) / 288})
+
+
+def _chart_breaks(last: int, n_units: int) -> list[int]:
+    """Row breaks that keep the pies and the bar chart each whole on a page."""
+    top = last + 2
+    breaks = []
+    start = 0
+    if top + PIE_ROWS - start > PAGE_ROWS:
+        breaks.append(top)
+        start = top
+    bar_rows = -(-_bar_height(n_units) * 3 // 4 // 15)  # px → pt → rows
+    if top + PIE_ROWS + bar_rows - start > PAGE_ROWS:
+        breaks.append(top + PIE_ROWS)
+    return breaks
 
 
 def charts_title(shown: int, total: int) -> str:
@@ -332,8 +384,10 @@ def _pie(wb: Any, name: str, header: int, slices: Sequence[tuple[str, Any]], lab
     pie = wb.add_chart({"type": "pie"})
     pie.add_series({
         "name": name, "categories": [CHARTS, header + 1, 0, last, 0], "values": [CHARTS, header + 1, 1, last, 1],
-        "data_labels": {"category": True, label: True, "leader_lines": True},
+        # the categories are in the legend: labels with the share only do not overlap
+        "data_labels": {label: True, "leader_lines": True, "position": "best_fit", "font": {"size": 9}},
         "points": [{"fill": {"color": SLICE_COLOURS.get(k, "#5B9BD5")}} for k, _ in slices],
     })
-    pie.set_title({"name": f"{name}占比" if label == "percentage" else name})
+    pie.set_title({"name": f"{name}占比" if label == "percentage" else name, "name_font": {"size": 12, "bold": True}})
+    pie.set_legend({"position": "right", "font": {"size": 10}})
     return pie

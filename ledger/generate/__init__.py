@@ -7,7 +7,7 @@ files, so the office can re-run ``generate`` without churn.
 """
 
 from ledger.generate.content import RegistryIndex, index_registry
-from ledger.generate.run import TEMPLATES_DIR, GeneratedWorkbook, generate
+from ledger.generate.run import TEMPLATES_DIR, GeneratedWorkbook, generate, generated_workbooks
 from ledger.generate.xlsx import GENERATOR, XLSX_OPTIONS, build_workbook
 
 __all__ = [
@@ -18,5 +18,6 @@ __all__ = [
     "RegistryIndex",
     "build_workbook",
     "generate",
+    "generated_workbooks",
     "index_registry",
 ]

@@ -6,8 +6,7 @@ reader shares; this module holds what only the writer needs.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -75,29 +74,3 @@ def guide_lines(programme: Programme, period: Period, unit: str, reporting: Repo
     )
     rows += [("", "")] + [("填报要求" if i == 0 else "", f"{i + 1}. {r}") for i, r in enumerate(rules)]
     return rows
-
-
-def text_lines(text: str, width: float) -> int:
-    """Lines *text* wraps to in a column *width* characters wide (CJK counts about double)."""
-    usable = max(width - 1.5, 1.0)
-    total = 0
-    if len(text) * 2.1 <= usable and "\n" not in text:
-        return 1
-    for line in text.split("\n"):
-        narrow = len(line.encode("latin-1", "ignore"))  # everything else is drawn about double width
-        wide = 2.1 * (len(line) - narrow) + 1.1 * narrow
-        total += max(1, math.ceil(wide / usable))
-    return total
-
-
-def row_height(cells: Sequence[tuple[str, float]], points_per_line: float = 14.5, minimum: float = 20) -> float:
-    """A row height that shows every (text, column width) cell in full.
-
-    Explicit heights because LibreOffice and WPS do not always grow rows for wrapped
-    text when opening a generated file; units may still resize rows.
-    """
-    lines = 1
-    for text, width in cells:  # most cells fit on one line: tell so before measuring them
-        if text and ("\n" in text or len(text) * 2.1 > max(width - 1.5, 1.0)):
-            lines = max(lines, text_lines(text, width))
-    return max(minimum, round(lines * points_per_line + 5, 1))

@@ -7,7 +7,7 @@ import hashlib
 import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
 from email.parser import BytesParser
@@ -19,13 +19,15 @@ from ledger.config import Programme
 from ledger.errors import WorkspaceError
 from ledger.fsutil import AtomicBatch, stage
 from ledger.generate.content import RegistryIndex, index_registry
-from ledger.generate.xlsx import build_workbook, unknown_unit
+from ledger.generate.xlsx import build_with_digests, unknown_unit
 from ledger.layout import PreviousReport
 from ledger.periods import CHINA, Period
 from ledger.processes import shared_heap, worker_context
 from ledger.progress import QUIET, Progress
 from ledger.registry.model import Registry
 from ledger.run import Run
+from ledger.secret import key_id
+from ledger.store import Manifest
 
 TEMPLATES_DIR = "templates"
 
@@ -66,15 +68,24 @@ def sent_workbooks(run: Run) -> dict[str, SentWorkbook]:
 
 @dataclass(frozen=True)
 class GeneratedWorkbook:
-    """One written workbook."""
+    """One written workbook, and the (task id, row digest) of its task rows."""
 
     unit: str
     path: Path
     tasks: int
     sha256: str
+    digests: tuple[tuple[str, str], ...] = ()
 
 
 AUTO_PARALLEL_UNITS = 100
+
+
+def generated_workbooks(run: Run) -> dict[str, Path]:
+    """The period's workbooks that are in ``out/<programme>/<period>/templates/``, by lead unit,
+    in registry order: what mail drafts attach and the web page offers for download."""
+    folder = run.out_dir() / TEMPLATES_DIR
+    paths = ((u, folder / layout.workbook_name(run.period.key, u)) for u in run.registry.lead_units())
+    return {u: p for u, p in paths if p.is_file()}
 
 
 def generate(
@@ -102,6 +113,10 @@ def generate(
     A workbook that was mailed already (``outbox/sent/``) is not replaced by a different one
     without *force*: :class:`AlreadySent` names the units and what they received, and nothing
     is written.
+
+    What each unit was sent (its tasks and their digests: a :class:`~ledger.store.Manifest`) is
+    recorded in the store, replacing the record of an earlier generate for the same period:
+    collect checks a returned workbook against it.
     """
     ws, programme, period, registry = run.ws, run.programme, run.period, run.registry
     index = index_registry(registry)
@@ -109,7 +124,7 @@ def generate(
     _refuse_name_clashes(chosen, period)
     target = ws.inside(out_dir) if out_dir else run.out_dir() / TEMPLATES_DIR
     work = [(u, previous_for(u) if previous_for else None) for u in chosen]
-    job = _Job(registry, programme, period, index, target, ws.printing.ledger)
+    job = _Job(registry, programme, period, index, target, run.key, ws.printing.ledger)
     if not force:
         _refuse_to_replace_sent(run, job, work)
     if jobs <= 0:  # auto: a process per core once there are enough units to pay for it
@@ -126,22 +141,38 @@ def generate(
                 batch.add(tmp, one.path)  # in the batch at once: removed if a later one fails
                 made.append(one)
                 progress.advance(unit)
-            return made
-        size = max(1, len(work) // (workers * 4))
-        with shared_heap(), ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(),
-                                                initializer=_init_worker, initargs=(job,)) as pool:
-            chunks = [pool.submit(_stage_in_worker, work[i:i + size]) for i in range(0, len(work), size)]
-            units = {chunk: work[i * size:(i + 1) * size] for i, chunk in enumerate(chunks)}
-            for done in as_completed(chunks):  # all of them, so that what the others staged is removed when one fails
-                progress.advance(units[done][-1][0], len(units[done]))
-        failed = next((f.exception() for f in chunks if f.exception() is not None), None)
-        for chunk in chunks:
-            for one, tmp in ([] if chunk.exception() is not None else chunk.result()):
-                batch.add(tmp, one.path)
-                made.append(one)
-        if failed is not None:
-            raise failed
+        else:
+            made = _stage_in_pool(job, work, workers, batch, progress)
+    run.store.record_manifests([manifest(run, g) for g in made])
     return made
+
+
+def _stage_in_pool(job: _Job, work: Sequence[tuple[str, Mapping[str, PreviousReport] | None]], workers: int,
+                   batch: AtomicBatch, progress: Progress) -> list[GeneratedWorkbook]:
+    """The workbooks of *work* staged by *workers* processes into *batch*, in unit order; when one
+    fails, every chunk is waited for so that what the others staged is removed with the batch."""
+    size = max(1, len(work) // (workers * 4))
+    with shared_heap(), ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(),
+                                            initializer=_init_worker, initargs=(job,)) as pool:
+        chunks = [pool.submit(_stage_in_worker, work[i:i + size]) for i in range(0, len(work), size)]
+        units = {chunk: work[i * size:(i + 1) * size] for i, chunk in enumerate(chunks)}
+        for done in as_completed(chunks):
+            progress.advance(units[done][-1][0], len(units[done]))
+    made: list[GeneratedWorkbook] = []
+    for chunk in chunks:
+        for one, tmp in ([] if chunk.exception() is not None else chunk.result()):
+            batch.add(tmp, one.path)
+            made.append(one)
+    failed = next((f.exception() for f in chunks if f.exception() is not None), None)
+    if failed is not None:
+        raise failed
+    return made
+
+
+def manifest(run: Run, made: GeneratedWorkbook) -> Manifest:
+    """The record of what *made* sent its unit."""
+    return Manifest(run.programme.id, run.period.key, made.unit, layout.LAYOUT_VERSION, key_id(run.key),
+                    made.digests, made.sha256, run.now)
 
 
 def lead_unit(run: Run, name: str, index: RegistryIndex) -> str:
@@ -149,7 +180,7 @@ def lead_unit(run: Run, name: str, index: RegistryIndex) -> str:
     name of the units directory in the programme's scope (县城管局 → 县城市管理局)."""
     if name in index.tasks_by_unit:
         return name
-    unit = run.directory.get(name, run.programme.scope)
+    unit = run.directory.get(name, run.scope)
     if unit is not None and unit.name in index.tasks_by_unit:
         return unit.name
     raise unknown_unit(name, list(index.tasks_by_unit))
@@ -177,7 +208,7 @@ def _refuse_to_replace_sent(run: Run, job: _Job, work: Sequence[tuple[str, Mappi
         mailed = sent.get(layout.workbook_name(job.period.key, unit))
         if mailed is None:
             continue
-        data = job.build(unit, previous)
+        data, _ = job.build(unit, previous)
         if hashlib.sha256(data).hexdigest() != mailed.sha256:
             when = f"{mailed.sent.astimezone(CHINA):%Y-%m-%d %H:%M} 发出" if mailed.sent else "已发出"
             changed.append(f"   {unit}：{mailed.name}（{when}，收件人 {mailed.to}）")
@@ -198,17 +229,19 @@ class _Job:
     period: Period
     index: RegistryIndex
     target: Path
+    key: bytes = field(repr=False)
     paper: str = "A4"
 
-    def build(self, unit: str, previous: Mapping[str, PreviousReport] | None) -> bytes:
-        return build_workbook(self.registry, self.programme, self.period, unit, previous, index=self.index,
-                              paper=self.paper)
+    def build(self, unit: str, previous: Mapping[str, PreviousReport] | None) -> tuple[bytes, list[tuple[str, str]]]:
+        return build_with_digests(self.registry, self.programme, self.period, unit, previous, key=self.key,
+                                  index=self.index, paper=self.paper)
 
     def stage(self, unit: str, previous: Mapping[str, PreviousReport] | None) -> tuple[GeneratedWorkbook, Path]:
         """The workbook of *unit*, staged next to its file (:func:`ledger.fsutil.stage`)."""
-        data = self.build(unit, previous)
+        data, digests = self.build(unit, previous)
         path = self.target / layout.workbook_name(self.period.key, unit)
-        made = GeneratedWorkbook(unit, path, len(self.index.tasks_by_unit[unit]), hashlib.sha256(data).hexdigest())
+        made = GeneratedWorkbook(unit, path, len(self.index.tasks_by_unit[unit]), hashlib.sha256(data).hexdigest(),
+                                 tuple(digests))
         return made, stage(path, data)
 
 

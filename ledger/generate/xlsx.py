@@ -20,14 +20,16 @@ from xlsxwriter.worksheet import Worksheet
 from ledger import __version__, layout, printing
 from ledger.config import Programme
 from ledger.errors import InputError
-from ledger.generate.content import RegistryIndex, due_in, guide_lines, index_registry, row_height
+from ledger.generate.content import RegistryIndex, due_in, guide_lines, index_registry
 from ledger.generate.fastrows import Cell, Rich, RowsSheet
 from ledger.generate.package import pack
 from ledger.layout import PreviousReport, milestone_line, task_cells
 from ledger.periods import Period
+from ledger.printing import row_height
 from ledger.registry.model import Registry, Task
 from ledger.reporting import reporting_for_unit
 from ledger.schedule import schedule_text
+from ledger.secret import key_id
 
 GENERATOR = f"ledger {__version__}"
 AUTHOR = "ledger"
@@ -84,22 +86,31 @@ class _Formats:
         return self._made[key]
 
 
-def build_workbook(
+def build_workbook(*args: Any, **kwargs: Any) -> bytes:
+    """The .xlsx bytes of a unit's 工作台账: :func:`build_with_digests` without the digests."""
+    return build_with_digests(*args, **kwargs)[0]
+
+
+def build_with_digests(
     registry: Registry,
     programme: Programme,
     period: Period,
     unit: str,
     previous: Mapping[str, PreviousReport] | None = None,
     *,
+    key: bytes,
     index: RegistryIndex | None = None,
     paper: str = "A4",
-) -> bytes:
-    """The .xlsx bytes of *unit*'s 工作台账 for *period*; the same inputs give the same bytes.
+) -> tuple[bytes, list[tuple[str, str]]]:
+    """The .xlsx bytes of *unit*'s 工作台账 for *period* (the same inputs give the same bytes), and
+    the (task id, row digest) of each task row in sheet order: what the office records as sent
+    (:class:`ledger.store.Manifest`).
 
-    *previous* maps task id → the unit's last accepted report (pre-fills 上期进展 and
-    the unit's last values). *index* (from :func:`index_registry`) saves re-hashing
-    the registry for every unit. The workbook is written with xlsxwriter and packed by
-    :func:`ledger.generate.package.pack`.
+    *previous* maps task id → the unit's last accepted report (pre-fills 上期进展 and the unit's
+    last values). *key* is the workspace's secret (:func:`ledger.secret.workspace_key`): the
+    checksums in the hidden sheet are made with it. *index* (from :func:`index_registry`) saves
+    re-hashing the registry for every unit. The workbook is written
+    with xlsxwriter and packed by :func:`ledger.generate.package.pack`.
     """
     index = index or index_registry(registry)
     tasks = index.tasks_by_unit.get(unit)
@@ -116,18 +127,21 @@ def build_workbook(
     sheet = wb.add_worksheet(layout.LEDGER_SHEET, worksheet_class=RowsSheet)
     guide = wb.add_worksheet(layout.GUIDE_SHEET, worksheet_class=RowsSheet)
     meta = wb.add_worksheet(layout.META_SHEET, worksheet_class=RowsSheet)
-    rows = _write_ledger(sheet, fmt, index.columns, programme, period, unit, tasks, previous or {}, paper)
+    rows = _write_ledger(sheet, fmt, index.columns, programme, period, unit, tasks, previous or {}, paper, key)
     _write_guide(guide, fmt, guide_lines(programme, period, unit, reporting_for_unit(programme, tasks)))
+    digests = [(task_id, digest) for task_id, _row, digest in rows]
     values: dict[str, Any] = {
         "programme": programme.id, "period": period.key, "cycle": period.cycle, "unit": unit,
         "layout_version": layout.LAYOUT_VERSION, "registry_hash": index.registry_hash, "generator": GENERATOR,
+        "key_id": key_id(key),
+        "mac": layout.manifest_mac(key, programme.id, period.key, unit, layout.LAYOUT_VERSION, digests),
     }
     _write_meta(meta, values, rows)
     for key in layout.NAMED_KEYS:
         text = str(values[key]).replace('"', '""')
         wb.define_name(layout.defined_name(key), f'="{text}"')
     sheet.activate()
-    return pack(wb)
+    return pack(wb), digests
 
 
 def unknown_unit(unit: str, known: Sequence[str]) -> InputError:
@@ -140,8 +154,9 @@ def unknown_unit(unit: str, known: Sequence[str]) -> InputError:
 def _write_ledger(
     sheet: RowsSheet, fmt: _Formats, columns: Sequence[layout.Column], programme: Programme,
     period: Period, unit: str, tasks: Sequence[Task], previous: Mapping[str, PreviousReport], paper: str,
+    key: bytes,
 ) -> list[tuple[str, int, str]]:
-    """Title, signature rows, headers and task rows; return (task id, Excel row, checksum) per task."""
+    """Title, signature rows, headers and task rows; return (task id, Excel row, keyed checksum) per task."""
     last_col = len(columns) - 1
     pos = {c.key: i for i, c in enumerate(columns)}
     for i, col in enumerate(columns):
@@ -168,21 +183,21 @@ def _write_ledger(
                            schedule_text(task, programme.issued, period.end, ref_year))
         due_deadline = due_in(task.deadline, period)
         row: list[Cell] = [(pos["seq"], n + 1, plain["locked_center"])]
-        for c, key, base in written:
-            value = cells.get(key)
-            if due_deadline and key == "deadline":
+        for c, name, base in written:
+            value = cells.get(name)
+            if due_deadline and name == "deadline":
                 base = "due_all"
             if value.__class__ is str and value.startswith(FORMULA_STARTS):  # type: ignore[union-attr]
                 row.append((c, value, fmt(base, value)))
             else:
                 row.append((c, value if value or isinstance(value, int) else None, plain[base]))
         note = _milestones(row, fmt, pos["milestones"], task, ref_year, period)
-        sheet.put_row(r, row, row_height([(v, w) for k, w in widths if isinstance(v := cells.get(k), str)]))
+        sheet.put_row(r, row, row_height([(v, w) for name, w in widths if isinstance(v := cells.get(name), str)]))
         if note:
             sheet.write_comment(r, pos["milestones"], note, {"author": AUTHOR, "x_scale": 2.2, "y_scale": 1.6})
         if len(dict.fromkeys(task.lead_units)) > 1:
             sheet.write_comment(r, pos["lead"], co_lead_note(task, unit), {"author": AUTHOR, "x_scale": 1.6})
-        rows.append((task.id, r + 1, layout.row_checksum([cells[k] for k in layout.CHECKSUM_KEYS])))
+        rows.append((task.id, r + 1, layout.row_digest([cells[k] for k in layout.CHECKSUM_KEYS], key)))
     _validate(sheet, pos, layout.FIRST_TASK_ROW, tasks, unit)
     sheet.freeze_panes(layout.FIRST_TASK_ROW, 0)
     # On paper the title heads every page (the page header) and the column headers repeat.

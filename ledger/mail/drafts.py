@@ -37,8 +37,6 @@ REMINDER_HEADER = "X-Ledger-Reminder"
 UNIT_HEADER = "X-Ledger-Unit"
 LEDGER_TEMPLATE = "mail_ledger.txt.j2"
 REMINDER_TEMPLATE = "mail_reminder.txt.j2"
-_ADDRESS = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
-_ADDRESS_SPLIT = re.compile(r"[;；,，、\s]+")
 
 MISSING_EMAIL = ProblemType(
     "missing-email",
@@ -103,7 +101,7 @@ def _context(run: Run, out_dir: Path | None, annex: str | None) -> _Context:
         period=period,
         sender=formataddr((reporting.office, address)) if reporting.office else address,
         sender_address=address,
-        scope=programme.scope,
+        scope=run.scope,
         outbox=outbox,
     )
 
@@ -113,30 +111,27 @@ def _period_title(period: Period) -> str:
     return period.label().split(" ", 1)[0]
 
 
-def _units_file(ws: Workspace) -> str:
-    try:
-        return ws.paths.units.relative_to(ws.root).as_posix()
-    except ValueError:
-        return str(ws.paths.units)
-
-
 def _addresses(ctx: _Context, directory: UnitDirectory, name: str) -> tuple[tuple[str, ...], list[Problem]]:
-    """The unit's e-mail addresses, or the problems that prevent mailing it."""
-    units_file = _units_file(ctx.ws)
+    """The unit's e-mail addresses, or the problems that prevent mailing it: no unit of that name in
+    the programme's scope, no address, a malformed one, or only addresses of units of other scopes
+    (refused); a placeholder address (example.org) is used but reported."""
+    from ledger.registry.addresses import address_problems
+    from ledger.registry.units import is_address
+
+    units_file = ctx.ws.shown(ctx.ws.paths.units)
     unit = directory.get(name, ctx.scope)
     if unit is None:
-        return (), [MISSING_EMAIL(value=name, detail="不在单位名录中", units_file=units_file, file=units_file)]
-    raw = [a for a in _ADDRESS_SPLIT.split(unit.email.strip()) if a]
-    if not raw:
+        others = directory.elsewhere(name, ctx.scope)
+        detail = "不在单位名录中" if not others else (
+            f"不在本项目层级范围“{ctx.scope}”的单位中（单位名录中只有"
+            f"{'、'.join(f'层级范围“{u.scope}”的“{u.name}”' for u in others)}用这个名称，不向其他层级范围的单位发送）")
+        return (), [MISSING_EMAIL(value=name, detail=detail, units_file=units_file, file=units_file)]
+    if not unit.addresses:
         return (), [MISSING_EMAIL(value=name, detail="没有填写电子邮箱", units_file=units_file, file=units_file)]
-    bad = [a for a in raw if not _ADDRESS.match(a)]
-    if bad:
+    if not all(is_address(a) for a in unit.addresses):
         return (), [BAD_EMAIL(value=unit.email.strip(), unit=name, units_file=units_file, file=units_file)]
-    return tuple(dict.fromkeys(raw)), []
-
-
-def _safe_filename(text: str) -> str:
-    return safe_filename(text).strip(" .") or "_"
+    usable, problems = address_problems(directory, unit, ctx.scope, units_file, file=units_file)
+    return tuple(usable), problems
 
 
 def _already_sent(outbox: Path, name: str, data: bytes) -> Path | None:
@@ -201,7 +196,7 @@ def _draft(
         message_id=make_message_id(ctx.programme_id, ctx.period.key, unit, suffix, *context.values(), domain=domain),
         headers=headers,
     )
-    name = f"{ctx.period.key}_{_safe_filename(unit)}{suffix}.eml"
+    name = f"{ctx.period.key}_{safe_filename(unit)}{suffix}.eml"
     data = msg.as_bytes()
     sent = _already_sent(ctx.outbox, name, data)
     if sent is not None:

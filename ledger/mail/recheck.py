@@ -13,7 +13,8 @@ from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
-from ledger.mail.drafts import REMINDER_HEADER, REMINDER_SUFFIX, UNIT_HEADER, _safe_filename, reminder_basis
+from ledger.fsutil import safe_filename
+from ledger.mail.drafts import REMINDER_HEADER, REMINDER_SUFFIX, UNIT_HEADER, reminder_basis
 from ledger.reporting import STATE_NAMES, UnitStatus, period_status, received_text
 from ledger.run import Run
 
@@ -34,7 +35,7 @@ def stale_reminders(run: Run, outbox: Path) -> list[Stale]:
     if not drafts:
         return []
     rows = {r.unit: r for r in period_status(run)}
-    by_name = {f"{run.period.key}_{_safe_filename(u)}{REMINDER_SUFFIX}": u for u in rows}
+    by_name = {f"{run.period.key}_{safe_filename(u)}{REMINDER_SUFFIX}": u for u in rows}
     stale = []
     for path, unit, basis in drafts:
         unit = unit or by_name.get(path.stem, "")

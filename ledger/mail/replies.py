@@ -12,11 +12,15 @@ from email.utils import getaddresses
 from pathlib import Path
 
 from ledger.collect.receipts import Receipt
+from ledger.errors import WorkspaceError
 from ledger.fsutil import AtomicBatch
 from ledger.mail.message import build_message, make_message_id
+from ledger.problems import Problem, ProblemType
 from ledger.run import SENT, Run
 
 REPLY_SUFFIX = "_回执.eml"
+REPLY_NOT_WRITTEN = ProblemType(
+    "reply-not-written", "error", "回执邮件草稿未能写出：{value} 回执本身已写出；排除原因后重新收集同一批文件即可补写")
 
 
 def recipients(run: Run, receipt: Receipt) -> list[str]:
@@ -52,25 +56,46 @@ class Replies:
             if msg is not None:
                 self._drafts[receipt.file] = msg
 
-    def write(self) -> dict[str, Path]:
-        with AtomicBatch() as batch:
-            return {file: batch.write(target, data) for file, (target, data) in self._drafts.items()}
+    def write(self, problems: list[Problem] | None = None, files: set[str] | None = None) -> dict[str, Path]:
+        """Write the drafts (of *files* only, if given: those whose receipt was written) together;
+        one that cannot be written goes to *problems*."""
+        written: dict[str, Path] = {}
+        with AtomicBatch(keep_going=True) as batch:
+            for file, (target, data) in self._drafts.items():
+                if files is not None and file not in files:
+                    continue
+                try:
+                    written[file] = batch.write(target, data)
+                except WorkspaceError as exc:
+                    _not_written(problems, file, exc)
+        for file, target in list(written.items()):
+            if target in batch.failed:
+                _not_written(problems, file, batch.failed[target])
+                del written[file]
+        return written
 
 
-def write_replies(run: Run, receipts: Sequence[Receipt], *, prepared: Replies | None = None) -> dict[str, Path]:
+def _not_written(problems: list[Problem] | None, file: str, exc: WorkspaceError) -> None:
+    if problems is not None:
+        problems.append(REPLY_NOT_WRITTEN(file=file, value=str(exc)))
+
+
+def write_replies(run: Run, receipts: Sequence[Receipt], problems: list[Problem] | None = None, *,
+                  prepared: Replies | None = None) -> dict[str, Path]:
     """A reply draft per receipt written in this run that has someone to go to; receipt file → draft.
 
     Like its receipt, a reply is written once: a receipt left as it was (a repeat of the same
     bytes) gets no new reply, unless its reply was never written (a run stopped in between).
     A reply already sent (``receipts/sent/``) is never written again. The drafts reach the disk
-    together (one flush, not one each). *prepared* holds the drafts of *receipts* built while
-    they were collected (:class:`Replies`).
+    together (one flush, not one each); a reply that cannot be written is appended to *problems*
+    (``reply-not-written``) and the others are written all the same. *prepared* holds the
+    drafts of *receipts* built while they were collected (:class:`Replies`).
     """
     replies = prepared
     if replies is None:
         replies = Replies(run)
         replies.add(receipts)
-    return replies.write()
+    return replies.write(problems, {r.file for r in receipts})
 
 
 def _reply(run: Run, receipt: Receipt) -> tuple[Path, bytes] | None:

@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from ledger.areas import area_of
 from ledger.config import Workspace
 from ledger.errors import InputError, LedgerError
 from ledger.problems import Problem
-from ledger.registry.check import check_registry
+from ledger.registry.check import check_registry, check_units
 from ledger.registry.importer import ImportResult, import_notices
 from ledger.registry.reporting_rule import Proposal, proposals_for
 from ledger.registry.units import UnitDirectory
@@ -68,7 +69,7 @@ def import_registry(
         result = import_notices(ws, files, directory, programme_id, previous=previous)
         backup = target.with_name(f"{target.stem}.{datetime.now():%Y%m%d-%H%M%S}.bak{target.suffix}")
         shutil.copy2(target, backup)
-    write_registry(result.registry, target)
+    write_registry(result.registry, target, paper=ws.printing.registry)
     return ImportOutcome(result=result, path=target, backup=backup, proposals=proposals_for(files))
 
 
@@ -98,6 +99,8 @@ def check(ws: Workspace, programme_ids: Sequence[str] | None = None) -> dict[str
     for pid in ids:
         registry, problems = read_registry(ws, pid)
         path = ws.registry_path(pid)
-        problems += check_registry(registry, directory, ws.programme(pid).scope, file=path.name)
+        scope = ws.programme(pid).scope or area_of(registry.programme.issuer)
+        problems += check_registry(registry, directory, scope, file=path.name)
+        problems += check_units(registry, directory, scope, ws.shown(ws.paths.units))
         out[pid] = problems
     return out

@@ -75,7 +75,8 @@ def load_directory(ws: Workspace) -> UnitDirectory:
 
     path = ws.paths.units
     if not path.is_file():
-        raise InputError(f"找不到单位名录 {path}。请先建立单位名录（source_data/units.xlsx）。")
+        raise InputError(f"找不到单位名录 {ws.shown(path)}。运行 ledger units add --from 通知文件 "
+                         "可以按通知中的单位建立名录（之后在 Excel 中核对、填写邮箱）。")
     return _cached(ws.paths.out / CACHE_DIR / "units.pickle", fingerprint("units"), str(path), path,
                    lambda: UnitDirectory.load(path))
 

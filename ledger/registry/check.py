@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ledger.problems import Problem, ProblemType
+from ledger.registry.addresses import lead_unit_problems
 from ledger.registry.model import Registry, Task
-from ledger.registry.units import UNKNOWN_UNIT, UnitDirectory
+from ledger.registry.units import SHEET, Unit, UnitDirectory, unknown_problem
 from ledger.registry.workbook import TASK_SHEET
 
 GROUP_LEAD = ProblemType(
@@ -18,6 +19,16 @@ NO_DEADLINE = ProblemType(
     "no-deadline", "warning", "没有完成时限且未标为常态化，请填写完成时限（日期）或在“常态化”填“是”。"
 )
 REVIEW_PENDING = ProblemType("review-pending", "warning", "待审核：{value}")
+UNIT_PENDING = ProblemType(
+    "unit-pending", "warning",
+    "单位“{value}”尚未核实（备注为“{note}”：这一行是从通知中自动添加的）。请核对单位名称、简称和类别，"
+    "填写联系人和邮箱，核实后删去备注中的“待核实”。",
+)
+NO_SCOPE = ProblemType(
+    "programme-no-scope", "warning",
+    "项目“{value}”没有层级范围：ledger.toml 中没有 scope，也不能从发文机关（issuer）得出。单位只按名录中唯一的名称查找，"
+    "可能认成其他县区的同名单位。请在 ledger.toml 的 [programmes.{value}] 中填写 scope（如 scope = \"宜川县\"）。",
+)
 MILESTONE_AFTER_DEADLINE = ProblemType(
     "milestone-after-deadline", "warning", "时间节点 {value} 晚于完成时限，请核对。"
 )
@@ -55,6 +66,32 @@ def _check_task(task: Task, directory: UnitDirectory, scope: str, file: str) -> 
 
 
 def _unknown(directory: UnitDirectory, name: str, scope: str, where: dict) -> Problem:
-    suggestions = directory.resolve(name, scope).suggestions
-    hint = f"（是否为：{'、'.join(suggestions)}？）" if suggestions else ""
-    return UNKNOWN_UNIT(value=name, hint=hint, **where)
+    return unknown_problem(directory.resolve(name, scope), scope, **where)
+
+
+def check_units(registry: Registry, directory: UnitDirectory, scope: str, units_file: str) -> list[Problem]:
+    """What the units directory must still say before the programme's mail goes out: every lead
+    unit's address (written, well formed, no placeholder, not another scope's unit's), rows
+    added from a notice and not yet checked, and a programme without a scope."""
+    problems: list[Problem] = []
+    if not scope and any(u.scope for u in directory.units()):
+        problems.append(NO_SCOPE(value=registry.programme.id))
+    leads: dict[int, Unit] = {}
+    used: dict[int, Unit] = {}
+    for task in registry.tasks:
+        for names, into in ((task.lead_units, (leads, used)), (task.cooperating_units, (used,)),
+                            (task.responsible_units, (used,))):
+            for name in names:
+                unit = directory.get(name, scope)
+                if unit is not None:
+                    for found in into:
+                        found.setdefault(id(unit), unit)
+    by_row = lambda unit: directory.row_of(unit) or 0  # noqa: E731 - the directory's order
+    for unit in sorted(leads.values(), key=by_row):
+        if not unit.is_group:
+            problems.extend(lead_unit_problems(directory, unit, scope, units_file))
+    for unit in sorted(used.values(), key=by_row):
+        if unit.pending:
+            problems.append(UNIT_PENDING(value=unit.name, note=unit.note, file=units_file, sheet=SHEET,
+                                         row=directory.row_of(unit)))
+    return problems

@@ -6,6 +6,7 @@ decides what it means for the registry and records every doubt as a review flag.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from pathlib import Path
 
 from rapidfuzz import fuzz
 
+from ledger.areas import area_of
 from ledger.config import Programme, Workspace
 from ledger.errors import LedgerError
 from ledger.problems import Problem, ProblemType
@@ -20,7 +22,7 @@ from ledger.registry.deadlines import parse_deadline
 from ledger.registry.model import ProgrammeInfo, Registry, Task
 from ledger.registry.raw import RawNotice, RawTask
 from ledger.registry.sources import read_notice
-from ledger.registry.units import UNKNOWN_UNIT, UnitDirectory, resolve_list
+from ledger.registry.units import UnitDirectory, resolve_list, unknown_problem
 
 LEAD_FROM_RESPONSIBLE = ProblemType(
     "lead-from-responsible", "warning", "未写牵头单位，按惯例由列第一位的责任单位“{value}”牵头，请确认。"
@@ -57,9 +59,9 @@ def match_programme(ws: Workspace, notice: RawNotice, programme_id: str | None) 
     """The programme a notice belongs to: named, or found by its 文号."""
     if programme_id:
         return ws.programme(programme_id)
-    doc = _norm_doc(notice.doc_number)
+    doc = norm_doc(notice.doc_number)
     for prog in ws.programmes.values():
-        if doc and _norm_doc(prog.doc_number) == doc:
+        if doc and norm_doc(prog.doc_number) == doc:
             return prog
     known = "；".join(f"{p.id}（{p.doc_number or '无文号'}）" for p in ws.programmes.values())
     found = f"文号“{notice.doc_number}”" if notice.doc_number else "未识别出文号"
@@ -68,7 +70,8 @@ def match_programme(ws: Workspace, notice: RawNotice, programme_id: str | None) 
     )
 
 
-def _norm_doc(doc: str) -> str:
+def norm_doc(doc: str) -> str:
+    """A 文号 compared without brackets and spaces: 宜政办〔2024〕9号 = 宜政办[2024]9号."""
     return re.sub(r"[\s〔〕\[\]()（）]", "", doc)
 
 
@@ -87,6 +90,8 @@ def import_notices(
             f"这些文件属于不同的项目（{'、'.join(sorted(programmes))}），请分别导入，或用 --programme 指定一个项目。"
         )
     prog = ws.programme(programmes.pop())
+    if not prog.scope:  # neither configured nor the configured issuer's: the notice's issuer's area
+        prog = dataclasses.replace(prog, scope=next((s for n in notices if (s := area_of(n.issuer))), ""))
     problems: list[Problem] = []
     tasks: list[Task] = []
     annexes: dict[str, str] = {}
@@ -149,7 +154,7 @@ def build_task(
         canonical = []
         for item in resolved:
             if item.unit is None:
-                problems.append(UNKNOWN_UNIT(value=item.raw, hint=item.hint(), **where))
+                problems.append(unknown_problem(item, prog.scope, **where))
                 canonical.append(item.raw)
             else:
                 canonical.append(item.unit.name)

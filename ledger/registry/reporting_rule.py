@@ -21,7 +21,8 @@ from ledger.cnum import cn_int
 from ledger.config import Programme, Reporting
 from ledger.due import rule_text
 from ledger.registry.notice import annex_heading
-from ledger.registry.sources import ZIP_MAGIC, decode_text
+from ledger.registry.sources import decode_text
+from ledger.sniff import ZIP_MAGICS
 
 _CN = "〇零一二两三四五六七八九十"
 _NUM = rf"(\d{{1,2}}|[{_CN}]{{1,3}})"
@@ -170,7 +171,7 @@ def notice_lines(path: Path) -> list[str]:
     then not proposed.
     """
     data = Path(path).read_bytes()
-    if data.startswith(ZIP_MAGIC):
+    if data.startswith(ZIP_MAGICS):
         try:
             return [p.text for p in docx.Document(str(path)).paragraphs]
         except Exception:  # noqa: BLE001 - not a Word document (a workbook): nothing to propose

@@ -39,9 +39,8 @@ from ledger.registry.notice import (
 )
 from ledger.registry.raw import RawNotice, RawTask
 from ledger.registry.table_style import TableHeader, cell_text, find_header, header_error, read_table
+from ledger.sniff import OLE2_MAGIC, ZIP_MAGICS, ole2_names
 
-ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 WORD_EXTS = (".docx", ".docm", ".dotx")
 EXCEL_EXTS = (".xlsx", ".xlsm", ".xls", ".et")
 OLD_WORD_EXTS = (".doc", ".wps")
@@ -51,9 +50,12 @@ _CALAMINE_ERRORS = (
 _DOCX_ERRORS = (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError, OSError, etree.LxmlError)
 
 
-def read_notice(path: Path) -> RawNotice:
-    """Read one notice file into a :class:`RawNotice`; raise :class:`InputError` if it cannot be."""
+def read_notice(path: Path, *, require_tasks: bool = True) -> RawNotice:
+    """Read one notice file into a :class:`RawNotice`; raise :class:`InputError` if it cannot be,
+    or (with *require_tasks*) if it holds no task: ``programme add`` reads a notice's header facts
+    even when its tasks come in a separate 任务分解表."""
     path = Path(path)
+    done = finish if require_tasks else _finish_if_tasks
     name = path.name
     try:
         data = path.read_bytes()
@@ -64,17 +66,21 @@ def read_notice(path: Path) -> RawNotice:
     if not data.strip():
         raise _empty(name)
     ext = path.suffix.lower()
-    if data.startswith(ZIP_MAGIC):
-        return finish(_read_zip(path, name))
-    if data.startswith(OLE_MAGIC):
-        return finish(_read_ole(path, name, data))
+    if data.startswith(ZIP_MAGICS):
+        return done(_read_zip(path, name))
+    if data.startswith(OLE2_MAGIC):
+        return done(_read_ole(path, name, data))
     _refuse_other_formats(data, name, ext)
     text = decode_text(data, name)
     if not text.strip():
         raise _empty(name)  # only a byte-order mark
     if ext == ".csv":
-        return finish(_read_csv(text, name))
-    return finish(parse_blocks(_text_blocks(text, name), name))
+        return done(_read_csv(text, name))
+    return done(parse_blocks(_text_blocks(text, name), name))
+
+
+def _finish_if_tasks(notice: RawNotice) -> RawNotice:
+    return finish(notice) if notice.tasks else notice
 
 
 def _empty(name: str) -> InputError:
@@ -205,22 +211,26 @@ def _read_zip(path: Path, name: str) -> RawNotice:
     )
 
 
-def _ole_has(data: bytes, stream: str) -> bool:
-    return stream.encode("utf-16-le") in data
-
-
 def _read_ole(path: Path, name: str, data: bytes) -> RawNotice:
-    """OLE2 containers: old .xls (readable), old .doc and password-protected files (not)."""
-    if _ole_has(data, "EncryptionInfo") or _ole_has(data, "EncryptedPackage"):
+    """OLE2 containers by their stream names: old .xls (readable), old .doc and
+    password-protected files (not)."""
+    try:
+        streams = ole2_names(data)
+    except ValueError:
+        raise InputError(
+            f"{name} 已损坏，无法打开（旧格式 Office 文件的结构不完整，可能没有下载或复制完整）。"
+            "请重新获取文件，或用 Word/Excel/WPS 打开后另存为 .docx 或 .xlsx 再导入。"
+        ) from None
+    if {"EncryptionInfo", "EncryptedPackage"} & streams:
         raise InputError(
             f"{name} 设有打开密码（加密文件），无法读取。请在 Word/Excel/WPS 中取消密码，"
             "另存为 .docx 或 .xlsx 后再导入。"
         )
-    if _ole_has(data, "WordDocument"):
+    if "WordDocument" in streams:
         raise InputError(
             f"{name} 是旧版 Word 文档（.doc），无法直接读取。请用 Word 或 WPS 打开后另存为 .docx 再导入。"
         )
-    if _ole_has(data, "Workbook") or _ole_has(data, "Book"):
+    if {"Workbook", "Book"} & streams:
         return _read_workbook(path, name)
     raise InputError(
         f"{name} 是旧格式的 Office 文件，但不是可识别的 Word 或 Excel 文件。请另存为 .docx 或 .xlsx 后再导入。"

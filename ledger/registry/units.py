@@ -43,10 +43,22 @@ class Unit:
     contact: str = ""
     email: str = ""
     phone: str = ""
+    #: the office's note; "待核实…" marks a row ledger added from a notice and nobody checked yet
+    note: str = ""
 
     @property
     def is_group(self) -> bool:
         return bool(self.members) or self.kind == "群组"
+
+    @property
+    def addresses(self) -> tuple[str, ...]:
+        """The e-mail addresses in the 电子邮箱 cell (several separated by ；、, or spaces)."""
+        return tuple(dict.fromkeys(a for a in _ADDRESS_SPLIT.split(self.email.strip()) if a))
+
+    @property
+    def pending(self) -> bool:
+        """Added by ``ledger units add`` and not yet checked by the office."""
+        return self.note.startswith(PENDING)
 
 
 @dataclass(frozen=True)
@@ -57,6 +69,8 @@ class Resolved:
     unit: Unit | None
     suggestions: tuple[str, ...] = field(default=())
     meant: str = ""  # an unknown name with the list's shared prefix: 网信办 after 市委宣传部 → 市委网信办
+    #: units of other scopes carrying the name: never used for this scope, named in the error
+    elsewhere: tuple[Unit, ...] = field(default=())
 
     def hint(self) -> str:
         """What an unknown-unit message adds: the name the list meant and likely units."""
@@ -69,6 +83,13 @@ class Resolved:
 UNKNOWN_UNIT = ProblemType(
     "unknown-unit", "error",
     "单位“{value}”不在单位名录中{hint}。请在 source_data/units.xlsx 中补充该单位或别名，或改正名称。",
+)
+UNIT_OTHER_SCOPE = ProblemType(
+    "unit-other-scope", "error",
+    "单位“{value}”在本项目的层级范围“{scope}”中找不到；单位名录中只有{others}用这个名称，"
+    "程序不会跨层级范围使用它们。如是本项目范围内的单位，请运行 ledger units add --from 通知文件 添加，"
+    "或在 source_data/units.xlsx 中添加一行层级范围为“{scope}”的单位；如确是该单位承担本项目的任务，"
+    "请把它的“层级范围”改为空（各层级通用）。",
 )
 UNIT_DUPLICATE = ProblemType(
     "unit-duplicate", "error",
@@ -84,6 +105,8 @@ UNIT_NAME_MISSING = ProblemType(
 )
 
 SHEET = "单位名录"
+#: how a row added from a notice is marked in the 备注 column until the office has checked it
+PENDING = "待核实"
 HELP_SHEET = "填写说明"
 LIST_SEP = "、"
 GROUP_KIND = "群组"
@@ -97,7 +120,10 @@ HEADERS: dict[str, str] = {
     "contact": "联系人",
     "email": "电子邮箱",
     "phone": "联系电话",
+    "note": "备注",
 }
+#: columns a workbook may lack (written before they existed); every other one is required
+OPTIONAL_HEADERS = ("note",)
 _HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
     "name": ("单位名称", "规范名称", "单位"),
     "scope": ("层级范围", "层级", "范围"),
@@ -107,9 +133,10 @@ _HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
     "contact": ("联系人",),
     "email": ("电子邮箱", "邮箱", "电子邮件", "email", "e-mail"),
     "phone": ("联系电话", "电话"),
+    "note": ("备注", "核实情况"),
 }
 _WIDTHS = {"name": 30, "scope": 10, "aliases": 40, "kind": 10, "members": 50, "contact": 12, "email": 24,
-           "phone": 16}
+           "phone": 16, "note": 30}
 HEADER_SCAN = 5
 FIXED_TIME = datetime(2000, 1, 1)
 
@@ -124,7 +151,10 @@ HELP_TEXT = (
     "类别：市直部门、区直部门、县直部门、县区政府、镇街、企业、驻地单位、群组等。",
     "群组（类别填“群组”）：通知中的统称，如“各城市区政府（管委会）”“相关镇（街道）”。"
     "成员单位填写其包含的具体单位（用“、”分隔，须是本表中同一层级范围的单位）；暂不确定的可留空，由审核人处理。",
-    "联系人、电子邮箱、联系电话：台账发送和催报使用。“（待补充）”和 uNNNN@example.org 是占位内容，请改为真实信息。",
+    "联系人、电子邮箱、联系电话：台账发送和催报使用。“（待补充）”和 example.org（.com、.net）的邮箱是占位内容，"
+    "请改为真实信息；没有邮箱或邮箱是占位内容的牵头单位，ledger registry check 和 ledger mail drafts 都会提示。",
+    "备注：“待核实”表示这一行是 ledger units add 从通知中自动添加的，名称按常用简称补全（如“县发改委”→"
+    "“县发展和改革委员会”）。请核对单位名称、简称、类别，填写联系人和邮箱，核实后删去“待核实”。",
     "可以增加行、调整行和列的顺序；请不要修改表头文字和工作表名称。",
 )
 #: for a directory built from a seed file (the sample's), appended to :data:`HELP_TEXT`
@@ -140,12 +170,30 @@ HEADER_NOTES: dict[str, str] = {
     "contact": "联系人姓名。",
     "email": "接收台账和催报邮件的地址。",
     "phone": "联系电话。",
+    "note": "“待核实”：由 ledger 从通知中添加，请核对名称、类别并填写邮箱后删去。",
 }
 
 _OPEN, _CLOSE = "（〔【《", "）〕】》"
+_ADDRESS = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
+_ADDRESS_SPLIT = re.compile(r"[;；,，、\s]+")
+#: domains reserved for examples (RFC 2606): mail to them never arrives
+PLACEHOLDER_DOMAINS = ("example.org", "example.com", "example.net")
+PLACEHOLDER_TLDS = (".example", ".invalid", ".test", ".localhost")
 _EMPTY_NAMES = {"无", "暂无", "/", "-", "—", "——", "－"}
 _GOV_SUFFIXES = ("人民政府（管委会）", "政府（管委会）", "人民政府", "政府", "管委会")
 _LEVEL_PREFIXES = ("市委", "县委", "区委", "市", "县", "区")
+
+
+def is_address(text: str) -> bool:
+    """Whether *text* is written like one e-mail address."""
+    return bool(_ADDRESS.match(text))
+
+
+def is_placeholder(address: str) -> bool:
+    """An address at a domain reserved for examples (u0001@example.org): it never arrives."""
+    domain = address.rsplit("@", 1)[-1].lower().rstrip(".")
+    return domain.endswith(PLACEHOLDER_TLDS) or any(
+        domain == d or domain.endswith("." + d) for d in PLACEHOLDER_DOMAINS)
 
 
 def normalize_name(text: str) -> str:
@@ -259,6 +307,7 @@ class UnitDirectory:
         """Index every name and alias; record duplicates and unknown members as problems."""
         self._index = {}
         self.problems = []
+        self._rows = {id(unit): row for unit, row in zip(self._units, rows, strict=True)}
         owner_row: dict[tuple[str, str], int] = {}
         owner: dict[tuple[str, str], Unit] = {}
         where = {"file": file or None, "sheet": SHEET}
@@ -400,7 +449,16 @@ class UnitDirectory:
             unit = base if base is not None and not base.is_group else None
         if unit is not None:
             return Resolved(name, unit)
-        return Resolved(name, None, self.suggest(name, scope), prefix + name if shared else "")
+        meant = prefix + name if shared else ""
+        return Resolved(name, None, self.suggest(name, scope), meant, self.elsewhere(meant or name, scope))
+
+    def elsewhere(self, name: str, scope: str) -> tuple[Unit, ...]:
+        """Units of scopes other than *scope* (and the common set) that *name* means there: what a
+        lookup in *scope* must not fall back on (县发改委 of 洛宁县 is not 宜川县's)."""
+        if not scope:
+            return ()
+        found = (self.get(name, other) for other in self._index if other not in ("", scope))
+        return tuple(dict.fromkeys(u for u in found if u is not None and u.scope not in ("", scope)))
 
     def suggest(self, name: str, scope: str = "", limit: int = 3) -> tuple[str, ...]:
         """Canonical names most similar to *name* among the units visible in *scope*."""
@@ -446,12 +504,29 @@ class UnitDirectory:
             if found is not None:
                 self._expand(found, out, seen)
 
+    def address_owners(self, address: str) -> list[Unit]:
+        """Every unit whose 电子邮箱 holds *address* (compared without case)."""
+        wanted = address.lower()
+        return [u for u in self._units if any(a.lower() == wanted for a in u.addresses)]
+
+    def row_of(self, unit: Unit) -> int | None:
+        """The workbook row of *unit* (counted as in Excel), None for a unit not read from one."""
+        return self._rows.get(id(unit))
+
     def units(self, scope: str | None = None) -> list[Unit]:
         """All units in workbook order, or those of one scope ("" = the common set)."""
         return [u for u in self._units if scope is None or u.scope == scope]
 
     def __len__(self) -> int:
         return len(self._units)
+
+
+def unknown_problem(item: Resolved, scope: str, **where: object) -> Problem:
+    """The error for a name that did not resolve: another scope's unit named, or an unknown one."""
+    if item.elsewhere:
+        others = "、".join(f"层级范围“{u.scope}”的“{u.name}”" for u in item.elsewhere)
+        return UNIT_OTHER_SCOPE(value=item.raw, scope=scope, others=others, **where)
+    return UNKNOWN_UNIT(value=item.raw, hint=item.hint(), **where)
 
 
 def resolve_list(directory: UnitDirectory, text: str, scope: str) -> tuple[list[str], list[Resolved]]:
@@ -498,6 +573,7 @@ def _unit_cells(unit: Unit) -> dict[str, str]:
         "contact": unit.contact,
         "email": unit.email,
         "phone": unit.phone,
+        "note": unit.note,
     }
 
 
@@ -554,15 +630,17 @@ def _header_columns(row: Sequence[object]) -> dict[str, int]:
     return cols
 
 
-def _read_rows(path: Path) -> tuple[list[Unit], list[int], list[Problem]]:
-    """Units of the workbook with their row numbers; structural damage raises InputError."""
+def open_directory(path: Path, *, data_only: bool = True) -> tuple[Any, list[tuple[Any, ...]], int, dict[str, int]]:
+    """The workbook at *path*, the rows of its 单位名录 sheet, the header's index among them and
+    the columns it names; a missing file, sheet or column raises :class:`InputError`."""
     if not path.is_file():
-        raise InputError(f"找不到单位名录 {path}。请先建立单位名录（source_data/units.xlsx）。")
+        raise InputError(f"找不到单位名录 {path}。新建工作区请运行 ledger init；从通知添加单位请运行 "
+                         "ledger units add --from 通知文件。")
     import openpyxl  # a parsed copy is used while the workbook is unchanged (ledger.registry.cache)
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
-        wb = openpyxl.load_workbook(path, data_only=True)
+        wb = openpyxl.load_workbook(path, data_only=data_only)
     except (zipfile.BadZipFile, InvalidFileException, OSError, KeyError, ValueError, TypeError) as exc:
         raise InputError(f"无法打开单位名录 {path}：{exc}。请确认它是 .xlsx 文件且未损坏。") from exc
     if SHEET not in wb.sheetnames:
@@ -574,18 +652,24 @@ def _read_rows(path: Path) -> tuple[list[Unit], list[int], list[Problem]]:
         if "name" in found:
             header_at, cols = i, found
             break
-    missing = [HEADERS[k] for k in HEADERS if k not in cols]
+    missing = [HEADERS[k] for k in HEADERS if k not in cols and k not in OPTIONAL_HEADERS]
     if missing:
         where = f"第 {header_at + 1} 行" if cols else f"前 {HEADER_SCAN} 行"
         raise InputError(
             f"单位名录 {path} 的工作表“{SHEET}”{where}的表头缺少列：{'、'.join(missing)}。"
-            f"表头应为：{'、'.join(HEADERS.values())}（顺序不限），请恢复表头文字。"
+            f"表头应为：{'、'.join(HEADERS.values())}（顺序不限，“备注”可以没有），请恢复表头文字。"
         )
+    return wb, rows, header_at, cols
+
+
+def _read_rows(path: Path) -> tuple[list[Unit], list[int], list[Problem]]:
+    """Units of the workbook with their row numbers; structural damage raises InputError."""
+    _, rows, header_at, cols = open_directory(path)
     units: list[Unit] = []
     numbers: list[int] = []
     problems: list[Problem] = []
     for r, row in enumerate(rows[header_at + 1:], start=header_at + 2):
-        cells = {key: _text(row[i]) if i < len(row) else "" for key, i in cols.items()}
+        cells = {key: _text(row[cols[key]]) if key in cols and cols[key] < len(row) else "" for key in HEADERS}
         if not any(cells.values()):
             continue
         name = normalize_name(cells["name"])
@@ -601,6 +685,7 @@ def _read_rows(path: Path) -> tuple[list[Unit], list[int], list[Problem]]:
             contact=cells["contact"],
             email=cells["email"],
             phone=cells["phone"],
+            note=cells["note"],
         ))
         numbers.append(r)
     return units, numbers, problems

@@ -74,6 +74,7 @@ def keep_filled(units: Sequence[Unit], old: UnitDirectory) -> list[Unit]:
                 contact=before.contact if before.contact not in ("", PLACEHOLDER_CONTACT) else unit.contact,
                 email=before.email if before.email and not _PLACEHOLDER_EMAIL.match(before.email) else unit.email,
                 phone=before.phone or unit.phone,
+                note=before.note,
             )
         out.append(unit)
     return out

@@ -17,6 +17,7 @@ from typing import Any
 
 import python_calamine as calamine
 
+from ledger import printing
 from ledger.config import Workspace
 from ledger.errors import InputError
 from ledger.fsutil import atomic_path
@@ -40,25 +41,38 @@ class Column:
     width: int
 
 
+# The review columns first: on A4 they print on the first pages, the units and the path on
+# pages of their own behind 任务编号 (REGISTRY_BANDS); the flags and the
+# notice's own wording of the units are on screen only (docs/printing.md). The reader
+# finds columns by header, so the order is free.
 COLUMNS: tuple[Column, ...] = (
-    Column("id", "任务编号", 14),
-    Column("path", "层级路径", 28),
-    Column("text", "重点任务", 60),
-    Column("leaders", "牵头领导", 12),
-    Column("lead_units", "牵头单位", 22),
-    Column("cooperating_units", "配合单位", 26),
-    Column("responsible_units", "责任单位", 26),
-    Column("deadline_text", "完成时限（原文）", 24),
-    Column("deadline", "完成时限（日期）", 14),
-    Column("ongoing", "常态化", 8),
-    Column("done", "已完成", 8),
-    Column("milestones", "时间节点", 34),
-    Column("lead_units_raw", "牵头单位（原文）", 22),
-    Column("cooperating_units_raw", "配合单位（原文）", 26),
-    Column("responsible_units_raw", "责任单位（原文）", 26),
-    Column("review", "审核标记", 30),
-    Column("note", "备注", 20),
+    Column("id", "任务编号", 10),
+    Column("text", "重点任务", 36),
+    Column("lead_units", "牵头单位", 14),
+    Column("deadline_text", "完成时限（原文）", 14),
+    Column("deadline", "完成时限（日期）", 11),
+    Column("milestones", "时间节点", 22),
+    Column("review", "审核标记", 20),
+    Column("path", "层级路径", 20),
+    Column("leaders", "牵头领导", 8),
+    Column("cooperating_units", "配合单位", 40),
+    Column("responsible_units", "责任单位", 40),
+    Column("note", "备注", 10),
+    Column("ongoing", "常态化", 6),
+    Column("done", "已完成", 6),
+    Column("lead_units_raw", "牵头单位（原文）", 20),
+    Column("cooperating_units_raw", "配合单位（原文）", 40),
+    Column("responsible_units_raw", "责任单位（原文）", 40),
 )
+#: first column of each printed band after the first, the columns repeated in front of them,
+#: and how many columns print
+REGISTRY_BANDS = (7,)
+REGISTRY_REPEAT = 1
+REGISTRY_PRINTED = 12
+BODY_PT = 11
+#: the 项目信息 and 说明 sheets print on A4 portrait
+INFO_WIDTHS = (14, 56)
+HELP_WIDTH = 72
 REQUIRED = ("id", "text", "lead_units", "deadline")
 INFO_KEYS = (
     ("id", "项目编号"),
@@ -96,9 +110,9 @@ def registry_path(ws: Workspace, programme_id: str) -> Path:
     return ws.registry_path(programme_id)
 
 
-def write_registry(registry: Registry, path: Path) -> Path:
-    """Write *registry* to *path* atomically, formatted for review (openpyxl is loaded only to
-    write: commands that read the registry never pay for it)."""
+def write_registry(registry: Registry, path: Path, paper: str = "A4") -> Path:
+    """Write *registry* to *path* atomically, formatted for review and to print on *paper*
+    (openpyxl is loaded only to write: commands that read the registry never pay for it)."""
     import openpyxl
 
     wb = openpyxl.Workbook()
@@ -106,11 +120,14 @@ def write_registry(registry: Registry, path: Path) -> Path:
     info.title = INFO_SHEET
     _write_info(info, registry)
     ws = wb.create_sheet(TASK_SHEET)
-    _write_tasks(ws, registry.tasks)
+    _write_tasks(ws, registry.tasks, f"{registry.programme.title or registry.programme.id}任务清单", paper)
     help_ws = wb.create_sheet(HELP_SHEET)
-    help_ws.column_dimensions["A"].width = 100
+    help_ws.column_dimensions["A"].width = HELP_WIDTH
+    wrap = _wrap()
     for i, line in enumerate(HELP_TEXT, start=1):
-        help_ws.cell(row=i, column=1, value=line)
+        help_ws.cell(row=i, column=1, value=line).alignment = wrap
+    for sheet, widths in ((info, INFO_WIDTHS), (help_ws, (HELP_WIDTH,))):
+        printing.apply_openpyxl(sheet, printing.plan(widths, paper, BODY_PT, landscape=False))
     wb.active = 1
     fixed = datetime(2000, 1, 1)
     if registry.programme.issued:
@@ -126,19 +143,19 @@ def _write_info(sheet: Any, registry: Registry) -> None:
     from openpyxl.styles import Font
 
     prog = registry.programme.to_json()
-    sheet.column_dimensions["A"].width = 14
-    sheet.column_dimensions["B"].width = 60
-    for row, (key, label) in enumerate(INFO_KEYS, start=1):
-        sheet.cell(row=row, column=1, value=label).font = Font(bold=True)
-        _set_text(sheet.cell(row=row, column=2), prog[key] or "")
-    row = len(INFO_KEYS) + 1
-    for key, title in registry.annexes.items():
-        sheet.cell(row=row, column=1, value=f"附件 {key}").font = Font(bold=True)
-        _set_text(sheet.cell(row=row, column=2), title)
-        row += 1
+    for letter, width in zip("AB", INFO_WIDTHS, strict=True):
+        sheet.column_dimensions[letter].width = width
+    rows = [(label, prog[key] or "") for key, label in INFO_KEYS]
+    rows += [(f"附件 {key}", title) for key, title in registry.annexes.items()]
+    wrap = _wrap()
+    for row, (label, value) in enumerate(rows, start=1):
+        cell = sheet.cell(row=row, column=1, value=label)
+        cell.font, cell.alignment = Font(bold=True), wrap
+        _set_text(sheet.cell(row=row, column=2), value)
+        sheet.cell(row=row, column=2).alignment = wrap
 
 
-def _write_tasks(sheet: Any, tasks: Sequence[Task]) -> None:
+def _write_tasks(sheet: Any, tasks: Sequence[Task], title: str, paper: str) -> None:
     from openpyxl.styles import Alignment, Font, PatternFill
 
     header_fill = PatternFill("solid", fgColor="DDEBF7")
@@ -150,16 +167,29 @@ def _write_tasks(sheet: Any, tasks: Sequence[Task]) -> None:
         cell.fill = header_fill
         cell.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
         sheet.column_dimensions[column_letter(col)].width = spec.width
+    sheet.row_dimensions[1].height = printing.row_height([(c.header, c.width) for c in COLUMNS], minimum=30)
     for r, task in enumerate(tasks, start=2):
         values = task_to_cells(task)
+        # explicit heights: LibreOffice does not grow the rows of an openpyxl file for wrapped text
+        sheet.row_dimensions[r].height = printing.row_height([(values[c.key], c.width) for c in COLUMNS])
         for col, spec in enumerate(COLUMNS, start=1):
             cell = sheet.cell(row=r, column=col)
             _set_text(cell, values[spec.key])
             cell.alignment = wrap
             if task.review and spec.key == "review":
                 cell.fill = review_fill
-    sheet.freeze_panes = "B2"
+    sheet.freeze_panes = "C2"
     sheet.auto_filter.ref = f"A1:{column_letter(len(COLUMNS))}{max(1, len(tasks) + 1)}"
+    printed = COLUMNS[:REGISTRY_PRINTED]
+    plan = printing.plan([c.width for c in printed], paper, BODY_PT, bands=REGISTRY_BANDS, repeat=REGISTRY_REPEAT)
+    printing.apply_openpyxl(sheet, plan, repeat_rows="1:1", title=title)
+    sheet.print_area = f"A1:{column_letter(REGISTRY_PRINTED)}{max(1, len(tasks) + 1)}"
+
+
+def _wrap() -> Any:
+    from openpyxl.styles import Alignment
+
+    return Alignment(wrap_text=True, vertical="top")
 
 
 def _set_text(cell: Any, value: str) -> None:

@@ -11,6 +11,7 @@ from urllib.parse import unquote, urlsplit
 
 from ledger.store.model import (
     Entry,
+    Manifest,
     Outcome,
     Received,
     Store,
@@ -24,7 +25,7 @@ from ledger.store.model import (
 )
 from ledger.store.sqlite import SQLiteStore
 
-__all__ = ["Entry", "Outcome", "Received", "SQLiteStore", "Store", "StoreBusy", "StoreDamaged", "StoreError",
+__all__ = ["Entry", "Manifest", "Outcome", "Received", "SQLiteStore", "Store", "StoreBusy", "StoreDamaged", "StoreError",
            "StoreFull", "StoreMissing", "StoreReadOnly", "Submission", "open_store", "sqlite_path"]
 
 

@@ -2,9 +2,10 @@
 
 The archive keeps each received file under its hash, without saying for which programme and
 period it came, when, from whom, or through which unit's link. The store appends one JSON line
-per newly recorded file (and per bulletin number handed out) to ``journal.jsonl`` next to the
-originals, inside the write transaction, so that ``ledger store rebuild`` can judge every
-original again, in the order it was recorded, into a new database.
+per newly recorded file (and per bulletin number handed out, and per workbook manifest that
+generate records) to ``journal.jsonl`` next to the originals, inside the write transaction, so
+that ``ledger store rebuild`` can judge every original again, in the order it was recorded,
+against the same manifests, into a new database.
 
 A line written for a transaction that then failed names a file the database does not hold;
 its original is archived all the same, and a rebuild records it. A line cut short by a crash
@@ -17,15 +18,19 @@ import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from ledger.fsutil import DISK_FULL
-from ledger.store.model import StoreError, StoreFull
+from ledger.store.model import Manifest, StoreError, StoreFull
 
 JOURNAL_NAME = "journal.jsonl"
-#: what a line says: a received file, or a bulletin number
-FILE, BULLETIN = "file", "bulletin"
+#: what a line says: a received file, a bulletin number, or what a unit was sent (a manifest)
+FILE, BULLETIN, MANIFEST = "file", "bulletin", "manifest"
+#: detected types of a mail or zip archive refused whole: their verdict is about the container,
+#: not judged against a registry, so a line keeps its problems (``refusal``) for a rebuild
+CONTAINER_TYPES = ("eml", "msg", "zip")
 
 
 def path_of(archive_dir: Path) -> Path:
@@ -61,10 +66,12 @@ def append(archive_dir: Path, records: Iterable[dict[str, Any]]) -> None:
 @dataclass
 class Journal:
     """What the journal holds: file lines (the last line of each hash, in the order of those
-    lines), bulletin numbers, and the numbers of lines that could not be read."""
+    lines), bulletin numbers, manifests (the last of each programme, period and unit), and the
+    numbers of lines that could not be read."""
 
     files: list[dict[str, Any]] = field(default_factory=list)
     bulletins: list[dict[str, Any]] = field(default_factory=list)
+    manifests: list[dict[str, Any]] = field(default_factory=list)
     unreadable: list[int] = field(default_factory=list)
 
 
@@ -76,6 +83,7 @@ def read(archive_dir: Path) -> Journal:
         return found
     last: dict[str, tuple[int, dict[str, Any]]] = {}
     bulletins: dict[tuple[str, str], dict[str, Any]] = {}
+    manifests: dict[tuple[str, str, str], dict[str, Any]] = {}
     try:
         lines = path.read_bytes().split(b"\n")
     except OSError as exc:
@@ -93,11 +101,23 @@ def read(archive_dir: Path) -> Journal:
             last[record["sha256"]] = (number, record)
         elif kind == BULLETIN:
             bulletins[(record["programme"], record["month"])] = record
+        elif kind == MANIFEST and isinstance(record.get("tasks"), list) and all(
+                isinstance(record.get(k), str) for k in ("programme", "period", "unit", "key_id")):
+            manifests[(record["programme"], record["period"], record["unit"])] = record
         else:
             found.unreadable.append(number)
     found.files = [record for _, record in sorted(last.values(), key=lambda pair: pair[0])]
     found.bulletins = list(bulletins.values())
+    found.manifests = list(manifests.values())
     return found
+
+
+def manifest_of(line: dict[str, Any]) -> Manifest:
+    """The manifest a journal line records (a rebuild restores it)."""
+    when = line.get("generated_at")
+    return Manifest(line["programme"], line["period"], line["unit"], int(line["layout_version"]), line["key_id"],
+                    tuple((str(t), str(d)) for t, d in line["tasks"]), str(line.get("workbook_sha256", "")),
+                    datetime.fromisoformat(when) if isinstance(when, str) else None)
 
 
 def exists(archive_dir: Path) -> bool:

@@ -113,6 +113,25 @@ class Submission:
     superseded_by: int | None = None
 
 
+@dataclass(frozen=True)
+class Manifest:
+    """What the office sent one unit for one period (``generate``): the record a returned
+    workbook is checked against, whatever the workbook says about itself.
+
+    ``tasks`` are (task id, digest of the row's locked cells) in sheet order; the digests are
+    keyed (:func:`ledger.layout.row_digest`) with the workspace key named by ``key_id``.
+    """
+
+    programme: str
+    period: str
+    unit: str
+    layout_version: int
+    key_id: str
+    tasks: tuple[tuple[str, str], ...]
+    workbook_sha256: str = ""
+    generated_at: datetime | None = None
+
+
 class Store(Protocol):
     """The history store's interface; :mod:`ledger.store.sqlite` implements it."""
 
@@ -135,6 +154,10 @@ class Store(Protocol):
     ) -> tuple[Submission, list[Entry]] | None: ...
 
     def history(self, programme: str, unit: str | None = None) -> list[Submission]: ...
+
+    def record_manifests(self, manifests: Sequence[Manifest]) -> None: ...
+
+    def manifests(self, programme: str, period: str) -> dict[str, Manifest]: ...
 
     def audit(self) -> list[dict[str, Any]]: ...
 

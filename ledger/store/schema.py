@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _V1 = (
     """CREATE TABLE files (
@@ -139,9 +139,25 @@ def _to_v3(conn: sqlite3.Connection) -> None:
         raise sqlite3.IntegrityError(f"schema 3: {len(broken)} references broken by the rebuild of files")
 
 
+def _to_v4(conn: sqlite3.Connection) -> None:
+    """What generate sent each unit for each period: collect checks a returned workbook against
+    it (one row per programme, period and unit; generating again replaces it)."""
+    conn.execute("""CREATE TABLE manifests (
+        programme TEXT NOT NULL,
+        period TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        layout_version INTEGER NOT NULL,
+        key_id TEXT NOT NULL,
+        tasks TEXT NOT NULL,
+        workbook_sha256 TEXT NOT NULL,
+        generated_at TEXT NOT NULL,
+        PRIMARY KEY (programme, period, unit)
+    )""")
+
+
 #: version -> step that turns a database of version-1 into this version; runs inside the
 #: opening transaction. Add the next step here (and bump SCHEMA_VERSION) when the tables change.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _to_v2, 3: _to_v3}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {2: _to_v2, 3: _to_v3, 4: _to_v4}
 
 
 def _create(conn: sqlite3.Connection) -> None:

@@ -24,7 +24,7 @@ from ledger.fsutil import atomic_path
 from ledger.problems import Problem
 from ledger.store import archive as archiving
 from ledger.store import health, journal, schema
-from ledger.store.model import Entry, Received, StoreError, StoreFull, StoreReadOnly, Submission
+from ledger.store.model import Entry, Manifest, Received, StoreError, StoreFull, StoreReadOnly, Submission
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _ENTRY_FIELDS = (
@@ -132,7 +132,8 @@ class SQLiteStore:
 
     def _start_journal(self) -> None:
         """Write the journal of a database that has history but no journal yet (one kept
-        before there was a journal): every file in the order recorded, and the bulletin numbers."""
+        before there was a journal): every file in the order recorded, the bulletin numbers and
+        the records of what was sent."""
         if journal.exists(self.archive_dir) or not self._conn.execute("SELECT 1 FROM files LIMIT 1").fetchone():
             return
         with self._write() as conn:
@@ -142,6 +143,8 @@ class SQLiteStore:
             lines = [_journal_line(None, self._submission(row)) for row in files]
             lines += [_bulletin_line(r["programme"], r["month"], r["number"])
                       for r in conn.execute("SELECT programme, month, number FROM bulletins ORDER BY number")]
+            lines += [_manifest_line(m) for row in conn.execute("SELECT DISTINCT programme, period FROM manifests")
+                      for m in self.manifests(row["programme"], row["period"]).values()]
             journal.append(self.archive_dir, lines)
 
     def _place(self, received: Received) -> tuple[str, int]:
@@ -287,6 +290,32 @@ class SQLiteStore:
         """The audit log, one row per stored file, in the order they were recorded."""
         return [dict(zip(r.keys(), r, strict=True)) for r in self._conn.execute("SELECT * FROM audit ORDER BY id")]
 
+    # --- what generate sent -----------------------------------------------------------------
+
+    @health.guarded
+    def record_manifests(self, manifests: Sequence[Manifest]) -> None:
+        """Record what each unit was sent, replacing what it was sent before for the same
+        period (generating again), in one transaction with its journal lines."""
+        rows = [_manifest_row(m) for m in manifests]
+        with self._write() as conn:
+            conn.executemany(
+                "INSERT OR REPLACE INTO manifests (programme, period, unit, layout_version, key_id, tasks, "
+                "workbook_sha256, generated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            if self._journaled:
+                journal.append(self.archive_dir, (_manifest_line(m) for m in manifests))
+
+    @health.guarded
+    def manifests(self, programme: str, period: str) -> dict[str, Manifest]:
+        """What each unit was sent for *period*, by unit (empty for a period generated before
+        manifests were recorded)."""
+        rows = self._conn.execute("SELECT * FROM manifests WHERE programme = ? AND period = ? ORDER BY unit",
+                                  (programme, period)).fetchall()
+        return {r["unit"]: Manifest(
+            r["programme"], r["period"], r["unit"], r["layout_version"], r["key_id"],
+            tuple((str(t), str(d)) for t, d in json.loads(r["tasks"])), r["workbook_sha256"],
+            datetime.fromisoformat(r["generated_at"]).astimezone(),
+        ) for r in rows}
+
     # --- later stages ---------------------------------------------------------------------
 
     @health.guarded
@@ -421,7 +450,7 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 def _journal_line(received: Received | None, stored: Submission) -> dict[str, Any]:
     """The journal line of a file just recorded (*received*), or recorded before the journal."""
-    return {
+    line = {
         "kind": journal.FILE, "sha256": stored.sha256,
         "archived": f"{stored.sha256[:2]}/{stored.archived_path.name}",
         "source_name": stored.source_name, "detected_type": stored.detected_type,
@@ -430,6 +459,22 @@ def _journal_line(received: Received | None, stored: Submission) -> dict[str, An
         "programme": stored.programme, "period": stored.period, "unit": stored.unit, "outcome": stored.outcome,
         "expected_unit": received.expected_unit if received else None,
     }
+    if stored.outcome == "rejected" and stored.detected_type in journal.CONTAINER_TYPES:
+        line["refusal"] = [p.as_dict() for p in stored.problems]
+    return line
+
+
+def _manifest_row(m: Manifest) -> tuple[Any, ...]:
+    when = _ts(m.generated_at or datetime.now(UTC))
+    return (m.programme, m.period, m.unit, m.layout_version, m.key_id,
+            json.dumps([list(t) for t in m.tasks], ensure_ascii=False), m.workbook_sha256, when)
+
+
+def _manifest_line(m: Manifest) -> dict[str, Any]:
+    programme, period, unit, version, key_id, tasks, sha256, when = _manifest_row(m)
+    return {"kind": journal.MANIFEST, "programme": programme, "period": period, "unit": unit,
+            "layout_version": version, "key_id": key_id, "tasks": json.loads(tasks), "workbook_sha256": sha256,
+            "generated_at": when}
 
 
 def _bulletin_line(programme: str, month: str, number: int) -> dict[str, Any]:

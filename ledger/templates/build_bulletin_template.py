@@ -41,18 +41,20 @@ PARAGRAPH_STYLES = {
     L.MASTHEAD_STYLE: ("版头", L.XIAOBIAOSONG, L.MASTHEAD_PT, {"center": True, "red": True, "line": None}),
     "GwIssueNo": ("期号", L.FANGSONG, L.BODY_PT, {"center": True}),
     "GwIssuer": ("发文机关行", L.FANGSONG, L.BODY_PT, {"rule": True}),
-    "GwAttach": ("附件说明", L.FANGSONG, L.BODY_PT, {"indent": 2}),
-    "GwAttachMore": ("附件说明续行", L.FANGSONG, L.BODY_PT, {"left": 5}),
-    L.OFFICE_STYLE: ("发文机关署名", L.FANGSONG, L.BODY_PT, {"right": True}),
+    # the attachment lines stay with the signature below them (keep with next)
+    "GwAttach": ("附件说明", L.FANGSONG, L.BODY_PT, {"indent": 2, "keep": True}),
+    "GwAttachMore": ("附件说明续行", L.FANGSONG, L.BODY_PT, {"left": 5, "keep": True}),
+    L.OFFICE_STYLE: ("发文机关署名", L.FANGSONG, L.BODY_PT, {"right": True, "keep": True}),
     L.DATE_STYLE: ("成文日期", L.FANGSONG, L.BODY_PT, {"right": True}),
     "GwAnnexLabel": ("附件标识", L.HEITI, L.BODY_PT, {"keep": True}),
     "GwAnnexTitle": ("附件标题", L.XIAOBIAOSONG, 18, {"center": True, "line": 30, "keep": True}),
     "GwCaption": ("图注", L.KAITI, 14, {"center": True}),
     "GwFigure": ("图片", L.FANGSONG, L.BODY_PT, {"center": True, "line": None, "keep": True, "nogrid": True}),
-    "GwTable": ("表格文字", L.FANGSONG, 12, {"line": None, "nogrid": True}),
+    # table text starts at the left (justified CJK text spreads a short line character by character)
+    "GwTable": ("表格文字", L.FANGSONG, 12, {"line": None, "nogrid": True, "start": True}),
     "GwTableCenter": ("表格文字居中", L.FANGSONG, 12, {"line": None, "nogrid": True, "center": True}),
     "GwTableHead": ("表头", L.HEITI, 12, {"line": None, "nogrid": True, "center": True}),
-    "GwTableSmall": ("明细表文字", L.FANGSONG, 10.5, {"line": None, "nogrid": True}),
+    "GwTableSmall": ("明细表文字", L.FANGSONG, 10.5, {"line": None, "nogrid": True, "start": True}),
     "GwTableSmallCenter": ("明细表文字居中", L.FANGSONG, 10.5, {"line": None, "nogrid": True, "center": True}),
     "GwTableSmallHead": ("明细表表头", L.HEITI, 10.5, {"line": None, "nogrid": True, "center": True}),
     "GwCopy": ("版记", L.FANGSONG, 14, {"line": None, "nogrid": True, "sides": 1}),
@@ -61,11 +63,15 @@ CHARACTER_STYLES = {"GwKai": ("公文二级标题字", L.KAITI), "GwHeiChar": ("
 
 RANKING = (("名次", "rank", 18), ("单位", "unit", 79), ("台账分", "report", 21), ("任务分", "task", 21),
            ("加分", "bonus", 21), ("总分", "total", 21), ("等次", "grade", 20), ("位次变化", "change", 24))
-DETAIL = (("序号", "no", 8), ("任务编号", "task_id", 22), ("重点任务", "text", 49), ("牵头单位", "unit", 34),
-          ("完成时限", "deadline", 33), ("完成进度", "percent", 12), ("序时进度", "schedule", 12),
-          ("推进状态", "status", 22), ("亮灯", "light", 12), ("说明", "reason", 21))
+# Column widths (mm) by content: texts wide, numbers narrow; each table spans the text block
+# (156 mm portrait, 225 mm on a landscape page).
+DETAIL = (("序号", "no", 8), ("任务编号", "task_id", 23), ("重点任务", "text", 49), ("牵头单位", "unit", 28),
+          ("完成时限", "deadline", 26), ("完成进度", "percent", 12), ("序时进度", "schedule", 12),
+          ("推进状态", "status", 16), ("亮灯", "light", 10), ("说明", "reason", 41))
 CELL_MARGIN_MM = 1.0
 LEFT_COLUMNS = {"unit", "text", "reason", "deadline"}
+ANNEX_WIDTH_MM = L.PAGE_MM[1] - L.LANDSCAPE_MARGINS_MM[2] - L.LANDSCAPE_MARGINS_MM[3]
+assert sum(w for *_, w in RANKING) == sum(w for *_, w in DETAIL) == ANNEX_WIDTH_MM
 
 
 def build() -> bytes:
@@ -79,7 +85,9 @@ def build() -> bytes:
     annex = doc.add_section(WD_SECTION.NEW_PAGE)
     L.page_setup(annex, landscape=True)
     _annexes(doc)
-    last = doc.add_section(WD_SECTION.NEW_PAGE)
+    # 版记 on the last page, an even one (GB/T 9704 7.5): Word, WPS and LibreOffice insert the
+    # blank page the standard asks for when the annexes end on an even page
+    last = doc.add_section(WD_SECTION.EVEN_PAGE)
     L.page_setup(last)
     _colophon(doc, last)
     buf = io.BytesIO()
@@ -111,7 +119,8 @@ def _styles(doc) -> None:
         if "sides" in opts:
             fmt.left_indent = fmt.right_indent = Pt(size * opts["sides"])
         fmt.alignment = (WD_ALIGN_PARAGRAPH.CENTER if opts.get("center") else WD_ALIGN_PARAGRAPH.RIGHT
-                         if opts.get("right") else WD_ALIGN_PARAGRAPH.JUSTIFY)
+                         if opts.get("right") else WD_ALIGN_PARAGRAPH.LEFT if opts.get("start")
+                         else WD_ALIGN_PARAGRAPH.JUSTIFY)
         if opts.get("keep"):
             fmt.keep_with_next = True
         if opts.get("red"):
@@ -292,15 +301,17 @@ def _body(doc) -> None:
             "确保尽快赶上序时进度；逾期未完成的任务要书面说明情况。")
     _p(doc, "二是严格台账报送。各牵头单位要于{{ due_text }}前按时报送工作台账，如实填写本期进展，"
             "不得漏报、迟报，不得照抄上期内容。")
+    # the last body paragraph and the blank line under it go with the attachment lines and
+    # the signature, so the signature never stands on a page without body text
     _p(doc, "三是强化督导考核。{{ office }}将持续跟踪红灯任务推进情况，考核结果按月通报，"
-            "对连续排名靠后的单位进行约谈。")
-    _p(doc, "", "GwPlain")
+            "对连续排名靠后的单位进行约谈。").paragraph_format.keep_with_next = True
+    _p(doc, "", "GwPlain").paragraph_format.keep_with_next = True
     _p(doc, "附件：1.{{ first_attachment }}", "GwAttach")
     _p(doc, "{%p for a in more_attachments %}", "GwAttachMore")
     _p(doc, "{{ a.no }}.{{ a.name }}", "GwAttachMore")
     _p(doc, "{%p endfor %}", "GwAttachMore")
-    _p(doc, "", "GwPlain")
-    _p(doc, "", "GwPlain")
+    for _ in range(2):  # the blank lines above the signature go with it
+        _p(doc, "", "GwPlain").paragraph_format.keep_with_next = True
     _p(doc, "{{ office }}", L.OFFICE_STYLE)
     _p(doc, "{{ issue_date }}", L.DATE_STYLE)
 
@@ -339,6 +350,7 @@ def _table(doc, columns, items: str, var: str, text_style: str, head_style: str,
     _cell(doc, table.cell(3, 0), "{%tr endfor %}", text_style)
     _repeat_header(table.rows[0])
     _cell_margins(table, CELL_MARGIN_MM)
+    _table_width(table, sum(w for *_, w in columns))
     for r in range(4):
         _cant_split(table.rows[r])
 
@@ -347,6 +359,18 @@ def _cell(doc, cell, text: str, style: str) -> None:
     paragraph = cell.paragraphs[0]
     paragraph.style = doc.styles[_name(doc, style)]
     paragraph.add_run(text)
+
+
+def _table_width(table, mm: float) -> None:
+    """The table's own width (w:tblW) besides its grid and cell widths, which WPS and
+    LibreOffice otherwise recompute from the content."""
+    width = OxmlElement("w:tblW")
+    width.set(qn("w:w"), str(round(mm / 25.4 * 1440)))
+    width.set(qn("w:type"), "dxa")
+    old = table._tbl.tblPr.find(qn("w:tblW"))
+    if old is not None:
+        table._tbl.tblPr.remove(old)
+    L.insert_in_order(table._tbl.tblPr, width, L.TBLPR_ORDER)
 
 
 def _cell_margins(table, mm: float) -> None:
@@ -379,7 +403,7 @@ def _colophon(doc, section) -> None:
     aligned page or a table anchored to the bottom).
     """
     _p(doc, "", "GwPlain")  # the last page needs a body paragraph
-    L.page_number_footers(doc, section)
+    L.plain_footers(doc, section)  # the 版记 page has no page number (GB/T 9704 7.5)
     width = Mm(L.PAGE_MM[0] - L.MARGINS_MM[2] - L.MARGINS_MM[3])
     for footer in (section.footer, section.even_page_footer):
         table = footer.add_table(rows=2, cols=1, width=width)

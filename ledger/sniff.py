@@ -1,8 +1,9 @@
-"""Identify a returned file by its content, never by its extension.
+"""Identify a file by its content, never by its extension.
 
 Units rename files (an .xlsx saved as .xls, HTML or CSV exported "as Excel"), and a
 password-protected .xlsx is an OLE2 container, not a zip. The first bytes and the
-container's part names tell what a file really is before any reader touches it.
+container's part names tell what a file really is before any reader touches it. A shared
+lower layer: collect sniffs returned files with it, the registry the notices it imports.
 """
 
 from __future__ import annotations
@@ -143,9 +144,14 @@ def _classify_zip(zf: zipfile.ZipFile) -> Sniffed:
 # --- OLE2 (compound file) ---------------------------------------------------------------------
 
 
+def ole2_names(data: bytes) -> set[str]:
+    """The names of the storages and streams of a compound file; ValueError when it is damaged."""
+    return {name for name, _, _, _ in ole2_directory(data)}
+
+
 def _sniff_ole2(source: Source) -> Sniffed:
     try:
-        names = {name for name, _, _, _ in ole2_directory(read_all(source))}
+        names = ole2_names(read_all(source))
     except ValueError as exc:
         return Sniffed("corrupt", f"damaged OLE2 container: {exc}")
     if {"EncryptionInfo", "EncryptedPackage"} <= names:

@@ -1,0 +1,1 @@
+"""The pages, one module each: what a page shows (built in a worker thread) and its actions."""
