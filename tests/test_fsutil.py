@@ -180,3 +180,17 @@ def test_a_read_or_write_no_stage_handled_names_the_file(ws: Workspace, monkeypa
     assert f"读写 {ws.paths.out / '坏扇区.xlsx'} 时出错：Input/output error" in res.output
     full = OSError(errno.ENOSPC, "No space left on device", "/data/out/a.xlsx")
     assert os_error_text(full).startswith("磁盘空间不足，无法写入 /data/out/a.xlsx。已保存的内容未受影响")
+
+
+def test_a_batch_that_keeps_going_puts_the_others_in_place(tmp_path):
+    """A receipt's path taken by a folder does not stop the other receipts: the batch says which
+    target it could not put in place, and leaves no temporary file behind."""
+    (tmp_path / "b.txt").mkdir()
+    with AtomicBatch(keep_going=True) as batch:
+        for name in ("a.txt", "b.txt", "c.txt"):
+            batch.write(tmp_path / name, name.encode())
+    assert list(batch.failed) == [tmp_path / "b.txt"] and "无法写入" in str(batch.failed[tmp_path / "b.txt"])
+    assert (tmp_path / "a.txt").read_bytes() == b"a.txt" and (tmp_path / "c.txt").read_bytes() == b"c.txt"
+    assert (tmp_path / "b.txt").is_dir() and not list(tmp_path.glob(f"*{TMP_SUFFIX}"))
+    with pytest.raises(WorkspaceError), AtomicBatch() as strict:  # by default the first failure stops it
+        strict.write(tmp_path / "b.txt", b"b")
