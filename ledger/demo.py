@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ledger import config
 from ledger.problems import Problem
+from ledger.progress import QUIET, Progress
 from ledger.resources import sample_root
 from ledger.run import Run
 
@@ -51,13 +52,16 @@ def prepare(sample: Path, target: Path) -> config.Workspace:
     return config.load(target)
 
 
-def run_demo(target: Path, sample: Path | None = None) -> tuple[config.Workspace, list[DemoStep]]:
+def run_demo(target: Path, sample: Path | None = None, progress: Progress = QUIET) -> tuple[config.Workspace, list[DemoStep]]:
     """Run every stage available on the sample data in a scratch workspace at *target*;
-    return that workspace and the steps."""
+    return that workspace and the steps. *progress* is told of each stage as it is done."""
+    from ledger.periods import periods_in_month
     from ledger.registry.api import check, import_registry
 
     ws = prepare(sample or sample_root(), target)
     steps: list[DemoStep] = []
+    periods = periods_in_month(*DEMO_MONTH, ws.programme(DEMO_PROGRAMME).reporting.cycle)
+    progress.start(len(NOTICES) + 1 + len(PERIOD_STAGES) * len(periods) + 1, "步骤")
 
     step = DemoStep("从通知导入任务清单")
     for pid, name in NOTICES.items():
@@ -69,6 +73,7 @@ def run_demo(target: Path, sample: Path | None = None) -> tuple[config.Workspace
             f"{pid}：{name} → {len(reg.tasks)} 项任务，{len(reg.lead_units())} 个牵头单位，待审核 {len(outcome.result.problems)} 处（错误 {errors}）"
         )
         step.paths.append(outcome.path)
+        progress.advance(f"导入 {name}")
     steps.append(step)
 
     step = DemoStep("检查已审核的任务清单（source_data）")
@@ -77,12 +82,19 @@ def run_demo(target: Path, sample: Path | None = None) -> tuple[config.Workspace
         step.lines.append(f"{pid}：错误 {errors} 个，提示 {len(problems) - errors} 个")
         step.problems.extend(p for p in problems if p.is_error)
     steps.append(step)
-    steps.extend(run_month(ws, DEMO_PROGRAMME, *DEMO_MONTH))
+    progress.advance("检查任务清单")
+    steps.extend(run_month(ws, DEMO_PROGRAMME, *DEMO_MONTH, progress=progress))
     return ws, steps
 
 
-def run_month(ws: config.Workspace, programme_id: str, year: int, month: int) -> list[DemoStep]:
-    """Each period of the month: generate, draft mails, simulated replies, collect, status."""
+#: what run_month tells its progress of, for each period
+PERIOD_STAGES = ("生成台账", "收取登记", "汇总")
+
+
+def run_month(ws: config.Workspace, programme_id: str, year: int, month: int,
+              progress: Progress = QUIET) -> list[DemoStep]:
+    """Each period of the month: generate, draft mails, simulated replies, collect, status;
+    then the month's scores and bulletin."""
     from ledger.collect.api import collect
     from ledger.collect.receipts import write_receipts
     from ledger.consolidate.api import consolidate
@@ -104,6 +116,7 @@ def run_month(ws: config.Workspace, programme_id: str, year: int, month: int) ->
             programme, registry = run.programme, run.registry
             step = DemoStep(f"{programme_id} {period.label()}：生成台账、发通知、收取、登记")
             made = generate(run, previous_for=previous_from_store(run))
+            progress.advance(f"{period.label()} {PERIOD_STAGES[0]}")
             templates = {g.unit: g.path for g in made}
             run.now = datetime.combine(period.start, DRAFT_HOUR, tzinfo=CHINA)  # Monday morning: the mails go out
             drafts, problems = write_drafts(run, templates)
@@ -119,6 +132,7 @@ def run_month(ws: config.Workspace, programme_id: str, year: int, month: int) ->
             run.now = max(due.values()) + timedelta(days=1)
             result = collect(run, [inbox])
             write_replies(run, write_receipts(run, result))
+            progress.advance(f"{period.label()} {PERIOD_STAGES[1]}")
             outcomes = Counter(f.outcome for f in result.files)
             step.lines.append("收取文件 " + "，".join(f"{OUTCOME_NAMES[k]} {v}" for k, v in sorted(outcomes.items())))
             rows = period_status(run)
@@ -127,12 +141,14 @@ def run_month(ws: config.Workspace, programme_id: str, year: int, month: int) ->
             reminders, problems = write_reminders(run, reminder_reasons(run, rows))
             step.lines.append(f"催报邮件草稿 {len(reminders)} 封")
             summary = consolidate(run)
+            progress.advance(f"{period.label()} {PERIOD_STAGES[2]}")
             lights = Counter(j.light for j in summary.judgements)
             step.lines.append("汇总：" + "，".join(f"{LIGHT_NAMES[k]} {lights.get(k, 0)}" for k in LIGHTS))
             step.paths.extend([made[0].path.parent, drafts[0].path.parent if drafts else inbox,
                                run.out_dir() / "receipts", summary.path])
             steps.append(step)
         steps.append(_assess_month(base))
+        progress.advance("月度考核与通报")
     return steps
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import hashlib
 import os
 import re
 import shutil
+import sys
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from ledger.errors import DiskFull, WorkspaceError
@@ -93,6 +95,172 @@ def write_bytes_atomic(target: str | os.PathLike[str], data: bytes) -> Path:
 def write_text_atomic(target: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> Path:
     """Write *text* to *target* atomically and return the target path."""
     return write_bytes_atomic(target, text.encode(encoding))
+
+
+class AtomicBatch:
+    """Many files written atomically and made durable together: one flush to disk for all
+    instead of an fsync each (a thousand receipts or workbooks: seconds on a real disk).
+
+    :meth:`write` puts each file's bytes in a temporary file next to its target; :meth:`commit`
+    (on leaving the ``with`` block without an error) flushes them to disk together, renames
+    each into place and flushes the renames. A crash or an error before then leaves every
+    target as it was (the temporary files are removed, or cleaned up by a later start); a
+    crash during the renames leaves each target either as it was or complete.
+
+    With *keep_going* a file that cannot be put in place (a folder of its name, a file open
+    in Excel on Windows) does not stop the others: :meth:`commit` returns each such target
+    with its error instead of raising.
+    """
+
+    def __init__(self, *, keep_going: bool = False) -> None:
+        self._pending: list[tuple[Path, Path]] = []  # (temporary file, target)
+        self.keep_going = keep_going
+        #: what :meth:`commit` could not put in place, with *keep_going*
+        self.failed: dict[Path, WorkspaceError] = {}
+
+    def write(self, target: str | os.PathLike[str], data: bytes) -> Path:
+        """Stage *data* for *target*; return the target path (written at :meth:`commit`)."""
+        self.add(stage(target, data), target)
+        return Path(target)
+
+    def write_text(self, target: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> Path:
+        return self.write(target, text.encode(encoding))
+
+    def add(self, staged: Path, target: str | os.PathLike[str]) -> None:
+        """Take a file :func:`stage` wrote for *target* (in another process, say) into the batch."""
+        self._pending.append((Path(staged), Path(target)))
+
+    def commit(self) -> None:
+        """Flush every staged file to disk, rename each into place, flush the renames."""
+        pending, self._pending = self._pending, []
+        if not pending:
+            return
+        try:
+            flush_to_disk([tmp for tmp, _ in pending])
+        except OSError as exc:
+            _remove(tmp for tmp, _ in pending)
+            raise write_error(pending[0][1], exc) from exc
+        for n, (tmp, target) in enumerate(pending):
+            try:
+                os.replace(tmp, target)
+            except OSError as exc:
+                error = (WorkspaceError(f"无法替换 {target}：文件可能正被 Excel/WPS 打开，请关闭后重试。")
+                         if isinstance(exc, PermissionError) else write_error(target, exc))
+                if self.keep_going:
+                    _remove([tmp])
+                    self.failed[target] = error
+                    continue
+                _remove(tmp for tmp, _ in pending[n:])
+                raise error from exc
+        try:
+            flush_to_disk([], folders={target.parent for _, target in pending})
+        except OSError as exc:
+            raise write_error(pending[0][1], exc, kept="文件已写入，但未能确认已保存到磁盘；") from exc
+
+    def discard(self) -> None:
+        """Remove what was staged (nothing is written)."""
+        pending, self._pending = self._pending, []
+        _remove(tmp for tmp, _ in pending)
+
+    def __enter__(self) -> AtomicBatch:
+        return self
+
+    def __exit__(self, kind: object, *exc: object) -> None:
+        if kind is None:
+            self.commit()
+        else:
+            self.discard()
+
+
+def stage(target: str | os.PathLike[str], data: bytes) -> Path:
+    """Write *data* to a new temporary file next to *target* (named as :func:`atomic_path` names
+    its own, with the permissions a new file gets), not yet flushed to disk; return its path
+    (for :meth:`AtomicBatch.add`). On failure nothing is left behind."""
+    target = Path(target)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+    made_folder = False
+    while True:
+        tmp = target.with_name(f".{target.name}.{os.urandom(4).hex()}{TMP_SUFFIX}")
+        try:
+            fd = os.open(tmp, flags, 0o666)  # the umask applies, as to any new file
+            break
+        except FileExistsError:
+            continue
+        except FileNotFoundError as exc:
+            if made_folder:
+                raise write_error(target, exc) from exc
+        except OSError as exc:
+            raise write_error(target, exc) from exc
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise write_error(target, exc) from exc
+        made_folder = True
+    try:
+        with open(fd, "wb", closefd=True) as fh:
+            fh.write(data)
+    except OSError as exc:
+        _remove([tmp])
+        raise write_error(target, exc) from exc
+    return tmp
+
+
+def _remove(paths: Iterable[Path]) -> None:
+    for path in paths:
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+def flush_to_disk(files: Iterable[str | os.PathLike[str]], *, folders: Iterable[str | os.PathLike[str]] = ()) -> None:
+    """Make *files* (their data) and the entries of *folders* durable before returning.
+
+    On Linux one ``syncfs`` per file system they are on (what an fsync of each would do, with
+    one journal commit instead of one per file); elsewhere an fsync of each file and folder
+    (folders cannot be opened on Windows: there a rename is durable with its file's metadata).
+    """
+    files, folders = [Path(f) for f in files], {Path(f) for f in folders} | {Path(f).parent for f in files}
+    syncfs = _syncfs()
+    if syncfs is not None:
+        devices: dict[int, Path] = {}
+        for folder in folders:
+            devices.setdefault(os.stat(folder).st_dev, folder)
+        for folder in devices.values():
+            fd = os.open(folder, os.O_RDONLY)
+            try:
+                syncfs(fd, folder)
+            finally:
+                os.close(fd)
+        return
+    for path in files:
+        with open(path, "rb+") as fh:
+            os.fsync(fh.fileno())
+    if os.name != "nt":
+        for folder in folders:
+            fd = os.open(folder, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+
+@functools.cache
+def _syncfs() -> Callable[[int, Path], None] | None:
+    """libc's ``syncfs`` (Linux) as ``syncfs(fd, path)``, raising OSError on failure; or None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes  # only when something is flushed
+
+    try:
+        call = ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return None
+
+    def syncfs(fd: int, path: Path) -> None:
+        if call(fd) != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, os.strerror(err), str(path))
+
+    return syncfs
 
 
 def clean_stale_temp(folder: str | os.PathLike[str]) -> list[Path]:

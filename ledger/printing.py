@@ -54,7 +54,10 @@ def row_height(cells: Sequence[tuple[str, float]], points_per_line: float = 14.5
     text when opening a generated file; units may still resize rows. The estimate is
     Excel's (narrower than LibreOffice's), capped at Excel's largest row height.
     """
-    lines = max((text_lines(t, w) for t, w in cells if t), default=1)
+    lines = 1
+    for text, width in cells:  # most cells fit on one line: tell so before measuring them
+        if text and ("\n" in text or len(text) * 2.1 > max(width - 1.5, 1.0)):
+            lines = max(lines, text_lines(text, width))
     return min(MAX_ROW_PT, max(minimum, round(lines * points_per_line + 5, 1)))
 
 

@@ -9,11 +9,13 @@ held mid-use among them. So: a fork on Linux (Python's default start method ther
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import multiprocessing.forkserver
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from multiprocessing.context import BaseContext
 
 
@@ -38,3 +40,16 @@ def fresh_context(preload: Sequence[str] = ()) -> BaseContext:
 def worker_context(preload: Sequence[str] = ()) -> BaseContext:
     """Where workers come from: a fork when :func:`can_fork`, else :func:`fresh_context`."""
     return multiprocessing.get_context("fork") if can_fork() else fresh_context(preload)
+
+
+@contextmanager
+def shared_heap() -> Iterator[None]:
+    """For the life of forked workers: the objects that exist when it starts (a registry above
+    all) kept out of the cyclic GC, here and (by inheritance) in the workers forked meanwhile.
+    A collection writes to every object it walks, which copies each page a fork shares with
+    its parent into memory of its own: tens of MB a worker on a registry of 50,000 tasks."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()

@@ -86,7 +86,7 @@ class Run:
     def directory(self) -> UnitDirectory:
         """The units directory (source_data/units.xlsx), loaded on first use."""
         if self._directory is None:
-            from ledger.registry.api import load_directory
+            from ledger.registry.cache import load_directory
 
             self._directory = load_directory(self.ws)
         return self._directory

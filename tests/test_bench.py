@@ -20,6 +20,7 @@ CASES = {
                           "--mail-parts", "1000"], "collected alone"),
     "bench_web.py": (["--units", "4", "--tasks", "3", "--files", "3", "--repeat", "1", "--link-units", "4"],
                      "p95"),
+    "bench_cli.py": (["--units", "4", "--tasks", "3", "--rounds", "1"], "min / median / max"),
 }
 
 

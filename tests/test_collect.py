@@ -421,3 +421,60 @@ def test_entered_values_are_written_where_a_unit_types_them_and_judged_as_collec
     assert (entries[t2].percent, entries[t2].status) == (None, "常态化推进")
     assert (entries[t3].progress, entries[t3].percent, entries[t3].status) == ("选址完成", 20, "滞后")
 
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_run_stores_its_files_in_batches(jobs: int, ws: Workspace, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files are stored BATCH_MAX at a time, each batch in one transaction with its originals
+    flushed to disk together (not a transaction and an fsync per file), in input order."""
+    from ledger.collect import api
+    from ledger.store import archive as archiving
+    from ledger.store.sqlite import SQLiteStore
+
+    monkeypatch.setattr(api, "BATCH_MAX", 3)
+    inbox = tmp_path / "inbox"
+    for n in range(4):
+        for unit in (JT, CG):
+            filled(ws, unit, inbox / str(n), progress=f"第{n}稿")
+    batches: list[int] = []
+    flushed: list[int] = []
+    real_ingest, real_flush = SQLiteStore.ingest_many, archiving.flush_to_disk
+    monkeypatch.setattr(SQLiteStore, "ingest_many", lambda self, batch: batches.append(len(batch)) or real_ingest(self, batch))
+    monkeypatch.setattr(archiving, "flush_to_disk", lambda files, **kw: flushed.append(len(list(files))) or real_flush(files, **kw))
+    with open_workspace_store(ws) as store:
+        result = collect(Run.open(ws, "351", "2022-W23", now=DUE_W23, store=store), [inbox], jobs=jobs)
+        recorded = sorted((s.id, s.outcome) for s in store.history("351"))
+    assert batches == [3, 3, 2] and flushed == [3, 3, 2]
+    assert [f.submission_id for f in result.files] == [n for n, _ in recorded] == list(range(1, 9))
+    assert [outcome for _, outcome in recorded].count("accepted") == 2  # the last of each unit; the rest superseded
+
+
+def test_forked_workers_share_the_registry_lookups_of_this_process(ws: Workspace, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The registry's lookups are built before the workers are forked: a worker building its own
+    would copy every task's memory page into its own memory (tens of MB on a large registry)."""
+    import os
+
+    from ledger.collect import pool
+    from ledger.registry.model import TaskIndex
+
+    if not pool.can_fork():
+        pytest.skip("workers are forks only on Linux")
+    built = tmp_path / "built"
+    real = TaskIndex.build.__func__
+
+    def build(cls, *args):
+        with open(built, "a") as fh:
+            fh.write(f"{os.getpid()}\n")  # the process that built it, whichever it is
+        return real(cls, *args)
+
+    monkeypatch.setattr(TaskIndex, "build", classmethod(build))
+    inbox = tmp_path / "inbox"
+    for n in range(3):
+        for unit in (JT, CG):
+            filled(ws, unit, inbox / str(n), progress=f"第{n}稿")
+    built.unlink(missing_ok=True)  # generating the files built lookups of their own
+    with open_workspace_store(ws) as store:
+        result = collect(Run.open(ws, "351", "2022-W23", now=DUE_W23, store=store), [inbox], jobs=2)
+    assert len(result.files) == 6 and {f.outcome for f in result.files} == {"accepted"}
+    assert built.read_text().split() == [str(os.getpid())]

@@ -701,13 +701,13 @@ def test_a_dying_worker_loses_no_file(restarts: int, ws: Workspace, kit: Kit, tm
 
 @pytest.mark.parametrize("fork", [True, False])
 def test_jobs_policy(fork: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """jobs=0 uses two workers a core from AUTO_PARALLEL_FILES files on (AUTO_PARALLEL_FILES_FRESH when the
+    """jobs=0 uses a worker a core and one more from AUTO_PARALLEL_FILES files on (AUTO_PARALLEL_FILES_FRESH when the
     workers cannot be forks) and this process below; jobs=1 never starts a worker; jobs=N starts at
     most one worker a file."""
     monkeypatch.setattr(pool, "can_fork", lambda: fork)
     threshold = pool.AUTO_PARALLEL_FILES if fork else pool.AUTO_PARALLEL_FILES_FRESH
     auto, one, three = (pool.Judging(None, tmp_path, jobs) for jobs in (0, 1, 3))  # type: ignore[arg-type]
     assert auto.workers(threshold - 1) == 1
-    assert auto.workers(threshold) == pool.auto_workers() == min(2 * pool._cores(), pool._cores() + 8)
+    assert auto.workers(threshold) == pool.auto_workers() == pool._cores() + 1
     assert one.workers(10_000) == 1
     assert (three.workers(2), three.workers(10_000)) == (2, 3)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from test_progress import Recorder
 
 from ledger import layout
 from ledger.cli import main
+from ledger.commands import start
 from ledger.config import Workspace, load
 from ledger.periods import periods_in_month
 from ledger.resources import sample_root
@@ -30,6 +33,7 @@ class Demo:
     before: dict[str, bytes]
     sample_before: dict[str, bytes]
     output: str
+    progress: Recorder
 
 
 @pytest.fixture(scope="module")
@@ -39,16 +43,27 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
     assert CliRunner().invoke(main, ["init", str(root)]).exit_code == 0
     before, sample_before = files(root), files(sample_root() / "source_data")
     (root / "out" / "2024-03").mkdir(parents=True)
+    progress = Recorder()
     with pytest.MonkeyPatch.context() as mp:
         mp.delenv("LEDGER_WORKSPACE", raising=False)
         mp.chdir(root / "out" / "2024-03")
+        mp.setattr(start, "on_terminal", lambda label, **kw: nullcontext(progress))  # as on a terminal
         res = CliRunner().invoke(main, ["demo"])
     assert res.exit_code == 0, res.output
-    return Demo(root, before, sample_before, res.output)
+    return Demo(root, before, sample_before, res.output, progress)
 
 
 def _scratch(demo: Demo) -> Workspace:
     return load(demo.root / "out" / "demo")
+
+
+def test_demo_tells_its_progress_stage_by_stage(demo: Demo) -> None:
+    """`ledger demo` used to be silent for 15-20 s: now each stage is told as it is done, and
+    the total it announced is what it did."""
+    done = demo.progress
+    assert demo.progress.what == "步骤" and done.total == done.count == len(done.done) > 10
+    assert done.done[-1][0] == "月度考核与通报"
+    assert sum(name.endswith("收取登记") for name, _ in done.done) == len(periods_in_month(2022, 6, "weekly"))
 
 
 def test_demo_runs_the_month_in_a_new_workspace(demo: Demo) -> None:

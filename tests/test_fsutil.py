@@ -10,12 +10,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from ledger import fsutil
 from ledger.cli import main
 from ledger.config import Workspace
 from ledger.errors import WorkspaceError
 from ledger.fsutil import (
     STALE_AFTER_S,
     TMP_SUFFIX,
+    AtomicBatch,
     atomic_path,
     clean_stale_temp,
     os_error_text,
@@ -52,6 +54,54 @@ def test_stale_temp_cleaned(tmp_path):
     stale.write_text("x")
     assert clean_stale_temp(tmp_path) == [stale]
     assert not stale.exists()
+
+
+# --- many files, one flush -------------------------------------------------------------------------
+
+
+def test_a_batch_writes_every_file_and_flushes_twice_whatever_their_number(tmp_path, monkeypatch):
+    flushed: list[tuple[list, set]] = []
+    real = fsutil.flush_to_disk
+
+    def counting(files, *, folders=()):
+        flushed.append((list(files), set(folders)))
+        real(files, folders=folders)
+
+    monkeypatch.setattr(fsutil, "flush_to_disk", counting)
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "7.txt").write_bytes(b"old")
+    with AtomicBatch() as batch:
+        for n in range(40):
+            assert batch.write(tmp_path / "ab"[n % 2] / f"{n}.txt", f"回执{n}".encode()) == tmp_path / "ab"[n % 2] / f"{n}.txt"
+        assert not (tmp_path / "a" / "0.txt").exists()  # nothing in place before the commit
+        assert (tmp_path / "b" / "7.txt").read_bytes() == b"old"
+    assert {p.name: p.read_bytes() for p in tmp_path.rglob("*.txt")} == {f"{n}.txt": f"回执{n}".encode() for n in range(40)}
+    assert not list(tmp_path.rglob(f"*{TMP_SUFFIX}"))
+    # the staged data once, then the two folders' renames: two flushes for forty files
+    assert len(flushed) == 2 and len(flushed[0][0]) == 40 and flushed[1][1] == {tmp_path / "a", tmp_path / "b"}
+    assert oct((tmp_path / "a" / "0.txt").stat().st_mode & 0o777) == oct(0o666 & ~fsutil._UMASK)
+
+
+def test_a_batch_that_fails_before_its_commit_leaves_every_target_as_it_was(tmp_path):
+    (tmp_path / "kept.txt").write_bytes(b"old")
+    with pytest.raises(RuntimeError), AtomicBatch() as batch:
+        batch.write(tmp_path / "kept.txt", b"new")
+        batch.write(tmp_path / "new.txt", b"new")
+        raise RuntimeError("stopped")
+    assert (tmp_path / "kept.txt").read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.txt"]
+
+
+def test_flushing_without_syncfs_fsyncs_each_file_and_folder(tmp_path, monkeypatch):
+    synced: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(fsutil, "_syncfs", lambda: None)  # not Linux
+    monkeypatch.setattr(fsutil.os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd)))
+    with AtomicBatch() as batch:
+        for n in range(3):
+            batch.write(tmp_path / f"{n}.txt", b"x")
+    assert len(synced) == 3 + (2 if os.name != "nt" else 0)  # three files; their folder before and after renaming
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["0.txt", "1.txt", "2.txt"]
 
 
 # --- what a killed run leaves behind ---------------------------------------------------------------
@@ -130,3 +180,17 @@ def test_a_read_or_write_no_stage_handled_names_the_file(ws: Workspace, monkeypa
     assert f"读写 {ws.paths.out / '坏扇区.xlsx'} 时出错：Input/output error" in res.output
     full = OSError(errno.ENOSPC, "No space left on device", "/data/out/a.xlsx")
     assert os_error_text(full).startswith("磁盘空间不足，无法写入 /data/out/a.xlsx。已保存的内容未受影响")
+
+
+def test_a_batch_that_keeps_going_puts_the_others_in_place(tmp_path):
+    """A receipt's path taken by a folder does not stop the other receipts: the batch says which
+    target it could not put in place, and leaves no temporary file behind."""
+    (tmp_path / "b.txt").mkdir()
+    with AtomicBatch(keep_going=True) as batch:
+        for name in ("a.txt", "b.txt", "c.txt"):
+            batch.write(tmp_path / name, name.encode())
+    assert list(batch.failed) == [tmp_path / "b.txt"] and "无法写入" in str(batch.failed[tmp_path / "b.txt"])
+    assert (tmp_path / "a.txt").read_bytes() == b"a.txt" and (tmp_path / "c.txt").read_bytes() == b"c.txt"
+    assert (tmp_path / "b.txt").is_dir() and not list(tmp_path.glob(f"*{TMP_SUFFIX}"))
+    with pytest.raises(WorkspaceError), AtomicBatch() as strict:  # by default the first failure stops it
+        strict.write(tmp_path / "b.txt", b"b")

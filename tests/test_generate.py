@@ -463,6 +463,31 @@ def test_same_registry_and_period_give_identical_bytes(ws, generated) -> None:
     assert [g.unit for g in again] == registry.lead_units()
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_run_that_fails_on_the_way_replaces_no_workbook(ws, monkeypatch, jobs: int) -> None:
+    """The workbooks of a run replace the earlier ones together (one flush to disk): one that
+    cannot be built stops the run with every file as it was and nothing left behind."""
+    from ledger.generate import run as generate_run
+
+    registry = make_registry()
+    first = generate(Run.open(ws, "351", PERIOD, registry=registry))
+    folder = first[0].path.parent
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.iterdir()}
+    real = generate_run._Job.build
+
+    def build(self, unit, previous):
+        if unit == PLANNING:
+            raise RuntimeError("the disk went away")
+        return real(self, unit, previous)
+
+    monkeypatch.setattr(generate_run._Job, "build", build)
+    edited = make_registry()
+    edited.tasks[0].text = "机场综合保障能力提升项目（修订）。"  # every file would change
+    with pytest.raises(RuntimeError, match="disk went away"):
+        generate(Run.open(ws, "351", PERIOD, registry=edited), jobs=jobs)
+    assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.iterdir()} == before
+
+
 def test_unknown_unit_names_close_lead_units(ws) -> None:
     with pytest.raises(InputError) as err:
         generate(Run.open(ws, "351", PERIOD, registry=make_registry()), units=["市交通厅"])

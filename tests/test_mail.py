@@ -115,6 +115,19 @@ def test_workspace_template_overrides_default(tmp_path):
         write_drafts(Run.open(ws, "351", PERIOD, directory=directory()), workbooks(tmp_path, JTJ))
 
 
+def test_a_workspace_template_added_later_wins_in_the_same_process(tmp_path):
+    """Templates are compiled once per process, yet a workspace template the office adds (or
+    edits) after a default was used is the one used next."""
+    ws = make_ws(tmp_path)
+    context = {"unit": JTJ, "programme_title": "城市提质", "period_label": "第23周", "period_key": PERIOD,
+               "due_text": "6月10日16时", "office": "办公室", "contact": "张三", "phone": "1", "email": "a@b.c",
+               "sign_date": "2022年6月6日", "attachment_name": "台账.xlsx"}
+    assert "自定义" not in render(ws, "mail_ledger.txt.j2", **context)
+    (ws.root / "templates").mkdir()
+    (ws.root / "templates" / "mail_ledger.txt.j2").write_text("自定义：{{ unit }}\n", encoding="utf-8")
+    assert render(ws, "mail_ledger.txt.j2", **context) == f"自定义：{JTJ}\n"
+
+
 # ---- drafts --------------------------------------------------------------------------
 
 MONDAY_9 = datetime(2022, 6, 6, 9, 0, tzinfo=CHINA)
@@ -250,6 +263,18 @@ def test_build_message_without_attachment_is_single_part(tmp_path):
     assert body_text(parse(msg.as_bytes())) == "正文\n"
 
 
+def test_a_long_chinese_subject_is_folded_into_encoded_words_that_read_back(tmp_path):
+    from datetime import datetime
+
+    subject = "【回执·已登记（逾期）】洛阳市城市提质“351”工程行动六大专项行动2022年第23周 6月6日—6月10日工作台账（市交通运输局）"
+    raw = bytes(build_message(sender="a@example.org", to=["b@example.org"], subject=subject, body="正文\n",
+                              attachment=None, date=datetime(2022, 6, 6, 9), message_id="<x@example.org>"))
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert head.isascii() and max(len(line) for line in head.split(b"\r\n")) <= 78
+    assert parse(raw)["Subject"] == subject
+    assert b"=?utf-8?b?" in head
+
+
 # ---- sending through a real SMTP server ----------------------------------------------
 
 def test_send_plain_and_no_resend(tmp_path, smtp_server):
@@ -293,6 +318,21 @@ def test_send_plain_and_no_resend(tmp_path, smtp_server):
     assert again == []
     assert flatten(problems, ("code", "severity")) == [("already-sent", "warning")] * 2
     assert len(handler.received) == 2
+
+
+def test_sending_tells_its_progress_message_by_message(tmp_path, smtp_server):
+    from test_progress import Recorder
+
+    port = smtp_server(Collector())
+    ws = make_ws(tmp_path, f'host = "127.0.0.1"\nport = {port}\nstarttls = false\n')
+    drafts, _ = write_drafts(Run.open(ws, "351", PERIOD, directory=directory(), now=MONDAY_9),
+                             workbooks(tmp_path, JTJ, ZJJ))
+    progress = Recorder()
+    sent, problems = send_drafts(ws, drafts[0].path.parent, progress=progress)
+    assert problems == [] and len(sent) == 2
+    names = sorted(d.path.name for d in drafts)
+    assert (progress.total, progress.what, progress.count) == (2, "封邮件", 2)
+    assert [name for name, n in progress.done if n] == names  # each told once it went out
 
 
 def test_one_refused_message_does_not_stop_the_rest(tmp_path, smtp_server):

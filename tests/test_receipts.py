@@ -120,3 +120,60 @@ def test_an_on_time_receipt_says_nothing_of_lateness(ws: Workspace, tmp_path: Pa
     assert "逾期" not in texts[JT]
     # sent back after the due time: resending is late, and the receipt says so
     assert "尽快重新报送（截止时间已过，重新报送的按逾期报送计）" in texts[CG]
+
+
+def test_receipts_of_a_run_compile_their_template_once(ws: Workspace, tmp_path: Path, open_run,
+                                                        monkeypatch) -> None:
+    """One jinja2 environment per process: the receipt template is compiled for the first
+    receipt and reused for the others (and for a second run), not compiled per file."""
+    import jinja2
+
+    from ledger import templating
+
+    compiled: list[str | None] = []
+    compile_ = jinja2.Environment.compile
+
+    def counting(self, source, name=None, filename=None, *args, **kwargs):
+        compiled.append(name)
+        return compile_(self, source, name, filename, *args, **kwargs)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    templating._environment.cache_clear()
+    for n in range(4):  # four different returns from each unit
+        for unit in (JT, CG):
+            filled(ws, unit, tmp_path / ("first" if n < 3 else "later") / str(n), progress=f"第{n}次报送")
+    _, receipts, _ = receipts_run(open_run(now=FRIDAY), tmp_path / "first")
+    assert sum(r.written for r in receipts) == 6
+    assert compiled.count("receipt.txt.j2") == 1
+    _, receipts, _ = receipts_run(open_run(now=FRIDAY), tmp_path / "later")  # a second run, same process
+    assert sum(r.written for r in receipts) == 2
+    assert compiled.count("receipt.txt.j2") == 1
+
+
+def test_receipts_rendered_while_collecting_are_those_written_after(ws: Workspace, tmp_path: Path, open_run,
+                                                                    monkeypatch) -> None:
+    """The command line renders receipts and replies as each batch of files is stored (while the
+    workers judge the next), and writes them all at the end: the same receipts and replies as
+    when they are made from the finished result."""
+    from ledger.collect import api
+    from ledger.collect.receipts import Receipts, receipt_text
+    from ledger.mail.replies import Replies
+
+    inbox = inbox_of_two(ws, tmp_path)
+    filled(ws, JT, inbox / "again", progress="又改了一稿")
+    run = open_run(now=FRIDAY)
+    ahead, replies, told = Receipts(run), Replies(run), []
+
+    def stored(result, files):
+        told.extend(files)
+        replies.add(ahead.add(result, files))
+
+    monkeypatch.setattr(api, "BATCH_MAX", 1)  # a transaction a file: three calls
+    result = collect(run, [inbox], on_stored=stored)
+    assert told == result.files and len(told) == 3
+    assert not (run.out_dir() / "receipts").exists()  # nothing written before the end
+    receipts = write_receipts(run, result, prepared=ahead)
+    drafts = write_replies(run, receipts, prepared=replies)
+    assert [r.text for r in receipts] == [receipt_text(run, result, f) for f in result.files]
+    assert all(r.text_path.read_text(encoding="utf-8") == r.text for r in receipts)
+    assert sorted(drafts) == sorted(f.file for f in result.files) and all(p.is_file() for p in drafts.values())

@@ -64,3 +64,42 @@ def test_a_copy_that_cannot_be_written_only_costs_the_copy(ws: Workspace, monkey
     monkeypatch.setattr(cache, "write_bytes_atomic", refuse)
     registry, _ = read_registry(ws, "351")
     assert len(registry.tasks) == 5 and not cache.cache_path(ws, "351").exists()
+
+
+def test_the_units_directory_has_a_copy_too(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The directory is parsed once (with openpyxl, which commands that only read it then never
+    load) and read from its copy while units.xlsx is unchanged; an edited directory is read again."""
+    from ledger.registry.units import Unit, UnitDirectory
+
+    first = cache.load_directory(ws)
+    parsed: list[Path] = []
+    real = UnitDirectory.load.__func__
+    monkeypatch.setattr(UnitDirectory, "load", classmethod(lambda cls, path: parsed.append(path) or real(cls, path)))
+    again = cache.load_directory(ws)
+    assert parsed == [] and [u.name for u in again.units()] == [u.name for u in first.units()]
+    assert again.get("市交通运输局") is not None
+    UnitDirectory([*first.units(), Unit("市测试新单位", "洛阳市")]).save(ws.paths.units)
+    edited = cache.load_directory(ws)
+    assert parsed == [ws.paths.units] and edited.get("市测试新单位", "洛阳市") is not None
+
+
+def test_the_copy_brings_the_registry_hash_along(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """generate writes the registry's content hash into every workbook; read from its copy, a
+    registry does not encode its 50,000 tasks again for it. The hash is that of the JSON of
+    export_json, whether computed task by task or brought along."""
+    import hashlib
+    import json
+
+    from ledger.registry.model import export_json
+
+    expected = hashlib.sha256(json.dumps(export_json([small_registry()]), ensure_ascii=False,
+                                         sort_keys=True).encode("utf-8")).hexdigest()
+    assert small_registry().content_hash() == expected
+    read_registry(ws, "351")
+    encoded: list[int] = []
+    real = json.JSONEncoder.encode
+    monkeypatch.setattr(json.JSONEncoder, "encode", lambda self, o: encoded.append(1) or real(self, o))
+    registry, _ = read_registry(ws, "351")
+    assert registry.content_hash() == expected and encoded == []
+    registry.tasks = registry.tasks[:2]  # another task list: computed again
+    assert registry.content_hash() != expected and encoded

@@ -490,6 +490,54 @@ def test_missing_or_damaged_archived_copy_is_refused(store):
     assert store.history("351") == []
 
 
+def test_a_batch_flushes_its_originals_once_before_recording_them(store, monkeypatch):
+    """One flush to disk for a batch's archived originals (not an fsync each), and before the
+    transaction that records them: the database never names a copy that may not be on disk."""
+    import os
+    import sqlite3
+
+    from ledger.store import archive as archiving
+
+    flushes: list[tuple[int, int]] = []  # (files flushed, files recorded at that moment)
+    real_flush = archiving.flush_to_disk
+
+    def flush(files, **kwargs):
+        files = list(files)
+        with sqlite3.connect(store.path) as other:
+            recorded = other.execute("SELECT COUNT(*) FROM files").fetchone()[0]
+        flushes.append((len(files), recorded))
+        real_flush(files, **kwargs)
+
+    fsyncs: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(archiving, "flush_to_disk", flush)
+    monkeypatch.setattr(os, "fsync", lambda fd: (fsyncs.append(fd), real_fsync(fd)))
+    worker_copy = b"PK\x03\x04 archived by a worker"
+    sha = hashlib.sha256(worker_copy).hexdigest()
+    rel = archiving.archive(store.archive_dir, sha, "xlsx", worker_copy, flush=False)
+    batch = [received(f"file-{n}".encode(), unit=f"单位{n}") for n in range(9)]
+    batch.append(Received(**{**received(worker_copy, unit="单位9").__dict__, "data": b"", "archived": rel,
+                             "size": len(worker_copy)}))
+    stored = store.ingest_many(batch)
+    assert [s.outcome for s in stored] == ["accepted"] * 10
+    assert flushes == [(10, 0)]
+    assert len(fsyncs) == 1  # the archive's journal line; no fsync per original
+    assert all(s.archived_path.exists() for s in stored)
+
+
+def test_an_archived_copy_of_another_size_than_its_archiver_says_is_refused(store):
+    from ledger.store import archive as archiving
+
+    data = b"PK\x03\x04 archived, then cut short"
+    sha = hashlib.sha256(data).hexdigest()
+    rel = archiving.archive(store.archive_dir, sha, "xlsx", data, flush=False)
+    plain = received(data)
+    with pytest.raises(StoreError, match="存档文件"):
+        store.ingest(Received(**{**plain.__dict__, "data": b"", "archived": rel, "size": len(data) - 1}))
+    assert store.history("351") == []
+    assert store.ingest(Received(**{**plain.__dict__, "data": b"", "archived": rel, "size": len(data)})).size == len(data)
+
+
 def test_version_3_stores_get_the_record_of_what_was_sent(tmp_path):
     """Schema 4 adds the manifests (what generate sent each unit); a store of version 3 keeps its
     files and has no manifest until generate records one; recording again replaces, journaled."""

@@ -255,16 +255,25 @@ def test_a_full_database_is_refused_and_changes_nothing(ws: Workspace, history: 
 
 @pytest.fixture()
 def failing_fsync(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
-    """``os.fsync`` fails with the errno put in the list (what a full or failing disk reports)."""
+    """``os.fsync`` and Linux's ``syncfs`` (which flushes many files at once: fsutil.flush_to_disk)
+    fail with the errno put in the list (what a full or failing disk reports)."""
     failure: list[int] = []
     real = os.fsync
+    real_syncfs = fsutil._syncfs()
 
     def fsync(fd: int) -> None:
         if failure:
             raise OSError(failure[0], os.strerror(failure[0]))
         real(fd)
 
+    def syncfs(fd: int, path: Path) -> None:
+        if failure:
+            raise OSError(failure[0], os.strerror(failure[0]), str(path))
+        if real_syncfs is not None:
+            real_syncfs(fd, path)
+
     monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(fsutil, "_syncfs", lambda: syncfs if real_syncfs is not None else None)
     yield failure
 
 

@@ -15,7 +15,7 @@ import dataclasses
 import os
 import tempfile
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +26,7 @@ from ledger.collect.verdict import JudgeContext, Judged, judge_context, known, w
 from ledger.config import Programme
 from ledger.periods import Period, PeriodError, parse_period
 from ledger.problems import Problem
+from ledger.progress import QUIET, Progress
 from ledger.run import Run
 from ledger.store import Store, Submission
 
@@ -100,7 +101,8 @@ class CollectResult:
 
 
 def collect(run: Run, paths: Sequence[Path], *, jobs: int = 0, unit: str | None = None,
-            received_at: datetime | None = None, other_periods: bool = False) -> CollectResult:
+            received_at: datetime | None = None, other_periods: bool = False,
+            progress: Progress = QUIET, on_stored: Stored | None = None) -> CollectResult:
     """Collect every workbook under *paths* for the run's programme and period into its store.
 
     With *unit*, every file must be that lead unit's ledger (another unit's is sent back):
@@ -115,7 +117,9 @@ def collect(run: Run, paths: Sequence[Path], *, jobs: int = 0, unit: str | None 
 
     Files are read and checked in *jobs* worker processes (``0``: :func:`~ledger.collect.pool.auto_workers`
     once there are enough files, else in this process; ``1``: in this process) and stored
-    by this process alone, in input order; the outcome is the same either way.
+    by this process alone, in input order; the outcome is the same either way. *progress* is
+    told of every file judged; *on_stored* gets the files of each transaction once it is
+    committed (the command line renders their receipts meanwhile, while workers judge).
     """
     result = CollectResult(run.programme, run.period)
     store = run.store
@@ -123,6 +127,7 @@ def collect(run: Run, paths: Sequence[Path], *, jobs: int = 0, unit: str | None 
     # the pid tells a later command's clean-up whether this run is still going (fsutil.clean_leftovers)
     with tempfile.TemporaryDirectory(prefix=f"ledger-collect-{os.getpid()}-") as tmp:
         files = candidates(paths)
+        progress.start(len(files), "文件")
         # Only files stored by earlier runs take their stored verdict: whether a copy stored in
         # this run is found depends on how far the workers have got, and the verdict must not.
         stored_here: set[str] = set()
@@ -134,15 +139,21 @@ def collect(run: Run, paths: Sequence[Path], *, jobs: int = 0, unit: str | None 
                  for item in stream(files, Path(tmp), clock=clock(run.now, received_at), problems=result.problems))
         judged = Judging(context, Path(tmp), jobs).judge(items, expected=len(files))
         check = _PeriodCheck(len(files), decided=other_periods)
+        ready: list[Judged] = []  # stored BATCH_MAX at a time: one flush and one transaction each
         with contextlib.closing(judged):
             for batch in judged:
+                progress.advance(batch[-1].item.name, len(batch))
                 stored_here.update(j.received.sha256 for j in batch)
-                _store(result, check.take(batch), context, run.period, store)
+                ready += check.take(batch)
+                while len(ready) >= BATCH_MAX:
+                    _store(result, ready[:BATCH_MAX], context, store, on_stored)
+                    del ready[:BATCH_MAX]
+        _store(result, ready, context, store, on_stored)
         result.wrong_period = check.wrong_period()
         if result.wrong_period is not None:
             result.held = len(check.held)
             return result
-        _store(result, check.held, context, run.period, store)
+        _store(result, check.held, context, store, on_stored)
     return result
 
 
@@ -158,12 +169,20 @@ def check_file(run: Run, path: Path, *, unit: str | None = None) -> list[Problem
     return judge_file(item, context).problems
 
 
-def _store(result: CollectResult, judged: Sequence[Judged], context: JudgeContext, period: Period,
-           store: Store) -> None:
-    """Store *judged* in transactions of at most BATCH_MAX files (held verdicts come all at once)."""
+#: what collect tells of each committed transaction: the run's result so far, the files just stored
+Stored = Callable[[CollectResult, list[CollectedFile]], None]
+
+
+def _store(result: CollectResult, judged: Sequence[Judged], context: JudgeContext, store: Store,
+           on_stored: Stored | None) -> None:
+    """Store *judged* in transactions of at most BATCH_MAX files (held verdicts come all at once),
+    their archived originals flushed to disk together before each."""
     for start in range(0, len(judged), BATCH_MAX):
         chunk = judged[start:start + BATCH_MAX]
-        result.files.extend(_record([with_data(j, context) for j in chunk], period, store))
+        files = _record([with_data(j, context) for j in chunk], result.period, store)
+        result.files.extend(files)
+        if on_stored is not None:
+            on_stored(result, files)
 
 
 class _PeriodCheck:
@@ -175,14 +194,15 @@ class _PeriodCheck:
         self.expected = expected
         self.decided = decided
         self.held: list[Judged] = []
+        self._here = 0  # held verdicts of this period
 
     def take(self, batch: list[Judged]) -> list[Judged]:
         """The verdicts that may be stored now."""
         if self.decided:
             return batch
         self.held.extend(batch)
-        here = sum(j.other_period is None for j in self.held)
-        if 2 * here > max(self.expected, len(self.held)):
+        self._here += sum(j.other_period is None for j in batch)
+        if 2 * self._here > max(self.expected, len(self.held)):
             self.decided = True
             ready, self.held = self.held, []
             return ready

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 from ledger.collect.intake import Incoming
 from ledger.collect.verdict import JudgeContext, Judged, crashed, judge_file
-from ledger.processes import can_fork, fresh_context, worker_context
+from ledger.processes import can_fork, fresh_context, shared_heap, worker_context
 
 T = TypeVar("T")
 #: a file to judge, or one whose verdict is known already (it passes through in its place)
@@ -33,13 +33,14 @@ Item = Incoming | Judged
 #: workers started fresh (forkserver, spawn) cost about a second and pay from 200–400.
 AUTO_PARALLEL_FILES = 40
 AUTO_PARALLEL_FILES_FRESH = 200
-#: files handed out per worker before the oldest result is taken: enough that the workers do
-#: not wait while the parent stores, few enough that memory does not grow with the files.
-WINDOW_PER_WORKER = 8
-#: files judged ahead by the thread when judging in this process.
-WINDOW_IN_PROCESS = 8
-#: most files stored in one transaction: the results that are ready when the parent stores.
+#: files stored in one transaction (and flushed to disk with one flush): the parent takes
+#: verdicts until it has this many, or the last
 BATCH_MAX = 64
+#: files handed out per worker before the oldest result is taken: enough that the workers do
+#: not wait while the parent stores a batch, few enough that memory does not grow with the files.
+WINDOW_PER_WORKER = BATCH_MAX // 2
+#: files judged ahead by the thread when judging in this process: a batch.
+WINDOW_IN_PROCESS = BATCH_MAX
 #: fresh pools started after worker deaths before the rest is judged in this process.
 POOL_RESTARTS = 2
 #: workers yield the CPU to the parent, which stores every file and so sets the pace.
@@ -76,7 +77,7 @@ class Judging:
         workers = self.workers(expected)
         if workers <= 1:
             return _judge_ahead(items, self.context)
-        return self._in_pool(items, self.pool(workers), workers, POOL_RESTARTS)
+        return _with_shared_heap(lambda: self._in_pool(items, self.pool(workers), workers, POOL_RESTARTS))
 
     def pool(self, workers: int) -> ProcessPoolExecutor:
         """Worker processes that hold the run's context.
@@ -88,6 +89,9 @@ class Judging:
         or by spawning, and read the context pickled once to a file in the run's private folder.
         """
         if can_fork():
+            # built once here and shared: a worker building its own lookups would copy the pages
+            # of every task into its own memory (50 MB a worker on 50,000 tasks)
+            self.context.registry.index()
             return ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(),
                                        initializer=_init_worker, initargs=(self.context, None))
         mp = fresh_context(preload=[__name__])  # it imports while the context is pickled here
@@ -180,11 +184,12 @@ def _passed(judged: Judged) -> Future[Judged]:
 
 
 def auto_workers() -> int:
-    """Workers in auto mode: two a core (at most 8 more than the cores), because each waits
-    part of the time for its archived copy to reach the disk (fsync); measured on 2 cores with
-    bench/bench_collect.py: 4 workers ~8 % faster than 2."""
-    cores = _cores()
-    return min(2 * cores, cores + 8)
+    """Workers in auto mode: one a core, and one more to use a core while this process (which
+    stores, and sets the pace) waits for the disk. Workers no longer wait for their archived
+    copies (the parent flushes a batch at once), so two a core only switched more: measured
+    through the command line on 2 cores (bench/bench_cli.py), 3 workers were the fastest,
+    4 slower than 2."""
+    return _cores() + 1
 
 
 def _cores() -> int:
@@ -192,6 +197,13 @@ def _cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         return os.cpu_count() or 1
+
+
+def _with_shared_heap(start: Callable[[], Iterator[T]]) -> Iterator[T]:
+    """What *start* yields, the workers it forks sharing this process's objects
+    (:func:`ledger.processes.shared_heap`)."""
+    with shared_heap():
+        yield from start()
 
 
 def _judge_ahead(items: Iterable[Item], context: JudgeContext) -> Iterator[list[Judged]]:

@@ -10,6 +10,7 @@ e-mail that carries a receipt is built by :mod:`ledger.mail.replies`.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +19,7 @@ from ledger import templating
 from ledger.collect.api import CollectedFile, CollectResult
 from ledger.due import day_and_time, lateness_text, moment_text
 from ledger.errors import WorkspaceError
-from ledger.fsutil import safe_filename, write_text_atomic
+from ledger.fsutil import AtomicBatch, safe_filename
 from ledger.periods import cn_date, to_china_time
 from ledger.problems import Problem, ProblemType
 from ledger.registry.model import Registry
@@ -121,10 +122,11 @@ def _due(run: Run, result: CollectResult, item: CollectedFile) -> datetime | Non
     return due_for(result.programme, run.registry, item.unit, result.period) if item.unit else None
 
 
-def _render(run: Run, result: CollectResult, item: CollectedFile, first: _Verdict) -> str:
+def _render(run: Run, result: CollectResult, item: CollectedFile, first: _Verdict,
+            due: datetime | None = None) -> str:
     reporting = result.programme.reporting
     registry = run.registry
-    due = _due(run, result, item)
+    due = due or _due(run, result, item)
     year = result.period.year
     late = late_text(run, due, first.received_at) if due and first.outcome != "rejected" else ""
     return templating.render(
@@ -165,39 +167,75 @@ def receipts_by_key(folder: Path) -> dict[str, Path]:
     return found
 
 
-def write_receipts(run: Run, result: CollectResult, out_dir: Path | None = None) -> list[Receipt]:
+class Receipts:
+    """The receipts of one run: rendered as its files are stored (:meth:`add`), written together
+    at the end (:meth:`write`), so that the rendering overlaps with judging the other files."""
+
+    def __init__(self, run: Run, out_dir: Path | None = None) -> None:
+        self.run = run
+        self.folder = out_dir or run.out_dir() / RECEIPTS_DIR
+        self.receipts: list[Receipt] = []
+        self._on_disk = {key: path for key, path in receipts_by_key(self.folder).items() if path.is_file()}
+        self._done: set[str] = set()
+
+    def add(self, result: CollectResult, files: Sequence[CollectedFile]) -> list[Receipt]:
+        """The receipts of *files* (the run's *result*'s), new or found on disk; those of bytes
+        already answered in this run, and of another period's files, are none."""
+        run, added = self.run, []
+        for item in files:
+            if item.outcome not in RECEIPT_OUTCOMES:
+                continue
+            key = _key(item)
+            if key in self._done:
+                continue
+            self._done.add(key)
+            first = _first_verdict(run, item)
+            due = _due(run, result, item)
+            late = due is not None and first.outcome != "rejected" and first.received_at > due
+            found = self._on_disk.get(key[:8])
+            if found is not None:
+                added.append(Receipt(item.file, item.unit, first.outcome, key, item.sender, first.received_at,
+                                     found.read_text(encoding="utf-8"), found, late, written=False))
+                continue
+            added.append(Receipt(item.file, item.unit, first.outcome, key, item.sender, first.received_at,
+                                 _render(run, result, item, first, due), self.folder / f"{_stem(item)}{RECEIPT_SUFFIX}",
+                                 late))
+        self.receipts += added
+        return added
+
+    def write(self, problems: list[Problem]) -> list[Receipt]:
+        """Write the new receipts atomically, flushed to disk together (one flush, not one each);
+        one that cannot be written goes to *problems* (``receipt-not-written``) and the list returned."""
+        kept: list[Receipt] = []
+        with AtomicBatch(keep_going=True) as batch:
+            for receipt in self.receipts:
+                try:
+                    if receipt.written:
+                        batch.write_text(receipt.text_path, receipt.text)
+                except WorkspaceError as exc:
+                    problems.append(RECEIPT_NOT_WRITTEN(file=receipt.file, value=str(exc)))
+                    continue
+                kept.append(receipt)
+        for receipt in [r for r in kept if r.text_path in batch.failed]:
+            problems.append(RECEIPT_NOT_WRITTEN(file=receipt.file, value=str(batch.failed[receipt.text_path])))
+            kept.remove(receipt)
+        return kept
+
+
+def write_receipts(run: Run, result: CollectResult, out_dir: Path | None = None, *,
+                   prepared: Receipts | None = None) -> list[Receipt]:
     """A receipt per received file into ``out/<programme>/<period>/receipts/``, never rewritten.
 
     A receipt belongs to the bytes it answers (their hash): bytes whose receipt is on disk
     already (a repeat, in this run or an earlier one, or after a run that was stopped) keep it
     as it was (``written`` False). Files of another period get none: they were not collected.
-    A receipt that cannot be written is a problem of the run (``receipt-not-written`` in
-    ``result.problems``); the others are written all the same.
+    The new receipts are written atomically and reach the disk together. A receipt that cannot
+    be written is a problem of the run (``receipt-not-written`` in ``result.problems``); the
+    others are written all the same. *prepared* holds the receipts of *result* rendered while
+    it was collected (:class:`Receipts`).
     """
-    folder = out_dir or run.out_dir() / RECEIPTS_DIR
-    written: list[Receipt] = []
-    done: set[str] = set()
-    for item in result.files:
-        if item.outcome not in RECEIPT_OUTCOMES:
-            continue
-        key = _key(item)
-        if key in done:
-            continue
-        done.add(key)
-        first = _first_verdict(run, item)
-        due = _due(run, result, item)
-        late = due is not None and first.outcome != "rejected" and first.received_at > due
-        found = existing_receipt(folder, key)
-        if found is not None:
-            written.append(Receipt(item.file, item.unit, first.outcome, key, item.sender, first.received_at,
-                                   found.read_text(encoding="utf-8"), found, late, written=False))
-            continue
-        text = _render(run, result, item, first)
-        try:
-            path = write_text_atomic(folder / f"{_stem(item)}{RECEIPT_SUFFIX}", text)
-        except WorkspaceError as exc:
-            result.problems.append(RECEIPT_NOT_WRITTEN(file=item.file, value=str(exc)))
-            continue
-        written.append(Receipt(item.file, item.unit, first.outcome, key, item.sender, first.received_at,
-                               text, path, late))
-    return written
+    receipts = prepared
+    if receipts is None:
+        receipts = Receipts(run, out_dir)
+        receipts.add(result, result.files)
+    return receipts.write(result.problems)

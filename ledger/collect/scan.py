@@ -167,9 +167,10 @@ def note_structure(region: bytes, part: str, facts: XlsxFacts) -> None:
 
 
 def _count_cells(region: bytes) -> int:
-    """Cell start tags; plain byte counts unless a namespace prefix (``<x:c>``) may be in use."""
+    """Cell start tags; plain byte counts unless a namespace prefix (``<x:c>``) may be in use or
+    a tag starting ``<c`` is neither a cell with attributes nor a column (``<cols>``, ``<col ``)."""
     n_spaced = region.count(b"<c ")
-    if b":c" in region or region.count(b"<c") != n_spaced:
+    if b":c" in region or region.count(b"<c") != n_spaced + region.count(b"<col"):
         return len(C_START.findall(region))
     return n_spaced
 

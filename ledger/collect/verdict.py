@@ -161,16 +161,17 @@ def archived(judged: Judged, context: JudgeContext, data: bytes) -> Judged:
 
     The archive is content-addressed and idempotent: a copy archived for a file the parent
     then finds a duplicate is the same copy. On failure the parent archives it itself and
-    reports the error.
+    reports the error. The parent flushes the copies of a batch to disk together before it
+    records them (:meth:`ledger.store.sqlite.SQLiteStore.ingest_many`).
     """
     if judged.not_stored or context.archive_dir is None:
         return judged
     received = judged.received
     try:
-        rel = archiving.archive_received(context.archive_dir, received, data)
+        rel = archiving.archive_received(context.archive_dir, received, data, flush=False)
     except StoreError:
         return judged
-    judged.received = dataclasses.replace(received, archived=rel)
+    judged.received = dataclasses.replace(received, archived=rel, size=len(data))
     return judged
 
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ledger import config
 from ledger.errors import LedgerError
-from ledger.fsutil import clean_leftovers, os_error_text
-from ledger.problems import Problem, count
-from ledger.run import Run
+
+if TYPE_CHECKING:  # loaded by the commands that use them, not for --help
+    from ledger import config
+    from ledger.problems import Problem
+    from ledger.run import Run
 
 
 def fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -28,6 +29,8 @@ def fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
             if ctx.find_root().obj and ctx.find_root().obj.get("debug"):
                 raise
             # an OSError is a read or write that no stage turned into a LedgerError: say which file
+            from ledger.fsutil import os_error_text
+
             raise click.ClickException(str(exc) if isinstance(exc, LedgerError) else os_error_text(exc)) from exc
 
     return wrapper
@@ -36,6 +39,9 @@ def fail_cleanly(func: Callable[..., Any]) -> Callable[..., Any]:
 def workspace() -> config.Workspace:
     """The workspace chosen by --workspace or $LEDGER_WORKSPACE, else the one the current directory
     is in, with what a killed run left in it removed."""
+    from ledger import config
+    from ledger.fsutil import clean_leftovers
+
     obj = click.get_current_context().find_root().obj or {}
     ws = config.load(obj.get("workspace"))
     clean_leftovers([ws.paths.out, ws.paths.source_data, ws.paths.store.parent])
@@ -44,11 +50,15 @@ def workspace() -> config.Workspace:
 
 def open_run(programme: str, period: str) -> Run:
     """The run of one command: this workspace, *programme*, *period* (text in its cycle)."""
+    from ledger.run import Run
+
     return Run.open(workspace(), programme, period)
 
 
 def open_month(programme: str, month: str) -> Run:
     """The run of a monthly command (assess, bulletin): *month* as 2022-06."""
+    from ledger.run import Run
+
     return Run.open_month(workspace(), programme, month)
 
 
@@ -62,6 +72,8 @@ def echo_problems(problems: Iterable[Problem]) -> None:
 
 
 def summary_line(problems: list[Problem]) -> str:
+    from ledger.problems import count
+
     errors, warnings = count(problems)
     return f"错误 {errors} 个，提示 {warnings} 个"
 

@@ -17,10 +17,10 @@ from ledger.commands.common import (
     programme_period,
 )
 from ledger.errors import LedgerError
-from ledger.periods import CHINA
+from ledger.progress import on_terminal
 
 if TYPE_CHECKING:
-    from ledger.collect.api import CollectResult
+    from ledger.collect.api import CollectedFile, CollectResult
 
 
 @click.command("generate")
@@ -40,11 +40,11 @@ def generate_cmd(programme: str, period: str, units: tuple[str, ...], output: Pa
     from ledger.generate import generate
     from ledger.generate.prefill import previous_from_store
 
-    with open_run(programme, period) as run:
+    with open_run(programme, period) as run, on_terminal("生成台账", as_json=as_json) as progress:
         # no history yet: nothing to pre-fill (and no store is created for it)
         previous_for = previous_from_store(run) if not no_prefill and run.has_history else None
         made = generate(run, units=units or None, out_dir=output.resolve() if output else None, jobs=jobs,
-                        previous_for=previous_for, force=force)
+                        previous_for=previous_for, force=force, progress=progress)
     if as_json:
         echo_json({"workbooks": [{"unit": g.unit, "path": str(g.path), "tasks": g.tasks, "sha256": g.sha256}
                                   for g in made]})
@@ -62,7 +62,7 @@ def generate_cmd(programme: str, period: str, units: tuple[str, ...], output: Pa
 @click.option("--yes", is_flag=True, help="多数文件属于其他期次时仍按 --period 收集（其他期次的文件不登记）。")
 @click.option("--no-receipts", is_flag=True, help="不生成回执。")
 @click.option("--jobs", "-j", type=click.IntRange(0, 64), default=0, show_default=True,
-              help="并行读取的进程数；0 表示自动（文件较多时每个 CPU 核两个进程），1 表示不另起进程。")
+              help="并行读取的进程数；0 表示自动（文件较多时比 CPU 核数多一个进程），1 表示不另起进程。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出每个文件的处理结果。")
 @fail_cleanly
 def collect_cmd(paths: tuple[Path, ...], programme: str, period: str, received_at: datetime | None, yes: bool,
@@ -70,16 +70,27 @@ def collect_cmd(paths: tuple[Path, ...], programme: str, period: str, received_a
     """收集各单位报回的工作台账（文件夹、.xlsx/.xls/.ods、.eml/.msg 邮件、.zip），校验、登记并生成回执。有退回时退出码为 1。"""
     from ledger.collect.api import collect
     from ledger.collect.outcome import outcome_text, run_problems, shown_problems
-    from ledger.collect.receipts import write_receipts
-    from ledger.mail.replies import write_replies
+    from ledger.collect.receipts import Receipts, write_receipts
+    from ledger.mail.replies import Replies, write_replies
+    from ledger.periods import CHINA
 
     with open_run(programme, period) as run:
         given = received_at.replace(tzinfo=CHINA) if received_at else None
-        result = collect(run, list(paths), jobs=jobs, received_at=given, other_periods=yes)
+        # receipts and replies are rendered as files are stored (while the workers judge the
+        # next ones) and written once every file is collected
+        ahead, replies = (None if no_receipts else Receipts(run)), Replies(run)
+
+        def stored(result: CollectResult, files: list[CollectedFile]) -> None:
+            if ahead is not None:
+                replies.add(ahead.add(result, files))
+
+        with on_terminal("收取", as_json=as_json) as progress:
+            result = collect(run, list(paths), jobs=jobs, received_at=given, other_periods=yes, progress=progress,
+                             on_stored=stored)
         if result.wrong_period is not None:
             _refuse_wrong_period(result, programme, as_json)
-        receipts = [] if no_receipts else write_receipts(run, result)
-        write_replies(run, receipts, result.problems)
+        receipts = [] if ahead is None else write_receipts(run, result, prepared=ahead)
+        write_replies(run, receipts, result.problems, prepared=replies)
     # a refused file, or a problem of the run (a receipt not written): exit 1
     failed = any(f.outcome == "rejected" for f in result.files) or any(p.is_error for p in result.problems)
     if as_json:
@@ -200,7 +211,8 @@ def mail_send(programme: str, period: str, receipts: bool, yes: bool) -> None:
         return
     if not yes:
         click.confirm(f"将通过 {ws.smtp.host}:{ws.smtp.port} 发送 {len(pending)} 封邮件，是否继续？", abort=True)
-    sent, problems = send_drafts(ws, outbox)
+    with on_terminal("发送邮件") as progress:
+        sent, problems = send_drafts(ws, outbox, progress=progress)
     click.echo(f"已发送 {len(sent)} 封，移入 {outbox / 'sent'}。")
     echo_problems(problems)
     sys.exit(1 if any(p.is_error for p in problems) else 0)

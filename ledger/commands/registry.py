@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,8 +15,10 @@ from ledger.commands.common import (
     summary_line,
     workspace,
 )
-from ledger.config import Workspace
-from ledger.registry.reporting_rule import Proposal, configured
+
+if TYPE_CHECKING:  # the notice readers (python-docx) are imported by the commands that read notices
+    from ledger.config import Workspace
+    from ledger.registry.reporting_rule import Proposal
 
 
 @click.group()
@@ -58,6 +61,8 @@ def registry_import(files: tuple[Path, ...], programme: str | None, output: Path
 
 def echo_due_rules(ws: Workspace, programme_id: str, proposals: list[Proposal]) -> None:
     """What the notice says about when to report, and whether ledger.toml says the same."""
+    from ledger.registry.reporting_rule import configured
+
     if not proposals:
         click.echo("报送时间：通知中未找到报送时间要求（如“每周五16时前”“每月25日前”），"
                    "请按通知核对 ledger.toml 中的设置（见 docs/due-rules.md）。")

@@ -14,6 +14,7 @@ from ledger.commands.common import (
     programme_month,
     programme_period,
 )
+from ledger.progress import on_terminal
 
 
 @click.command("consolidate")
@@ -24,8 +25,8 @@ def consolidate_cmd(programme: str, period: str, as_json: bool) -> None:
     """汇总一期台账：判定每项任务的红黄绿灯及原因，写出 out/<项目>/<周期>/汇总表.xlsx。"""
     from ledger.consolidate.api import consolidate
 
-    with open_run(programme, period) as run:
-        summary = consolidate(run)
+    with open_run(programme, period) as run, on_terminal("汇总", as_json=as_json) as progress:
+        summary = consolidate(run, progress=progress)
     if as_json:
         echo_json(summary.to_json())
         return

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from ledger.commands.common import echo_problems, fail_cleanly, workspace
+from ledger.progress import on_terminal
 
 
 @click.command("init")
@@ -35,7 +36,8 @@ def demo_cmd() -> None:
     """用自带的示例数据演示完整流程（写入本工作区的 out/demo/），并打印摘要。"""
     from ledger.demo import run_demo
 
-    ws, steps = run_demo(workspace().paths.out / "demo")
+    with on_terminal("演示") as progress:
+        ws, steps = run_demo(workspace().paths.out / "demo", progress=progress)
     click.echo(f"演示工作区：{ws.root}")
     for i, step in enumerate(steps, start=1):
         click.echo(f"\n{i}. {step.title}")

@@ -32,6 +32,7 @@ from ledger.consolidate.summary import (
     write_workbook,
 )
 from ledger.periods import Period, cn_date, parse_period
+from ledger.progress import QUIET, Progress
 from ledger.registry.model import Registry
 from ledger.reporting import STATE_NAMES, STATES
 from ledger.run import Run
@@ -88,15 +89,21 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [{k: (v.item() if hasattr(v, "item") else v) for k, v in row.items()} for row in plain.to_dict("records")]
 
 
-def consolidate(run: Run, *, out_dir: Path | None = None, write: bool = True) -> Summary:
+def consolidate(run: Run, *, out_dir: Path | None = None, write: bool = True, progress: Progress = QUIET) -> Summary:
     """Judge the run's period (lights saved in the store), build the tables, write the workbook
-    to ``out_dir`` (default ``out/<programme>/<period>/``) unless *write* is false."""
+    to ``out_dir`` (default ``out/<programme>/<period>/``) unless *write* is false. *progress*
+    is told of each of these steps."""
+    progress.start(3 if write else 2, "步骤")
+    progress.advance("判定红黄绿灯", 0)
     result = judge_and_save(run)
+    progress.advance("汇总各表")
     summary = summarise(run.programme, run.registry, result)
+    progress.advance(f"写出 {FILE_NAME}" if write else "")
     if write:
         target = Path(out_dir) if out_dir is not None else run.out_dir()
         summary.path = write_workbook(target / FILE_NAME, _texts(run.programme, summary), _tables(summary),
                                       _charts(summary), paper=run.ws.printing.summary)
+        progress.advance(FILE_NAME)
     return summary
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
@@ -16,12 +17,13 @@ from typing import Any
 from ledger import layout
 from ledger.config import Programme
 from ledger.errors import WorkspaceError
-from ledger.fsutil import write_bytes_atomic
+from ledger.fsutil import AtomicBatch, stage
 from ledger.generate.content import RegistryIndex, index_registry
 from ledger.generate.xlsx import build_with_digests, unknown_unit
 from ledger.layout import PreviousReport
 from ledger.periods import CHINA, Period
-from ledger.processes import worker_context
+from ledger.processes import shared_heap, worker_context
+from ledger.progress import QUIET, Progress
 from ledger.registry.model import Registry
 from ledger.run import Run
 from ledger.secret import key_id
@@ -94,6 +96,7 @@ def generate(
     previous_for: Callable[[str], Mapping[str, PreviousReport]] | None = None,
     jobs: int = 1,
     force: bool = False,
+    progress: Progress = QUIET,
 ) -> list[GeneratedWorkbook]:
     """Write the workbooks of *units* (default: every lead unit) for the run's period.
 
@@ -103,7 +106,9 @@ def generate(
     workspace) is given; results come back in unit order. *previous_for* gives a unit's
     last accepted report (see :func:`ledger.generate.prefill.previous_from_store`).
     ``jobs > 1`` spreads the units over that many processes (``0``: every core once there
-    are 100 units or more); the files are the same either way.
+    are 100 units or more); the files are the same either way. The files of a run replace
+    those of an earlier one together, flushed to disk at once (none is replaced when the run
+    fails on the way). *progress* is told of every workbook made.
 
     A workbook that was mailed already (``outbox/sent/``) is not replaced by a different one
     without *force*: :class:`AlreadySent` names the units and what they received, and nothing
@@ -125,14 +130,42 @@ def generate(
     if jobs <= 0:  # auto: a process per core once there are enough units to pay for it
         jobs = (os.cpu_count() or 1) if len(work) >= AUTO_PARALLEL_UNITS else 1
     workers = min(jobs, len(work), os.cpu_count() or 1)
-    if workers <= 1:
-        made = [job.write(u, prev) for u, prev in work]
-    else:
-        chunk = max(1, len(work) // (workers * 4))
-        with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(), initializer=_init_worker,
-                                 initargs=(job,)) as pool:
-            made = list(pool.map(_write_in_worker, [u for u, _ in work], [p for _, p in work], chunksize=chunk))
+    # Every workbook is staged next to its file and they replace the files together, with one
+    # flush to disk: a run that fails or is stopped on the way replaces none of them.
+    made: list[GeneratedWorkbook] = []
+    progress.start(len(work), "台账")
+    with AtomicBatch() as batch:
+        if workers <= 1:
+            for unit, previous in work:
+                one, tmp = job.stage(unit, previous)
+                batch.add(tmp, one.path)  # in the batch at once: removed if a later one fails
+                made.append(one)
+                progress.advance(unit)
+        else:
+            made = _stage_in_pool(job, work, workers, batch, progress)
     run.store.record_manifests([manifest(run, g) for g in made])
+    return made
+
+
+def _stage_in_pool(job: _Job, work: Sequence[tuple[str, Mapping[str, PreviousReport] | None]], workers: int,
+                   batch: AtomicBatch, progress: Progress) -> list[GeneratedWorkbook]:
+    """The workbooks of *work* staged by *workers* processes into *batch*, in unit order; when one
+    fails, every chunk is waited for so that what the others staged is removed with the batch."""
+    size = max(1, len(work) // (workers * 4))
+    with shared_heap(), ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(),
+                                            initializer=_init_worker, initargs=(job,)) as pool:
+        chunks = [pool.submit(_stage_in_worker, work[i:i + size]) for i in range(0, len(work), size)]
+        units = {chunk: work[i * size:(i + 1) * size] for i, chunk in enumerate(chunks)}
+        for done in as_completed(chunks):
+            progress.advance(units[done][-1][0], len(units[done]))
+    made: list[GeneratedWorkbook] = []
+    for chunk in chunks:
+        for one, tmp in ([] if chunk.exception() is not None else chunk.result()):
+            batch.add(tmp, one.path)
+            made.append(one)
+    failed = next((f.exception() for f in chunks if f.exception() is not None), None)
+    if failed is not None:
+        raise failed
     return made
 
 
@@ -203,19 +236,31 @@ class _Job:
         return build_with_digests(self.registry, self.programme, self.period, unit, previous, key=self.key,
                                   index=self.index, paper=self.paper)
 
-    def write(self, unit: str, previous: Mapping[str, PreviousReport] | None) -> GeneratedWorkbook:
+    def stage(self, unit: str, previous: Mapping[str, PreviousReport] | None) -> tuple[GeneratedWorkbook, Path]:
+        """The workbook of *unit*, staged next to its file (:func:`ledger.fsutil.stage`)."""
         data, digests = self.build(unit, previous)
-        path = write_bytes_atomic(self.target / layout.workbook_name(self.period.key, unit), data)
-        return GeneratedWorkbook(unit, path, len(self.index.tasks_by_unit[unit]), hashlib.sha256(data).hexdigest(),
+        path = self.target / layout.workbook_name(self.period.key, unit)
+        made = GeneratedWorkbook(unit, path, len(self.index.tasks_by_unit[unit]), hashlib.sha256(data).hexdigest(),
                                  tuple(digests))
+        return made, stage(path, data)
 
 
 _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(job: _Job) -> None:
+    gc.freeze()  # what the worker inherited stays shared (ledger.processes.shared_heap)
     _WORKER["job"] = job
 
 
-def _write_in_worker(unit: str, previous: Mapping[str, PreviousReport] | None) -> GeneratedWorkbook:
-    return _WORKER["job"].write(unit, previous)
+def _stage_in_worker(work: Sequence[tuple[str, Mapping[str, PreviousReport] | None]]) -> list[tuple[GeneratedWorkbook, Path]]:
+    """The workbooks of *work*, staged; on a failure what was staged of them is removed first."""
+    staged: list[tuple[GeneratedWorkbook, Path]] = []
+    try:
+        for unit, previous in work:
+            staged.append(_WORKER["job"].stage(unit, previous))
+    except BaseException:
+        for _, tmp in staged:
+            tmp.unlink(missing_ok=True)
+        raise
+    return staged

@@ -21,6 +21,8 @@ from ledger import __version__, layout, printing
 from ledger.config import Programme
 from ledger.errors import InputError
 from ledger.generate.content import RegistryIndex, due_in, guide_lines, index_registry
+from ledger.generate.fastrows import Cell, Rich, RowsSheet
+from ledger.generate.package import pack
 from ledger.layout import PreviousReport, milestone_line, task_cells
 from ledger.periods import Period
 from ledger.printing import row_height
@@ -110,23 +112,23 @@ def build_with_digests(
     checksums in the hidden sheet are made with it. *index* (from :func:`index_registry`) saves
     re-hashing the registry for every unit. *entered*: what the unit typed on the web page,
     written into its cells as if typed in the workbook (the archived original of a web report).
+    The workbook is written with xlsxwriter and packed by :func:`ledger.generate.package.pack`.
     """
     index = index or index_registry(registry)
     tasks = index.tasks_by_unit.get(unit)
     if not tasks:
         raise unknown_unit(unit, list(index.tasks_by_unit))
     title = layout.title(programme.title, period)
-    buf = io.BytesIO()
-    wb = xlsxwriter.Workbook(buf, XLSX_OPTIONS)
+    wb = xlsxwriter.Workbook(io.BytesIO(), XLSX_OPTIONS)
     wb.set_properties({
         "title": title, "subject": unit, "author": AUTHOR, "comments": GENERATOR,
         "company": programme.issuer or programme.reporting.office,
         "created": datetime.combine(period.start, datetime.min.time()),
     })
     fmt = _Formats(wb)
-    sheet = wb.add_worksheet(layout.LEDGER_SHEET)
-    guide = wb.add_worksheet(layout.GUIDE_SHEET)
-    meta = wb.add_worksheet(layout.META_SHEET)
+    sheet = wb.add_worksheet(layout.LEDGER_SHEET, worksheet_class=RowsSheet)
+    guide = wb.add_worksheet(layout.GUIDE_SHEET, worksheet_class=RowsSheet)
+    meta = wb.add_worksheet(layout.META_SHEET, worksheet_class=RowsSheet)
     rows = _write_ledger(sheet, fmt, index.columns, programme, period, unit, tasks, previous or {}, paper, key,
                          entered or layout.Entered({}))
     _write_guide(guide, fmt, guide_lines(programme, period, unit, reporting_for_unit(programme, tasks)))
@@ -142,8 +144,7 @@ def build_with_digests(
         text = str(values[key]).replace('"', '""')
         wb.define_name(layout.defined_name(key), f'="{text}"')
     sheet.activate()
-    wb.close()
-    return buf.getvalue(), digests
+    return pack(wb), digests
 
 
 def unknown_unit(unit: str, known: Sequence[str]) -> InputError:
@@ -154,7 +155,7 @@ def unknown_unit(unit: str, known: Sequence[str]) -> InputError:
 
 
 def _write_ledger(
-    sheet: Worksheet, fmt: _Formats, columns: Sequence[layout.Column], programme: Programme,
+    sheet: RowsSheet, fmt: _Formats, columns: Sequence[layout.Column], programme: Programme,
     period: Period, unit: str, tasks: Sequence[Task], previous: Mapping[str, PreviousReport], paper: str,
     key: bytes, entered: layout.Entered,
 ) -> list[tuple[str, int, str]]:
@@ -175,29 +176,29 @@ def _write_ledger(
         sheet.write_string(layout.HEADER_ROW, i, col.header, fmt("header"))
     ref_year = programme.issued.year if programme.issued else period.start.year
     rows = []
+    # (position, key, format name) of the columns written from task_cells; 完成时限 may change
+    written = [(pos[c.key], c.key, _base_format(c)) for c in columns if c.key not in ("seq", "milestones")]
+    plain = {name: fmt(name) for name in ("locked_center", "due_all", *(base for _, _, base in written))}
+    widths = [(c.key, c.width) for c in columns]
     for n, task in enumerate(tasks):
         r = layout.FIRST_TASK_ROW + n
         cells = task_cells(task, ref_year, previous.get(task.id),
                            schedule_text(task, programme.issued, period.end, ref_year))
         cells.update((k, v) for k, v in entered.rows.get(task.id, {}).items() if k in layout.INPUT_KEYS)
-        sheet.set_row(r, row_height([(v, c.width) for c in columns if isinstance(v := cells.get(c.key), str)]))
-        sheet.write_number(r, pos["seq"], n + 1, fmt("locked_center"))
-        for col in columns:
-            if col.key in ("seq", "milestones"):
-                continue
-            value = cells.get(col.key)
-            if col.locked:
-                base = "due_all" if col.key == "deadline" and due_in(task.deadline, period) else (
-                    "locked_center" if col.key == "schedule" else "locked")
+        due_deadline = due_in(task.deadline, period)
+        row: list[Cell] = [(pos["seq"], n + 1, plain["locked_center"])]
+        for c, name, base in written:
+            value = cells.get(name)
+            if due_deadline and name == "deadline":
+                base = "due_all"
+            if value.__class__ is str and value.startswith(FORMULA_STARTS):  # type: ignore[union-attr]
+                row.append((c, value, fmt(base, value)))
             else:
-                base = "input_center" if col.kind in ("percent", "status") else "input"
-            if isinstance(value, int):
-                sheet.write_number(r, pos[col.key], value, fmt(base))
-            elif value:
-                sheet.write_string(r, pos[col.key], value, fmt(base, value))
-            else:
-                sheet.write_blank(r, pos[col.key], None, fmt(base))
-        _write_milestones(sheet, fmt, r, pos["milestones"], task, ref_year, period)
+                row.append((c, value if value or isinstance(value, int) else None, plain[base]))
+        note = _milestones(row, fmt, pos["milestones"], task, ref_year, period)
+        sheet.put_row(r, row, row_height([(v, w) for name, w in widths if isinstance(v := cells.get(name), str)]))
+        if note:
+            sheet.write_comment(r, pos["milestones"], note, {"author": AUTHOR, "x_scale": 2.2, "y_scale": 1.6})
         if len(dict.fromkeys(task.lead_units)) > 1:
             sheet.write_comment(r, pos["lead"], co_lead_note(task, unit), {"author": AUTHOR, "x_scale": 1.6})
         rows.append((task.id, r + 1, layout.row_digest([cells[k] for k in layout.CHECKSUM_KEYS], key)))
@@ -210,6 +211,13 @@ def _write_ledger(
     return rows
 
 
+def _base_format(column: layout.Column) -> str:
+    """The format a task row's cell of *column* takes (a 完成时限 due this period: ``due_all``)."""
+    if column.locked:
+        return "locked_center" if column.key == "schedule" else "locked"
+    return "input_center" if column.kind in ("percent", "status") else "input"
+
+
 def print_plan(columns: Sequence[layout.Column], paper: str) -> printing.PrintPlan:
     """The 工作台账 on *paper*: one page wide when every column fits at 9 pt, else the reference
     columns on pages of their own behind the key columns (docs/printing.md)."""
@@ -219,21 +227,20 @@ def print_plan(columns: Sequence[layout.Column], paper: str) -> printing.PrintPl
                          bands=(first_reference,) if first_reference else (), repeat=keys)
 
 
-def _write_milestones(
-    sheet: Worksheet, fmt: _Formats, r: int, c: int, task: Task, ref_year: int | None, period: Period
-) -> None:
-    """时间节点, one per line; those due this period in bold red on a fill, with a note."""
+def _milestones(row: list[Cell], fmt: _Formats, c: int, task: Task, ref_year: int | None, period: Period) -> str:
+    """时间节点, one per line, into *row*; those due this period in bold red on a fill. Return
+    the note for a cell with due milestones ("" when none is due)."""
     lines = [(milestone_line(m, ref_year), due_in(m.due, period)) for m in task.milestones]
     if not lines:
-        sheet.write_blank(r, c, None, fmt("locked"))
-        return
+        row.append((c, None, fmt("locked")))
+        return ""
     text = "\n".join(t for t, _ in lines)
     due = [t for t, is_due in lines if is_due]
     if not due:
-        sheet.write_string(r, c, text, fmt("locked", text))
-        return
+        row.append((c, text, fmt("locked", text)))
+        return ""
     if len(due) == len(lines):
-        sheet.write_string(r, c, text, fmt("due_all", text))
+        row.append((c, text, fmt("due_all", text)))
     else:
         runs: list[list[Any]] = []  # [is_due, text], neighbours with the same look merged
         for i, (line, is_due) in enumerate(lines):
@@ -245,9 +252,8 @@ def _write_milestones(
         parts: list[Any] = []
         for is_due, piece in runs:
             parts += [fmt("run_due" if is_due else "run"), piece]
-        sheet.write_rich_string(r, c, *parts, fmt("due"))
-    note = f"本期（{period.label()}）到期的时间节点：\n" + "\n".join(due) + "\n请在“本期进展情况”中说明完成情况。"
-    sheet.write_comment(r, c, note, {"author": AUTHOR, "x_scale": 2.2, "y_scale": 1.6})
+        row.append((c, Rich(tuple(parts)), fmt("due")))
+    return f"本期（{period.label()}）到期的时间节点：\n" + "\n".join(due) + "\n请在“本期进展情况”中说明完成情况。"
 
 
 def _write_info_rows(sheet: Worksheet, fmt: _Formats, columns: Sequence[layout.Column], unit: str,
@@ -348,7 +354,7 @@ def _runs(flags: Sequence[bool], first: int) -> list[tuple[int, int, bool]]:
     return out
 
 
-def _write_guide(sheet: Worksheet, fmt: _Formats, lines: Sequence[tuple[str, str]]) -> None:
+def _write_guide(sheet: RowsSheet, fmt: _Formats, lines: Sequence[tuple[str, str]]) -> None:
     widths = (14, 80)
     sheet.set_column(0, 0, widths[0])
     sheet.set_column(1, 1, widths[1])
@@ -356,29 +362,20 @@ def _write_guide(sheet: Worksheet, fmt: _Formats, lines: Sequence[tuple[str, str
     sheet.merge_range(0, 0, 0, 1, "", fmt("guide_title"))
     sheet.write_string(0, 0, "填报说明", fmt("guide_title"))
     for r, (label, text) in enumerate(lines, start=1):
-        sheet.set_row(r, row_height([(label, widths[0]), (text, widths[1])], minimum=18))
-        if label:
-            sheet.write_string(r, 0, label, fmt("guide_label", label))
-        if text:
-            sheet.write_string(r, 1, text, fmt("guide_text", text))
+        sheet.put_row(r, [(0, label or None, fmt("guide_label", label) if label else None),
+                          (1, text or None, fmt("guide_text", text) if text else None)],
+                      row_height([(label, widths[0]), (text, widths[1])], minimum=18))
     printing.apply(sheet, printing.plan(widths, "A4", BODY_PT, landscape=False))
     sheet.protect("", PROTECT_OPTIONS)
 
 
-def _write_meta(sheet: Worksheet, values: Mapping[str, Any], rows: Sequence[tuple[str, int, str]]) -> None:
+def _write_meta(sheet: RowsSheet, values: Mapping[str, Any], rows: Sequence[tuple[str, int, str]]) -> None:
     """Key/value rows (layout.META_KEYS), the marker, then (task id, Excel row, checksum) rows."""
     for r, key in enumerate(layout.META_KEYS):
-        sheet.write_string(r, 0, key)
         value = values[key]
-        if isinstance(value, int):
-            sheet.write_number(r, 1, value)
-        else:
-            sheet.write_string(r, 1, str(value))
+        sheet.put_row(r, [(0, key, None), (1, value if isinstance(value, int) else str(value), None)])
     marker = len(layout.META_KEYS)
-    sheet.write_string(marker, 0, layout.TASK_ROWS_MARKER)
+    sheet.put_row(marker, [(0, layout.TASK_ROWS_MARKER, None)])
     for r, (task_id, excel_row, checksum) in enumerate(rows, start=marker + 1):
-        sheet.write_string(r, 0, task_id)
-        sheet.write_number(r, 1, excel_row)
-        sheet.write_string(r, 2, checksum)
+        sheet.put_row(r, [(0, task_id, None), (1, excel_row, None), (2, checksum, None)])
     sheet.very_hidden()
-

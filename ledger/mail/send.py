@@ -12,7 +12,7 @@ import os
 import re
 import smtplib
 import ssl
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from email import policy
 from email.parser import BytesParser
@@ -25,6 +25,7 @@ from ledger.fsutil import write_bytes_atomic
 from ledger.mail.message import _without_date
 from ledger.periods import CHINA, to_china_time
 from ledger.problems import Problem, ProblemType
+from ledger.progress import QUIET, Progress
 from ledger.run import SENT
 
 SEND_FAILED = ProblemType(
@@ -161,12 +162,14 @@ def send_drafts(
     password: str | None = None,
     ssl_context: ssl.SSLContext | None = None,
     now: datetime | None = None,
+    progress: Progress = QUIET,
 ) -> tuple[list[Path], list[Problem]]:
     """Send every ``*.eml`` in *drafts_dir*, dated *now* (default: the time of sending), and
     keep each sent one in ``sent/``.
 
     Returns the paths of the sent copies and the problems of messages that failed (they
-    stay in the outbox). Failing to connect or log in raises :class:`LedgerError`.
+    stay in the outbox). Failing to connect or log in raises :class:`LedgerError`. *progress*
+    is told of every message, sent or not.
     """
     drafts_dir = Path(drafts_dir)
     drafts = sorted(p for p in drafts_dir.glob("*.eml") if p.is_file()) if drafts_dir.is_dir() else []
@@ -184,8 +187,9 @@ def send_drafts(
     sent: list[Path] = []
     problems: list[Problem] = []
     conn: smtplib.SMTP | None = None
+    progress.start(len(drafts), "封邮件")
     try:
-        for path in drafts:
+        for path in _told(drafts, progress):
             try:
                 raw, envelope_from, recipients = _read_draft(path, settings)
                 raw = _dated(raw, to_china_time(now or datetime.now(CHINA)))
@@ -222,3 +226,11 @@ def send_drafts(
     finally:
         _close(conn)
     return sent, problems
+
+
+def _told(drafts: list[Path], progress: Progress) -> Iterator[Path]:
+    """*drafts* one by one, *progress* told of each as it is taken up and once it is done."""
+    for path in drafts:
+        progress.advance(path.name, 0)
+        yield path
+        progress.advance(path.name)

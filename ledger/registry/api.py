@@ -34,10 +34,9 @@ class ImportOutcome:
 
 
 def load_directory(ws: Workspace) -> UnitDirectory:
-    if not ws.paths.units.is_file():
-        raise InputError(f"找不到单位名录 {ws.shown(ws.paths.units)}。运行 ledger units add --from 通知文件 "
-                         "可以按通知中的单位建立名录（之后在 Excel 中核对、填写邮箱）。")
-    return UnitDirectory.load(ws.paths.units)
+    from ledger.registry.cache import load_directory
+
+    return load_directory(ws)
 
 
 def import_registry(

@@ -157,9 +157,24 @@ class Registry:
         return list(self.index().by_unit.get(unit, ()))
 
     def content_hash(self) -> str:
-        """SHA-256 of the registry's meaning (not of the workbook bytes)."""
-        payload = json.dumps(export_json([self]), ensure_ascii=False, sort_keys=True)
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+        """SHA-256 of the registry's meaning (not of the workbook bytes): of the JSON of
+        :func:`export_json` (keys sorted), encoded task by task rather than held whole. A
+        registry read from its parsed copy brings its hash along (:meth:`remember_hash`)."""
+        known = self.__dict__.get("_hash")
+        if known is not None and known[0] == (id(self.tasks), len(self.tasks)):
+            return str(known[1])
+        encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+        digest = hashlib.sha256(f'{{"programmes": {encode([self.programme.to_json()])}, "tasks": ['.encode())
+        for n, task in enumerate(self.tasks):
+            digest.update(((", " if n else "") + encode(task.to_json())).encode())
+        digest.update(b"]}")
+        return digest.hexdigest()
+
+    def remember_hash(self, digest: str) -> None:
+        """Take *digest* as :meth:`content_hash` of the task list as it is now (one computed when
+        the same registry was read before); like :meth:`index`, it is not noticed when a task is
+        edited in place."""
+        self.__dict__["_hash"] = ((id(self.tasks), len(self.tasks)), digest)
 
 
 def export_json(registries: list[Registry]) -> dict[str, Any]:

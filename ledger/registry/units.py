@@ -21,13 +21,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import openpyxl
-from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
-from rapidfuzz import fuzz, process
-
 from ledger.errors import InputError
 from ledger.fsutil import write_bytes_atomic
 from ledger.problems import Problem, ProblemType
@@ -375,6 +368,11 @@ class UnitDirectory:
 
         The header cells carry :data:`HEADER_NOTES`; *help_text* fills the 填写说明 sheet.
         """
+        import openpyxl  # writing only: commands that read the directory never load it
+        from openpyxl.comments import Comment
+        from openpyxl.styles import Alignment, Font, PatternFill
+        from openpyxl.utils import get_column_letter
+
         wb = openpyxl.Workbook()
         sheet = wb.active
         sheet.title = SHEET
@@ -464,6 +462,8 @@ class UnitDirectory:
 
     def suggest(self, name: str, scope: str = "", limit: int = 3) -> tuple[str, ...]:
         """Canonical names most similar to *name* among the units visible in *scope*."""
+        from rapidfuzz import fuzz, process
+
         key = normalize_name(name)
         if not key:
             return ()
@@ -636,6 +636,9 @@ def open_directory(path: Path, *, data_only: bool = True) -> tuple[Any, list[tup
     if not path.is_file():
         raise InputError(f"找不到单位名录 {path}。新建工作区请运行 ledger init；从通知添加单位请运行 "
                          "ledger units add --from 通知文件。")
+    import openpyxl  # a parsed copy is used while the workbook is unchanged (ledger.registry.cache)
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         wb = openpyxl.load_workbook(path, data_only=data_only)
     except (zipfile.BadZipFile, InvalidFileException, OSError, KeyError, ValueError, TypeError) as exc:

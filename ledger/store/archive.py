@@ -1,7 +1,9 @@
 """Keep every received file unchanged, read-only, under its content hash.
 
 The name is the hash, so archiving the same bytes twice (a re-run, a second process)
-finds the file already there and writes nothing; a damaged copy is replaced.
+finds the file already there and writes nothing; a damaged copy is replaced. A copy is made
+durable before the store records it: each on its own, or (``flush=False``) many together with
+one :func:`ledger.fsutil.flush_to_disk` before the transaction that records them.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 from ledger.errors import DiskFull, WorkspaceError
-from ledger.fsutil import DISK_FULL, write_bytes_atomic
+from ledger.fsutil import DISK_FULL, flush_to_disk, stage, write_bytes_atomic
 from ledger.store.model import Received, StoreError, StoreFull
 
 _EXT = re.compile(r"^[a-z0-9]{1,8}$")
@@ -38,8 +40,10 @@ def relative_path(sha256: str, ext: str) -> str:
     return f"{sha256[:2]}/{sha256}.{ext}"
 
 
-def archive(root: Path, sha256: str, ext: str, data: bytes) -> str:
-    """Store *data* under *root* read-only unless an identical copy is there; return the relative path."""
+def archive(root: Path, sha256: str, ext: str, data: bytes, *, flush: bool = True) -> str:
+    """Store *data* under *root* read-only unless an identical copy is there; return the relative
+    path. The copy is renamed into place complete; with *flush* False it is not flushed to disk
+    here (the caller flushes it with others before recording them)."""
     rel = relative_path(sha256, ext)
     target = root / rel
     if _intact(target, sha256):
@@ -49,7 +53,10 @@ def archive(root: Path, sha256: str, ext: str, data: bytes) -> str:
             # A damaged copy: make it writable so the replacement also works on Windows.
             with contextlib.suppress(OSError):
                 os.chmod(target, stat.S_IRUSR | stat.S_IWUSR)
-        write_bytes_atomic(target, data)
+        if flush:
+            write_bytes_atomic(target, data)
+        else:
+            os.replace(stage(target, data), target)
         os.chmod(target, 0o444)
     except (OSError, WorkspaceError) as exc:
         raise archive_error(target, exc) from exc
@@ -65,23 +72,42 @@ def archive_error(target: Path, exc: OSError | WorkspaceError) -> StoreError:
     return StoreError(f"无法存档收到的文件 {target}：{detail}。{kept}请检查该目录的写入权限和磁盘后重新收集。")
 
 
-def archive_received(root: Path, received: Received, data: bytes) -> str:
+def archive_received(root: Path, received: Received, data: bytes, *, flush: bool = True) -> str:
     """Archive the original of *received* (its *data*) under the name the store records."""
-    return archive(root, received.sha256, extension(received.detected_type, received.source_name), data)
+    return archive(root, received.sha256, extension(received.detected_type, received.source_name), data,
+                   flush=flush)
 
 
-def verified_size(root: Path, rel: str, sha256: str) -> int:
-    """Size of the copy archived at *rel* after checking that it holds the bytes of *sha256*.
+def verified_size(root: Path, rel: str, sha256: str, size: int | None = None) -> int:
+    """Size of the copy archived at *rel*, checked: it holds the bytes of *sha256* or, when the
+    one who archived it says their *size* (collect's workers, having hashed what they wrote
+    or found there), it is there with that size.
 
-    For originals archived before the store records them (by collect's workers): nothing
-    is recorded that the archive does not hold.
+    For originals archived before the store records them: nothing is recorded that the
+    archive does not hold.
     """
     if not rel.startswith(f"{sha256[:2]}/{sha256}.") or not _EXT.match(rel.rsplit(".", 1)[1]):
         raise ValueError(f"{rel!r} is not where the archive keeps {sha256}")
     path = root / rel
-    if not _intact(path, sha256):
+    try:
+        found = path.stat().st_size
+    except FileNotFoundError:
+        found = None
+    except OSError as exc:
+        raise StoreError(f"无法读取存档文件 {path}：{exc.strerror or exc}。") from exc
+    if found is None or (found != size if size is not None else not _intact(path, sha256)):
         raise StoreError(f"存档文件 {path} 缺失或与收到的文件不一致，未记录。请重新收集该文件。")
-    return path.stat().st_size
+    return found
+
+
+def flush(root: Path, rels: list[str]) -> None:
+    """Make the copies at *rels* (archived with ``flush=False``) durable, with one flush for all."""
+    if not rels:
+        return
+    try:
+        flush_to_disk([root / rel for rel in rels])
+    except OSError as exc:
+        raise archive_error(root / rels[0], exc) from exc
 
 
 _ORIGINAL = re.compile(r"^[0-9a-f]{64}\.[a-z0-9]{1,8}$")

@@ -69,7 +69,8 @@ class Received:
 
     ``archived`` is set instead of ``data`` when the original was archived already with
     :func:`ledger.store.archive.archive_received` (collect does it while judging a file);
-    the store then checks that copy against ``sha256`` before recording it.
+    the store then checks that copy before recording it: against ``sha256``, or, when
+    ``size`` says how large the copy is that the archiver wrote (or found intact), by its size.
     """
 
     sha256: str
@@ -86,6 +87,7 @@ class Received:
     problems: tuple[Problem, ...] = ()
     entries: tuple[Entry, ...] = ()
     archived: str = ""  # path relative to the store's archive folder, when data is not given
+    size: int | None = None  # of the archived copy, said by whoever archived it
     #: the unit whose own link the file came through (its verdict depends on it), if any
     expected_unit: str | None = None
 

@@ -118,12 +118,13 @@ class SQLiteStore(AccessTables):
         nothing. An accepted file replaces the accepted one of the same programme, period
         and unit if it was received later (same time: the one ingested later wins); the
         other is kept with outcome ``superseded``. Originals are archived (or their archived
-        copies checked) before the transaction; if it fails the database is unchanged (an
-        archived copy stays, harmless and reused on the next try). One transaction for a
-        batch spares a commit (and its fsync) per file; it holds the write lock only for
-        the inserts.
+        copies checked) and flushed to disk together before the transaction; if it fails the
+        database is unchanged (an archived copy stays, harmless and reused on the next try).
+        One transaction and one flush for a batch spare a commit and an fsync per file; the
+        write lock is held only for the inserts.
         """
         placed = [self._place(r) for r in batch]
+        archiving.flush(self.archive_dir, [rel for rel, _ in placed])
         with self._write() as conn:
             stored = [self._record(conn, r, rel, size) for r, (rel, size) in zip(batch, placed, strict=True)]
             if self._journaled:
@@ -152,10 +153,11 @@ class SQLiteStore(AccessTables):
         """The original's path under the archive and its size: archived now, or checked."""
         _check(received)
         if received.archived:
-            return received.archived, archiving.verified_size(self.archive_dir, received.archived, received.sha256)
+            return received.archived, archiving.verified_size(self.archive_dir, received.archived, received.sha256,
+                                                              received.size)
         if received.sha256 != hashlib.sha256(received.data).hexdigest():
             raise ValueError(f"sha256 of {received.source_name!r} does not match its data")
-        return archiving.archive_received(self.archive_dir, received, received.data), len(received.data)
+        return archiving.archive_received(self.archive_dir, received, received.data, flush=False), len(received.data)
 
     def _record(self, conn: sqlite3.Connection, received: Received, rel: str, size: int) -> Submission:
         """One file's rows, inside the caller's transaction."""

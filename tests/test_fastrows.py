@@ -1,0 +1,167 @@
+"""generate's fast paths write what xlsxwriter writes: rows put whole (RowsSheet) give the bytes of
+one write call per cell, and pack() gives the parts of Workbook.close() (deflated faster)."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import xlsxwriter
+from conftest import make_workspace, small_registry
+
+from ledger.generate.fastrows import Rich, RowsSheet
+from ledger.generate.package import pack, zip_parts
+from ledger.generate.xlsx import XLSX_OPTIONS, build_workbook
+from ledger.layout import PreviousReport
+from ledger.periods import parse_period
+from ledger.registry.model import Milestone, Task
+
+LONG = "长" * 20000  # over half Excel's limit: xlsxwriter checks its UTF-16 length itself
+
+
+def _rows(fmts: dict[str, Any]) -> list[tuple[int, float | None, list[tuple[int, Any, Any]]]]:
+    """Rows as generate puts them: strings (a formula-like one quoted), numbers, formatted
+    blanks, a rich string, a very long string, an empty row with a height, cells out of order."""
+    bold, red, plain = fmts["bold"], fmts["red"], fmts["plain"]
+    return [
+        (4, 43.5, [(0, 1, plain), (1, "351-A1-01", bold), (2, "=SUM(A1)", fmts["quoted"]), (3, None, plain),
+                   (5, 2.5, plain), (4, "建设“综合”交通枢纽 & <停车场>\n第二行", plain)]),
+        (5, None, [(0, 2, plain), (1, "351-A1-01", bold), (2, Rich((red, "6月10日前 完成立项\n", plain, "开工")), plain),
+                   (7, None, None)]),
+        (6, 20, []),  # a height, no cells: an empty row
+        (7, 18, [(0, 3, None), (1, LONG, plain), (2, " 前后有空格 ", None)]),
+        (40, 30, [(19, "第二块的行", bold)]),
+    ]
+
+
+def _book(put: bool) -> bytes:
+    """A workbook with a title row through the API and then the rows, put whole or cell by cell."""
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, XLSX_OPTIONS)
+    fmts = {"bold": wb.add_format({"bold": True, "border": 1}), "plain": wb.add_format({"text_wrap": True}),
+            "red": wb.add_format({"font_color": "#C00000", "bold": True}),
+            "quoted": wb.add_format({"quote_prefix": True})}
+    sheet = wb.add_worksheet("工作台账", worksheet_class=RowsSheet if put else None)
+    sheet.set_row(0, 42)
+    sheet.merge_range(0, 0, 0, 5, "标题", fmts["bold"])
+    sheet.write_string(3, 0, "序号", fmts["bold"])
+    for row, height, cells in _rows(fmts):
+        if put:
+            sheet.put_row(row, cells, height)
+        else:
+            _write(sheet, row, height, cells)
+        if row == 5:
+            sheet.write_comment(5, 2, "本期到期的时间节点", {"author": "ledger", "x_scale": 2.2})
+    wb.close()
+    return buf.getvalue()
+
+
+def _write(sheet: Any, row: int, height: float | None, cells: list[tuple[int, Any, Any]]) -> None:
+    """The same cells, one xlsxwriter write call each (what generate did before)."""
+    if height is not None:
+        sheet.set_row(row, height)
+    for col, value, cell_format in cells:
+        if isinstance(value, Rich):
+            sheet.write_rich_string(row, col, *value.parts, cell_format)
+        elif isinstance(value, str):
+            sheet.write_string(row, col, value, cell_format)
+        elif value is None:
+            sheet.write_blank(row, col, None, cell_format)
+        else:
+            sheet.write_number(row, col, value, cell_format)
+
+
+def _parts(data: bytes) -> list[tuple[str, bytes]]:
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        assert zf.testzip() is None
+        return [(info.filename, zf.read(info)) for info in zf.infolist()]
+
+
+def test_rows_put_whole_give_the_bytes_of_one_write_call_per_cell() -> None:
+    put, written = _book(put=True), _book(put=False)
+    assert put == written
+    sheet = dict(_parts(put))["xl/worksheets/sheet1.xml"].decode()
+    assert '<row r="7" spans="1:6" ht="20.25" customHeight="1"/>' in sheet  # the empty row kept its height
+    assert '<row r="41" spans="20:20" ht="30" customHeight="1">' in sheet  # a block of rows of its own
+
+
+def test_rows_must_be_put_in_order() -> None:
+    wb = xlsxwriter.Workbook(io.BytesIO(), XLSX_OPTIONS)
+    sheet = wb.add_worksheet("x", worksheet_class=RowsSheet)
+    sheet.put_row(5, [(0, "a", None)])
+    try:
+        sheet.put_row(5, [(0, "b", None)])
+    except ValueError as exc:
+        assert "in order" in str(exc)
+    else:
+        raise AssertionError("a row put twice was taken")
+    wb.close()
+
+
+def _ledger(ws, previous: bool) -> Callable[[], bytes]:
+    """generate's workbook of 交通运输局, with milestones due (a note, a rich string), a co-led
+    task, an ongoing one, a formula-like text and (optionally) last period's report pre-filled."""
+    registry = small_registry()
+    registry.tasks[0].milestones = [Milestone(date(2022, 6, 10), "完成立项"), Milestone(date(2022, 9, 30), "开工")]
+    registry.tasks.append(Task("351-A1-04", "351", ["一、专项行动"], "=HYPERLINK(\"x\") 街区更新",
+                               lead_units=["市交通运输局"], deadline=date(2022, 6, 10)))
+    programme = ws.programme("351")
+    period = parse_period("2022-W23", programme.reporting.cycle)
+    prior = {t.id: PreviousReport("上期做了", "累计", 40, "滞后") for t in registry.tasks} if previous else None
+    return lambda: build_workbook(registry, programme, period, "市交通运输局", prior, key=b"k" * 32)
+
+
+def _closed(wb: xlsxwriter.Workbook) -> bytes:
+    """What xlsxwriter's own Workbook.close() writes for the workbook generate packs."""
+    wb.close()
+    return wb.filename.getvalue()
+
+
+def test_pack_gives_the_parts_close_writes(tmp_path, monkeypatch) -> None:
+    from ledger.generate import xlsx
+
+    ws = make_workspace(tmp_path / "ws", small_registry())
+    for previous in (False, True):
+        build = _ledger(ws, previous)
+        packed = build()
+        assert packed == build()  # the same bytes every time
+        with monkeypatch.context() as mp:
+            mp.setattr(xlsx, "pack", _closed)
+            closed = build()
+        assert _parts(packed) == _parts(closed) and packed != closed  # the same parts, another zip
+        names = [name for name, _ in _parts(packed)]
+        assert "xl/comments1.xml" in names and "xl/drawings/vmlDrawing1.vml" in names
+
+
+def test_zip_parts_is_a_zip_any_reader_takes() -> None:
+    parts = [("[Content_Types].xml", b"<Types/>"), ("xl/sharedStrings.xml", "<sst>工作台账</sst>".encode()),
+             ("docProps/空.xml", b"")]
+    data = zip_parts(parts)
+    assert _parts(data) == parts
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        assert {i.date_time for i in zf.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+        assert zf.getinfo("docProps/空.xml").flag_bits & 0x800  # a non-ASCII name says it is UTF-8
+
+
+def test_pack_writes_tricky_shared_strings_as_close_does() -> None:
+    """Control characters, a literal _xHHHH_, non-characters, spaces at either end, markup
+    characters, a line break at the end, a rich string: the shared strings pack() writes in
+    one pass are those xlsxwriter's writer writes."""
+    texts = ["a\x01b\x1fc", "文字_x0041_", "x\ufffey\uffff", " 前", "后 ", "\t制表", "a & <b> \"c\"", "行\n",
+             "&amp;", "<r>不是富文本</r>", "普通"]
+
+    def book() -> xlsxwriter.Workbook:
+        wb = xlsxwriter.Workbook(io.BytesIO(), XLSX_OPTIONS)
+        sheet = wb.add_worksheet("s")
+        red = wb.add_format({"font_color": "#C00000"})
+        for r, text in enumerate(texts):
+            sheet.write_string(r, 0, text)
+        sheet.write_rich_string(len(texts), 0, red, "红", " 与黑 ")
+        return wb
+
+    closed = book()
+    closed.close()
+    assert _parts(pack(book())) == _parts(closed.filename.getvalue())
