@@ -24,6 +24,17 @@ from docx.shared import Pt
 from ledger import config
 from ledger.registry.units import Unit, UnitDirectory
 
+REPO = Path(__file__).resolve().parents[1]
+#: the sample notices the tests read, by a short name: the shipped ones (source_data/notices)
+#: and a speech that names no task (tests/data/notices)
+SAMPLE_NOTICES = {
+    "351": REPO / "source_data" / "notices" / "351_洛城提办文2022-11号.txt",
+    "pingtai": REPO / "source_data" / "notices" / "pingtai_洛政2022-17号.txt",
+    "yanshi": REPO / "source_data" / "notices" / "yanshi_偃政2023-6号.txt",
+    "luoning": REPO / "source_data" / "notices" / "luoning_宁政办2021-17号.txt",
+    "speech": REPO / "tests" / "data" / "notices" / "speech_深化改革全会精神.txt",
+}
+
 #: Where a paragraph of a PDF notice is cut by a page break written into the .docx.
 BREAK = "\x00PAGE\x00"
 

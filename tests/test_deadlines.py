@@ -21,7 +21,7 @@ from ledger.registry.deadlines import (
 from ledger.registry.model import Milestone
 
 NOTICES = Path(__file__).resolve().parents[1] / "source_data" / "notices"
-# The repository copies of /work/shared/seeds 000, 002 and 004, with their notices' dates.
+# The shipped sample notices, with their dates.
 SEEDS = {
     "351_洛城提办文2022-11号.txt": date(2022, 5, 7),
     "pingtai_洛政2022-17号.txt": date(2022, 4, 13),

@@ -23,15 +23,13 @@ from ledger.registry.units_build import build
 
 REPO = Path(__file__).resolve().parents[1]
 NOTICES = REPO / "source_data" / "notices"
-SEEDS = Path("/work/shared/seeds")
 UNITS = REPO / "source_data" / "units.xlsx"
 SEED_TOML = REPO / "source_data" / "units_seed.toml"
 
 
 def seed(prefix: str, copy: str) -> Path:
-    """The shared seed if present, else the repository's identical copy."""
-    found = sorted(SEEDS.glob(f"{prefix}_*.txt")) if SEEDS.is_dir() else []
-    return found[0] if found else NOTICES / copy
+    """The sample notice in the repository (*prefix* is the number it is known by in the tests)."""
+    return NOTICES / copy
 
 
 @pytest.fixture(scope="module")
