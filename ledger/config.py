@@ -493,15 +493,19 @@ def _date(body: dict[str, Any], key: str, *, required: bool) -> date | None:
         if required:
             raise _missing(key)
         return None
-    value = body[leaf]
-    if isinstance(value, date):
+    return _iso(body[leaf], date, key, "日期（如 2022-05-07）")
+
+
+def _iso(value: Any, kind: type, key: str, what: str) -> Any:
+    """*value* as a TOML date or time, or as its ISO text ("2022-05-07", "16:00")."""
+    if isinstance(value, kind):
         return value
     if isinstance(value, str):
         try:
-            return date.fromisoformat(value)
+            return kind.fromisoformat(value)  # type: ignore[attr-defined]
         except ValueError:
             pass
-    raise ConfigError(f"ledger.toml：{key} 应为日期（如 2022-05-07），实际为 {value!r}。")
+    raise ConfigError(f"ledger.toml：{key} 应为{what}，实际为 {value!r}。")
 
 
 def _weekday(body: dict[str, Any], key: str, default: int) -> int:
@@ -514,12 +518,4 @@ def _weekday(body: dict[str, Any], key: str, default: int) -> int:
 
 
 def _time(body: dict[str, Any], key: str, default: time) -> time:
-    value = body.get(_leaf(key), default)
-    if isinstance(value, time):
-        return value
-    if isinstance(value, str):
-        try:
-            return time.fromisoformat(value)
-        except ValueError:
-            pass
-    raise ConfigError(f"ledger.toml：{key} 应为时间（如 \"16:00\"），实际为 {value!r}。")
+    return _iso(body.get(_leaf(key), default), time, key, '时间（如 "16:00"）')
