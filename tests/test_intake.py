@@ -96,6 +96,22 @@ def test_folder_walk_skips_lock_files_and_dedupes(tmp_path: Path) -> None:
     assert intake.items[0].received_source == "collected" and intake.items[0].received_at == NOW
 
 
+def test_a_zip_is_opened_by_its_content_unless_named_as_a_spreadsheet(tmp_path: Path) -> None:
+    """A zip of workbooks is a container; the same zip renamed to .xlsx is one file to judge
+    (and refuse), and a mail renamed to .xlsx is still a mail: content decides, except that a
+    zip named as a spreadsheet is never unpacked as a batch."""
+    data = _xlsx_bytes(tmp_path, "z")
+    box = tmp_path / "box"
+    box.mkdir()
+    for name in ("batch.zip", "batch.xlsx"):
+        with zipfile.ZipFile(box / name, "w") as zf:
+            zf.writestr("市住建局.xlsx", data)
+    (box / "mail.xlsx").write_bytes(_mail(tmp_path / "m.eml", [("市交通运输局.xlsx", data)]).read_bytes())
+    intake = gather([box], tmp_path / "stage", now=NOW)
+    assert sorted(i.name for i in intake.items) == [
+        "batch.xlsx", "batch.zip / 市住建局.xlsx", "mail.xlsx / 市交通运输局.xlsx"]
+
+
 def test_missing_path_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="找不到"):
         gather([tmp_path / "nope"], tmp_path / "stage", now=NOW)

@@ -275,6 +275,36 @@ def test_a_long_chinese_subject_is_folded_into_encoded_words_that_read_back(tmp_
     assert b"=?utf-8?b?" in head
 
 
+@pytest.mark.parametrize("sender, to, subject, body", [
+    ("office@example.org", ["unit@example.org"], "【回执·已登记】第23周工作台账（市交通运输局）", "市交通运输局：\n\n    已收到。\n"),
+    ("office@example.org", ["a@example.org", "b.c-d@sub.example.org"], "【回执·退回】" + "很长的主题" * 20,
+     "第一行\r\n第二行\r\n" + "正文" * 300 + "\n\n\n"),
+    ("office@example.org", ["a@example.org"], "主题", ""),
+    ("office@example.org", ["a@example.org"], "主题", "no newline at the end"),
+    # not plain: written by the email package, the same bytes all the same
+    ("督查室 <office@example.org>", ["unit@example.org"], "主题", "正文\n"),
+    ("office@example.org", [f"unit{n:04d}@example.org" for n in range(8)], "主题", "正文\n"),
+    ("office@example.org", ["unit@example.org"], "ascii subject", "正文\n"),
+    ("office@example.org", [], "主题", "正文\n"),
+])
+def test_a_reply_written_directly_has_the_bytes_the_email_package_writes(sender, to, subject, body, monkeypatch):
+    """Replies (one per collected file) are written without the email package when their headers
+    are plain; the bytes are those of build_message, and the message reads back the same."""
+    from ledger.mail.message import message_bytes
+
+    args = dict(sender=sender, to=to, subject=subject, body=body, date=datetime(2022, 6, 6, 9, 30),
+                message_id="<0123abcd.ledger@ledger.invalid>")
+    import ledger.mail.message as message
+
+    calls = []
+    monkeypatch.setattr(message, "build_message", lambda **kw: calls.append(kw) or build_message(**kw))
+    raw = message_bytes(**args)
+    assert (not calls) == (sender.isascii() and 0 < len(", ".join(to)) <= 70 and not subject.isascii())
+    assert raw == bytes(build_message(attachment=None, **args))
+    assert parse(raw)["Subject"] == subject
+    assert body_text(parse(raw)).replace("\r\n", "\n").rstrip("\n") == body.replace("\r\n", "\n").rstrip("\n")
+
+
 # ---- sending through a real SMTP server ----------------------------------------------
 
 def test_send_plain_and_no_resend(tmp_path, smtp_server):

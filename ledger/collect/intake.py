@@ -34,7 +34,7 @@ from ledger.errors import InputError
 from ledger.fsutil import readable_name
 from ledger.periods import CHINA, to_china_time
 from ledger.problems import Problem, ProblemType
-from ledger.sniff import sniff
+from ledger.sniff import ZIP_MAGICS, sniff
 
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods", ".et", ".xlsb")
 OWNER_FILE_PREFIXES = ("~$", ".~lock.")
@@ -182,6 +182,17 @@ def _walk(paths: Iterable[Path]) -> Iterator[Path]:
                 yield p
 
 
+def _kind(file: Path, name: str) -> str:
+    """What intake must know of a loose file: whether it is a container to open. A zip named as
+    a spreadsheet is an item whatever its parts say (judging sniffs it whole), so its first
+    bytes suffice; anything else is sniffed here."""
+    if name.lower().endswith(SPREADSHEET_SUFFIXES):
+        with open(file, "rb") as fh:
+            if fh.read(4) in ZIP_MAGICS:
+                return "xlsx"
+    return sniff(file).kind
+
+
 #: when a file was received, the source of that time, and who sent it
 When = tuple[datetime, str, str]
 
@@ -222,7 +233,7 @@ class _Sink:
         when = self.clock.loose(file)
         try:
             size = file.stat().st_size
-            kind = sniff(file).kind if size else "unknown"
+            kind = _kind(file, name) if size else "unknown"
         except OSError:
             self.intake.items.append(Incoming(name, file, *when))  # judging says it cannot be read
             return

@@ -8,6 +8,7 @@ date-blind comparison live here because drafting (the already-sent check) and se
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import mimetypes
 import re
@@ -69,6 +70,37 @@ def build_message(
         # "=_" never occurs in base64 or quoted-printable text, so the boundary is safe.
         msg.set_boundary("=_ledger_" + hashlib.sha256(message_id.encode("utf-8")).hexdigest()[:32])
     return msg
+
+
+def message_bytes(*, sender: str, to: Sequence[str], subject: str, body: str, date: datetime,
+                  message_id: str) -> bytes:
+    """The bytes of :func:`build_message` for a message without attachment or headers of ours:
+    what every receipt's reply is. Such a message is written here directly when its headers
+    need no parsing or folding (plain addresses, an encoded subject, lines within 78
+    characters), a tenth of the time the email package takes; else by :func:`build_message`.
+    ``tests/test_mail.py`` holds the two to the same bytes."""
+    if date.tzinfo is None:
+        date = date.replace(tzinfo=CHINA)
+    fields = [("From", sender), ("To", ", ".join(to)), ("Date", format_datetime(date)), ("Message-ID", message_id)]
+    plain = (not subject.isascii() and _PLAIN_ADDRESS.fullmatch(sender) and to
+             and all(_PLAIN_ADDRESS.fullmatch(a) for a in to) and _PLAIN_ID.fullmatch(message_id)
+             and all(len(name) + 2 + len(value) <= WIRE_POLICY.max_line_length for name, value in fields))
+    if not plain:
+        return bytes(build_message(sender=sender, to=to, subject=subject, body=body, attachment=None, date=date,
+                                   message_id=message_id))
+    crlf = WIRE_POLICY.linesep
+    encoded_subject = Header(subject, "utf-8", header_name="Subject").encode(linesep=crlf)
+    lines = [f"{name}: {value}" for name, value in fields[:2]]
+    lines += [f"Subject: {encoded_subject}", *(f"{name}: {value}" for name, value in fields[2:]),
+              'Content-Type: text/plain; charset="utf-8"', "Content-Transfer-Encoding: base64", "MIME-Version: 1.0", ""]
+    text = crlf.encode("ascii").join(body.encode("utf-8").splitlines()) + crlf.encode("ascii")
+    step = WIRE_POLICY.max_line_length // 4 * 3  # bytes per line of base64, as the email package cuts them
+    encoded = [binascii.b2a_base64(text[i:i + step], newline=False).decode("ascii") for i in range(0, len(text), step)]
+    return (crlf.join(lines + encoded) + crlf).encode("ascii")
+
+
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+")
+_PLAIN_ID = re.compile(r"<[A-Za-z0-9._-]+@[A-Za-z0-9.-]+>")
 
 
 def mime_type(path: Path) -> tuple[str, str]:

@@ -14,7 +14,7 @@ from pathlib import Path
 from ledger.collect.receipts import Receipt
 from ledger.errors import WorkspaceError
 from ledger.fsutil import AtomicBatch
-from ledger.mail.message import build_message, make_message_id
+from ledger.mail.message import make_message_id, message_bytes
 from ledger.problems import Problem, ProblemType
 from ledger.run import SENT, Run
 
@@ -107,13 +107,11 @@ def _reply(run: Run, receipt: Receipt) -> tuple[Path, bytes] | None:
     to = recipients(run, receipt)
     if not to:
         return None
-    msg = build_message(
+    return target, message_bytes(
         sender=programme.reporting.email or run.ws.smtp.sender,
         to=to,
         subject=reply_subject(run, receipt),
         body=receipt.text,
-        attachment=None,
         date=run.now,
         message_id=make_message_id("receipt", receipt.key, domain="ledger.invalid"),
     )
-    return target, bytes(msg)
