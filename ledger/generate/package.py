@@ -40,6 +40,11 @@ def pack(wb: xlsxwriter.Workbook) -> bytes:
     parts = [(name, handle.getvalue() if is_binary else handle.getvalue().encode("utf-8"))
              for handle, name, is_binary in _parts(wb)]
     wb.fileclosed = True
+    # Each sheet holds the workbook's bound add_format: the one reference cycle of a workbook.
+    # Broken, the workbook is freed when its last reference goes instead of by the cyclic
+    # collector, which otherwise spends a fifth of generate's time tracing dead workbooks.
+    for sheet in wb.worksheets_objs:
+        sheet.workbook_add_format = None
     return zip_parts(parts)
 
 
