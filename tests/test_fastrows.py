@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import xlsxwriter
@@ -24,7 +24,9 @@ LONG = "长" * 20000  # over half Excel's limit: xlsxwriter checks its UTF-16 le
 
 def _rows(fmts: dict[str, Any]) -> list[tuple[int, float | None, list[tuple[int, Any, Any]]]]:
     """Rows as generate puts them: strings (a formula-like one quoted), numbers, formatted
-    blanks, a rich string, a very long string, an empty row with a height, cells out of order."""
+    blanks, rich strings (one starting with plain text, with markup and control characters and
+    spaces at the ends of runs; one of two texts in a row, which xlsxwriter runs itself), a very
+    long string, an empty row with a height, cells out of order, formats first used out of order."""
     bold, red, plain = fmts["bold"], fmts["red"], fmts["plain"]
     return [
         (4, 43.5, [(0, 1, plain), (1, "351-A1-01", bold), (2, "=SUM(A1)", fmts["quoted"]), (3, None, plain),
@@ -33,30 +35,46 @@ def _rows(fmts: dict[str, Any]) -> list[tuple[int, float | None, list[tuple[int,
                    (7, None, None)]),
         (6, 20, []),  # a height, no cells: an empty row
         (7, 18, [(0, 3, None), (1, LONG, plain), (2, " 前后有空格 ", None)]),
+        (8, None, [(6, Rich((" 前 & <b>\x01_x0041_", red, "红\x1f ", plain, "尾 ")), fmts["wide"]),
+                   (3, Rich(("甲", "乙", red, "丙")), fmts["narrow"])]),
         (40, 30, [(19, "第二块的行", bold)]),
     ]
 
 
 def _book(put: bool) -> bytes:
-    """A workbook with a title row through the API and then the rows, put whole or cell by cell."""
+    """A workbook with a title row through the API and then the rows, put whole or cell by cell;
+    then a second sheet the same way, its title in a format of its own and rows in formats of
+    both sheets."""
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, XLSX_OPTIONS)
+    wb.set_properties({"created": datetime(2022, 6, 6)})  # not the clock: the two books are compared
     fmts = {"bold": wb.add_format({"bold": True, "border": 1}), "plain": wb.add_format({"text_wrap": True}),
             "red": wb.add_format({"font_color": "#C00000", "bold": True}),
-            "quoted": wb.add_format({"quote_prefix": True})}
+            "quoted": wb.add_format({"quote_prefix": True}), "wide": wb.add_format({"align": "center"}),
+            "narrow": wb.add_format({"italic": True}), "guide": wb.add_format({"font_size": 16}),
+            "text": wb.add_format({"valign": "top"})}
     sheet = wb.add_worksheet("工作台账", worksheet_class=RowsSheet if put else None)
     sheet.set_row(0, 42)
     sheet.merge_range(0, 0, 0, 5, "标题", fmts["bold"])
     sheet.write_string(3, 0, "序号", fmts["bold"])
     for row, height, cells in _rows(fmts):
-        if put:
-            sheet.put_row(row, cells, height)
-        else:
-            _write(sheet, row, height, cells)
+        _add(sheet, put, row, height, cells)
         if row == 5:
             sheet.write_comment(5, 2, "本期到期的时间节点", {"author": "ledger", "x_scale": 2.2})
+    second = wb.add_worksheet("填报说明", worksheet_class=RowsSheet if put else None)
+    second.merge_range(0, 0, 0, 1, "", fmts["guide"])
+    second.write_string(0, 0, "填报说明", fmts["guide"])
+    _add(second, put, 1, 30, [(1, "说明", fmts["text"]), (0, "项目", fmts["bold"])])
+    _add(second, put, 2, None, [(1, "二", fmts["plain"]), (0, None, fmts["narrow"])])
     wb.close()
     return buf.getvalue()
+
+
+def _add(sheet: Any, put: bool, row: int, height: float | None, cells: list[tuple[int, Any, Any]]) -> None:
+    if put:
+        sheet.put_row(row, cells, height)
+    else:
+        _write(sheet, row, height, cells)
 
 
 def _write(sheet: Any, row: int, height: float | None, cells: list[tuple[int, Any, Any]]) -> None:
@@ -84,7 +102,9 @@ def test_rows_put_whole_give_the_bytes_of_one_write_call_per_cell() -> None:
     put, written = _book(put=True), _book(put=False)
     assert put == written
     sheet = dict(_parts(put))["xl/worksheets/sheet1.xml"].decode()
-    assert '<row r="7" spans="1:6" ht="20.25" customHeight="1"/>' in sheet  # the empty row kept its height
+    assert '<row r="7" spans="1:7" ht="20.25" customHeight="1"/>' in sheet  # the empty row kept its height
+    # a put row reaching further right widens the span of the rows above it in its block of 16
+    assert '<row r="1" spans="1:7" ht="42" customHeight="1">' in sheet
     assert '<row r="41" spans="20:20" ht="30" customHeight="1">' in sheet  # a block of rows of its own
 
 

@@ -132,13 +132,28 @@ def _shared_string(text: str) -> str:
     """One ``<si>`` as xlsxwriter's SharedStrings writes it: control characters as ``_xHHHH_``
     (and a literal ``_xHHHH_`` escaped), rich strings as they are, whitespace preserved at
     either end, ``& < >`` escaped."""
+    text = _escape_controls(text)
+    if text.startswith("<r>") and text.endswith("</r>"):
+        return f"<si>{text}</si>"
+    space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
+    return f"<si><t{space}>{_escape_markup(text)}</t></si>"
+
+
+def escape_text(text: str) -> str:
+    """Text as xlsxwriter writes it in an element: ``& < >`` escaped, control characters as
+    ``_xHHHH_`` (and a literal ``_xHHHH_`` escaped)."""
+    return _escape_controls(_escape_markup(text))
+
+
+def _escape_markup(text: str) -> str:
+    if "&" in text or "<" in text or ">" in text:
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text
+
+
+def _escape_controls(text: str) -> str:
     if _TO_ESCAPE.search(text):
         text = _ESCAPE_ESCAPE.sub(r"_x005F\1", text)
         text = _CONTROL.sub(lambda m: f"_x{ord(m.group(1)):04X}_", text)
         text = text.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
-    if text.startswith("<r>") and text.endswith("</r>"):
-        return f"<si>{text}</si>"
-    space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
-    if "&" in text or "<" in text or ">" in text:
-        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return f"<si><t{space}>{text}</t></si>"
+    return text
