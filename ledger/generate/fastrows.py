@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from io import StringIO
+from operator import itemgetter
 from typing import Any
 
 from xlsxwriter.format import Format
@@ -52,7 +53,7 @@ class RowsSheet(Worksheet):
         super().__init__()
         self._rows: dict[int, tuple[int, int, str] | None] = {}  # row → (first col, last col, XML); None: empty
         self._last = -1
-        self._styles: dict[int, str] = {}  # id(format) → its s="…" attribute
+        self._styles: dict[Format | None, str] = {None: ""}  # format → its s="…" attribute
         self._run_props: dict[int, str] = {}  # id(format) → the <rPr> of a rich string run in it
 
     def put_row(self, row: int, cells: Iterable[Cell], height: float | None = None) -> None:
@@ -72,50 +73,59 @@ class RowsSheet(Worksheet):
             self.set_row(row, height)
         index = self.str_table._get_shared_string_index
         prepared: list[tuple[int, str, Format | None]] = []  # (column, the cell's XML after its style, format)
+        append = prepared.append
         for col, value, cell_format in cells:
-            if isinstance(value, str):
-                if len(value) <= _SHORT:
-                    prepared.append((col, f' t="s"><v>{index(value)}</v></c>', cell_format))
-                    continue
-                self.write_string(row, col, value, cell_format)
-                prepared.append(self._taken(row, col))
+            kind = value.__class__
+            if kind is str and len(value) <= _SHORT:  # type: ignore[arg-type]
+                append((col, f' t="s"><v>{index(value)}</v></c>', cell_format))
             elif value is None:
                 if cell_format is not None:
-                    prepared.append((col, "/>", cell_format))
-            elif isinstance(value, Rich):
-                rich = self._rich(value.parts)
-                if rich is None:  # not the plain shape: xlsxwriter checks it and says what is wrong
-                    self.write_rich_string(row, col, *value.parts, cell_format)
-                    if col in self.table.get(row, {}):
-                        prepared.append(self._taken(row, col))
-                    continue
-                prepared.append((col, f' t="s"><v>{index(rich)}</v></c>', cell_format))
+                    append((col, "/>", cell_format))
+            elif kind is int or kind is float:
+                append((col, f"><v>{value:.16G}</v></c>", cell_format))
             else:
-                prepared.append((col, f"><v>{value:.16G}</v></c>", cell_format))
+                cell = self._other(row, col, value, cell_format)
+                if cell is not None:
+                    append(cell)
         if not prepared:
             if height is None:
                 return  # nothing to write: no row, as with write calls of nothing but blanks
             self._rows[row] = None  # no cells but a height: an empty row
             self._last = row
             return
-        prepared.sort(key=_column)
+        prepared.sort(key=_FIRST)
         first, last = prepared[0][0], prepared[-1][0]
         self._check_dimensions(row, first)
         self._check_dimensions(row, last)
         styles = self._styles
+        letters = _LETTERS
         number = str(row + 1)
         out = []
         for col, tail, cell_format in prepared:
-            if cell_format is None:
-                style = ""
-            else:
-                style = styles.get(id(cell_format))
-                if style is None:
-                    style = styles[id(cell_format)] = f' s="{cell_format._get_xf_index()}"'
-            out.append(f'<c r="{_letters(col)}{number}"{style}{tail}')
+            style = styles.get(cell_format)
+            if style is None:
+                style = styles[cell_format] = f' s="{cell_format._get_xf_index()}"'  # type: ignore[union-attr]
+            letter = letters.get(col) or _letter(col)
+            out.append(f'<c r="{letter}{number}"{style}{tail}')
         out.append("</row>")
         self._rows[row] = (first, last, "".join(out))
         self._last = row
+
+    def _other(self, row: int, col: int, value: Any, cell_format: Format | None) -> tuple[int, str, Format | None] | None:
+        """A cell of a long string, a rich string or a number of another type (None when
+        xlsxwriter refused a rich string: it says why)."""
+        if isinstance(value, str):
+            if len(value) <= _SHORT:
+                return col, f' t="s"><v>{self.str_table._get_shared_string_index(value)}</v></c>', cell_format
+            self.write_string(row, col, value, cell_format)
+            return self._taken(row, col)
+        if isinstance(value, Rich):
+            rich = self._rich(value.parts)
+            if rich is not None:
+                return col, f' t="s"><v>{self.str_table._get_shared_string_index(rich)}</v></c>', cell_format
+            self.write_rich_string(row, col, *value.parts, cell_format)  # xlsxwriter checks what _rich does not take
+            return self._taken(row, col) if col in self.table.get(row, {}) else None
+        return col, f"><v>{value:.16G}</v></c>", cell_format
 
     def _taken(self, row: int, col: int) -> tuple[int, str, Format | None]:
         """The string cell xlsxwriter just stored at (*row*, *col*), taken out of its table."""
@@ -223,12 +233,11 @@ class RowsSheet(Worksheet):
 
 
 _LETTERS: dict[int, str] = {}
+_FIRST = itemgetter(0)
 
 
-def _letters(col: int) -> str:
-    found = _LETTERS.get(col)
-    if found is None:
-        found = _LETTERS[col] = xl_col_to_name(col)
+def _letter(col: int) -> str:
+    found = _LETTERS[col] = xl_col_to_name(col)
     return found
 
 
@@ -238,5 +247,3 @@ def _text_element(text: str) -> str:
     return f"<t{space}>{escape_text(text)}</t>"
 
 
-def _column(cell: tuple[int, str, Format | None]) -> int:
-    return cell[0]
