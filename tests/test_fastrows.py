@@ -12,6 +12,7 @@ from typing import Any
 import xlsxwriter
 from conftest import make_workspace, small_registry
 
+from ledger.generate import package
 from ledger.generate.fastrows import Rich, RowsSheet
 from ledger.generate.package import pack, zip_parts
 from ledger.generate.xlsx import XLSX_OPTIONS, build_workbook
@@ -144,10 +145,13 @@ def test_pack_gives_the_parts_close_writes(tmp_path, monkeypatch) -> None:
     from ledger.generate import xlsx
 
     ws = make_workspace(tmp_path / "ws", small_registry())
+    package._STYLES.clear()
     for previous in (False, True):
         build = _ledger(ws, previous)
         packed = build()
-        assert packed == build()  # the same bytes every time
+        kept = len(package._STYLES)
+        assert packed == build()  # the same bytes every time, the second time with the styles part kept
+        assert len(package._STYLES) == kept >= 1
         with monkeypatch.context() as mp:
             mp.setattr(xlsx, "pack", _closed)
             closed = build()

@@ -19,8 +19,10 @@ import struct
 import zlib
 from collections import OrderedDict
 from collections.abc import Iterable
+from typing import Any
 
 import xlsxwriter
+from xlsxwriter.format import Format
 from xlsxwriter.packager import Packager
 
 #: zlib level of the parts: fast; level 6 (xlsxwriter's) gains a fifth in size at ten times the time
@@ -105,6 +107,19 @@ def _parts(wb: xlsxwriter.Workbook) -> list[tuple[io.StringIO | io.BytesIO, str,
     return packager._create_package()
 
 
+#: styles parts kept for reuse, by what they are made of (:meth:`_Packager._write_styles_file`)
+STYLES_KEPT = 16
+_STYLES: OrderedDict[tuple[Any, ...], str] = OrderedDict()
+
+
+def _style_key(xf_format: Format) -> tuple[Any, ...]:
+    """Everything of a cell format that xlsxwriter's styles writer reads."""
+    return (xf_format._get_format_key(), xf_format.font_extend, xf_format.font_condense, xf_format.font_scheme,
+            xf_format.hyperlink, xf_format.xf_id, xf_format.color_indexed, xf_format.num_format_index,
+            xf_format.font_index, xf_format.has_font, xf_format.fill_index, xf_format.has_fill,
+            xf_format.border_index, xf_format.has_border, xf_format.dxf_index)
+
+
 #: what xlsxwriter's shared strings writer changes in a string (see _shared_string)
 _TO_ESCAPE = re.compile("[\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
 _ESCAPE_ESCAPE = re.compile("(_x[0-9a-fA-F]{4}_)")
@@ -115,6 +130,26 @@ class _Packager(Packager):
     """xlsxwriter's packager (``Workbook._get_packager`` is there to be replaced), with the
     shared strings written in one pass instead of an element writer call and three regular
     expressions a string: the same bytes (``tests/test_fastrows.py``)."""
+
+    def _write_styles_file(self) -> None:
+        """The styles part, written by xlsxwriter once for each set of formats and reused: a
+        period's workbooks mostly use the same formats in the same order."""
+        wb = self.workbook
+        if wb.dxf_formats or wb.custom_colors:
+            super()._write_styles_file()
+            return
+        key = (wb.font_count, wb.border_count, wb.fill_count, wb.has_comments, tuple(wb.num_formats),
+               repr(wb.palette), *map(_style_key, wb.xf_formats))
+        found = _STYLES.get(key)
+        if found is None:
+            super()._write_styles_file()
+            found = self.filenames[-1][0].getvalue()
+            _STYLES[key] = found
+            if len(_STYLES) > STYLES_KEPT:
+                _STYLES.popitem(last=False)
+        else:
+            _STYLES.move_to_end(key)
+            self._filename("xl/styles.xml").write(found)
 
     def _write_shared_strings_file(self) -> None:
         table = self.workbook.str_table
