@@ -58,8 +58,8 @@ def row_height(cells: Sequence[tuple[str, float]], points_per_line: float = 14.5
     Excel's (narrower than LibreOffice's), capped at Excel's largest row height.
     """
     lines = 1
-    for text, width in cells:  # most cells fit on one line: tell so before measuring them
-        if text and ("\n" in text or len(text) * 2.1 > max(width - 1.5, 1.0)):
+    for text, width in cells:
+        if text:
             lines = max(lines, text_lines(text, width))
     return min(MAX_ROW_PT, max(minimum, round(lines * points_per_line + 5, 1)))
 

@@ -189,3 +189,19 @@ def test_pack_writes_tricky_shared_strings_as_close_does() -> None:
     closed = book()
     closed.close()
     assert _parts(pack(book())) == _parts(closed.filename.getvalue())
+
+
+def test_formats_copied_from_the_process_s_own_give_the_bytes_of_add_format(tmp_path, monkeypatch) -> None:
+    from ledger.generate import xlsx
+
+    ws = make_workspace(tmp_path / "ws", small_registry())
+    builds = [_ledger(ws, previous) for previous in (False, True)]
+    copied = [build() for build in builds]
+    assert xlsx._PROTOTYPES
+
+    def fresh(self, name: str, quoted: bool):
+        spec = dict(xlsx.FORMAT_SPECS[name], quote_prefix=True) if quoted else xlsx.FORMAT_SPECS[name]
+        return self._wb.add_format(spec)
+
+    monkeypatch.setattr(xlsx._Formats, "make", fresh)
+    assert [build() for build in builds] == copied

@@ -7,6 +7,7 @@ sheet; plus defined names so a file that lost its hidden sheet can still say wha
 
 from __future__ import annotations
 
+import copy
 import io
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -49,41 +50,60 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\x00")
 _INFO_VALUE_WIDTH = 16
 
 
+_BODY = {"font_name": BODY_FONT, "font_size": BODY_PT}
+_CELL = {**_BODY, "text_wrap": True, "valign": "top", "border": 1}
+#: the named cell formats of a 工作台账
+FORMAT_SPECS: dict[str, dict[str, Any]] = {
+    "title": {"font_name": TITLE_FONT, "font_size": 18, "align": "center", "valign": "vcenter", "text_wrap": True},
+    "info_label": {**_BODY, "bold": True, "align": "right", "valign": "vcenter"},
+    "info_unit": {**_BODY, "valign": "vcenter", "bottom": 1},
+    "info_value": {**_BODY, "valign": "vcenter", "bottom": 1, "locked": False},
+    "header": {**_CELL, "bold": True, "align": "center", "valign": "vcenter", "bg_color": HEADER_FILL},
+    "locked": {**_CELL, "bg_color": LOCKED_FILL},
+    "locked_center": {**_CELL, "bg_color": LOCKED_FILL, "align": "center"},
+    "due": {**_CELL, "bg_color": DUE_FILL},
+    "due_all": {**_CELL, "bg_color": DUE_FILL, "bold": True, "font_color": DUE_COLOR},
+    "input": {**_CELL, "locked": False},
+    "input_center": {**_CELL, "locked": False, "align": "center"},
+    "run": _BODY,
+    "run_due": {**_BODY, "bold": True, "font_color": DUE_COLOR},
+    "guide_title": {"font_name": TITLE_FONT, "font_size": 16, "align": "center", "valign": "vcenter"},
+    "guide_label": {**_BODY, "bold": True, "valign": "top", "text_wrap": True},
+    "guide_text": {**_BODY, "valign": "top", "text_wrap": True},
+}
+#: each format made once a process, (name, quoted, the workbook's default properties) → format;
+#: a workbook takes copies (:meth:`_Formats.make`)
+_PROTOTYPES: dict[tuple[str, bool, tuple[tuple[str, Any], ...]], Format] = {}
+
+
 class _Formats:
     """Named cell formats of one workbook, with quote-prefixed variants made on demand."""
 
     def __init__(self, wb: xlsxwriter.Workbook) -> None:
-        body = {"font_name": BODY_FONT, "font_size": BODY_PT}
-        cell = {**body, "text_wrap": True, "valign": "top", "border": 1}
         self._wb = wb
-        self._specs: dict[str, dict[str, Any]] = {
-            "title": {"font_name": TITLE_FONT, "font_size": 18, "align": "center", "valign": "vcenter",
-                      "text_wrap": True},
-            "info_label": {**body, "bold": True, "align": "right", "valign": "vcenter"},
-            "info_unit": {**body, "valign": "vcenter", "bottom": 1},
-            "info_value": {**body, "valign": "vcenter", "bottom": 1, "locked": False},
-            "header": {**cell, "bold": True, "align": "center", "valign": "vcenter", "bg_color": HEADER_FILL},
-            "locked": {**cell, "bg_color": LOCKED_FILL},
-            "locked_center": {**cell, "bg_color": LOCKED_FILL, "align": "center"},
-            "due": {**cell, "bg_color": DUE_FILL},
-            "due_all": {**cell, "bg_color": DUE_FILL, "bold": True, "font_color": DUE_COLOR},
-            "input": {**cell, "locked": False},
-            "input_center": {**cell, "locked": False, "align": "center"},
-            "run": body,
-            "run_due": {**body, "bold": True, "font_color": DUE_COLOR},
-            "guide_title": {"font_name": TITLE_FONT, "font_size": 16, "align": "center", "valign": "vcenter"},
-            "guide_label": {**body, "bold": True, "valign": "top", "text_wrap": True},
-            "guide_text": {**body, "valign": "top", "text_wrap": True},
-        }
         self._made: dict[tuple[str, bool], Format] = {}
 
     def __call__(self, name: str, text: object = None) -> Format:
-        quoted = isinstance(text, str) and text.startswith(FORMULA_STARTS)
-        key = (name, quoted)
-        if key not in self._made:
-            spec = dict(self._specs[name], quote_prefix=True) if quoted else self._specs[name]
-            self._made[key] = self._wb.add_format(spec)
-        return self._made[key]
+        key = (name, isinstance(text, str) and text.startswith(FORMULA_STARTS))
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = self.make(*key)
+        return made
+
+    def make(self, name: str, quoted: bool) -> Format:
+        """What ``workbook.add_format`` makes of the spec, copied from the process's own one
+        (its properties set, its key made) instead of set property by property again."""
+        wb = self._wb
+        key = (name, quoted, tuple(wb.default_format_properties.items()))
+        prototype = _PROTOTYPES.get(key)
+        if prototype is None:
+            spec = dict(FORMAT_SPECS[name], quote_prefix=True) if quoted else FORMAT_SPECS[name]
+            prototype = _PROTOTYPES[key] = Format({**wb.default_format_properties, **spec}, {}, {})
+            prototype._get_format_key()
+        made = copy.copy(prototype)
+        made.xf_format_indices, made.dxf_format_indices = wb.xf_format_indices, wb.dxf_format_indices
+        wb.formats.append(made)
+        return made
 
 
 def build_workbook(*args: Any, **kwargs: Any) -> bytes:
