@@ -27,7 +27,8 @@ def _rows(fmts: dict[str, Any]) -> list[tuple[int, float | None, list[tuple[int,
     """Rows as generate puts them: strings (a formula-like one quoted), numbers, formatted
     blanks, rich strings (one starting with plain text, with markup and control characters and
     spaces at the ends of runs; one of two texts in a row, which xlsxwriter runs itself), a very
-    long string, an empty row with a height, cells out of order, formats first used out of order."""
+    long string, an empty row with a height, a hidden row (height 0), cells out of order, formats
+    first used out of order."""
     bold, red, plain = fmts["bold"], fmts["red"], fmts["plain"]
     return [
         (4, 43.5, [(0, 1, plain), (1, "351-A1-01", bold), (2, "=SUM(A1)", fmts["quoted"]), (3, None, plain),
@@ -38,6 +39,7 @@ def _rows(fmts: dict[str, Any]) -> list[tuple[int, float | None, list[tuple[int,
         (7, 18, [(0, 3, None), (1, LONG, plain), (2, " 前后有空格 ", None)]),
         (8, None, [(6, Rich((" 前 & <b>\x01_x0041_", red, "红\x1f ", plain, "尾 ")), fmts["wide"]),
                    (3, Rich(("甲", "乙", red, "丙")), fmts["narrow"])]),
+        (9, 0, [(0, "高度为0：隐藏的行", None)]),
         (40, 30, [(19, "第二块的行", bold)]),
     ]
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name
-from xlsxwriter.worksheet import Worksheet
+from xlsxwriter.worksheet import RowInfo, Worksheet
 from xlsxwriter.xmlwriter import XMLwriter
 
 from ledger.generate.package import escape_text
@@ -70,7 +70,7 @@ class RowsSheet(Worksheet):
         if self._last < 0:
             self._index_formats_above()
         if height is not None:
-            self.set_row(row, height)
+            self._height(row, height)
         index = self.str_table._get_shared_string_index
         prepared: list[tuple[int, str, Format | None]] = []  # (column, the cell's XML after its style, format)
         append = prepared.append
@@ -110,6 +110,17 @@ class RowsSheet(Worksheet):
         out.append("</row>")
         self._rows[row] = (first, last, "".join(out))
         self._last = row
+
+    def _height(self, row: int, height: float) -> None:
+        """``set_row(row, height)``: what it stores for a height alone, without its checks of
+        the other options (a height of 0, which hides the row, goes through it)."""
+        pixels = int(height * 4.0 / 3.0 + 0.5)
+        if pixels == 0 or not 0 <= row < self.xls_rowmax:
+            self.set_row(row, height)
+            return
+        self._check_dimensions(row, self.dim_colmin if self.dim_colmin is not None else 0)
+        self.row_info[row] = RowInfo(height=pixels)
+        self.row_sizes[row] = [pixels, False]  # what comments and images are placed by
 
     def _other(self, row: int, col: int, value: Any, cell_format: Format | None) -> tuple[int, str, Format | None] | None:
         """A cell of a long string, a rich string or a number of another type (None when
@@ -203,13 +214,27 @@ class RowsSheet(Worksheet):
     def _write_put_rows(self) -> None:
         spans = self.row_spans
         write = self.fh.write
-        info = self.row_info
+        infos = self.row_info
+        original, default = self.original_row_height, self.default_row_height
+        dy = ' x14ac:dyDescent="0.25"' if self.excel_version == 2010 else ""
         for row, put in self._rows.items():
-            if put is None:
-                self._write_empty_row(row, spans.get(row // 16), info.get(row))
+            span = spans.get(row // 16)
+            info = infos.get(row)
+            if info is not None and (info.row_format is not None or info.hidden or info.level or info.collapsed):
+                if put is None:
+                    self._write_empty_row(row, span, info)
+                else:
+                    self._write_row(row, span, info)
+                    write(put[2])
                 continue
-            self._write_row(row, spans.get(row // 16), info.get(row))
-            write(put[2])
+            # the <row> xlsxwriter's _write_row writes for a row with at most a height
+            height = default if info is None or info.height is None else info.height
+            tag = f'<row r="{row + 1}"'
+            if span:
+                tag += f' spans="{span}"'
+            if height != original or height != default:
+                tag += f' ht="{height * 0.75:.16g}" customHeight="1"'
+            write(f"{tag}{dy}/>" if put is None else f"{tag}{dy}>{put[2]}")
 
     def _calculate_spans(self) -> None:
         """xlsxwriter's ``spans`` of each block of 16 rows (its first and last column holding a
