@@ -191,9 +191,9 @@ def _write_ledger(
     sheet.merge_range(layout.TITLE_ROW, 0, layout.TITLE_ROW, first_end, "", fmt("title"))
     sheet.write_string(layout.TITLE_ROW, 0, title, fmt("title", title))
     _write_info_rows(sheet, fmt, columns[:first_end + 1], unit, entered.info)
-    sheet.set_row(layout.HEADER_ROW, row_height([(c.header, c.width) for c in columns], minimum=30))
-    for i, col in enumerate(columns):
-        sheet.write_string(layout.HEADER_ROW, i, col.header, fmt("header"))
+    header = fmt("header")
+    sheet.put_row(layout.HEADER_ROW, [(i, c.header, header) for i, c in enumerate(columns)],
+                  row_height([(c.header, c.width) for c in columns], minimum=30))
     ref_year = programme.issued.year if programme.issued else period.start.year
     rows = []
     # (position, key, format name) of the columns written from task_cells; 完成时限 may change
@@ -204,7 +204,8 @@ def _write_ledger(
         r = layout.FIRST_TASK_ROW + n
         cells = task_cells(task, ref_year, previous.get(task.id),
                            schedule_text(task, programme.issued, period.end, ref_year))
-        cells.update((k, v) for k, v in entered.rows.get(task.id, {}).items() if k in layout.INPUT_KEYS)
+        if task.id in entered.rows:
+            cells.update((k, v) for k, v in entered.rows[task.id].items() if k in layout.INPUT_KEYS)
         due_deadline = due_in(task.deadline, period)
         row: list[Cell] = [(pos["seq"], n + 1, plain["locked_center"])]
         for c, name, base in written:
