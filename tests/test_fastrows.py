@@ -181,6 +181,7 @@ def test_pack_writes_tricky_shared_strings_as_close_does() -> None:
 
     def book() -> xlsxwriter.Workbook:
         wb = xlsxwriter.Workbook(io.BytesIO(), XLSX_OPTIONS)
+        wb.set_properties({"created": datetime(2022, 6, 6)})  # not the clock: the two books are compared
         sheet = wb.add_worksheet("s")
         red = wb.add_format({"font_color": "#C00000"})
         for r, text in enumerate(texts):
@@ -207,3 +208,28 @@ def test_formats_copied_from_the_process_s_own_give_the_bytes_of_add_format(tmp_
 
     monkeypatch.setattr(xlsx._Formats, "make", fresh)
     assert [build() for build in builds] == copied
+
+
+def test_pack_writes_notes_as_close_does() -> None:
+    """Notes with markup and control characters, spaces at either end, no author or two authors,
+    shown or hidden, another colour, font and size, at the sheet's edges and on two sheets: the
+    comments and drawings pack() writes a note at a time are those xlsxwriter's writers write."""
+
+    def book() -> xlsxwriter.Workbook:
+        wb = xlsxwriter.Workbook(io.BytesIO(), XLSX_OPTIONS)
+        wb.set_properties({"created": datetime(2022, 6, 6)})  # not the clock: the two books are compared
+        sheet = wb.add_worksheet("s")
+        sheet.set_row(3, 40)
+        sheet.write_comment(0, 0, "第一行 & <批注>", {"author": "ledger", "x_scale": 2.2, "y_scale": 1.6})
+        sheet.write_comment(3, 2, " 前后空格\x01_x0041_ ", {"visible": True, "color": "#C0FFC0"})
+        sheet.write_comment(5, 16383, "最右一列", {"author": "办公室", "font_name": "仿宋", "font_size": 11})
+        sheet.write_comment(1048575, 1, "最后一行\n第二行", {"author": "ledger", "width": 300, "height": 20})
+        other = wb.add_worksheet("t")
+        other.write_comment(2, 2, "另一张表", {"author": "ledger"})
+        return wb
+
+    closed = book()
+    closed.close()
+    packed = dict(_parts(pack(book())))
+    assert "xl/comments2.xml" in packed and "xl/drawings/vmlDrawing2.vml" in packed
+    assert packed == dict(_parts(closed.filename.getvalue()))

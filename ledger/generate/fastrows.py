@@ -26,7 +26,7 @@ from xlsxwriter.utility import xl_col_to_name
 from xlsxwriter.worksheet import RowInfo, Worksheet
 from xlsxwriter.xmlwriter import XMLwriter
 
-from ledger.generate.package import escape_text
+from ledger.generate.xmltext import escape_text
 
 
 @dataclass(frozen=True)

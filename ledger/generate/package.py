@@ -14,7 +14,6 @@ once, and the shared strings are written in one pass (:class:`_Packager`).
 from __future__ import annotations
 
 import io
-import re
 import struct
 import zlib
 from collections import OrderedDict
@@ -24,6 +23,9 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.packager import Packager
+
+from ledger.generate.notes import NotesComments, NotesVml
+from ledger.generate.xmltext import escape_controls, escape_markup
 
 #: zlib level of the parts: fast; level 6 (xlsxwriter's) gains a fifth in size at ten times the time
 LEVEL = 1
@@ -120,16 +122,11 @@ def _style_key(xf_format: Format) -> tuple[Any, ...]:
             xf_format.border_index, xf_format.has_border, xf_format.dxf_index)
 
 
-#: what xlsxwriter's shared strings writer changes in a string (see _shared_string)
-_TO_ESCAPE = re.compile("[\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
-_ESCAPE_ESCAPE = re.compile("(_x[0-9a-fA-F]{4}_)")
-_CONTROL = re.compile(r"([\x00-\x08\x0b-\x1f])")
-
-
 class _Packager(Packager):
     """xlsxwriter's packager (``Workbook._get_packager`` is there to be replaced), with the
     shared strings written in one pass instead of an element writer call and three regular
-    expressions a string: the same bytes (``tests/test_fastrows.py``)."""
+    expressions a string, the notes a string each and the styles reused: the same bytes
+    (``tests/test_fastrows.py``)."""
 
     def _write_styles_file(self) -> None:
         """The styles part, written by xlsxwriter once for each set of formats and reused: a
@@ -151,6 +148,30 @@ class _Packager(Packager):
             _STYLES.move_to_end(key)
             self._filename("xl/styles.xml").write(found)
 
+    def _write_vml_files(self) -> None:
+        """The notes' drawings, each note's shape in one string (:class:`NotesVml`)."""
+        sheets = self.workbook.worksheets()
+        if any(sheet.has_header_vml for sheet in sheets):
+            super()._write_vml_files()  # header images: xlsxwriter numbers their drawings among the notes'
+            return
+        index = 1
+        for sheet in sheets:
+            if sheet.has_vml:
+                vml = NotesVml()
+                vml._set_xml_writer(self._filename(f"xl/drawings/vmlDrawing{index}.vml"))
+                vml._assemble_xml_file(sheet.vml_data_id, sheet.vml_shape_id, sheet.comments_list, sheet.buttons_list)
+                index += 1
+
+    def _write_comment_files(self) -> None:
+        """The notes, each in one string (:class:`NotesComments`)."""
+        index = 1
+        for sheet in self.workbook.worksheets():
+            if sheet.has_comments:
+                notes = NotesComments()
+                notes._set_xml_writer(self._filename(f"xl/comments{index}.xml"))
+                notes._assemble_xml_file(sheet.comments_list)
+                index += 1
+
     def _write_shared_strings_file(self) -> None:
         table = self.workbook.str_table
         if not table.count:
@@ -167,28 +188,8 @@ def _shared_string(text: str) -> str:
     """One ``<si>`` as xlsxwriter's SharedStrings writes it: control characters as ``_xHHHH_``
     (and a literal ``_xHHHH_`` escaped), rich strings as they are, whitespace preserved at
     either end, ``& < >`` escaped."""
-    text = _escape_controls(text)
+    text = escape_controls(text)
     if text.startswith("<r>") and text.endswith("</r>"):
         return f"<si>{text}</si>"
     space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
-    return f"<si><t{space}>{_escape_markup(text)}</t></si>"
-
-
-def escape_text(text: str) -> str:
-    """Text as xlsxwriter writes it in an element: ``& < >`` escaped, control characters as
-    ``_xHHHH_`` (and a literal ``_xHHHH_`` escaped)."""
-    return _escape_controls(_escape_markup(text))
-
-
-def _escape_markup(text: str) -> str:
-    if "&" in text or "<" in text or ">" in text:
-        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text
-
-
-def _escape_controls(text: str) -> str:
-    if _TO_ESCAPE.search(text):
-        text = _ESCAPE_ESCAPE.sub(r"_x005F\1", text)
-        text = _CONTROL.sub(lambda m: f"_x{ord(m.group(1)):04X}_", text)
-        text = text.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
-    return text
+    return f"<si><t{space}>{escape_markup(text)}</t></si>"
