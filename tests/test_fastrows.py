@@ -147,13 +147,13 @@ def test_pack_gives_the_parts_close_writes(tmp_path, monkeypatch) -> None:
     from ledger.generate import xlsx
 
     ws = make_workspace(tmp_path / "ws", small_registry())
-    package._STYLES.clear()
+    package._KEPT.clear()
     for previous in (False, True):
         build = _ledger(ws, previous)
         packed = build()
-        kept = len(package._STYLES)
-        assert packed == build()  # the same bytes every time, the second time with the styles part kept
-        assert len(package._STYLES) == kept >= 1
+        kept = len(package._KEPT)
+        assert packed == build()  # the same bytes every time, the second time with styles and content types kept
+        assert len(package._KEPT) == kept >= 2
         with monkeypatch.context() as mp:
             mp.setattr(xlsx, "pack", _closed)
             closed = build()

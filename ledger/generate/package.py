@@ -13,11 +13,12 @@ once, and the shared strings are written in one pass (:class:`_Packager`).
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
 import zlib
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import xlsxwriter
@@ -109,9 +110,9 @@ def _parts(wb: xlsxwriter.Workbook) -> list[tuple[io.StringIO | io.BytesIO, str,
     return packager._create_package()
 
 
-#: styles parts kept for reuse, by what they are made of (:meth:`_Packager._write_styles_file`)
-STYLES_KEPT = 16
-_STYLES: OrderedDict[tuple[Any, ...], str] = OrderedDict()
+#: parts kept for reuse (styles, content types), by name and what they are made of (:meth:`_Packager._reuse`)
+PARTS_KEPT = 32
+_KEPT: OrderedDict[tuple[str, tuple[Any, ...]], str] = OrderedDict()
 
 
 def _style_key(xf_format: Format) -> tuple[Any, ...]:
@@ -137,16 +138,35 @@ class _Packager(Packager):
             return
         key = (wb.font_count, wb.border_count, wb.fill_count, wb.has_comments, tuple(wb.num_formats),
                repr(wb.palette), *map(_style_key, wb.xf_formats))
-        found = _STYLES.get(key)
+        self._reuse("xl/styles.xml", key, super()._write_styles_file)
+
+    def _write_content_types_file(self) -> None:
+        """The content types, written by xlsxwriter once for each set of parts and reused, for a
+        workbook of worksheets, shared strings and notes only (what generate writes)."""
+        wb = self.workbook
+        sheets = wb.worksheets()
+        if (wb.image_types or self.chart_count or self.drawing_count or wb.vba_project or wb.custom_properties
+                or wb.has_metadata or wb._has_feature_property_bags() or wb.embedded_images.has_images()
+                or any(sheet.is_chartsheet or sheet.tables for sheet in sheets)):
+            super()._write_content_types_file()
+            return
+        key = (len(sheets), self.num_vml_files, self.num_comment_files, bool(wb.str_table.count))
+        self._reuse("[Content_Types].xml", key, super()._write_content_types_file)
+
+    def _reuse(self, name: str, key: tuple[Any, ...], write: Callable[[], None]) -> None:
+        """Part *name* as kept for *key*, else as *write* writes it (and kept for the next time)."""
+        found = _KEPT.get((name, key))
         if found is None:
-            super()._write_styles_file()
-            found = self.filenames[-1][0].getvalue()
-            _STYLES[key] = found
-            if len(_STYLES) > STYLES_KEPT:
-                _STYLES.popitem(last=False)
+            write()
+            handle, written, _ = self.filenames[-1]
+            if written != name:
+                raise AssertionError(f"{written} written instead of {name}")
+            _KEPT[name, key] = handle.getvalue()
+            if len(_KEPT) > PARTS_KEPT:
+                _KEPT.popitem(last=False)
         else:
-            _STYLES.move_to_end(key)
-            self._filename("xl/styles.xml").write(found)
+            _KEPT.move_to_end((name, key))
+            self._filename(name).write(found)
 
     def _write_vml_files(self) -> None:
         """The notes' drawings, each note's shape in one string (:class:`NotesVml`)."""
@@ -184,10 +204,11 @@ class _Packager(Packager):
         self._filename("xl/sharedStrings.xml").write("".join(out))
 
 
+@functools.lru_cache(maxsize=8192)
 def _shared_string(text: str) -> str:
     """One ``<si>`` as xlsxwriter's SharedStrings writes it: control characters as ``_xHHHH_``
     (and a literal ``_xHHHH_`` escaped), rich strings as they are, whitespace preserved at
-    either end, ``& < >`` escaped."""
+    either end, ``& < >`` escaped. Remembered: a period's workbooks share many strings."""
     text = escape_controls(text)
     if text.startswith("<r>") and text.endswith("</r>"):
         return f"<si>{text}</si>"
