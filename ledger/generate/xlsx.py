@@ -196,10 +196,10 @@ def _write_ledger(
                   row_height([(c.header, c.width) for c in columns], minimum=30))
     ref_year = programme.issued.year if programme.issued else period.start.year
     rows = []
-    # (position, key, format name) of the columns written from task_cells; 完成时限 may change
-    written = [(pos[c.key], c.key, _base_format(c)) for c in columns if c.key not in ("seq", "milestones")]
-    plain = {name: fmt(name) for name in ("locked_center", "due_all", *(base for _, _, base in written))}
-    widths = [(c.key, c.width) for c in columns]
+    # (position, key, format name, width) of the columns written from task_cells; 完成时限 may change
+    written = [(pos[c.key], c.key, _base_format(c), c.width) for c in columns if c.key not in ("seq", "milestones")]
+    plain = {name: fmt(name) for name in ("locked_center", "due_all", *(base for _, _, base, _ in written))}
+    milestones_width = columns[pos["milestones"]].width
     for n, task in enumerate(tasks):
         r = layout.FIRST_TASK_ROW + n
         cells = task_cells(task, ref_year, previous.get(task.id),
@@ -208,8 +208,11 @@ def _write_ledger(
             cells.update((k, v) for k, v in entered.rows[task.id].items() if k in layout.INPUT_KEYS)
         due_deadline = due_in(task.deadline, period)
         row: list[Cell] = [(pos["seq"], n + 1, plain["locked_center"])]
-        for c, name, base in written:
+        texts = [(cells["milestones"], milestones_width)]  # what the row's height is made for
+        for c, name, base, width in written:
             value = cells.get(name)
+            if isinstance(value, str):
+                texts.append((value, width))
             if due_deadline and name == "deadline":
                 base = "due_all"
             if value.__class__ is str and value.startswith(FORMULA_STARTS):  # type: ignore[union-attr]
@@ -217,7 +220,7 @@ def _write_ledger(
             else:
                 row.append((c, value if value or isinstance(value, int) else None, plain[base]))
         note = _milestones(row, fmt, pos["milestones"], task, ref_year, period)
-        sheet.put_row(r, row, row_height([(v, w) for name, w in widths if isinstance(v := cells.get(name), str)]))
+        sheet.put_row(r, row, row_height(texts))
         if note:
             sheet.write_comment(r, pos["milestones"], note, {"author": AUTHOR, "x_scale": 2.2, "y_scale": 1.6})
         if len(dict.fromkeys(task.lead_units)) > 1:
