@@ -71,13 +71,20 @@ class RowsSheet(Worksheet):
             self._index_formats_above()
         if height is not None:
             self._height(row, height)
-        index = self.str_table._get_shared_string_index
+        sst = self.str_table
+        strings = sst.string_table  # SharedStringTable._get_shared_string_index, inline for plain strings
+        counted = 0
         prepared: list[tuple[int, str, Format | None]] = []  # (column, the cell's XML after its style, format)
         append = prepared.append
         for col, value, cell_format in cells:
             kind = value.__class__
             if kind is str and len(value) <= _SHORT:  # type: ignore[arg-type]
-                append((col, f' t="s"><v>{index(value)}</v></c>', cell_format))
+                index = strings.get(value)
+                if index is None:
+                    index = strings[value] = sst.unique_count
+                    sst.unique_count += 1
+                counted += 1
+                append((col, f' t="s"><v>{index}</v></c>', cell_format))
             elif value is None:
                 if cell_format is not None:
                     append((col, "/>", cell_format))
@@ -87,6 +94,7 @@ class RowsSheet(Worksheet):
                 cell = self._other(row, col, value, cell_format)
                 if cell is not None:
                     append(cell)
+        sst.count += counted
         if not prepared:
             if height is None:
                 return  # nothing to write: no row, as with write calls of nothing but blanks
