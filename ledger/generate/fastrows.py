@@ -9,8 +9,8 @@ order the cells are given, formats get the index xlsxwriter gives them when it w
 rows out, rich strings are the runs its ``write_rich_string`` makes. Everything else on the
 sheet — merged ranges, comments, validations, page setup — goes through xlsxwriter's API as usual.
 
-The rows put here come after every row written through the API (the title and headers
-above them), in order, and their cells carry their own formats (no row or column format).
+The rows put here come after every row written through the API (the title and signature
+rows above them), in order, and their cells carry their own formats (no row or column format).
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class RowsSheet(Worksheet):
         self._rows: dict[int, tuple[int, int, str] | None] = {}  # row → (first col, last col, XML); None: empty
         self._last = -1
         self._styles: dict[Format | None, str] = {None: ""}  # format → its s="…" attribute
-        self._run_props: dict[int, str] = {}  # id(format) → the <rPr> of a rich string run in it
+        self._run_props: dict[Format, str] = {}  # format → the <rPr> of a rich string run in it
 
     def put_row(self, row: int, cells: Iterable[Cell], height: float | None = None) -> None:
         """Write a row of *cells*, with its *height* in points if given. Their strings enter
@@ -190,9 +190,9 @@ class RowsSheet(Worksheet):
             run_format, text = rest[i], rest[i + 1]
             if not isinstance(run_format, Format) or not isinstance(text, str) or not text:
                 return None
-            props = self._run_props.get(id(run_format))
+            props = self._run_props.get(run_format)
             if props is None:
-                props = self._run_props[id(run_format)] = self._font_xml(run_format)
+                props = self._run_props[run_format] = self._font_xml(run_format)
             runs.append(f"<r>{props}{_text_element(text)}</r>")
         return "".join(runs)
 
