@@ -11,6 +11,7 @@ that), so a layout that fits LibreOffice's page fits Excel's and WPS's too.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,8 +35,10 @@ HEADER_MAX = 255
 _MM_PER_PT = 25.4 / 72
 
 
+@functools.lru_cache(maxsize=4096)
 def text_lines(text: str, width: float) -> int:
-    """Lines *text* wraps to in a column *width* characters wide (CJK counts about double)."""
+    """Lines *text* wraps to in a column *width* characters wide (CJK counts about double).
+    Remembered: a period's workbooks repeat many texts (units, deadlines, 序时进度, the 填报说明)."""
     usable = max(width - 1.5, 1.0)
     total = 0
     if len(text) * 2.1 <= usable and "\n" not in text:
@@ -55,8 +58,8 @@ def row_height(cells: Sequence[tuple[str, float]], points_per_line: float = 14.5
     Excel's (narrower than LibreOffice's), capped at Excel's largest row height.
     """
     lines = 1
-    for text, width in cells:  # most cells fit on one line: tell so before measuring them
-        if text and ("\n" in text or len(text) * 2.1 > max(width - 1.5, 1.0)):
+    for text, width in cells:
+        if text:
             lines = max(lines, text_lines(text, width))
     return min(MAX_ROW_PT, max(minimum, round(lines * points_per_line + 5, 1)))
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import xlsxwriter
 from conftest import make_workspace, small_registry
 
+from ledger.generate import package
 from ledger.generate.fastrows import Rich, RowsSheet
 from ledger.generate.package import pack, zip_parts
 from ledger.generate.xlsx import XLSX_OPTIONS, build_workbook
@@ -24,7 +25,10 @@ LONG = "长" * 20000  # over half Excel's limit: xlsxwriter checks its UTF-16 le
 
 def _rows(fmts: dict[str, Any]) -> list[tuple[int, float | None, list[tuple[int, Any, Any]]]]:
     """Rows as generate puts them: strings (a formula-like one quoted), numbers, formatted
-    blanks, a rich string, a very long string, an empty row with a height, cells out of order."""
+    blanks, rich strings (one starting with plain text, with markup and control characters and
+    spaces at the ends of runs; one of two texts in a row, which xlsxwriter runs itself), a very
+    long string, an empty row with a height, a hidden row (height 0), cells out of order, formats
+    first used out of order."""
     bold, red, plain = fmts["bold"], fmts["red"], fmts["plain"]
     return [
         (4, 43.5, [(0, 1, plain), (1, "351-A1-01", bold), (2, "=SUM(A1)", fmts["quoted"]), (3, None, plain),
@@ -33,30 +37,47 @@ def _rows(fmts: dict[str, Any]) -> list[tuple[int, float | None, list[tuple[int,
                    (7, None, None)]),
         (6, 20, []),  # a height, no cells: an empty row
         (7, 18, [(0, 3, None), (1, LONG, plain), (2, " 前后有空格 ", None)]),
+        (8, None, [(6, Rich((" 前 & <b>\x01_x0041_", red, "红\x1f ", plain, "尾 ")), fmts["wide"]),
+                   (3, Rich(("甲", "乙", red, "丙")), fmts["narrow"])]),
+        (9, 0, [(0, "高度为0：隐藏的行", None)]),
         (40, 30, [(19, "第二块的行", bold)]),
     ]
 
 
 def _book(put: bool) -> bytes:
-    """A workbook with a title row through the API and then the rows, put whole or cell by cell."""
+    """A workbook with a title row through the API and then the rows, put whole or cell by cell;
+    then a second sheet the same way, its title in a format of its own and rows in formats of
+    both sheets."""
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, XLSX_OPTIONS)
+    wb.set_properties({"created": datetime(2022, 6, 6)})  # not the clock: the two books are compared
     fmts = {"bold": wb.add_format({"bold": True, "border": 1}), "plain": wb.add_format({"text_wrap": True}),
             "red": wb.add_format({"font_color": "#C00000", "bold": True}),
-            "quoted": wb.add_format({"quote_prefix": True})}
+            "quoted": wb.add_format({"quote_prefix": True}), "wide": wb.add_format({"align": "center"}),
+            "narrow": wb.add_format({"italic": True}), "guide": wb.add_format({"font_size": 16}),
+            "text": wb.add_format({"valign": "top"})}
     sheet = wb.add_worksheet("工作台账", worksheet_class=RowsSheet if put else None)
     sheet.set_row(0, 42)
     sheet.merge_range(0, 0, 0, 5, "标题", fmts["bold"])
     sheet.write_string(3, 0, "序号", fmts["bold"])
     for row, height, cells in _rows(fmts):
-        if put:
-            sheet.put_row(row, cells, height)
-        else:
-            _write(sheet, row, height, cells)
+        _add(sheet, put, row, height, cells)
         if row == 5:
             sheet.write_comment(5, 2, "本期到期的时间节点", {"author": "ledger", "x_scale": 2.2})
+    second = wb.add_worksheet("填报说明", worksheet_class=RowsSheet if put else None)
+    second.merge_range(0, 0, 0, 1, "", fmts["guide"])
+    second.write_string(0, 0, "填报说明", fmts["guide"])
+    _add(second, put, 1, 30, [(1, "说明", fmts["text"]), (0, "项目", fmts["bold"])])
+    _add(second, put, 2, None, [(1, "二", fmts["plain"]), (0, None, fmts["narrow"])])
     wb.close()
     return buf.getvalue()
+
+
+def _add(sheet: Any, put: bool, row: int, height: float | None, cells: list[tuple[int, Any, Any]]) -> None:
+    if put:
+        sheet.put_row(row, cells, height)
+    else:
+        _write(sheet, row, height, cells)
 
 
 def _write(sheet: Any, row: int, height: float | None, cells: list[tuple[int, Any, Any]]) -> None:
@@ -84,7 +105,9 @@ def test_rows_put_whole_give_the_bytes_of_one_write_call_per_cell() -> None:
     put, written = _book(put=True), _book(put=False)
     assert put == written
     sheet = dict(_parts(put))["xl/worksheets/sheet1.xml"].decode()
-    assert '<row r="7" spans="1:6" ht="20.25" customHeight="1"/>' in sheet  # the empty row kept its height
+    assert '<row r="7" spans="1:7" ht="20.25" customHeight="1"/>' in sheet  # the empty row kept its height
+    # a put row reaching further right widens the span of the rows above it in its block of 16
+    assert '<row r="1" spans="1:7" ht="42" customHeight="1">' in sheet
     assert '<row r="41" spans="20:20" ht="30" customHeight="1">' in sheet  # a block of rows of its own
 
 
@@ -124,10 +147,13 @@ def test_pack_gives_the_parts_close_writes(tmp_path, monkeypatch) -> None:
     from ledger.generate import xlsx
 
     ws = make_workspace(tmp_path / "ws", small_registry())
+    package._KEPT.clear()
     for previous in (False, True):
         build = _ledger(ws, previous)
         packed = build()
-        assert packed == build()  # the same bytes every time
+        kept = len(package._KEPT)
+        assert packed == build()  # the same bytes every time, the second time with styles and content types kept
+        assert len(package._KEPT) == kept >= 2
         with monkeypatch.context() as mp:
             mp.setattr(xlsx, "pack", _closed)
             closed = build()
@@ -155,6 +181,7 @@ def test_pack_writes_tricky_shared_strings_as_close_does() -> None:
 
     def book() -> xlsxwriter.Workbook:
         wb = xlsxwriter.Workbook(io.BytesIO(), XLSX_OPTIONS)
+        wb.set_properties({"created": datetime(2022, 6, 6)})  # not the clock: the two books are compared
         sheet = wb.add_worksheet("s")
         red = wb.add_format({"font_color": "#C00000"})
         for r, text in enumerate(texts):
@@ -165,3 +192,44 @@ def test_pack_writes_tricky_shared_strings_as_close_does() -> None:
     closed = book()
     closed.close()
     assert _parts(pack(book())) == _parts(closed.filename.getvalue())
+
+
+def test_formats_copied_from_the_process_s_own_give_the_bytes_of_add_format(tmp_path, monkeypatch) -> None:
+    from ledger.generate import xlsx
+
+    ws = make_workspace(tmp_path / "ws", small_registry())
+    builds = [_ledger(ws, previous) for previous in (False, True)]
+    copied = [build() for build in builds]
+    assert xlsx._PROTOTYPES
+
+    def fresh(self, name: str, quoted: bool):
+        spec = dict(xlsx.FORMAT_SPECS[name], quote_prefix=True) if quoted else xlsx.FORMAT_SPECS[name]
+        return self._wb.add_format(spec)
+
+    monkeypatch.setattr(xlsx._Formats, "make", fresh)
+    assert [build() for build in builds] == copied
+
+
+def test_pack_writes_notes_as_close_does() -> None:
+    """Notes with markup and control characters, spaces at either end, no author or two authors,
+    shown or hidden, another colour, font and size, at the sheet's edges and on two sheets: the
+    comments and drawings pack() writes a note at a time are those xlsxwriter's writers write."""
+
+    def book() -> xlsxwriter.Workbook:
+        wb = xlsxwriter.Workbook(io.BytesIO(), XLSX_OPTIONS)
+        wb.set_properties({"created": datetime(2022, 6, 6)})  # not the clock: the two books are compared
+        sheet = wb.add_worksheet("s")
+        sheet.set_row(3, 40)
+        sheet.write_comment(0, 0, "第一行 & <批注>", {"author": "ledger", "x_scale": 2.2, "y_scale": 1.6})
+        sheet.write_comment(3, 2, " 前后空格\x01_x0041_ ", {"visible": True, "color": "#C0FFC0"})
+        sheet.write_comment(5, 16383, "最右一列", {"author": "办公室", "font_name": "仿宋", "font_size": 11})
+        sheet.write_comment(1048575, 1, "最后一行\n第二行", {"author": "ledger", "width": 300, "height": 20})
+        other = wb.add_worksheet("t")
+        other.write_comment(2, 2, "另一张表", {"author": "ledger"})
+        return wb
+
+    closed = book()
+    closed.close()
+    packed = dict(_parts(pack(book())))
+    assert "xl/comments2.xml" in packed and "xl/drawings/vmlDrawing2.vml" in packed
+    assert packed == dict(_parts(closed.filename.getvalue()))

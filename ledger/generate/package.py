@@ -13,15 +13,20 @@ once, and the shared strings are written in one pass (:class:`_Packager`).
 
 from __future__ import annotations
 
+import functools
 import io
-import re
 import struct
 import zlib
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import xlsxwriter
+from xlsxwriter.format import Format
 from xlsxwriter.packager import Packager
+
+from ledger.generate.notes import NotesComments, NotesVml
+from ledger.generate.xmltext import escape_controls, escape_markup
 
 #: zlib level of the parts: fast; level 6 (xlsxwriter's) gains a fifth in size at ten times the time
 LEVEL = 1
@@ -40,6 +45,11 @@ def pack(wb: xlsxwriter.Workbook) -> bytes:
     parts = [(name, handle.getvalue() if is_binary else handle.getvalue().encode("utf-8"))
              for handle, name, is_binary in _parts(wb)]
     wb.fileclosed = True
+    # Each sheet holds the workbook's bound add_format: the one reference cycle of a workbook.
+    # Broken, the workbook is freed when its last reference goes instead of by the cyclic
+    # collector, which otherwise spends a fifth of generate's time tracing dead workbooks.
+    for sheet in wb.worksheets_objs:
+        sheet.workbook_add_format = None
     return zip_parts(parts)
 
 
@@ -100,16 +110,87 @@ def _parts(wb: xlsxwriter.Workbook) -> list[tuple[io.StringIO | io.BytesIO, str,
     return packager._create_package()
 
 
-#: what xlsxwriter's shared strings writer changes in a string (see _shared_string)
-_TO_ESCAPE = re.compile("[\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
-_ESCAPE_ESCAPE = re.compile("(_x[0-9a-fA-F]{4}_)")
-_CONTROL = re.compile(r"([\x00-\x08\x0b-\x1f])")
+#: parts kept for reuse (styles, content types), by name and what they are made of (:meth:`_Packager._reuse`)
+PARTS_KEPT = 32
+_KEPT: OrderedDict[tuple[str, tuple[Any, ...]], str] = OrderedDict()
+
+
+def _style_key(xf_format: Format) -> tuple[Any, ...]:
+    """Everything of a cell format that xlsxwriter's styles writer reads."""
+    return (xf_format._get_format_key(), xf_format.font_extend, xf_format.font_condense, xf_format.font_scheme,
+            xf_format.hyperlink, xf_format.xf_id, xf_format.color_indexed, xf_format.num_format_index,
+            xf_format.font_index, xf_format.has_font, xf_format.fill_index, xf_format.has_fill,
+            xf_format.border_index, xf_format.has_border, xf_format.dxf_index)
 
 
 class _Packager(Packager):
     """xlsxwriter's packager (``Workbook._get_packager`` is there to be replaced), with the
     shared strings written in one pass instead of an element writer call and three regular
-    expressions a string: the same bytes (``tests/test_fastrows.py``)."""
+    expressions a string, the notes a string each and the styles reused: the same bytes
+    (``tests/test_fastrows.py``)."""
+
+    def _write_styles_file(self) -> None:
+        """The styles part, written by xlsxwriter once for each set of formats and reused: a
+        period's workbooks mostly use the same formats in the same order."""
+        wb = self.workbook
+        if wb.dxf_formats or wb.custom_colors:
+            super()._write_styles_file()
+            return
+        key = (wb.font_count, wb.border_count, wb.fill_count, wb.has_comments, tuple(wb.num_formats),
+               repr(wb.palette), *map(_style_key, wb.xf_formats))
+        self._reuse("xl/styles.xml", key, super()._write_styles_file)
+
+    def _write_content_types_file(self) -> None:
+        """The content types, written by xlsxwriter once for each set of parts and reused, for a
+        workbook of worksheets, shared strings and notes only (what generate writes)."""
+        wb = self.workbook
+        sheets = wb.worksheets()
+        if (wb.image_types or self.chart_count or self.drawing_count or wb.vba_project or wb.custom_properties
+                or wb.has_metadata or wb._has_feature_property_bags() or wb.embedded_images.has_images()
+                or any(sheet.is_chartsheet or sheet.tables for sheet in sheets)):
+            super()._write_content_types_file()
+            return
+        key = (len(sheets), self.num_vml_files, self.num_comment_files, bool(wb.str_table.count))
+        self._reuse("[Content_Types].xml", key, super()._write_content_types_file)
+
+    def _reuse(self, name: str, key: tuple[Any, ...], write: Callable[[], None]) -> None:
+        """Part *name* as kept for *key*, else as *write* writes it (and kept for the next time)."""
+        found = _KEPT.get((name, key))
+        if found is None:
+            write()
+            handle, written, _ = self.filenames[-1]
+            if written != name:
+                raise AssertionError(f"{written} written instead of {name}")
+            _KEPT[name, key] = handle.getvalue()
+            if len(_KEPT) > PARTS_KEPT:
+                _KEPT.popitem(last=False)
+        else:
+            _KEPT.move_to_end((name, key))
+            self._filename(name).write(found)
+
+    def _write_vml_files(self) -> None:
+        """The notes' drawings, each note's shape in one string (:class:`NotesVml`)."""
+        sheets = self.workbook.worksheets()
+        if any(sheet.has_header_vml for sheet in sheets):
+            super()._write_vml_files()  # header images: xlsxwriter numbers their drawings among the notes'
+            return
+        index = 1
+        for sheet in sheets:
+            if sheet.has_vml:
+                vml = NotesVml()
+                vml._set_xml_writer(self._filename(f"xl/drawings/vmlDrawing{index}.vml"))
+                vml._assemble_xml_file(sheet.vml_data_id, sheet.vml_shape_id, sheet.comments_list, sheet.buttons_list)
+                index += 1
+
+    def _write_comment_files(self) -> None:
+        """The notes, each in one string (:class:`NotesComments`)."""
+        index = 1
+        for sheet in self.workbook.worksheets():
+            if sheet.has_comments:
+                notes = NotesComments()
+                notes._set_xml_writer(self._filename(f"xl/comments{index}.xml"))
+                notes._assemble_xml_file(sheet.comments_list)
+                index += 1
 
     def _write_shared_strings_file(self) -> None:
         table = self.workbook.str_table
@@ -123,17 +204,13 @@ class _Packager(Packager):
         self._filename("xl/sharedStrings.xml").write("".join(out))
 
 
+@functools.lru_cache(maxsize=8192)
 def _shared_string(text: str) -> str:
     """One ``<si>`` as xlsxwriter's SharedStrings writes it: control characters as ``_xHHHH_``
     (and a literal ``_xHHHH_`` escaped), rich strings as they are, whitespace preserved at
-    either end, ``& < >`` escaped."""
-    if _TO_ESCAPE.search(text):
-        text = _ESCAPE_ESCAPE.sub(r"_x005F\1", text)
-        text = _CONTROL.sub(lambda m: f"_x{ord(m.group(1)):04X}_", text)
-        text = text.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
+    either end, ``& < >`` escaped. Remembered: a period's workbooks share many strings."""
+    text = escape_controls(text)
     if text.startswith("<r>") and text.endswith("</r>"):
         return f"<si>{text}</si>"
     space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
-    if "&" in text or "<" in text or ">" in text:
-        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return f"<si><t{space}>{text}</t></si>"
+    return f"<si><t{space}>{escape_markup(text)}</t></si>"

@@ -136,11 +136,12 @@ def generate(
     progress.start(len(work), "台账")
     with AtomicBatch() as batch:
         if workers <= 1:
-            for unit, previous in work:
-                one, tmp = job.stage(unit, previous)
-                batch.add(tmp, one.path)  # in the batch at once: removed if a later one fails
-                made.append(one)
-                progress.advance(unit)
+            with shared_heap():  # the registry stays out of the collector's passes meanwhile
+                for unit, previous in work:
+                    one, tmp = job.stage(unit, previous)
+                    batch.add(tmp, one.path)  # in the batch at once: removed if a later one fails
+                    made.append(one)
+                    progress.advance(unit)
         else:
             made = _stage_in_pool(job, work, workers, batch, progress)
     run.store.record_manifests([manifest(run, g) for g in made])

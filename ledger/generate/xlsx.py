@@ -7,6 +7,7 @@ sheet; plus defined names so a file that lost its hidden sheet can still say wha
 
 from __future__ import annotations
 
+import copy
 import io
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -49,41 +50,60 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\x00")
 _INFO_VALUE_WIDTH = 16
 
 
+_BODY = {"font_name": BODY_FONT, "font_size": BODY_PT}
+_CELL = {**_BODY, "text_wrap": True, "valign": "top", "border": 1}
+#: the named cell formats of a 工作台账
+FORMAT_SPECS: dict[str, dict[str, Any]] = {
+    "title": {"font_name": TITLE_FONT, "font_size": 18, "align": "center", "valign": "vcenter", "text_wrap": True},
+    "info_label": {**_BODY, "bold": True, "align": "right", "valign": "vcenter"},
+    "info_unit": {**_BODY, "valign": "vcenter", "bottom": 1},
+    "info_value": {**_BODY, "valign": "vcenter", "bottom": 1, "locked": False},
+    "header": {**_CELL, "bold": True, "align": "center", "valign": "vcenter", "bg_color": HEADER_FILL},
+    "locked": {**_CELL, "bg_color": LOCKED_FILL},
+    "locked_center": {**_CELL, "bg_color": LOCKED_FILL, "align": "center"},
+    "due": {**_CELL, "bg_color": DUE_FILL},
+    "due_all": {**_CELL, "bg_color": DUE_FILL, "bold": True, "font_color": DUE_COLOR},
+    "input": {**_CELL, "locked": False},
+    "input_center": {**_CELL, "locked": False, "align": "center"},
+    "run": _BODY,
+    "run_due": {**_BODY, "bold": True, "font_color": DUE_COLOR},
+    "guide_title": {"font_name": TITLE_FONT, "font_size": 16, "align": "center", "valign": "vcenter"},
+    "guide_label": {**_BODY, "bold": True, "valign": "top", "text_wrap": True},
+    "guide_text": {**_BODY, "valign": "top", "text_wrap": True},
+}
+#: each format made once a process, (name, quoted, the workbook's default properties) → format;
+#: a workbook takes copies (:meth:`_Formats.make`)
+_PROTOTYPES: dict[tuple[str, bool, tuple[tuple[str, Any], ...]], Format] = {}
+
+
 class _Formats:
     """Named cell formats of one workbook, with quote-prefixed variants made on demand."""
 
     def __init__(self, wb: xlsxwriter.Workbook) -> None:
-        body = {"font_name": BODY_FONT, "font_size": BODY_PT}
-        cell = {**body, "text_wrap": True, "valign": "top", "border": 1}
         self._wb = wb
-        self._specs: dict[str, dict[str, Any]] = {
-            "title": {"font_name": TITLE_FONT, "font_size": 18, "align": "center", "valign": "vcenter",
-                      "text_wrap": True},
-            "info_label": {**body, "bold": True, "align": "right", "valign": "vcenter"},
-            "info_unit": {**body, "valign": "vcenter", "bottom": 1},
-            "info_value": {**body, "valign": "vcenter", "bottom": 1, "locked": False},
-            "header": {**cell, "bold": True, "align": "center", "valign": "vcenter", "bg_color": HEADER_FILL},
-            "locked": {**cell, "bg_color": LOCKED_FILL},
-            "locked_center": {**cell, "bg_color": LOCKED_FILL, "align": "center"},
-            "due": {**cell, "bg_color": DUE_FILL},
-            "due_all": {**cell, "bg_color": DUE_FILL, "bold": True, "font_color": DUE_COLOR},
-            "input": {**cell, "locked": False},
-            "input_center": {**cell, "locked": False, "align": "center"},
-            "run": body,
-            "run_due": {**body, "bold": True, "font_color": DUE_COLOR},
-            "guide_title": {"font_name": TITLE_FONT, "font_size": 16, "align": "center", "valign": "vcenter"},
-            "guide_label": {**body, "bold": True, "valign": "top", "text_wrap": True},
-            "guide_text": {**body, "valign": "top", "text_wrap": True},
-        }
         self._made: dict[tuple[str, bool], Format] = {}
 
     def __call__(self, name: str, text: object = None) -> Format:
-        quoted = isinstance(text, str) and text.startswith(FORMULA_STARTS)
-        key = (name, quoted)
-        if key not in self._made:
-            spec = dict(self._specs[name], quote_prefix=True) if quoted else self._specs[name]
-            self._made[key] = self._wb.add_format(spec)
-        return self._made[key]
+        key = (name, isinstance(text, str) and text.startswith(FORMULA_STARTS))
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = self.make(*key)
+        return made
+
+    def make(self, name: str, quoted: bool) -> Format:
+        """What ``workbook.add_format`` makes of the spec, copied from the process's own one
+        (its properties set, its key made) instead of set property by property again."""
+        wb = self._wb
+        key = (name, quoted, tuple(wb.default_format_properties.items()))
+        prototype = _PROTOTYPES.get(key)
+        if prototype is None:
+            spec = dict(FORMAT_SPECS[name], quote_prefix=True) if quoted else FORMAT_SPECS[name]
+            prototype = _PROTOTYPES[key] = Format({**wb.default_format_properties, **spec}, {}, {})
+            prototype._get_format_key()
+        made = copy.copy(prototype)
+        made.xf_format_indices, made.dxf_format_indices = wb.xf_format_indices, wb.dxf_format_indices
+        wb.formats.append(made)
+        return made
 
 
 def build_workbook(*args: Any, **kwargs: Any) -> bytes:
@@ -171,24 +191,28 @@ def _write_ledger(
     sheet.merge_range(layout.TITLE_ROW, 0, layout.TITLE_ROW, first_end, "", fmt("title"))
     sheet.write_string(layout.TITLE_ROW, 0, title, fmt("title", title))
     _write_info_rows(sheet, fmt, columns[:first_end + 1], unit, entered.info)
-    sheet.set_row(layout.HEADER_ROW, row_height([(c.header, c.width) for c in columns], minimum=30))
-    for i, col in enumerate(columns):
-        sheet.write_string(layout.HEADER_ROW, i, col.header, fmt("header"))
+    header = fmt("header")
+    sheet.put_row(layout.HEADER_ROW, [(i, c.header, header) for i, c in enumerate(columns)],
+                  row_height([(c.header, c.width) for c in columns], minimum=30))
     ref_year = programme.issued.year if programme.issued else period.start.year
     rows = []
-    # (position, key, format name) of the columns written from task_cells; 完成时限 may change
-    written = [(pos[c.key], c.key, _base_format(c)) for c in columns if c.key not in ("seq", "milestones")]
-    plain = {name: fmt(name) for name in ("locked_center", "due_all", *(base for _, _, base in written))}
-    widths = [(c.key, c.width) for c in columns]
+    # (position, key, format name, width) of the columns written from task_cells; 完成时限 may change
+    written = [(pos[c.key], c.key, _base_format(c), c.width) for c in columns if c.key not in ("seq", "milestones")]
+    plain = {name: fmt(name) for name in ("locked_center", "due_all", *(base for _, _, base, _ in written))}
+    milestones_width = columns[pos["milestones"]].width
     for n, task in enumerate(tasks):
         r = layout.FIRST_TASK_ROW + n
         cells = task_cells(task, ref_year, previous.get(task.id),
                            schedule_text(task, programme.issued, period.end, ref_year))
-        cells.update((k, v) for k, v in entered.rows.get(task.id, {}).items() if k in layout.INPUT_KEYS)
+        if task.id in entered.rows:
+            cells.update((k, v) for k, v in entered.rows[task.id].items() if k in layout.INPUT_KEYS)
         due_deadline = due_in(task.deadline, period)
         row: list[Cell] = [(pos["seq"], n + 1, plain["locked_center"])]
-        for c, name, base in written:
+        texts = [(cells["milestones"], milestones_width)]  # what the row's height is made for
+        for c, name, base, width in written:
             value = cells.get(name)
+            if isinstance(value, str):
+                texts.append((value, width))
             if due_deadline and name == "deadline":
                 base = "due_all"
             if value.__class__ is str and value.startswith(FORMULA_STARTS):  # type: ignore[union-attr]
@@ -196,7 +220,7 @@ def _write_ledger(
             else:
                 row.append((c, value if value or isinstance(value, int) else None, plain[base]))
         note = _milestones(row, fmt, pos["milestones"], task, ref_year, period)
-        sheet.put_row(r, row, row_height([(v, w) for name, w in widths if isinstance(v := cells.get(name), str)]))
+        sheet.put_row(r, row, row_height(texts))
         if note:
             sheet.write_comment(r, pos["milestones"], note, {"author": AUTHOR, "x_scale": 2.2, "y_scale": 1.6})
         if len(dict.fromkeys(task.lead_units)) > 1:
