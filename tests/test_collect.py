@@ -338,14 +338,14 @@ def test_a_file_changed_after_judging_is_not_recorded(ws: Workspace, tmp_path: P
 
 
 def test_collect_for_one_unit_sends_back_another_units_file(ws: Workspace, tmp_path: Path) -> None:
-    """A unit reporting through its own link may only hand in its own ledger."""
+    """A unit reporting through its own link may only hand in its own ledger; another unit's sent
+    there is the sender's file, sent back, not a report of the unit it names."""
     inbox = tmp_path / "inbox"
-    filled(ws, JT, inbox)
-    filled(ws, CG, inbox)
+    own, other = filled(ws, JT, inbox), filled(ws, CG, inbox)
     with open_workspace_store(ws) as store:
         files = collect(Run.open(ws, "351", "2022-W23", now=DUE_W23, store=store), [inbox], unit=JT).files
-    verdicts = {f.unit: (f.outcome, [p.code for p in f.problems if p.is_error]) for f in files}
-    assert verdicts == {JT: ("accepted", []), CG: ("rejected", ["wrong-unit"])}
+    verdicts = {f.file: (f.unit, f.outcome, [p.code for p in f.problems if p.is_error]) for f in files}
+    assert verdicts == {own.name: (JT, "accepted", []), other.name: (JT, "rejected", ["wrong-unit"])}
 
 
 def test_a_period_typo_stores_nothing_and_asks(ws: Workspace, tmp_path: Path) -> None:

@@ -160,7 +160,8 @@ def test_a_store_kept_before_the_journal_gets_one_when_opened(ws: Workspace, his
     code, out = cli(ws, "store", "rebuild")
     assert code == 1 and f"“2022-W23_{ZJ}_工作台账.xlsx”原判定为退回，按当前任务清单重新判定为通过" in out
     files, entries, bulletins, _, manifests = dump(ws)
-    [linked] = [row[0] for row in history[0] if row[10] == ZJ]
+    [linked] = [row[0] for row in history[0] if row[2] == f"2022-W23_{ZJ}_工作台账.xlsx"]
+    assert [row[10] for row in history[0] if row[0] == linked] == [JT]  # sent through 交通运输局's link
     assert [r for r in files if r[0] != linked] == [r for r in history[0] if r[0] != linked]
     assert [r for r in entries if r[0] != linked] == history[1] and bulletins == history[2]
     assert manifests == history[4]  # the records of what was sent, journaled from the store too

@@ -12,6 +12,7 @@ import re
 import shutil
 import urllib.error
 import urllib.request
+import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -430,6 +431,36 @@ def test_a_units_link_takes_only_its_own_workbook(small: Workspace, tmp_path: Pa
     book = openpyxl.load_workbook(io.BytesIO(workbook.content))
     ids = [row[1] for row in book[layout.LEDGER_SHEET].iter_rows(min_row=layout.FIRST_TASK_ROW + 1, values_only=True)]
     assert ids == [T1, T2, T3]
+
+
+def test_what_a_units_link_refuses_is_that_units_and_no_other(small: Workspace, tmp_path: Path) -> None:
+    """Another unit's workbook, or a zip, sent through 交通运输局's link is 交通运输局's refused
+    file: its status says 退回 and its reply goes to it, while 城管局, whose workbook it was and
+    which sent nothing, stays 未报送 and is told nothing."""
+    from conftest import CG
+
+    from ledger.mail.replies import REPLY_SUFFIX
+
+    token = office.link(small, JT)
+    c = client_for(small.root, sign_in=False)
+    good = TOKEN.search(c.get(f"/u/{token}").text).group(1)
+    theirs = filled(small, CG, tmp_path / "cg")
+    bundle = tmp_path / "台账.zip"  # a zip inside a zip: refused whole, recorded and answered
+    with zipfile.ZipFile(bundle, "w") as zf:
+        zf.writestr("inner.zip", h.plain_zip(tmp_path).read_bytes())
+    for path in (theirs, bundle):
+        sent = c.post(f"/u/{token}/{PERIOD}/upload", data={CSRF_FIELD: good},
+                      files={"file": (path.name, path.read_bytes())})
+        assert sent.status_code == 303
+    with Run.open(small, "351", PERIOD, now=office.NOW) as run:
+        status = {r.unit: r.state for r in period_status(run)}
+        history = run.store.history("351")
+    assert status[JT] == "rejected" and status[CG] == "missing"
+    assert [(s.unit, s.outcome) for s in history] == [(JT, "rejected"), (JT, "rejected")]
+    replies = list(small.out_dir("351", PERIOD).rglob(f"*{REPLY_SUFFIX}"))
+    assert replies and all(CG not in p.name for p in replies)
+    page = c.get(f"/u/{token}").text
+    assert page.count("退回") >= 2 and theirs.name in page
 
 
 def test_uploads_through_a_link_are_limited_per_period(small: Workspace, tmp_path: Path) -> None:

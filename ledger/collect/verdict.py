@@ -152,7 +152,7 @@ def refused(item: Incoming, context: JudgeContext, problem: Problem) -> Judged:
     """A file with nothing to store (gone, unreadable, changed since judged): refused with *problem*."""
     received = Received("", item.name, b"", "unknown", item.received_at, item.received_source,  # type: ignore[arg-type]
                         item.sender, context.programme.id, context.period.key,
-                        unit_from_name(item.name, context.registry), "rejected", (problem,))
+                        attributed(item, context), "rejected", (problem,))
     return Judged(item, [problem], received, "none", not_stored=True)
 
 
@@ -178,7 +178,7 @@ def archived(judged: Judged, context: JudgeContext, data: bytes) -> Judged:
 def verdict(item: Incoming, context: JudgeContext, data: bytes, detected: str, checked: Checked | None,
             problems: list[Problem]) -> Judged:
     """The verdict on one file from what reading and checking found."""
-    unit = checked.unit if checked and checked.unit else unit_from_name(item.name, context.registry)
+    unit = attributed(item, context, checked.unit if checked else None)
     outcome = "accepted" if checked is not None and not any(p.is_error for p in problems) else "rejected"
     received = Received(
         sha256=hashlib.sha256(data).hexdigest(),
@@ -217,6 +217,13 @@ def with_data(judged: Judged, context: JudgeContext) -> Judged:
         return refused(item, context, FILE_CHANGED(file=item.name))
     judged.received = dataclasses.replace(received, data=data)
     return judged
+
+
+def attributed(item: Incoming, context: JudgeContext, named: str | None = None) -> str | None:
+    """Whose file this is: the unit whose own link it came through, whatever it holds (another
+    unit's workbook sent there is that unit's mistake, not the other's report); else the unit
+    the workbook names (*named*); else the unit of the name generate gave the file."""
+    return context.expected_unit or named or unit_from_name(item.name, context.registry)
 
 
 def unit_from_name(name: str, registry: Registry) -> str | None:
