@@ -231,6 +231,7 @@ def test_backup_is_a_consistent_copy(ws: Workspace, history: tuple, tmp_path: Pa
     target = tmp_path / "backups" / "ledger-2022-06.sqlite"
     code, out = cli(ws, "store", "backup", str(target))
     assert code == 0 and str(target) in out and str(archive_dir(ws)) in out
+    assert f"工作区密钥 {ws.root / '.ledger-secret'} 也请另行妥善备份" in out  # the records are checked under it
     remove_store(ws)
     shutil.copy(target, ws.paths.store)
     assert dump(ws) == history

@@ -45,11 +45,15 @@ def store_check(as_json: bool) -> None:
 def store_backup(target: Path) -> None:
     """把历史库备份到 TARGET（SQLite 在线备份，其他命令可同时运行；已有的同名文件被替换）。"""
     from ledger.run import archive_dir, open_workspace_store
+    from ledger.secret import secret_path
 
     ws = workspace()
     with open_workspace_store(ws) as opened:
         opened.backup(target)
     click.echo(f"历史库已备份到 {target}。收到的原件在 {archive_dir(ws)}（含存档记录），请一并备份。")
+    if secret_path(ws.root).exists():
+        click.echo(f"工作区密钥 {secret_path(ws.root)} 也请另行妥善备份（勿外传）：恢复时缺了它，"
+                   "已发出的台账无法核对，须重新生成并发出。")
 
 
 @store.command("rebuild")
