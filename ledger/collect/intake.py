@@ -184,12 +184,12 @@ def _walk(paths: Iterable[Path]) -> Iterator[Path]:
 
 def _kind(file: Path, name: str) -> str:
     """What intake must know of a loose file: whether it is a container to open. A zip named as
-    a spreadsheet is an item whatever its parts say (judging sniffs it whole), so its first
-    bytes suffice; anything else is sniffed here."""
+    a spreadsheet is an item whatever its parts say (judging sniffs it whole), so for one its
+    first bytes suffice ("zip"); anything else is sniffed here."""
     if name.lower().endswith(SPREADSHEET_SUFFIXES):
         with open(file, "rb") as fh:
             if fh.read(4) in ZIP_MAGICS:
-                return "xlsx"
+                return "zip"
     return sniff(file).kind
 
 
