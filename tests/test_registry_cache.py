@@ -103,3 +103,23 @@ def test_the_copy_brings_the_registry_hash_along(ws: Workspace, monkeypatch: pyt
     assert registry.content_hash() == expected and encoded == []
     registry.tasks = registry.tasks[:2]  # another task list: computed again
     assert registry.content_hash() != expected and encoded
+
+
+@pytest.mark.parametrize("large", [True, False])
+def test_a_large_copy_is_kept_out_of_the_cyclic_gc(ws: Workspace, monkeypatch: pytest.MonkeyPatch, large: bool) -> None:
+    """The objects of a large copy are frozen once read (the collector would walk a million of
+    them three times in a long collect); a small copy's are left to the collector."""
+    import gc
+
+    read_registry(ws, "351")  # makes the copy
+    monkeypatch.setattr(cache, "FREEZE_BYTES", 0 if large else cache.cache_path(ws, "351").stat().st_size + 1)
+    gc.unfreeze()
+    try:
+        registry, _ = read_registry(ws, "351")
+        frozen = gc.get_freeze_count()
+        assert (frozen > 0) is large
+        if large:  # the registry itself is among them: the collector no longer tracks it as young
+            assert not any(o is registry for o in gc.get_objects(generation=0))
+            assert frozen >= len(registry.tasks)
+    finally:
+        gc.unfreeze()
