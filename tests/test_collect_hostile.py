@@ -292,7 +292,7 @@ CASES: dict[str, Case] = {
     "macro-renamed-xlsx": Case(_macro, ("macro-file",), outcome="accepted"),
     "header-retyped": Case(lambda k: k.filled({T1: {"progress": "表头被改写"}}, transform=_retype_header), (),
                            outcome="accepted"),
-    # BIFF is read by calamine in a child process, here started from collect's reading thread
+    # BIFF is read by calamine in a child process (a fork when collect's process runs no other thread)
     "xls-without-ledger-sheet": Case(lambda k: h.xls(k.dir, JT_NAME.replace(".xlsx", ".xls")), ("no-ledger-sheet",)),
     # --- content checks on a real generated ledger
     "wrong-programme": Case(lambda k: k.filled(transform=lambda wb, ws: rt.set_meta(wb, "programme", "pingtai")),

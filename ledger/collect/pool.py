@@ -15,7 +15,7 @@ import os
 import pickle
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any, TypeVar
@@ -39,8 +39,6 @@ BATCH_MAX = 64
 #: files handed out per worker before the oldest result is taken: enough that the workers do
 #: not wait while the parent stores a batch, few enough that memory does not grow with the files.
 WINDOW_PER_WORKER = BATCH_MAX // 2
-#: files judged ahead by the thread when judging in this process: a batch.
-WINDOW_IN_PROCESS = BATCH_MAX
 #: fresh pools started after worker deaths before the rest is judged in this process.
 POOL_RESTARTS = 2
 #: workers yield the CPU to the parent, which stores every file and so sets the pace.
@@ -76,7 +74,7 @@ class Judging:
         """
         workers = self.workers(expected)
         if workers <= 1:
-            return _judge_ahead(items, self.context)
+            return _judge_here(items, self.context)
         return _with_shared_heap(lambda: self._in_pool(items, self.pool(workers), workers, POOL_RESTARTS))
 
     def pool(self, workers: int) -> ProcessPoolExecutor:
@@ -126,7 +124,7 @@ class Judging:
             workers = min(workers, len(rest))
             yield from self._in_pool(rest, self.pool(workers), workers, restarts - 1)
         else:
-            yield from _judge_ahead(rest, self.context)
+            yield from _judge_here(rest, self.context)
 
     def _alone(self, window: Iterable[tuple[Item, Future[Judged]]]) -> Iterator[Judged]:
         """The files out when a pool broke: a result already in is kept, the others are judged
@@ -206,12 +204,16 @@ def _with_shared_heap(start: Callable[[], Iterator[T]]) -> Iterator[T]:
         yield from start()
 
 
-def _judge_ahead(items: Iterable[Item], context: JudgeContext) -> Iterator[list[Judged]]:
-    """Judge in a thread ahead of the caller: storing waits on fsync (with the GIL released)
-    while reading and checking need the CPU."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-collect") as pool:
-        yield from _in_order(deque(), iter(items), deque(), lambda item: pool.submit(judge_file, item, context),
-                             WINDOW_IN_PROCESS)
+def _judge_here(items: Iterable[Item], context: JudgeContext) -> Iterator[list[Judged]]:
+    """Judge in this process, each file as the caller takes it.
+
+    A thread judging ahead while the caller stored was tried: the two threads handed the GIL
+    back and forth some thirty times a file, which cost 0.6–1.5 ms of CPU a file (a fifth of
+    collect's CPU on 2 cores, bench/bench_cli.py) and saved no time, a batch's one flush to
+    disk being short. Without another thread, an .xls read in a child process is a fork too.
+    """
+    for item in items:
+        yield [item if isinstance(item, Judged) else judge_file(item, context)]
 
 
 _WORKER: dict[str, JudgeContext] = {}
