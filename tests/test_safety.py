@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import functools
 import os
+import struct
 import sys
 import threading
 import time
 import zipfile
+import zlib
 from pathlib import Path
 
 import hostile as h
@@ -330,3 +332,54 @@ def test_no_fork_while_another_thread_runs() -> None:
         stop.set()
         other.join()
     assert processes.can_fork() is alone
+
+
+def _central_entry(data: bytes, part: str) -> int:
+    """Where the central directory's entry for *part* starts."""
+    at = data.find(b"PK\x01\x02")
+    while not data[at + 46:].startswith(part.encode()):
+        at = data.find(b"PK\x01\x02", at + 4)
+        assert at > 0, part
+    return at
+
+
+def test_part_head_reads_what_zipfile_reads(tmp_path: Path) -> None:
+    data = h.good_xlsx(tmp_path).read_bytes()
+    with zipfile.ZipFile(tmp_path / "good.xlsx") as zf:
+        infos = [i for i in zf.infolist() if not i.is_dir()]
+        assert {i.compress_type for i in infos} == {zipfile.ZIP_DEFLATED}
+        for info in infos:
+            for size in (1, 100, 4096, 1 << 20):
+                with zf.open(info) as fh:
+                    assert safety.part_head(data, info, size) == fh.read(size), (info.filename, size)
+    stored = tmp_path / "stored.xlsx"
+    with zipfile.ZipFile(tmp_path / "good.xlsx") as src, zipfile.ZipFile(stored, "w", zipfile.ZIP_STORED) as dst:
+        for info in src.infolist():
+            dst.writestr(info.filename, src.read(info))
+    with zipfile.ZipFile(stored) as zf:
+        info = zf.getinfo("xl/workbook.xml")
+        assert safety.part_head(stored.read_bytes(), info, 50) == zf.read(info)[:50]
+
+
+@pytest.mark.parametrize("damage", ["crc", "local-name", "cut-short"])
+def test_a_damaged_part_is_refused_as_zipfile_would(tmp_path: Path, damage: str) -> None:
+    """The prolog check reads each part's head from the archive's bytes itself: what zipfile
+    would refuse on reading a part, it refuses too (file-corrupt), here in a small part no
+    other check reads."""
+    part = "docProps/app.xml"
+    data = bytearray(h.good_xlsx(tmp_path).read_bytes())
+    entry = _central_entry(bytes(data), part)
+    if damage == "crc":
+        data[entry + 16] ^= 0xFF
+    elif damage == "local-name":
+        local = struct.unpack_from("<I", data, entry + 42)[0]
+        assert data[local + 30:local + 30 + len(part)] == part.encode()
+        data[local + 30:local + 30 + len(part)] = b"docProps/apq.xml"
+    else:  # the directory gives half its compressed size: its stream is cut
+        size = struct.unpack_from("<I", data, entry + 20)[0]
+        struct.pack_into("<I", data, entry + 20, size // 2)
+    damaged = tmp_path / "damaged.xlsx"
+    damaged.write_bytes(bytes(data))
+    with zipfile.ZipFile(damaged) as zf, pytest.raises((zipfile.BadZipFile, EOFError, zlib.error)):
+        zf.read(part)
+    _check(damaged, "xlsx", ["file-corrupt"])
