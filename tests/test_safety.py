@@ -383,3 +383,24 @@ def test_a_damaged_part_is_refused_as_zipfile_would(tmp_path: Path, damage: str)
     with zipfile.ZipFile(damaged) as zf, pytest.raises((zipfile.BadZipFile, EOFError, zlib.error)):
         zf.read(part)
     _check(damaged, "xlsx", ["file-corrupt"])
+
+
+def test_a_prolog_whose_stream_ends_before_its_listed_size_is_read_to_its_end_once(tmp_path: Path) -> None:
+    """A part all prolog (a comment never closed) whose compressed stream ends before the size the
+    directory gives, with the CRC-32 of what is there: zipfile reads it short without an error,
+    and so does the prolog check, once, without asking again for bytes that are not there."""
+    part = "docProps/app.xml"
+    source = h.good_xlsx(tmp_path)
+    padded = tmp_path / "padded.xlsx"
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(padded, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            dst.writestr(info.filename, b'<?xml version="1.0"?>\n<!--' + b"x" * 5000 if info.filename == part else data)
+    data = bytearray(padded.read_bytes())
+    entry = _central_entry(bytes(data), part)
+    struct.pack_into("<I", data, entry + 24, struct.unpack_from("<I", data, entry + 24)[0] + 10_000)
+    padded.write_bytes(bytes(data))
+    with zipfile.ZipFile(padded) as zf:
+        assert len(zf.read(part)) == 5026  # short, and no error
+    sniffed, problems = read_isolated(functools.partial(precheck, padded), timeout=20, memory_mb=200)
+    assert sniffed.kind == "xlsx" and problems == []

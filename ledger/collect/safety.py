@@ -256,17 +256,17 @@ def _check_prolog(data: bytes, info: zipfile.ZipInfo, ck: Check) -> None:
     A DTD can only sit in the prolog, before the root element; the prolog is read until
     the root starts (at most 64 KiB), so padding cannot push a DOCTYPE out of view.
     """
-    head = part_head(data, info, _PROLOG_HEAD)
+    size = _PROLOG_HEAD
+    head = part_head(data, info, size)
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) or (b"\0" in head[:64] and b"<\0" in head[:64]):
         ck.stop(FILE_CORRUPT, value=f"UTF-16 XML part {info.filename}")
     body = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not body.startswith(b"<"):
         return  # not XML (images, vbaProject.bin, printer settings)
-    while True:
-        verdict = _prolog_verdict(head)
-        if verdict is not None or len(head) >= _PROLOG_MAX or len(head) >= info.file_size:
-            break
-        head = part_head(data, info, len(head) + _PROLOG_HEAD)
+    # read on while unsure and the part gave all that was asked: a shorter head is all there is
+    while (verdict := _prolog_verdict(head)) is None and len(head) == size < min(_PROLOG_MAX, info.file_size):
+        size += _PROLOG_HEAD
+        head = part_head(data, info, size)
     if verdict == "dtd" or b"<!DOCTYPE" in head or b"<!ENTITY" in head:
         ck.stop(XML_DTD_FORBIDDEN, part=info.filename)
     if verdict is None and len(head) >= _PROLOG_MAX:
