@@ -123,3 +123,20 @@ def test_a_large_copy_is_kept_out_of_the_cyclic_gc(ws: Workspace, monkeypatch: p
             assert frozen >= len(registry.tasks)
     finally:
         gc.unfreeze()
+
+
+def test_a_stale_copy_is_not_frozen(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A copy made from an earlier workbook is read, found stale and dropped: nothing is frozen."""
+    import gc
+
+    read_registry(ws, "351")
+    edited = small_registry()
+    edited.tasks[0].text = "建设综合交通枢纽（修订）"
+    write_registry(edited, ws.registry_path("351"))
+    monkeypatch.setattr(cache, "FREEZE_BYTES", 0)
+    gc.unfreeze()
+    try:
+        registry, _ = read_registry(ws, "351")
+        assert registry.tasks[0].text == "建设综合交通枢纽（修订）" and gc.get_freeze_count() == 0
+    finally:
+        gc.unfreeze()

@@ -31,9 +31,9 @@ if TYPE_CHECKING:
 CACHE_DIR = ".cache"
 Parsed = tuple[Registry, list[Problem]]
 T = TypeVar("T")
-#: the modules each kind of copy is parsed by (their code is part of the copy's key)
-#: copies from this size on (a registry of about 1,000 tasks) have their objects frozen once read
+#: current copies from this size on (a registry of about 1,000 tasks) have their objects frozen once read
 FREEZE_BYTES = 1 << 20
+#: the modules each kind of copy is parsed by (their code is part of the copy's key)
 PARSERS = {"registry": ("model.py", "workbook.py", "cache.py"), "units": ("units.py", "cache.py")}
 
 
@@ -88,23 +88,25 @@ def _cached(target: Path, code: str, name: str, workbook: Path, parse: Callable[
     fingerprint, same workbook bytes, same *name*), else parsed again (and the copy replaced)."""
     data = workbook.read_bytes()
     key = (code, hashlib.sha256(data).hexdigest(), name)
-    stored = _load(target)
-    if stored is not None and stored[0] == key:
-        return stored[1]  # type: ignore[no-any-return]
+    stored = _load(target, key)
+    if stored is not None:
+        return stored  # type: ignore[no-any-return]
     parsed = parse()
     with contextlib.suppress(OSError, LedgerError):  # no copy (read-only out/, full disk): read the workbook next time
         write_bytes_atomic(target, pickle.dumps((key, parsed), protocol=pickle.HIGHEST_PROTOCOL))
     return parsed
 
 
-def _load(path: Path) -> tuple[tuple[str, str, str], Any] | None:
-    """The stored (key, parsed copy), or None when there is none or it cannot be read.
+def _load(path: Path, key: tuple[str, str, str]) -> Any:
+    """The parsed copy stored under *key*, or None when there is none, it cannot be read or it
+    was made under another key (a changed workbook or parser).
 
     Unpickling a registry of 50,000 tasks creates a million objects: with the cyclic GC
-    paused it takes 0.16 s instead of 1.5 s. A large copy's objects are then frozen (kept out
-    of the cyclic GC, :func:`gc.freeze`): they live as long as the command, and the collector
-    would otherwise walk all of them three times as they age (0.5 s of a 1,000-file collect).
-    Reference counting still frees them; a small copy (a test's, the demo's) is left alone.
+    paused it takes 0.16 s instead of 1.5 s. A large current copy's objects are then frozen
+    (kept out of the cyclic GC, :func:`gc.freeze`) before the GC resumes: they live as long as
+    the command, and the collector would otherwise walk all of them three times as they age
+    (0.5 s of a 1,000-file collect). Reference counting still frees them; a small copy (a
+    test's, the demo's) and a stale one, dropped at once, are left alone.
     """
     try:
         raw = path.read_bytes()
@@ -114,6 +116,8 @@ def _load(path: Path) -> tuple[tuple[str, str, str], Any] | None:
     gc.disable()
     try:
         stored = pickle.loads(raw)
+        if not (isinstance(stored, tuple) and len(stored) == 2 and stored[0] == key):
+            return None
         if len(raw) >= FREEZE_BYTES:
             gc.freeze()
     except Exception:  # noqa: BLE001 - a damaged or foreign copy is not used, the workbook is read instead
@@ -121,6 +125,4 @@ def _load(path: Path) -> tuple[tuple[str, str, str], Any] | None:
     finally:
         if enabled:
             gc.enable()
-    if not (isinstance(stored, tuple) and len(stored) == 2):
-        return None
-    return stored
+    return stored[1]
